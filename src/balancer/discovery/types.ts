@@ -1,0 +1,44 @@
+/**
+ * Where the balancer's pool comes from. A discovery source is cheap to run and only reports
+ * membership; health is the balancer's own business. Two sources plug in here: the static list
+ * (`--upstreams`) and PM2 (`src/supervisor/pm2-discovery.ts`).
+ */
+
+/** What PM2 knows of the process behind an upstream, kept beside the balancer's health state. */
+export interface Pm2ProcessState {
+  pmId: number;
+  /** online, stopping, stopped, launching, errored, one-launch-status... */
+  status: string;
+  pid: number | null;
+  restarts: number;
+  /** Milliseconds since PM2 last started it, or null when it is not running. */
+  uptimeMs: number | null;
+  memoryBytes: number;
+  cpuPercent: number;
+}
+
+/** One member of the pool. `id` is `host:port` and identifies the upstream across restarts. */
+export interface UpstreamSpec {
+  id: string;
+  name: string;
+  host: string;
+  port: number;
+  /** Relative share of requests (default 1). */
+  weight?: number;
+  pm2?: Pm2ProcessState;
+}
+
+export type DiscoveryEvent =
+  /** The whole membership as the source now sees it; members not listed leave the pool. */
+  | { type: 'members'; members: UpstreamSpec[] }
+  /** Take this upstream out of rotation now: it is about to stop (before its port closes). */
+  | { type: 'leaving'; id: string; reason: string }
+  /** The process behind this upstream came (back) online: health-check it at once. */
+  | { type: 'online'; id: string; reason: string };
+
+export interface DiscoverySource {
+  readonly kind: 'static' | 'pm2';
+  /** Start watching; resolves with the first membership. Events follow through `listener`. */
+  start(listener: (event: DiscoveryEvent) => void): Promise<UpstreamSpec[]>;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,79 @@
+/**
+ * The one logger, on winston. By default one readable line per event on stdout (what
+ * `pm2 logs <app>` shows); `LOG_FORMAT=json` gives one JSON object per line. Colours only on a TTY.
+ * Settings arrive from the config module: this file never reads the environment.
+ */
+import winston from 'winston';
+
+export type LogFormat = 'text' | 'json';
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export const LOG_LEVELS: readonly LogLevel[] = ['error', 'warn', 'info', 'debug'];
+
+export interface LoggerSettings {
+  /** Shown on every line: the process name (backend-9002, balancer...). */
+  name: string;
+  level: LogLevel;
+  format: LogFormat;
+  /** Colour the level; the caller passes `process.stdout.isTTY`. */
+  color?: boolean;
+}
+
+/** Extra fields for a line; printed in JSON mode, left out of the readable line. */
+export type LogFields = Record<string, unknown>;
+
+export interface Logger {
+  error(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  info(message: string, fields?: LogFields): void;
+  debug(message: string, fields?: LogFields): void;
+  /** Cheap check for hot paths: skip building a line nobody will see. */
+  enabled(level: LogLevel): boolean;
+  /** Flush and close; call before exiting. */
+  close(): Promise<void>;
+}
+
+function readableFormat(name: string, color: boolean): winston.Logform.Format {
+  const colorizer = winston.format.colorize();
+  return winston.format.printf((info) => {
+    const level = info.level.toUpperCase().padEnd(5);
+    const shown = color ? colorizer.colorize(info.level, level) : level;
+    return `${String(info.timestamp)} ${shown} [${name}] ${String(info.message)}`;
+  });
+}
+
+export function createLogger(settings: LoggerSettings): Logger {
+  const format =
+    settings.format === 'json'
+      ? winston.format.combine(
+          winston.format.timestamp(),
+          winston.format((info) => {
+            info.name = settings.name;
+            return info;
+          })(),
+          winston.format.json(),
+        )
+      : winston.format.combine(
+          winston.format.timestamp(),
+          readableFormat(settings.name, settings.color ?? false),
+        );
+  const inner = winston.createLogger({
+    level: settings.level,
+    format,
+    transports: [new winston.transports.Console()],
+  });
+  const rank = LOG_LEVELS.indexOf(settings.level);
+  return {
+    error: (message, fields) => inner.error(message, fields),
+    warn: (message, fields) => inner.warn(message, fields),
+    info: (message, fields) => inner.info(message, fields),
+    debug: (message, fields) => inner.debug(message, fields),
+    enabled: (level) => LOG_LEVELS.indexOf(level) <= rank,
+    close: () =>
+      new Promise<void>((resolve) => {
+        inner.on('finish', () => resolve());
+        inner.end();
+        // The console transport may finish before 'finish' is wired on some winston versions.
+        setTimeout(resolve, 200).unref();
+      }),
+  };
+}
