@@ -1,0 +1,167 @@
+/**
+ * The balancer's Prometheus metrics, in a registry of its own (never prom-client's global one, so
+ * tests and several instances in one process do not share counters).
+ *
+ * Per-request updates go through label children bound once per upstream and status and kept in
+ * maps, so the proxy's hot path does two map lookups and two increments. Gauges (health, in-flight,
+ * PM2 restarts) are not updated on every change: they are read from the balancer's status when
+ * someone scrapes.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** What the gauges need from the balancer's status for one upstream. */
+export interface UpstreamGaugeSource {
+  name: string;
+  healthy: boolean;
+  inFlight: number;
+  /** Null when the upstream is not a PM2 app. */
+  pm2Restarts: number | null;
+}
+
+export interface BalancerMetricsOptions {
+  /** Read at scrape time for the gauges. */
+  upstreams: () => Iterable<UpstreamGaugeSource>;
+  /** Also export prom-client's process metrics (CPU, memory, event loop lag); default true. */
+  processMetrics?: boolean;
+}
+
+/** Label used for requests the balancer answered itself (503 with no upstream available). */
+export const NO_UPSTREAM = 'none';
+
+/** Latency bounds in seconds: a proxied static file takes about a millisecond. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+interface CounterChild {
+  inc(value?: number): void;
+}
+interface HistogramChild {
+  observe(value: number): void;
+}
+interface UpstreamChildren {
+  byStatus: Map<number, CounterChild>;
+  latency: HistogramChild;
+}
+
+export class BalancerMetrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'upstream' | 'status'>;
+  private readonly latency: Histogram<'upstream'>;
+  private readonly retries: Counter;
+  private readonly healthChecks: Counter<'upstream' | 'result'>;
+  private readonly children = new Map<string, UpstreamChildren>();
+  private readonly checkChildren = new Map<string, [ok: CounterChild, failed: CounterChild]>();
+
+  constructor(options: BalancerMetricsOptions) {
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: 'balancer_requests_total',
+      help: 'Requests answered, by the upstream that served them ("none" if the balancer answered) and status',
+      labelNames: ['upstream', 'status'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'balancer_request_duration_seconds',
+      help: 'Time from request to the end of the response, retries included, by upstream',
+      labelNames: ['upstream'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.retries = new Counter({
+      name: 'balancer_retries_total',
+      help: 'Attempts retried on another upstream',
+      registers,
+    });
+    this.healthChecks = new Counter({
+      name: 'balancer_health_checks_total',
+      help: 'Active health checks, by upstream and result (ok or fail)',
+      labelNames: ['upstream', 'result'],
+      registers,
+    });
+    const { upstreams } = options;
+    upstreamGauge(
+      this.registry,
+      upstreams,
+      'balancer_upstream_healthy',
+      '1 while the upstream is in rotation, 0 while it is down',
+      (u) => (u.healthy ? 1 : 0),
+    );
+    upstreamGauge(
+      this.registry,
+      upstreams,
+      'balancer_upstream_in_flight',
+      'Requests being proxied to the upstream right now',
+      (u) => u.inFlight,
+    );
+    upstreamGauge(
+      this.registry,
+      upstreams,
+      'balancer_upstream_pm2_restarts',
+      "PM2's restart count of the process behind the upstream (PM2 discovery only)",
+      (u) => u.pm2Restarts,
+    );
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** One request finished: who served it (null: nobody), its status, how long it took, retries. */
+  requestFinished(upstream: string | null, status: number, durationMs: number, retries: number): void {
+    const children = this.childrenOf(upstream ?? NO_UPSTREAM);
+    let counter = children.byStatus.get(status);
+    if (counter === undefined) {
+      counter = this.requests.labels(upstream ?? NO_UPSTREAM, String(status));
+      children.byStatus.set(status, counter);
+    }
+    counter.inc();
+    children.latency.observe(durationMs / 1000);
+    if (retries > 0) this.retries.inc(retries);
+  }
+
+  healthChecked(upstream: string, ok: boolean): void {
+    let pair = this.checkChildren.get(upstream);
+    if (pair === undefined) {
+      pair = [this.healthChecks.labels(upstream, 'ok'), this.healthChecks.labels(upstream, 'fail')];
+      this.checkChildren.set(upstream, pair);
+    }
+    pair[ok ? 0 : 1].inc();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  private childrenOf(upstream: string): UpstreamChildren {
+    let children = this.children.get(upstream);
+    if (children === undefined) {
+      children = { byStatus: new Map(), latency: this.latency.labels(upstream) };
+      this.children.set(upstream, children);
+    }
+    return children;
+  }
+}
+
+/** A gauge per upstream whose values are read from the status when scraped; null leaves it out. */
+function upstreamGauge(
+  registry: Registry,
+  upstreams: () => Iterable<UpstreamGaugeSource>,
+  name: string,
+  help: string,
+  read: (u: UpstreamGaugeSource) => number | null,
+): Gauge<'upstream'> {
+  return new Gauge({
+    name,
+    help,
+    labelNames: ['upstream'],
+    registers: [registry],
+    collect() {
+      // Reset first so an upstream that left the pool stops being reported.
+      this.reset();
+      for (const u of upstreams()) {
+        const value = read(u);
+        if (value !== null) this.labels(u.name).set(value);
+      }
+    },
+  });
+}
