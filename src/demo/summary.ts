@@ -1,0 +1,106 @@
+/**
+ * The demo's summary and verdict, from the recorded timeline, the actions and PM2's counts. Pure.
+ * The demo passes only when every request got a good answer and every action really happened: a
+ * run whose restart failed proves nothing about restarts.
+ */
+import { formatScheduleEntry } from './schedule.js';
+import { onlineToRotation, outOfRotation, type OnlineToRotation, type OutOfRotation } from './rotation.js';
+import type { Totals } from './timeline.js';
+import type { ActionRecord, Pm2Event, PoolSample, ScheduledAction } from './types.js';
+
+export interface DemoSettings {
+  url: string;
+  durationMs: number;
+  rate: number;
+  concurrency: number;
+  /** The balancer's retry setting during the run. */
+  retries: boolean;
+  schedule: ScheduledAction[];
+  statusIntervalMs: number;
+  portOffset: number;
+}
+
+export interface BackendShare {
+  app: string;
+  served: number;
+  /** Fraction of all answers carrying an X-Served-By header. */
+  share: number;
+}
+
+export interface RestartCount {
+  app: string;
+  before: number | null;
+  after: number | null;
+}
+
+export interface DemoSummary {
+  startedAt: string;
+  settings: DemoSettings;
+  requests: { sent: number; ok: number; failed: number; errors: Record<string, number> };
+  latency: { p50Ms: number | null; p99Ms: number | null; maxMs: number | null };
+  perBackend: BackendShare[];
+  actions: ActionRecord[];
+  outOfRotation: OutOfRotation[];
+  restarts: RestartCount[];
+  onlineToRotation: OnlineToRotation[];
+  passed: boolean;
+  /** Why it did not pass; empty when it did. */
+  problems: string[];
+}
+
+export interface SummaryInput {
+  startedAt: Date;
+  settings: DemoSettings;
+  totals: Totals;
+  actions: readonly ActionRecord[];
+  samples: readonly PoolSample[];
+  pm2Events: readonly Pm2Event[];
+  restartsBefore: Readonly<Record<string, number>>;
+  restartsAfter: Readonly<Record<string, number>>;
+}
+
+export function buildSummary(input: SummaryInput): DemoSummary {
+  const { totals } = input;
+  const served = Object.values(totals.servedBy).reduce((a, b) => a + b, 0);
+  const perBackend = Object.entries(totals.servedBy)
+    .map(([app, n]) => ({ app, served: n, share: served === 0 ? 0 : n / served }))
+    .sort((a, b) => a.app.localeCompare(b.app));
+  const apps = new Set([...Object.keys(input.restartsBefore), ...Object.keys(input.restartsAfter)]);
+  const restarts = [...apps].sort().map((app) => ({
+    app,
+    before: input.restartsBefore[app] ?? null,
+    after: input.restartsAfter[app] ?? null,
+  }));
+
+  const problems: string[] = [];
+  if (totals.sent === 0) problems.push('no request was sent');
+  if (totals.failed > 0) {
+    const reasons = Object.entries(totals.errors)
+      .map(([reason, n]) => `${n}x ${reason}`)
+      .join(', ');
+    problems.push(`${totals.failed} of ${totals.sent} requests failed (${reasons})`);
+  }
+  for (const a of input.actions) {
+    if (!a.ok) problems.push(`${formatScheduleEntry(a)} did not happen: ${a.detail}`);
+  }
+  const ran = new Set(input.actions.map((a) => formatScheduleEntry(a)));
+  for (const planned of input.settings.schedule) {
+    if (!ran.has(formatScheduleEntry(planned))) {
+      problems.push(`${formatScheduleEntry(planned)} never ran (the load ended first)`);
+    }
+  }
+
+  return {
+    startedAt: input.startedAt.toISOString(),
+    settings: input.settings,
+    requests: { sent: totals.sent, ok: totals.ok, failed: totals.failed, errors: totals.errors },
+    latency: { p50Ms: totals.p50Ms, p99Ms: totals.p99Ms, maxMs: totals.maxMs },
+    perBackend,
+    actions: [...input.actions],
+    outOfRotation: outOfRotation(input.samples),
+    restarts,
+    onlineToRotation: onlineToRotation(input.pm2Events, input.samples),
+    passed: problems.length === 0,
+    problems,
+  };
+}

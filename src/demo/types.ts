@@ -1,0 +1,67 @@
+/**
+ * The demo's records. Every time is in milliseconds since the load started (negative before it), so
+ * the timeline, the actions, the pool samples and PM2's events line up on one axis.
+ */
+
+export const DEMO_ACTIONS = ['restart', 'kill', 'stop', 'start'] as const;
+/** restart: PM2's graceful restart; kill: SIGKILL the app's pid (a crash); stop / start through PM2. */
+export type DemoActionKind = (typeof DEMO_ACTIONS)[number];
+
+export interface ScheduledAction {
+  atMs: number;
+  action: DemoActionKind;
+  /** PM2 app name, e.g. backend-9003 (names stay the same under PORT_OFFSET). */
+  app: string;
+}
+
+/** What happened when a scheduled action ran. */
+export interface ActionRecord extends ScheduledAction {
+  startedAtMs: number;
+  finishedAtMs: number;
+  ok: boolean;
+  /** A readable note: `pid 1234 killed`, or the error's message. */
+  detail: string;
+  /** The app's pid before the action (the one a kill targets), when known. */
+  pidBefore: number | null;
+}
+
+/** One finished request, as the load generator reported it. */
+export interface RequestOutcome {
+  /** When the answer (or the error) arrived. */
+  atMs: number;
+  ok: boolean;
+  /** Null when the request failed without an answer. */
+  latencyMs: number | null;
+  /** The X-Served-By header, when there was an answer carrying one. */
+  servedBy: string | null;
+  /** Why it failed (`Status code 502`, `Connection error: ...`); null when it succeeded. */
+  error: string | null;
+}
+
+/** One upstream as the balancer's /__lb/status showed it. */
+export interface UpstreamView {
+  name: string;
+  /** Whether the balancer would send it a request now. */
+  inRotation: boolean;
+  /** The balancer's own word for its state (healthy, down, leaving...). */
+  state: string;
+  /** PM2's status of its process, when the balancer knows it. */
+  pm2Status: string | null;
+  /** Requests it has served, by the balancer's count, when given. */
+  served: number | null;
+}
+
+/** One reading of /__lb/status; `upstreams` is null when the admin listener could not be read. */
+export interface PoolSample {
+  atMs: number;
+  upstreams: UpstreamView[] | null;
+  error?: string;
+}
+
+/** An event from PM2's bus (`process:event`) for one app. */
+export interface Pm2Event {
+  atMs: number;
+  app: string;
+  /** online, exit, stop, restart, ... as PM2 names them. */
+  event: string;
+}
