@@ -1,0 +1,295 @@
+/* global document, window, EventSource */
+/**
+ * The dashboard page's only script: it listens to the balancer's server-sent events (one JSON view a
+ * second, and at once on a pool change) and redraws the page in place. Read-only: it sends nothing
+ * but the one GET that opens the stream. Text goes in through textContent, never as HTML.
+ */
+
+const STREAM_URL = '/api/dashboard/events';
+/** No frame for this long: say so on the page (frames come every second). */
+const STALE_AFTER_MS = 3500;
+const CHART_W = 600;
+const CHART_H = 150;
+
+const $ = (id) => document.getElementById(id);
+
+let lastFrameAt = 0;
+/** @type {Map<string, {tr: HTMLTableRowElement, cells: HTMLTableCellElement[]}>} */
+const rows = new Map();
+
+// ---- formatting ----
+
+function formatCount(n) {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function formatMs(ms) {
+  if (ms === null || ms === undefined) return '–';
+  if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 1)} s`;
+  if (ms >= 100) return `${ms.toFixed(0)} ms`;
+  if (ms >= 10) return `${ms.toFixed(1)} ms`;
+  return `${ms.toFixed(2)} ms`;
+}
+
+function formatDuration(ms) {
+  if (ms === null || ms === undefined || ms < 0) return '–';
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} m ${s % 60} s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h} h ${m % 60} m`;
+  return `${Math.floor(h / 24)} d ${h % 24} h`;
+}
+
+function formatBytes(bytes) {
+  if (bytes === null || bytes === undefined) return '–';
+  const units = ['B', 'KB', 'MB', 'GB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(v >= 100 || u === 0 ? 0 : 1)} ${units[u]}`;
+}
+
+function formatPercent(ratio) {
+  const p = ratio * 100;
+  if (p === 0) return '0 %';
+  if (p < 0.1) return '<0.1 %';
+  return `${p.toFixed(p >= 10 ? 0 : 1)} %`;
+}
+
+function formatClock(epochMs) {
+  return new Date(epochMs).toLocaleTimeString('en-GB', { hour12: false });
+}
+
+/** The smallest of 1, 2, 5 x 10^k at or above v. */
+function niceMax(v, floor) {
+  const x = Math.max(v, floor);
+  const p = 10 ** Math.floor(Math.log10(x));
+  for (const m of [1, 2, 5, 10]) if (m * p >= x) return m * p;
+  return 10 * p;
+}
+
+// ---- drawing ----
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** Replace a node's children only when the text changed, so nothing flickers. */
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function badge(text, tone) {
+  const b = el('span', 'badge', text);
+  b.dataset.tone = tone;
+  return b;
+}
+
+function setCell(cell, ...nodes) {
+  const key = nodes
+    .map((n) => (typeof n === 'string' ? n : `${n.dataset?.tone ?? ''}${n.textContent}`))
+    .join('|');
+  if (cell.dataset.key === key) return;
+  cell.dataset.key = key;
+  cell.replaceChildren(...nodes);
+}
+
+function pm2Tone(status) {
+  if (status === 'online') return 'ok';
+  if (status === 'stopped' || status === 'errored') return 'bad';
+  return 'warn';
+}
+
+function rowFor(upstream) {
+  let row = rows.get(upstream.id);
+  if (row === undefined) {
+    const tr = document.createElement('tr');
+    const cells = [];
+    for (let i = 0; i < 12; i++) {
+      const td = document.createElement('td');
+      if (i === 2 || i >= 4) td.className = 'num';
+      cells.push(td);
+      tr.append(td);
+    }
+    row = { tr, cells };
+    rows.set(upstream.id, row);
+  }
+  return row;
+}
+
+function renderUpstreams(upstreams, now) {
+  const tbody = $('upstreams').tBodies[0];
+  const seen = new Set();
+  upstreams.forEach((u, index) => {
+    seen.add(u.id);
+    const { tr, cells } = rowFor(u);
+    tr.dataset.upstream = u.name;
+    tr.dataset.id = u.id;
+    tr.dataset.health = u.health;
+    if (tbody.rows[index] !== tr) tbody.insertBefore(tr, tbody.rows[index] ?? null);
+
+    const [name, health, check, pm2, pid, restarts, uptime, memory, cpu, inFlight, served, failures] = cells;
+    setCell(name, el('span', 'name', u.name), el('span', 'addr', u.address));
+    const tone = u.health === 'healthy' ? 'ok' : u.health === 'unhealthy' ? 'bad' : 'warn';
+    const label = u.state && u.state !== u.health ? `${u.health} · ${u.state}` : u.health;
+    setCell(health, badge(label, tone), el('span', 'since', `for ${formatDuration(now - u.since)}`));
+
+    if (u.check === null) setCell(check, el('span', 'zero', '–'));
+    else if (u.check.ok) setCell(check, formatMs(u.check.latencyMs));
+    else {
+      const failed = el('span', 'check-fail', 'failed');
+      failed.title = u.check.error ?? '';
+      setCell(check, failed);
+    }
+
+    const p = u.pm2;
+    setCell(pm2, p ? badge(p.status, pm2Tone(p.status)) : badge('not PM2', 'none'));
+    setText(pid, p?.pid ? String(p.pid) : '–');
+    setText(restarts, p ? formatCount(p.restarts) : '–');
+    setText(uptime, p ? formatDuration(p.uptimeMs) : '–');
+    setText(memory, p && p.pid ? formatBytes(p.memoryBytes) : '–');
+    setText(cpu, p && p.pid ? `${Math.round(p.cpuPercent)} %` : '–');
+    setText(inFlight, formatCount(u.inFlight));
+    setText(served, formatCount(u.served));
+    setText(failures, formatCount(u.failures));
+    failures.classList.toggle('check-fail', u.failures > 0);
+  });
+  for (const [id, row] of rows) {
+    if (!seen.has(id)) {
+      row.tr.remove();
+      rows.delete(id);
+    }
+  }
+  $('no-upstreams').hidden = upstreams.length > 0;
+
+  const healthy = upstreams.filter((u) => u.health === 'healthy').length;
+  setText($('stat-pool'), `${healthy} / ${upstreams.length}`);
+  $('stat-pool').dataset.degraded = String(healthy < upstreams.length);
+}
+
+function renderTotals(totals) {
+  setText($('stat-rps'), formatCount(totals.requestsPerSecond));
+  setText($('stat-requests'), `last minute: ${formatCount(totals.requests)} requests`);
+  setText($('stat-errors'), formatPercent(totals.errorRate));
+  setText($('stat-error-count'), `${formatCount(totals.errors)} 5xx answers, last minute`);
+  setText($('stat-p50'), formatMs(totals.p50Ms));
+  setText($('stat-p99'), formatMs(totals.p99Ms));
+  drawChart(totals.series);
+}
+
+/** Complete seconds only: the second in progress would always look like a dip. */
+function drawChart(series) {
+  const points = series.slice(0, -1);
+  const n = points.length;
+  if (n < 2) return;
+  const x = (i) => (i * CHART_W) / (n - 1);
+  const rpsMax = niceMax(Math.max(...points.map((p) => p.requests)), 5);
+  const latMax = niceMax(Math.max(...points.map((p) => p.p99Ms ?? 0)), 1);
+  const yRps = (v) => CHART_H - (v / rpsMax) * (CHART_H - 4);
+  const yLat = (v) => CHART_H - (v / latMax) * (CHART_H - 4);
+
+  const line = points.map(
+    (p, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)} ${yRps(p.requests).toFixed(1)}`,
+  );
+  $('chart-rps-line').setAttribute('d', line.join(''));
+  $('chart-rps-area').setAttribute('d', `${line.join('')}L${CHART_W} ${CHART_H}L0 ${CHART_H}Z`);
+
+  const barW = Math.max(2, CHART_W / n / 2);
+  let bars = '';
+  points.forEach((p, i) => {
+    if (p.errors > 0) {
+      const h = CHART_H - yRps(p.errors);
+      bars += `M${(x(i) - barW / 2).toFixed(1)} ${CHART_H}h${barW.toFixed(1)}v${(-h).toFixed(1)}h${(-barW).toFixed(1)}Z`;
+    }
+  });
+  $('chart-errors').setAttribute('d', bars);
+
+  let p99 = '';
+  let pen = 'M';
+  points.forEach((p, i) => {
+    if (p.p99Ms === null) {
+      pen = 'M';
+      return;
+    }
+    p99 += `${pen}${x(i).toFixed(1)} ${yLat(p.p99Ms).toFixed(1)}`;
+    pen = 'L';
+  });
+  $('chart-p99').setAttribute('d', p99);
+  setText($('axis-rps'), `${formatCount(rpsMax)}/s`);
+  setText($('axis-p99'), formatMs(latMax));
+}
+
+function renderChanges(changes) {
+  const list = $('pool-changes');
+  const items = changes.map((c) => {
+    const li = el('li');
+    li.dataset.upstream = c.name;
+    li.dataset.to = c.to;
+    const time = el('time', '', formatClock(c.at));
+    time.dateTime = new Date(c.at).toISOString();
+    const move = el('span');
+    move.append(
+      badge(c.from, c.from === 'healthy' ? 'ok' : 'bad'),
+      el('span', 'arrow', '→'),
+      badge(c.to, c.to === 'healthy' ? 'ok' : 'bad'),
+    );
+    li.append(time, el('span', 'name', c.name), move, el('span', 'reason', c.reason));
+    li.title = c.reason;
+    return li;
+  });
+  const key = changes.map((c) => `${c.at}${c.id}${c.to}`).join('|');
+  if (list.dataset.key !== key) {
+    list.dataset.key = key;
+    list.replaceChildren(...items);
+  }
+  $('no-changes').hidden = changes.length > 0;
+}
+
+function render(view) {
+  lastFrameAt = Date.now();
+  const b = view.balancer;
+  setText(
+    $('balancer-info'),
+    `balancer pid ${b.pid} · up ${formatDuration(b.uptimeMs)} · ${b.discovery} discovery · round robin`,
+  );
+  setText($('discovery'), `${view.upstreams.length} in pool`);
+  renderUpstreams(view.upstreams, view.at);
+  renderTotals(view.totals);
+  renderChanges(view.poolChanges);
+  setText($('updated'), `updated ${formatClock(view.at)}`);
+  setConnection('live');
+  document.body.dataset.frames = String(Number(document.body.dataset.frames ?? 0) + 1);
+}
+
+function setConnection(state) {
+  const conn = $('connection');
+  if (conn.dataset.state === state) return;
+  conn.dataset.state = state;
+  conn.textContent = state;
+}
+
+// ---- the stream ----
+
+function connect() {
+  const source = new EventSource(STREAM_URL);
+  source.onmessage = (event) => render(JSON.parse(event.data));
+  source.onerror = () => {
+    setConnection('reconnecting');
+    // EventSource retries by itself unless the answer was not a stream; then start over.
+    if (source.readyState === EventSource.CLOSED) window.setTimeout(connect, 1000);
+  };
+}
+
+window.setInterval(() => {
+  if (lastFrameAt !== 0 && Date.now() - lastFrameAt > STALE_AFTER_MS) setConnection('stale');
+}, 1000);
+
+connect();

@@ -1,0 +1,66 @@
+/**
+ * What the dashboard page receives once a second (and at once on a pool change): one JSON document
+ * with every upstream, the last minute's totals and the last pool changes. This is the page's
+ * contract; the balancer's own status type is mapped onto it in one place (status-adapter.ts) so the
+ * page does not change when the balancer's internals do.
+ */
+import type { Pm2ProcessState } from '../balancer/discovery/types.js';
+import type { SecondPoint, WindowSummary } from '../metrics/rolling-window.js';
+import type { PoolChange } from './pool-change-log.js';
+
+export type HealthView = 'healthy' | 'unhealthy' | 'unknown';
+
+export interface UpstreamView {
+  id: string;
+  name: string;
+  /** host:port */
+  address: string;
+  health: HealthView;
+  /** The balancer's own word for the state (healthy, down, leaving...), shown beside the badge. */
+  state: string;
+  /** Epoch ms of the last state change. */
+  since: number;
+  inFlight: number;
+  served: number;
+  failures: number;
+  check: { ok: boolean; latencyMs: number | null; at: number | null; error: string | null } | null;
+  pm2: Pm2ProcessState | null;
+}
+
+export interface TotalsView {
+  windowSeconds: number;
+  requests: number;
+  errors: number;
+  errorRate: number;
+  requestsPerSecond: number;
+  p50Ms: number | null;
+  p99Ms: number | null;
+  series: SecondPoint[];
+}
+
+export interface DashboardView {
+  /** Epoch ms when this view was built. */
+  at: number;
+  balancer: { pid: number; uptimeMs: number; discovery: string };
+  upstreams: UpstreamView[];
+  totals: TotalsView;
+  poolChanges: PoolChange[];
+}
+
+export function totalsView(summary: WindowSummary): TotalsView {
+  return {
+    windowSeconds: summary.seconds,
+    requests: summary.requests,
+    errors: summary.errors,
+    errorRate: summary.errorRate,
+    requestsPerSecond: summary.requestsPerSecond,
+    p50Ms: round(summary.p50Ms),
+    p99Ms: round(summary.p99Ms),
+    series: summary.series.map((p) => ({ ...p, p50Ms: round(p.p50Ms), p99Ms: round(p.p99Ms) })),
+  };
+}
+
+/** Three significant decimals are plenty for milliseconds and keep the JSON short. */
+function round(ms: number | null): number | null {
+  return ms === null ? null : Math.round(ms * 1000) / 1000;
+}
