@@ -36,7 +36,8 @@ export interface RestartCount {
 export interface DemoSummary {
   startedAt: string;
   settings: DemoSettings;
-  requests: { sent: number; ok: number; failed: number; errors: Record<string, number> };
+  /** planned = rate x duration; fewer sent means the run was cut short. */
+  requests: { planned: number; sent: number; ok: number; failed: number; errors: Record<string, number> };
   latency: { p50Ms: number | null; p99Ms: number | null; maxMs: number | null };
   perBackend: BackendShare[];
   actions: ActionRecord[];
@@ -51,6 +52,8 @@ export interface DemoSummary {
 export interface SummaryInput {
   startedAt: Date;
   settings: DemoSettings;
+  /** Requests the load was to send. */
+  planned: number;
   totals: Totals;
   actions: readonly ActionRecord[];
   samples: readonly PoolSample[];
@@ -73,7 +76,9 @@ export function buildSummary(input: SummaryInput): DemoSummary {
   }));
 
   const problems: string[] = [];
-  if (totals.sent === 0) problems.push('no request was sent');
+  if (totals.sent < input.planned) {
+    problems.push(`only ${totals.sent} of the ${input.planned} planned requests were sent`);
+  }
   if (totals.failed > 0) {
     const reasons = Object.entries(totals.errors)
       .map(([reason, n]) => `${n}x ${reason}`)
@@ -93,7 +98,7 @@ export function buildSummary(input: SummaryInput): DemoSummary {
   return {
     startedAt: input.startedAt.toISOString(),
     settings: input.settings,
-    requests: { sent: totals.sent, ok: totals.ok, failed: totals.failed, errors: totals.errors },
+    requests: { planned: input.planned, sent: totals.sent, ok: totals.ok, failed: totals.failed, errors: totals.errors },
     latency: { p50Ms: totals.p50Ms, p99Ms: totals.p99Ms, maxMs: totals.maxMs },
     perBackend,
     actions: [...input.actions],
