@@ -1,0 +1,52 @@
+/**
+ * The event-loop file server (the assignment's async server): one process per port, the shared
+ * request-handling core run directly on the event loop, small files served from memory.
+ *
+ *   node dist/src/backend.js --port 9002        (--help lists every option)
+ */
+import fs from 'node:fs';
+import { loadConfigOrExit } from './config/load.js';
+import { backendSpecs, toServerConfig, validateServer } from './config/server-config.js';
+import { errorMessage } from './errors.js';
+import { createLogger } from './logger.js';
+import { CachedFileStore } from './http/cached-file-store.js';
+import { answerRoute, createCoreContext } from './http/core.js';
+import { installGracefulShutdown, listen, type Lifecycle } from './http/graceful-shutdown.js';
+import { createServerShell } from './http/server-shell.js';
+
+const config = toServerConfig(
+  'backend',
+  loadConfigOrExit('backend: event-loop static file server', backendSpecs, validateServer),
+);
+const logger = createLogger({
+  name: config.name,
+  level: config.logLevel,
+  format: config.logFormat,
+  color: process.stdout.isTTY,
+});
+
+const lifecycle: Lifecycle = { draining: false };
+const files = new CachedFileStore({
+  realRoot: fs.realpathSync(config.root),
+  maxCachedBytes: config.cacheMaxFileBytes,
+  validMs: config.cacheValidMs,
+});
+const ctx = createCoreContext({ name: config.name, files, isDraining: () => lifecycle.draining });
+
+const server = createServerShell({
+  config,
+  logger,
+  lifecycle,
+  dispatch: (route, req) => answerRoute(route, req, ctx),
+});
+installGracefulShutdown({ server, lifecycle, graceMs: config.graceMs, logger });
+
+try {
+  await listen(server, config.port, config.host, logger, `backend serving ${config.root}`);
+} catch (err) {
+  logger.error(`cannot listen on ${config.host}:${config.port}: ${errorMessage(err)}`, {
+    event: 'listen-error',
+  });
+  await logger.close();
+  process.exit(1);
+}

@@ -1,0 +1,47 @@
+/**
+ * One line per request: `GET /page.html 200 15234B 0.4ms`. Refusals of bad input (400, 403, 405,
+ * 413) are logged at warn, so they still show when LOG_LEVEL=warn silences the ordinary lines.
+ */
+import type { Logger } from '../logger.js';
+
+export interface AccessLog {
+  /** False when no line would be printed: callers then skip timing and formatting altogether. */
+  readonly active: boolean;
+  write(method: string, url: string, status: number, bytes: number, startedAt: number, reason?: string): void;
+}
+
+const REFUSALS = new Set([400, 403, 405, 413]);
+const MAX_PATH_CHARS = 300;
+
+/** Keep a hostile URL from forging log lines or flooding them. */
+export function printablePath(url: string): string {
+  // eslint-disable-next-line no-control-regex
+  const clean = /[\x00-\x1f\x7f]/.test(url) ? url.replace(/[\x00-\x1f\x7f]/g, '?') : url;
+  return clean.length > MAX_PATH_CHARS ? `${clean.slice(0, MAX_PATH_CHARS)}...` : clean;
+}
+
+export function createAccessLog(logger: Logger, now: () => number): AccessLog {
+  const info = logger.enabled('info');
+  const warn = logger.enabled('warn');
+  return {
+    active: info || warn,
+    write(method, url, status, bytes, startedAt, reason) {
+      const refused = REFUSALS.has(status);
+      if (!(info || (refused && warn))) return;
+      const ms = Math.round((now() - startedAt) * 10) / 10;
+      const path = printablePath(url);
+      const fields = {
+        event: 'access',
+        method,
+        path,
+        status,
+        bytes,
+        ms,
+        ...(reason === undefined ? {} : { reason }),
+      };
+      const line = `${method} ${path} ${status} ${bytes}B ${ms}ms${reason === undefined ? '' : ` (${reason})`}`;
+      if (refused) logger.warn(line, fields);
+      else logger.info(line, fields);
+    },
+  };
+}

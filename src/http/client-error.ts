@@ -1,0 +1,89 @@
+/**
+ * Requests node:http could not parse (garbage request line, headers over the limit, a client too
+ * slow to send its headers): answer with a status and a reason, `Connection: close`, one log line,
+ * and destroy the socket, so bad input neither crashes nor hangs the server.
+ */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../logger.js';
+
+export interface ClientErrorAnswer {
+  status: number;
+  reason: string;
+}
+
+/** Pure: the answer for a parser or timeout error code; undefined means just drop the socket. */
+export function clientErrorAnswer(code: string | undefined): ClientErrorAnswer | undefined {
+  switch (code) {
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ETIMEDOUT':
+      return undefined;
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, reason: 'request line and headers are over the size limit' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, reason: 'the request was not received in time' };
+    case 'HPE_CHUNK_EXTENSIONS_OVERFLOW':
+      return { status: 413, reason: 'chunk extensions are too large' };
+    case 'HPE_INVALID_METHOD':
+      return { status: 400, reason: 'malformed request line (unknown method)' };
+    case 'HPE_INVALID_URL':
+      return { status: 400, reason: 'malformed request target' };
+    case 'HPE_INVALID_VERSION':
+      return { status: 400, reason: 'malformed HTTP version' };
+    default:
+      return { status: 400, reason: `malformed request (${code ?? 'parse error'})` };
+  }
+}
+
+export function rawErrorResponse(answer: ClientErrorAnswer, name: string): string {
+  const body = `${answer.status} ${STATUS_CODES[answer.status] ?? 'Error'}: ${answer.reason}\n`;
+  return (
+    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Error'}\r\n` +
+    `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `X-Served-By: ${name}\r\nConnection: close\r\n\r\n${body}`
+  );
+}
+
+/** node:http keeps the response in progress on the socket; writing raw bytes after it began would corrupt it. */
+interface HttpSocket extends Partial<Socket> {
+  _httpMessage?: { headersSent?: boolean } | null;
+}
+
+/**
+ * How long a refused client may keep sending before its socket is destroyed. Closing a socket with
+ * unread bytes makes the kernel send a reset, which can destroy the answer before the client reads
+ * it; reading and dropping for a moment first (nginx's lingering close) lets the answer arrive.
+ */
+const LINGER_MS = 1000;
+const answered = new WeakSet<Duplex>();
+
+export function handleClientError(
+  err: Error & { code?: string },
+  socket: Duplex,
+  name: string,
+  logger: Logger,
+): void {
+  // The parser reports every later chunk from the same client again; one answer is enough.
+  if (answered.has(socket)) return;
+  answered.add(socket);
+  const answer = clientErrorAnswer(err.code);
+  const { _httpMessage, remoteAddress } = socket as HttpSocket;
+  const inProgress = _httpMessage?.headersSent === true;
+  if (answer === undefined || !socket.writable || inProgress) {
+    socket.destroy();
+    return;
+  }
+  socket.end(rawErrorResponse(answer, name));
+  socket.once('end', () => socket.destroy());
+  setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  if (logger.enabled('warn')) {
+    logger.warn(`refused ${answer.status} from ${remoteAddress ?? '?'}: ${answer.reason}`, {
+      event: 'client-error',
+      status: answer.status,
+      code: err.code,
+      reason: answer.reason,
+    });
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * A file server's life under a supervisor (PM2): announce readiness after listen, and on SIGINT or
+ * SIGTERM drain: /healthz turns 503, the listener closes, idle keep-alive sockets close at once,
+ * in-flight requests finish (answered with `Connection: close`), and whatever is still open after
+ * the grace period is cut. Then the caller's cleanup runs and the process exits 0. Nothing a client
+ * or a proxy holds open can keep the process alive past the grace period.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+/** Shared, mutable: the request path reads `draining` to answer 503 and close connections. */
+export interface Lifecycle {
+  draining: boolean;
+}
+
+/** Listen, log `{event: 'listening', port, host}` and tell a supervisor we are ready. */
+export async function listen(
+  server: Server,
+  port: number,
+  host: string,
+  logger: Logger,
+  what: string,
+): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const actual = (server.address() as AddressInfo).port;
+  logger.info(`${what} listening on http://${host.includes(':') ? `[${host}]` : host}:${actual}`, {
+    event: 'listening',
+    port: actual,
+    host,
+  });
+  process.send?.('ready');
+  return actual;
+}
+
+export interface ShutdownOptions {
+  server: Server;
+  lifecycle: Lifecycle;
+  graceMs: number;
+  logger: Logger;
+  /** Runs after the last connection closed (close a thread pool, flush something). */
+  cleanup?: () => Promise<void>;
+}
+
+/** Exit with an error if draining itself hangs (a bug): a supervisor must never wait forever. */
+const BACKSTOP_MS = 3000;
+
+export function installGracefulShutdown(options: ShutdownOptions): void {
+  const { server, lifecycle, graceMs, logger } = options;
+  let stopping = false;
+
+  const finish = async (): Promise<void> => {
+    try {
+      await options.cleanup?.();
+    } catch (err) {
+      logger.error(`cleanup failed: ${errorMessage(err)}`, { event: 'shutdown-error' });
+    }
+    logger.info('stopped', { event: 'stopped' });
+    await logger.close();
+    process.exit(0);
+  };
+
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      logger.warn(`${signal} again: closing every connection now`, { event: 'force-close', signal });
+      server.closeAllConnections();
+      return;
+    }
+    stopping = true;
+    lifecycle.draining = true;
+    logger.info(`${signal}: shutting down, in-flight requests have ${graceMs}ms to finish`, {
+      event: 'shutdown',
+      signal,
+      graceMs,
+    });
+    server.close(() => void finish());
+    server.closeIdleConnections();
+    setTimeout(() => {
+      logger.warn(`grace period of ${graceMs}ms is over: closing the remaining connections`, {
+        event: 'force-close',
+      });
+      server.closeAllConnections();
+    }, graceMs).unref();
+    setTimeout(() => {
+      logger.error('shutdown did not finish; exiting anyway', { event: 'shutdown-error' });
+      process.exit(1);
+    }, graceMs + BACKSTOP_MS).unref();
+  };
+
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
