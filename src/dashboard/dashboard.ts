@@ -1,0 +1,99 @@
+/**
+ * The balancer's dashboard and metrics, as one object the balancer feeds and the admin listener
+ * serves. It listens to the balancer's events (request finished, pool change, health check), keeps
+ * the last minute's totals and the last pool changes, updates the Prometheus metrics, and answers
+ * the admin routes (routes.ts). It never changes anything in the balancer: it only reads.
+ */
+import { BalancerMetrics, type UpstreamGaugeSource } from '../metrics/balancer-metrics.js';
+import { RollingWindow } from '../metrics/rolling-window.js';
+import { EventStream } from './event-stream.js';
+import { PoolChangeLog, type PoolChange } from './pool-change-log.js';
+import { totalsView, type DashboardView, type UpstreamView } from './view.js';
+
+/** What the dashboard reads from the balancer, each time it builds a frame or is scraped. */
+export interface DashboardSource {
+  upstreams(): UpstreamView[];
+  balancer(): DashboardView['balancer'];
+}
+
+export interface DashboardOptions {
+  source: DashboardSource;
+  /** How often open pages get a frame; default 1000 ms (the issue's "at most once a second"). */
+  frameIntervalMs?: number;
+  /** Pool changes kept for the page; default 20. */
+  changesKept?: number;
+  /** Export process metrics (CPU, memory, event loop) on /metrics; default true. */
+  processMetrics?: boolean;
+  clock?: () => number;
+  onError?: (err: unknown) => void;
+}
+
+export class Dashboard {
+  readonly metrics: BalancerMetrics;
+  readonly stream: EventStream;
+  private readonly window = new RollingWindow(60);
+  private readonly changes: PoolChangeLog;
+  private readonly source: DashboardSource;
+  private readonly clock: () => number;
+
+  constructor(options: DashboardOptions) {
+    this.source = options.source;
+    this.clock = options.clock ?? Date.now;
+    this.changes = new PoolChangeLog(options.changesKept ?? 20);
+    this.metrics = new BalancerMetrics({
+      upstreams: () => this.source.upstreams().map(gaugeSource),
+      processMetrics: options.processMetrics ?? true,
+    });
+    this.stream = new EventStream({
+      frame: () => this.view(),
+      intervalMs: options.frameIntervalMs ?? 1000,
+      ...(options.onError === undefined ? {} : { onError: options.onError }),
+    });
+  }
+
+  /** Hot path: a request finished. `upstream` is the name of the one that answered, null for none. */
+  requestFinished(upstream: string | null, status: number, durationMs: number, retries: number): void {
+    this.window.record(this.clock(), durationMs, status >= 500);
+    this.metrics.requestFinished(upstream, status, durationMs, retries);
+  }
+
+  /** An upstream left or rejoined rotation: log it and show it on open pages at once. */
+  poolChanged(change: Omit<PoolChange, 'at'> & { at?: number }): void {
+    this.changes.add({ ...change, at: change.at ?? this.clock() });
+    this.stream.pushSoon();
+  }
+
+  healthChecked(upstream: string, ok: boolean): void {
+    this.metrics.healthChecked(upstream, ok);
+  }
+
+  /** Something on the page changed that should not wait for the next tick (a state change). */
+  refresh(): void {
+    this.stream.pushSoon();
+  }
+
+  view(): DashboardView {
+    const now = this.clock();
+    return {
+      at: now,
+      balancer: this.source.balancer(),
+      upstreams: this.source.upstreams(),
+      totals: totalsView(this.window.summary(now)),
+      poolChanges: this.changes.list(),
+    };
+  }
+
+  /** End open event streams so the admin listener can close. */
+  close(): void {
+    this.stream.close();
+  }
+}
+
+function gaugeSource(u: UpstreamView): UpstreamGaugeSource {
+  return {
+    name: u.name,
+    healthy: u.health === 'healthy',
+    inFlight: u.inFlight,
+    pm2Restarts: u.pm2?.restarts ?? null,
+  };
+}

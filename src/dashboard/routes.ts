@@ -1,0 +1,69 @@
+/**
+ * The admin listener's read-only routes for people and Prometheus:
+ *
+ *   GET /                       the dashboard page (and /dashboard.css, /dashboard.js)
+ *   GET /api/dashboard          the page's data as one JSON document
+ *   GET /api/dashboard/events   the same, live, as server-sent events (a frame a second)
+ *   GET /metrics                Prometheus text format
+ *
+ * Only GET and HEAD: nothing here can stop, restart or reconfigure anything.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { serveMetrics } from '../metrics/serve-metrics.js';
+import type { Dashboard } from './dashboard.js';
+import { StaticAssets } from './static-assets.js';
+
+export const DASHBOARD_PATHS = {
+  page: '/',
+  json: '/api/dashboard',
+  events: '/api/dashboard/events',
+  metrics: '/metrics',
+} as const;
+
+export type AdminHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** Every route as (path, handler), for whatever router the admin listener has. */
+export function dashboardRoutes(
+  dashboard: Dashboard,
+  options: { assets?: StaticAssets; onError?: (message: string) => void } = {},
+): [path: string, handler: AdminHandler][] {
+  const assets = options.assets ?? new StaticAssets();
+  const report = options.onError ?? (() => undefined);
+  const readOnly =
+    (handler: AdminHandler): AdminHandler =>
+    (req, res) => {
+      if (req.method === 'GET' || req.method === 'HEAD') {
+        handler(req, res);
+        return;
+      }
+      const body = `405 Method Not Allowed: the admin listener is read-only (GET, HEAD)\n`;
+      res.writeHead(405, {
+        Allow: 'GET, HEAD',
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Content-Length': Buffer.byteLength(body),
+      });
+      res.end(body);
+    };
+
+  const routes: [string, AdminHandler][] = assets.paths.map((path) => [
+    path,
+    readOnly((req, res) => void assets.serve(path, req, res)),
+  ]);
+  routes.push(
+    [
+      DASHBOARD_PATHS.json,
+      readOnly((req, res) => {
+        const body = JSON.stringify(dashboard.view());
+        res.writeHead(200, {
+          'Content-Type': 'application/json; charset=utf-8',
+          'Content-Length': Buffer.byteLength(body),
+          'Cache-Control': 'no-store',
+        });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      }),
+    ],
+    [DASHBOARD_PATHS.events, readOnly((req, res) => dashboard.stream.open(req, res))],
+    [DASHBOARD_PATHS.metrics, readOnly((req, res) => serveMetrics(dashboard.metrics, req, res, report))],
+  );
+  return routes;
+}
