@@ -13,6 +13,7 @@ import { CachedFileStore } from './http/cached-file-store.js';
 import { answerRoute, createCoreContext } from './http/core.js';
 import { installGracefulShutdown, listen, type Lifecycle } from './http/graceful-shutdown.js';
 import { createServerShell } from './http/server-shell.js';
+import { BackendMetrics } from './metrics/backend-metrics.js';
 
 const config = toServerConfig(
   'backend',
@@ -38,6 +39,7 @@ const server = createServerShell({
   logger,
   lifecycle,
   dispatch: (route, req) => answerRoute(route, req, ctx),
+  metrics: new BackendMetrics({ headers: { 'X-Served-By': config.name }, onError: (m) => logger.warn(m) }),
 });
 installGracefulShutdown({ server, lifecycle, graceMs: config.graceMs, logger });
 

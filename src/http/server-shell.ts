@@ -18,15 +18,23 @@ import { routeRequest, type Route } from './route.js';
 
 export type Dispatch = (route: Route, req: CoreRequest) => CoreResponse | Promise<CoreResponse>;
 
+/** Prometheus metrics (src/metrics/backend-metrics.ts): answers GET /metrics, counts answered requests. */
+export interface ShellMetrics {
+  serve(req: IncomingMessage, res: ServerResponse): void;
+  /** Every answer except health checks and scrapes; O(1). */
+  observe(status: number, durationMs: number): void;
+}
+
 export interface ServerShellOptions {
   config: ServerConfig;
   logger: Logger;
   lifecycle: Lifecycle;
   dispatch: Dispatch;
+  metrics?: ShellMetrics;
 }
 
 export function createServerShell(options: ServerShellOptions): http.Server {
-  const { config, logger, lifecycle, dispatch } = options;
+  const { config, logger, lifecycle, dispatch, metrics } = options;
   const name = config.name;
   const routeOptions = { workCapMs: config.workCapMs };
   const access = createAccessLog(logger, () => performance.now());
@@ -65,6 +73,9 @@ export function createServerShell(options: ServerShellOptions): http.Server {
         startedAt,
         response.reason,
       );
+    }
+    if (metrics !== undefined && req.url !== '/healthz') {
+      metrics.observe(response.status, performance.now() - startedAt);
     }
   };
 
@@ -130,7 +141,11 @@ export function createServerShell(options: ServerShellOptions): http.Server {
   };
 
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    const startedAt = access.active ? performance.now() : 0;
+    if (metrics !== undefined && req.url === '/metrics') {
+      metrics.serve(req, res);
+      return;
+    }
+    const startedAt = access.active || metrics !== undefined ? performance.now() : 0;
     const route = routeRequest(req.method, req.url, routeOptions);
     const core: CoreRequest = {
       method: req.method ?? '',

@@ -4,7 +4,9 @@
  * request). Health checks and scrapes are not counted, so the counters are the traffic the server
  * served and rise by exactly the requests a client sent.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { serveMetrics } from './serve-metrics.js';
 
 /** A static file from memory takes well under a millisecond; the tail reaches into seconds. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5];
@@ -16,6 +18,10 @@ interface CounterChild {
 export interface BackendMetricsOptions {
   /** Also export process metrics (CPU, memory, event loop lag, GC); default true. */
   processMetrics?: boolean;
+  /** Put on the scrape's response too (`X-Served-By`, as on every answer of the server). */
+  headers?: Record<string, string>;
+  /** Hears about a scrape that failed. */
+  onError?: (message: string) => void;
 }
 
 export class BackendMetrics {
@@ -24,8 +30,12 @@ export class BackendMetrics {
   private readonly latency: Histogram;
   /** Bound children by status code: no label hashing setup per request. */
   private readonly byStatus = new Map<number, CounterChild>();
+  private readonly headers: Record<string, string>;
+  private readonly onError: (message: string) => void;
 
   constructor(options: BackendMetricsOptions = {}) {
+    this.headers = options.headers ?? {};
+    this.onError = options.onError ?? (() => undefined);
     const registers = [this.registry];
     this.requests = new Counter({
       name: 'http_requests_total',
@@ -51,6 +61,22 @@ export class BackendMetrics {
     }
     counter.inc();
     this.latency.observe(durationMs / 1000);
+  }
+
+  /** Answer `/metrics`: GET and HEAD only. */
+  serve(req: IncomingMessage, res: ServerResponse): void {
+    if (req.method === 'GET' || req.method === 'HEAD') {
+      serveMetrics(this, req, res, this.onError, this.headers);
+      return;
+    }
+    const body = `405 Method Not Allowed: /metrics answers GET and HEAD\n`;
+    res.writeHead(405, {
+      ...this.headers,
+      Allow: 'GET, HEAD',
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+    });
+    res.end(body);
   }
 
   get contentType(): string {
