@@ -3,7 +3,19 @@
  * came, the pool is what the balancer showed at the last reading of that second, and actions, pool
  * changes and PM2 events are listed in the second they happened. Pure: the caller feeds records.
  */
-import type { ActionRecord, Pm2Event, PoolSample, RequestOutcome, UpstreamView } from './types.js';
+import type {
+  ActionRecord,
+  Pm2Event,
+  PoolSample,
+  RequestOutcome,
+  ScheduledAction,
+  UpstreamView,
+} from './types.js';
+
+/** An action that has started and not ended yet (a restart waits for the app to be ready). */
+export interface ActionStart extends ScheduledAction {
+  startedAtMs: number;
+}
 
 export interface PoolChange {
   atMs: number;
@@ -25,7 +37,12 @@ export interface TimelineSecond {
   /** Every upstream the balancer has shown so far, to draw the missing ones as gaps. */
   known: string[];
   poolChanges: PoolChange[];
+  /** Actions that started in this second and have ended. */
   actions: ActionRecord[];
+  /** Actions that started in this second and are still running (live view only). */
+  actionsRunning: ActionStart[];
+  /** Actions that ended in this second but started in an earlier one. */
+  actionsEnded: ActionRecord[];
   pm2Events: Pm2Event[];
 }
 
@@ -74,6 +91,7 @@ export class TimelineRecorder {
   private readonly samples: PoolSample[] = [];
   private readonly changes: PoolChange[] = [];
   private readonly actions: ActionRecord[] = [];
+  private readonly started: ActionStart[] = [];
   private readonly events: Pm2Event[] = [];
   private readonly known = new Set<string>();
   private lastInRotation: Set<string> | null = null;
@@ -114,6 +132,11 @@ export class TimelineRecorder {
     this.lastInRotation = now;
   }
 
+  addActionStart(start: ActionStart): void {
+    this.started.push(start);
+  }
+
+  /** An action ended (well or not). */
   addAction(action: ActionRecord): void {
     this.actions.push(action);
   }
@@ -143,6 +166,10 @@ export class TimelineRecorder {
       known: [...this.known].sort(),
       poolChanges: this.changes.filter((c) => within(c.atMs)),
       actions: this.actions.filter((a) => within(a.startedAtMs)),
+      actionsRunning: this.started.filter(
+        (st) => within(st.startedAtMs) && !this.actions.some((a) => a.app === st.app && a.atMs === st.atMs),
+      ),
+      actionsEnded: this.actions.filter((a) => within(a.finishedAtMs) && !within(a.startedAtMs)),
       pm2Events: this.events.filter((e) => within(e.atMs)),
     };
   }
