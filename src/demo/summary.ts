@@ -98,7 +98,13 @@ export function buildSummary(input: SummaryInput): DemoSummary {
   return {
     startedAt: input.startedAt.toISOString(),
     settings: input.settings,
-    requests: { planned: input.planned, sent: totals.sent, ok: totals.ok, failed: totals.failed, errors: totals.errors },
+    requests: {
+      planned: input.planned,
+      sent: totals.sent,
+      ok: totals.ok,
+      failed: totals.failed,
+      errors: totals.errors,
+    },
     latency: { p50Ms: totals.p50Ms, p99Ms: totals.p99Ms, maxMs: totals.maxMs },
     perBackend,
     actions: [...input.actions],
