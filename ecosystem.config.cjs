@@ -1,0 +1,178 @@
+/**
+ * The fleet under PM2: `npx pm2 start ecosystem.config.cjs` (or `npm start`), `npx pm2 logs balancer`.
+ *
+ *   backend-9002 .. backend-9005   the four event-loop backends, members of the balancer's pool "web"
+ *   async                          the same event-loop server alone on 45000 (a benchmark target)
+ *   threaded                       the thread-pool server on 46000
+ *   balancer                       the load balancer on 44444 (admin and dashboard on 44445)
+ *
+ * Ports: the defaults are the assignment's; BACKEND_PORTS (comma list), BALANCER_PORT, ADMIN_PORT,
+ * ASYNC_PORT and THREADED_PORT change them, and PORT_OFFSET shifts every port at once
+ * (PORT_OFFSET=10000: balancer 54444, backends 19002-19005). App names keep the default numbers,
+ * so `pm2 restart backend-9003` means the same app whatever the offset.
+ *
+ * Pool membership is PM2 metadata: the balancer (DISCOVERY=pm2) serves every app whose env says
+ * LB_POOL=web, at 127.0.0.1:<its PORT>. A fifth backend is one more number in BACKEND_PORTS below.
+ *
+ * Logs: logs/<app>.out.log and logs/<app>.err.log (FLEET_LOG_DIR moves them; tests use it). The
+ * apps' logger already stamps each line, so PM2 adds no timestamp (no `time`, no `log_date_format`).
+ * LOG_LEVEL and LOG_FORMAT given to `pm2 start` reach every app.
+ *
+ * Plain CommonJS read by PM2 itself, so it cannot import the TypeScript config; the numbers below
+ * are the same as DEFAULT_PORTS in src/config/common.ts (test/supervisor-ecosystem.test.ts checks).
+ */
+'use strict';
+
+const path = require('node:path');
+
+const DEFAULT_PORTS = {
+  backends: [9002, 9003, 9004, 9005],
+  balancer: 44444,
+  admin: 44445,
+  async: 45000,
+  threaded: 46000,
+};
+
+/** The pool the balancer serves and the backends join. */
+const POOL = 'web';
+
+/**
+ * Restart policy of a server (backend, async, threaded): stateless, quick to start, stops within
+ * its own grace period after SIGINT (GRACE_MS, 1 s by default; see serverPolicy below).
+ */
+const SERVER_POLICY = {
+  // Restart after a crash; `pm2 stop` still stops it for good.
+  autorestart: true,
+  // A start that dies within 5 s counts as unstable...
+  min_uptime: 5000,
+  // ...and after 10 unstable starts in a row PM2 gives up: `errored`. The balancer routes around it.
+  max_restarts: 10,
+  // Wait 100 ms before the first restart, then 1.5 times longer each time (PM2 caps it at 15 s),
+  // so a crash loop does not eat the CPU the healthy apps need.
+  exp_backoff_restart_delay: 100,
+  // SIGINT first; SIGKILL only once the server's own 1 s grace has clearly run out (GRACE_MS + 2 s).
+  kill_timeout: 3000,
+  // `online` only after the server listens and calls process.send('ready')...
+  wait_ready: true,
+  // ...or after 8 s without it (PM2 then calls it online anyway; the balancer's health checks decide).
+  listen_timeout: 8000,
+  // A leak gets the process recycled (gracefully, same as a restart) long before the machine swaps.
+  max_memory_restart: '256M',
+};
+
+/** The thread-pool server keeps worker threads (same process, more memory, slower to start). */
+const THREADED_POLICY = {
+  ...SERVER_POLICY,
+  listen_timeout: 15000,
+  max_memory_restart: '512M',
+};
+
+/**
+ * The balancer is the front door: worth more attempts before giving up, and it drains in-flight
+ * proxied requests when stopping, so it gets longer before SIGKILL.
+ */
+const BALANCER_POLICY = {
+  ...SERVER_POLICY,
+  max_restarts: 20,
+  kill_timeout: 5000,
+  max_memory_restart: '384M',
+};
+
+/** The servers' grace period (their GRACE_MS) decides how long PM2 waits before SIGKILL. */
+function withGrace(policy, graceMs, extraMs) {
+  return { ...policy, kill_timeout: Math.max(policy.kill_timeout, graceMs + extraMs) };
+}
+
+function intFrom(env, name, fallback, problems) {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) {
+    problems.push(`${name}="${raw}" is not a whole number`);
+    return fallback;
+  }
+  return Number(raw);
+}
+
+function portListFrom(env, name, fallback, problems) {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const ports = raw.split(',').map((p) => p.trim());
+  if (ports.some((p) => !/^\d+$/.test(p))) {
+    problems.push(`${name}="${raw}" is not a comma-separated list of ports`);
+    return fallback;
+  }
+  return ports.map(Number);
+}
+
+/** The apps for an environment (PM2 calls this with its own; src/supervisor/ecosystem.ts with others). */
+function buildApps(env) {
+  const problems = [];
+  const offset = intFrom(env, 'PORT_OFFSET', 0, problems);
+  const graceMs = intFrom(env, 'GRACE_MS', 1000, problems);
+  const serverPolicy = withGrace(SERVER_POLICY, graceMs, 2000);
+  const threadedPolicy = withGrace(THREADED_POLICY, graceMs, 2000);
+  const balancerPolicy = withGrace(BALANCER_POLICY, graceMs, 4000);
+  const base = {
+    backends: portListFrom(env, 'BACKEND_PORTS', DEFAULT_PORTS.backends, problems),
+    balancer: intFrom(env, 'BALANCER_PORT', DEFAULT_PORTS.balancer, problems),
+    admin: intFrom(env, 'ADMIN_PORT', DEFAULT_PORTS.admin, problems),
+    async: intFrom(env, 'ASYNC_PORT', DEFAULT_PORTS.async, problems),
+    threaded: intFrom(env, 'THREADED_PORT', DEFAULT_PORTS.threaded, problems),
+  };
+  const shifted = (port, what) => {
+    const value = port + offset;
+    if (value < 1 || value > 65535)
+      problems.push(`${what} port ${port} + PORT_OFFSET ${offset} = ${value} is not a port`);
+    return String(value);
+  };
+  const distDir = path.join(__dirname, 'dist', 'src');
+  const logDir = env.FLEET_LOG_DIR ? path.resolve(env.FLEET_LOG_DIR) : path.join(__dirname, 'logs');
+  // Every app logs the same way; the ports below are final, so no app shifts them again.
+  const common = {
+    LOG_LEVEL: env.LOG_LEVEL || 'info',
+    LOG_FORMAT: env.LOG_FORMAT || 'text',
+    PORT_OFFSET: '0',
+  };
+
+  const app = (name, script, policy, appEnv) => ({
+    name,
+    script: path.join(distDir, script),
+    cwd: __dirname,
+    // Fork mode: one process per app, each on its own port (cluster mode would share one port).
+    exec_mode: 'fork',
+    instances: 1,
+    ...policy,
+    // One file per stream per app, named after the app (no -<pm_id> suffix).
+    merge_logs: true,
+    out_file: path.join(logDir, `${name}.out.log`),
+    error_file: path.join(logDir, `${name}.err.log`),
+    env: { ...common, NAME: name, ...appEnv },
+  });
+
+  const apps = [
+    ...base.backends.map((port) =>
+      app(`backend-${port}`, 'backend.js', serverPolicy, {
+        PORT: shifted(port, `backend-${port}`),
+        LB_POOL: POOL,
+      }),
+    ),
+    // Not in the pool, even if the shell that runs `pm2 start` exports LB_POOL.
+    app('async', 'backend.js', serverPolicy, { PORT: shifted(base.async, 'async'), LB_POOL: '' }),
+    app('threaded', 'threaded.js', threadedPolicy, { PORT: shifted(base.threaded, 'threaded'), LB_POOL: '' }),
+    app('balancer', 'balancer.js', balancerPolicy, {
+      PORT: shifted(base.balancer, 'balancer'),
+      ADMIN_PORT: shifted(base.admin, 'balancer admin'),
+      // Members are found from PM2's metadata (LB_POOL above), not from a fixed list.
+      DISCOVERY: 'pm2',
+      LB_POOL: POOL,
+    }),
+  ];
+  if (problems.length > 0) {
+    throw new Error(`ecosystem.config.cjs: invalid environment:\n  - ${problems.join('\n  - ')}`);
+  }
+  return apps;
+}
+
+module.exports = { apps: buildApps(process.env) };
+// Not enumerable: PM2 reads only `apps`; src/supervisor/ecosystem.ts calls this with a chosen env.
+Object.defineProperty(module.exports, 'buildApps', { value: buildApps, enumerable: false });

@@ -1,0 +1,48 @@
+// `npm start` runs this first: compile to dist/ only when a compiled file is missing or older than
+// its source (or than the build settings), so a second `npm start` starts at once.
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import process from 'node:process';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SOURCE_DIRS = ['src', 'bench'];
+const SETTINGS = ['tsconfig.json', 'tsconfig.build.json', 'package.json'];
+
+function tsFiles(dir) {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return entry.name === 'results' ? [] : tsFiles(full);
+    return entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts') ? [full] : [];
+  });
+}
+
+const mtime = (file) => fs.statSync(file).mtimeMs;
+const sources = SOURCE_DIRS.flatMap((dir) => tsFiles(path.join(root, dir)));
+const settingsTime = Math.max(
+  ...SETTINGS.map((f) => path.join(root, f))
+    .filter(fs.existsSync)
+    .map(mtime),
+);
+
+const stale = sources.filter((source) => {
+  const out = path.join(root, 'dist', path.relative(root, source)).replace(/\.ts$/, '.js');
+  return !fs.existsSync(out) || mtime(out) < Math.max(mtime(source), settingsTime);
+});
+
+if (stale.length === 0) {
+  process.stdout.write('build: dist/ is up to date\n');
+} else {
+  process.stdout.write(`build: ${stale.length} of ${sources.length} files need compiling; running tsc\n`);
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+  if (result.status !== 0) {
+    process.stderr.write('build: tsc failed (see above); fix the errors and run npm start again\n');
+    process.exit(result.status ?? 1);
+  }
+}
