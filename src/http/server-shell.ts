@@ -65,14 +65,18 @@ export function createServerShell(options: ServerShellOptions): http.Server {
       }),
     );
     if (access.active) {
-      access.write(
-        method,
-        req.url ?? '',
-        response.status,
-        method === 'HEAD' ? 0 : bytes,
-        startedAt,
-        response.reason,
-      );
+      const line = (reason: string | undefined) =>
+        access.write(
+          method,
+          req.url ?? '',
+          response.status,
+          method === 'HEAD' ? 0 : bytes,
+          startedAt,
+          reason,
+        );
+      // A streamed file's line waits for the last byte, so its time covers the transfer.
+      if (response.file === undefined) line(response.reason);
+      else res.once('close', () => line(res.writableFinished ? undefined : 'the client left before the end'));
     }
     if (metrics !== undefined && req.url !== '/healthz') {
       metrics.observe(response.status, performance.now() - startedAt);

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# The servers against nginx, with wrk, on this machine and in one run:
+#   - GET /page.html, keep-alive, concurrency 50: nginx (Debian package, worker_processes 1,
+#     access_log off) vs the event-loop backend vs the thread-pool server, all serving public/;
+#   - GET /work?ms=5 (CPU-bound), concurrency 10: backend vs threaded.
+# The Node servers run compiled (dist/) with LOG_LEVEL=warn, so the logger is not what is measured.
+# Every target is first checked with curl (status 200 and the exact byte count of the file), and a
+# run with non-2xx answers or socket errors is flagged, so a fast error page never passes as a result.
+# Everything started here is stopped on exit. Settings come from the environment:
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-5s}          # wrk -d for each measurement
+WARMUP=${WARMUP:-1s}              # unmeasured wrk run first, so V8 has compiled the hot path
+PAGE_CONNECTIONS=${PAGE_CONNECTIONS:-50}
+WORK_CONNECTIONS=${WORK_CONNECTIONS:-10}
+WORK_MS=${WORK_MS:-5}
+THREADS=${THREADS:-$(node -p 'require("os").availableParallelism()')}
+echo "settings: DURATION=$DURATION WARMUP=$WARMUP PAGE_CONNECTIONS=$PAGE_CONNECTIONS" \
+  "WORK_CONNECTIONS=$WORK_CONNECTIONS WORK_MS=$WORK_MS THREADS=$THREADS ($(nproc) CPUs)"
+
+for tool in wrk nginx curl node; do
+  command -v "$tool" >/dev/null || { echo "needs $tool on PATH (Debian: apt-get install wrk nginx curl)" >&2; exit 2; }
+done
+[ -f dist/src/backend.js ] && [ -f dist/src/threaded.js ] || npm run build
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/servers-vs-nginx.XXXXXX")
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
+}
+
+wait_up() { # url
+  for _ in $(seq 100); do
+    curl -sf -o /dev/null "$1" && return 0
+    sleep 0.1
+  done
+  echo "nothing answered at $1" >&2
+  exit 1
+}
+
+PUBLIC="$PWD/public"
+NGINX_PORT=$(free_port)
+sed -e "s#@PREFIX@#$TMP#g" -e "s#@ROOT@#$PUBLIC#g" -e "s#@PORT@#$NGINX_PORT#g" \
+  bench/nginx/static.conf.template >"$TMP/nginx.conf"
+nginx -p "$TMP" -c "$TMP/nginx.conf" -e "$TMP/error.log" &
+PIDS+=($!)
+
+BACKEND_PORT=$(free_port)
+LOG_LEVEL=warn node dist/src/backend.js --port "$BACKEND_PORT" --root "$PUBLIC" --work-cap-ms 1000 &
+PIDS+=($!)
+
+THREADED_PORT=$(free_port)
+LOG_LEVEL=warn node dist/src/threaded.js --port "$THREADED_PORT" --root "$PUBLIC" --work-cap-ms 1000 \
+  --threads "$THREADS" &
+PIDS+=($!)
+
+declare -A URL=(
+  [nginx]="http://127.0.0.1:$NGINX_PORT"
+  [backend]="http://127.0.0.1:$BACKEND_PORT"
+  [threaded]="http://127.0.0.1:$THREADED_PORT"
+)
+for target in nginx backend threaded; do wait_up "${URL[$target]}/page.html"; done
+
+# The measured responses must be the real thing: status 200 and every byte of the file.
+PAGE_BYTES=$(stat -c %s public/page.html)
+for target in nginx backend threaded; do
+  read -r code size < <(curl -s -o /dev/null -w '%{http_code} %{size_download}\n' "${URL[$target]}/page.html")
+  if [ "$code" != 200 ] || [ "$size" != "$PAGE_BYTES" ]; then
+    echo "$target: /page.html answered $code with $size bytes, expected 200 with $PAGE_BYTES" >&2
+    exit 1
+  fi
+done
+for target in backend threaded; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "${URL[$target]}/work?ms=$WORK_MS")
+  [ "$code" = 200 ] || { echo "$target: /work?ms=$WORK_MS answered $code" >&2; exit 1; }
+done
+
+ROWS=()
+declare -A RPS=()
+measure() { # target path connections
+  local url="${URL[$1]}$2" out rps lat p99 reqs read non2xx errors
+  wrk -t1 -c"$3" -d"$WARMUP" "$url" >/dev/null
+  out=$(wrk -t1 -c"$3" -d"$DURATION" --latency "$url")
+  rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+  lat=$(awk '/^    Latency/ { print $2 }' <<<"$out")
+  p99=$(awk '/^ +99%/ { print $2 }' <<<"$out")
+  reqs=$(awk '/requests in/ { print $1 }' <<<"$out")
+  read=$(awk '/requests in/ { print $5 }' <<<"$out")
+  non2xx=$(awk '/Non-2xx/ { print $5 }' <<<"$out")
+  errors=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' <<<"$out")
+  RPS["$1 $2"]=$rps
+  ROWS+=("$(printf '%-9s %-14s %5s %11s %9s %9s %9s %7s %8s' "$1" "$2" "$3" "$rps" "$lat" "$p99" \
+    "$read" "${non2xx:-0}" "${errors:-0}")")
+  if [ "${non2xx:-0}" != 0 ] || [ "${errors:-0}" != 0 ]; then
+    ROWS+=("          ^ INVALID: $reqs requests, ${non2xx:-0} non-2xx, ${errors:-0} socket errors")
+  fi
+}
+
+measure nginx /page.html "$PAGE_CONNECTIONS"
+measure backend /page.html "$PAGE_CONNECTIONS"
+measure threaded /page.html "$PAGE_CONNECTIONS"
+measure backend "/work?ms=$WORK_MS" "$WORK_CONNECTIONS"
+measure threaded "/work?ms=$WORK_MS" "$WORK_CONNECTIONS"
+
+echo
+printf '%-9s %-14s %5s %11s %9s %9s %9s %7s %8s\n' target path conns 'requests/s' 'avg lat' 'p99 lat' \
+  read non-2xx errors
+for row in "${ROWS[@]}"; do echo "$row"; done
+echo
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+echo "backend / nginx on /page.html:        $(ratio "${RPS[backend /page.html]}" "${RPS[nginx /page.html]}")x (target >= 0.70x)"
+echo "threaded / backend on /work?ms=$WORK_MS:     $(ratio "${RPS[threaded /work?ms=$WORK_MS]}" "${RPS[backend /work?ms=$WORK_MS]}")x (target >= 1.50x)"
+echo "page.html is $PAGE_BYTES bytes; wrk -t1, keep-alive; $(nproc) CPUs shared by wrk and the server; load average $(cut -d' ' -f1-3 /proc/loadavg)"
