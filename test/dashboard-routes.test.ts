@@ -12,7 +12,7 @@ const upstream = (port: number, health: UpstreamView['health']): UpstreamView =>
   name: `backend-${port}`,
   address: `127.0.0.1:${port}`,
   health,
-  state: health,
+  reason: 'test',
   since: 0,
   inFlight: 2,
   served: 10,
@@ -24,8 +24,16 @@ const upstream = (port: number, health: UpstreamView['health']): UpstreamView =>
 async function start(t: import('node:test').TestContext) {
   const pool = [upstream(1, 'healthy'), upstream(2, 'unhealthy')];
   const source: DashboardSource = {
-    upstreams: () => pool,
-    balancer: () => ({ pid: process.pid, uptimeMs: 1, discovery: 'static' }),
+    read: () => ({
+      balancer: {
+        name: 'balancer',
+        pid: process.pid,
+        uptimeMs: 1,
+        discovery: 'static',
+        policy: 'round-robin',
+      },
+      upstreams: pool,
+    }),
   };
   const dashboard = new Dashboard({ source, processMetrics: false, frameIntervalMs: 3_600_000 });
   const routes = new Map(dashboardRoutes(dashboard));

@@ -10,10 +10,9 @@ import { EventStream } from './event-stream.js';
 import { PoolChangeLog, type PoolChange } from './pool-change-log.js';
 import { totalsView, type DashboardView, type UpstreamView } from './view.js';
 
-/** What the dashboard reads from the balancer, each time it builds a frame or is scraped. */
+/** What the dashboard reads from the balancer, once per frame or scrape. */
 export interface DashboardSource {
-  upstreams(): UpstreamView[];
-  balancer(): DashboardView['balancer'];
+  read(): { balancer: DashboardView['balancer']; upstreams: UpstreamView[] };
 }
 
 export interface DashboardOptions {
@@ -41,7 +40,7 @@ export class Dashboard {
     this.clock = options.clock ?? Date.now;
     this.changes = new PoolChangeLog(options.changesKept ?? 20);
     this.metrics = new BalancerMetrics({
-      upstreams: () => this.source.upstreams().map(gaugeSource),
+      upstreams: () => this.source.read().upstreams.map(gaugeSource),
       processMetrics: options.processMetrics ?? true,
     });
     this.stream = new EventStream({
@@ -74,10 +73,11 @@ export class Dashboard {
 
   view(): DashboardView {
     const now = this.clock();
+    const { balancer, upstreams } = this.source.read();
     return {
       at: now,
-      balancer: this.source.balancer(),
-      upstreams: this.source.upstreams(),
+      balancer,
+      upstreams,
       totals: totalsView(this.window.summary(now)),
       poolChanges: this.changes.list(),
     };

@@ -16,8 +16,8 @@ export interface UpstreamView {
   /** host:port */
   address: string;
   health: HealthView;
-  /** The balancer's own word for the state (healthy, down, leaving...), shown beside the badge. */
-  state: string;
+  /** Why it is in that state ("rejoined after 2 checks", "connection refused while proxying"). */
+  reason: string;
   /** Epoch ms of the last state change. */
   since: number;
   inFlight: number;
@@ -41,7 +41,7 @@ export interface TotalsView {
 export interface DashboardView {
   /** Epoch ms when this view was built. */
   at: number;
-  balancer: { pid: number; uptimeMs: number; discovery: string };
+  balancer: { name: string; pid: number; uptimeMs: number; discovery: string; policy: string };
   upstreams: UpstreamView[];
   totals: TotalsView;
   poolChanges: PoolChange[];

@@ -102,6 +102,12 @@ function setCell(cell, ...nodes) {
   cell.replaceChildren(...nodes);
 }
 
+function healthTone(health) {
+  if (health === 'healthy') return 'ok';
+  if (health === 'unhealthy') return 'bad';
+  return 'warn';
+}
+
 function pm2Tone(status) {
   if (status === 'online') return 'ok';
   if (status === 'stopped' || status === 'errored') return 'bad';
@@ -138,9 +144,12 @@ function renderUpstreams(upstreams, now) {
 
     const [name, health, check, pm2, pid, restarts, uptime, memory, cpu, inFlight, served, failures] = cells;
     setCell(name, el('span', 'name', u.name), el('span', 'addr', u.address));
-    const tone = u.health === 'healthy' ? 'ok' : u.health === 'unhealthy' ? 'bad' : 'warn';
-    const label = u.state && u.state !== u.health ? `${u.health} · ${u.state}` : u.health;
-    setCell(health, badge(label, tone), el('span', 'since', `for ${formatDuration(now - u.since)}`));
+    setCell(
+      health,
+      badge(u.health, healthTone(u.health)),
+      el('span', 'since', `for ${formatDuration(now - u.since)}`),
+    );
+    health.title = u.reason;
 
     if (u.check === null) setCell(check, el('span', 'zero', '–'));
     else if (u.check.ok) setCell(check, formatMs(u.check.latencyMs));
@@ -236,11 +245,7 @@ function renderChanges(changes) {
     const time = el('time', '', formatClock(c.at));
     time.dateTime = new Date(c.at).toISOString();
     const move = el('span');
-    move.append(
-      badge(c.from, c.from === 'healthy' ? 'ok' : 'bad'),
-      el('span', 'arrow', '→'),
-      badge(c.to, c.to === 'healthy' ? 'ok' : 'bad'),
-    );
+    move.append(badge(c.from, healthTone(c.from)), el('span', 'arrow', '→'), badge(c.to, healthTone(c.to)));
     li.append(time, el('span', 'name', c.name), move, el('span', 'reason', c.reason));
     li.title = c.reason;
     return li;
@@ -258,7 +263,7 @@ function render(view) {
   const b = view.balancer;
   setText(
     $('balancer-info'),
-    `balancer pid ${b.pid} · up ${formatDuration(b.uptimeMs)} · ${b.discovery} discovery · round robin`,
+    `${b.name} · pid ${b.pid} · up ${formatDuration(b.uptimeMs)} · ${b.discovery} discovery · ${b.policy}`,
   );
   setText($('discovery'), `${view.upstreams.length} in pool`);
   renderUpstreams(view.upstreams, view.at);

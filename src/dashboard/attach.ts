@@ -1,0 +1,36 @@
+/**
+ * Plug the dashboard and /metrics into a load balancer: its routes on the admin listener, its
+ * listeners on the balancer's events. The one call the balancer's entry point makes.
+ */
+import type { AdminServer } from '../balancer/admin-server.js';
+import type { BalancerEvents } from '../balancer/events.js';
+import type { BalancerStatus } from '../balancer/status.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { Dashboard } from './dashboard.js';
+import { dashboardRoutes } from './routes.js';
+import { poolChangeView, statusView } from './status-adapter.js';
+
+/** The parts of the LoadBalancer the dashboard uses: read-only status, events, admin routes. */
+export interface DashboardHost {
+  readonly events: BalancerEvents;
+  readonly admin: AdminServer;
+  status(): BalancerStatus;
+}
+
+export function attachDashboard(host: DashboardHost, logger: Logger): Dashboard {
+  const dashboard = new Dashboard({
+    source: { read: () => statusView(host.status()) },
+    onError: (err) =>
+      logger.warn(`dashboard frame failed: ${errorMessage(err)}`, { event: 'dashboard-error' }),
+  });
+  for (const [path, handler] of dashboardRoutes(dashboard, {
+    onError: (message) => logger.warn(message, { event: 'metrics-error' }),
+  })) {
+    host.admin.route(path, handler);
+  }
+  host.events.onRequestFinished((e) => dashboard.requestFinished(e.upstream, e.status, e.ms, e.retries));
+  host.events.onPoolChange((e) => dashboard.poolChanged(poolChangeView(e)));
+  host.events.onHealthCheck((e) => dashboard.healthChecked(e.name, e.ok));
+  return dashboard;
+}

@@ -1,0 +1,46 @@
+/**
+ * The balancer's status and events, mapped onto the dashboard's view (view.ts): the one place that
+ * knows both shapes. Pure.
+ */
+import type { PoolChange as BalancerPoolChange } from '../balancer/events.js';
+import type { HealthStatus } from '../balancer/health-state.js';
+import type { BalancerStatus, UpstreamStatus } from '../balancer/status.js';
+import type { PoolChange } from './pool-change-log.js';
+import type { DashboardView, HealthView, UpstreamView } from './view.js';
+
+const HEALTH: Record<HealthStatus, HealthView> = { up: 'healthy', down: 'unhealthy', unknown: 'unknown' };
+
+export function healthView(state: HealthStatus): HealthView {
+  return HEALTH[state];
+}
+
+export function upstreamView(u: UpstreamStatus): UpstreamView {
+  return {
+    id: u.id,
+    name: u.name,
+    address: u.address,
+    // Out of rotation is unhealthy to a person watching, whatever the reason.
+    health: u.state === 'up' && !u.available ? 'unhealthy' : healthView(u.state),
+    reason: u.reason,
+    since: u.since,
+    inFlight: u.inFlight,
+    served: u.served,
+    failures: u.failures,
+    check: u.lastCheck,
+    pm2: u.pm2,
+  };
+}
+
+export function statusView(status: BalancerStatus): Pick<DashboardView, 'balancer' | 'upstreams'> {
+  const b = status.balancer;
+  return {
+    balancer: { name: b.name, pid: b.pid, uptimeMs: b.uptimeMs, discovery: b.discovery, policy: b.policy },
+    upstreams: status.upstreams.map(upstreamView),
+  };
+}
+
+/** "absent" is an upstream joining or leaving the membership (discovery), not a health state. */
+export function poolChangeView(e: BalancerPoolChange): PoolChange {
+  const side = (s: HealthStatus | 'absent') => (s === 'absent' ? 'not in pool' : healthView(s));
+  return { at: e.at, id: e.id, name: e.name, from: side(e.from), to: side(e.to), reason: e.reason };
+}
