@@ -189,6 +189,11 @@ for (const kind of KINDS) {
       );
       assert.equal(chunked.status, 413);
       assert.match(chunked.body.toString(), /over 4096 bytes/);
+      // A client that leaves halfway through its body gets nothing and harms nothing.
+      const leaver = await RawConnection.open(port);
+      await leaver.write('POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n0123456789');
+      leaver.destroy();
+      assert.equal((await request(port, '/healthz')).status, 200);
     });
 
     await t.test('no spelling of path traversal reads outside the root', async () => {
