@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { notInRotation, parseLbStatus } from '../src/demo/lb-status.js';
 
 void test("the balancer's status reads into names, rotation, state, PM2 status and served count", () => {
-  const upstreams = parseLbStatus({
+  const { retries, upstreams } = parseLbStatus({
+    balancer: { retries: false },
     upstreams: [
       { name: 'b1', state: 'healthy', served: 12, pm2: { status: 'online' } },
       { name: 'b2', state: 'down', served: 3 },
@@ -18,11 +19,14 @@ void test("the balancer's status reads into names, rotation, state, PM2 status a
     { name: '127.0.0.1:3', inRotation: false, state: 'healthy', pm2Status: null, served: null },
     { name: 'b4', inRotation: true, state: 'draining', pm2Status: null, served: null },
   ]);
+  assert.equal(retries, false);
+  assert.equal(parseLbStatus({ upstreams: [] }).retries, null);
 });
 
 void test('a status without an upstream list is refused', () => {
   assert.throws(() => parseLbStatus({ pool: 3 }), /no "upstreams" list/);
   assert.throws(() => parseLbStatus(null), /no "upstreams" list/);
+  assert.throws(() => parseLbStatus([]), /no "upstreams" list/);
 });
 
 void test('the pool is whole when every listed and every expected upstream is in rotation', () => {

@@ -5,6 +5,7 @@
 import path from 'node:path';
 import { DEFAULT_PORTS, RESULTS_DIR, logOptions, portOffsetOption } from './common.js';
 import { buildConfig } from './load.js';
+import { pm2HomeOption } from './supervisor-config.js';
 import {
   durationParser,
   intParser,
@@ -95,6 +96,7 @@ export const demoOptions = {
     parse: durationParser(1000, 300_000),
   } satisfies OptionSpec<number>,
   portOffset: portOffsetOption,
+  pm2Home: pm2HomeOption,
   logLevel: logOptions.logLevel,
   logFormat: logOptions.logFormat,
 };
@@ -115,9 +117,8 @@ export interface DemoConfig {
   requestTimeoutMs: number;
   settleTimeoutMs: number;
   portOffset: number;
-  /** The balancer's public and admin ports, shifted by the offset as the ecosystem file does. */
-  balancerPort: number;
-  adminPort: number;
+  /** The PM2 daemon's folder (PM2_HOME). */
+  pm2Home: string;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -166,8 +167,7 @@ export function toDemoConfig(value: DemoOptionValues, now: Date = new Date()): D
     requestTimeoutMs: value.requestTimeoutMs,
     settleTimeoutMs: value.settleTimeoutMs,
     portOffset: value.portOffset,
-    balancerPort: DEFAULT_PORTS.balancer + value.portOffset,
-    adminPort: DEFAULT_PORTS.admin + value.portOffset,
+    pm2Home: value.pm2Home,
     logLevel: value.logLevel,
     logFormat: value.logFormat,
   };

@@ -27,11 +27,21 @@ function toUpstream(raw: unknown): UpstreamView | null {
   };
 }
 
-/** The upstreams of a status document; throws when it has no list of upstreams. */
-export function parseLbStatus(body: unknown): UpstreamView[] {
-  const list = Array.isArray(body) ? body : isObject(body) ? body.upstreams : undefined;
+export interface LbStatus {
+  /** Whether the balancer retries failed attempts elsewhere; null when it does not say. */
+  retries: boolean | null;
+  upstreams: UpstreamView[];
+}
+
+/** A status document; throws when it has no list of upstreams. */
+export function parseLbStatus(body: unknown): LbStatus {
+  const list = isObject(body) ? body.upstreams : undefined;
   if (!Array.isArray(list)) throw new Error('the status has no "upstreams" list');
-  return list.map(toUpstream).filter((u): u is UpstreamView => u !== null);
+  const balancer = isObject(body) && isObject(body.balancer) ? body.balancer : {};
+  return {
+    retries: typeof balancer.retries === 'boolean' ? balancer.retries : null,
+    upstreams: list.map(toUpstream).filter((u): u is UpstreamView => u !== null),
+  };
 }
 
 /**

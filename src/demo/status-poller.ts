@@ -5,11 +5,11 @@
  */
 import http from 'node:http';
 import { errorMessage } from '../errors.js';
-import { parseLbStatus } from './lb-status.js';
-import type { PoolSample, UpstreamView } from './types.js';
+import { parseLbStatus, type LbStatus } from './lb-status.js';
+import type { PoolSample } from './types.js';
 
-/** One GET of the status, with a timeout; resolves with the upstreams or rejects with the reason. */
-export function readLbStatus(adminPort: number, timeoutMs: number): Promise<UpstreamView[]> {
+/** One GET of the status, with a timeout; rejects with the reason it could not be read. */
+export function readLbStatus(adminPort: number, timeoutMs: number): Promise<LbStatus> {
   return new Promise((resolve, reject) => {
     const req = http.get(
       { host: '127.0.0.1', port: adminPort, path: '/__lb/status', agent: false },
@@ -49,7 +49,7 @@ export function pollLbStatus(
   const tick = (): void => {
     const startedAt = clock();
     current = readLbStatus(adminPort, Math.max(intervalMs * 5, 500)).then(
-      (upstreams) => onSample({ atMs: clock(), upstreams }),
+      (status) => onSample({ atMs: clock(), upstreams: status.upstreams }),
       (err: unknown) => onSample({ atMs: clock(), upstreams: null, error: errorMessage(err) }),
     );
     void current.then(() => {

@@ -27,10 +27,20 @@ export interface BackendShare {
   share: number;
 }
 
+/** PM2's restart count (and pid) of an app before and after the run; null when PM2 did not list it. */
 export interface RestartCount {
   app: string;
   before: number | null;
   after: number | null;
+  pidBefore: number | null;
+  pidAfter: number | null;
+}
+
+/** What the summary needs of PM2's list. */
+export interface AppState {
+  name: string;
+  restarts: number;
+  pid: number | null;
 }
 
 export interface DemoSummary {
@@ -58,8 +68,8 @@ export interface SummaryInput {
   actions: readonly ActionRecord[];
   samples: readonly PoolSample[];
   pm2Events: readonly Pm2Event[];
-  restartsBefore: Readonly<Record<string, number>>;
-  restartsAfter: Readonly<Record<string, number>>;
+  appsBefore: readonly AppState[];
+  appsAfter: readonly AppState[];
 }
 
 export function buildSummary(input: SummaryInput): DemoSummary {
@@ -68,11 +78,14 @@ export function buildSummary(input: SummaryInput): DemoSummary {
   const perBackend = Object.entries(totals.servedBy)
     .map(([app, n]) => ({ app, served: n, share: served === 0 ? 0 : n / served }))
     .sort((a, b) => a.app.localeCompare(b.app));
-  const apps = new Set([...Object.keys(input.restartsBefore), ...Object.keys(input.restartsAfter)]);
-  const restarts = [...apps].sort().map((app) => ({
+  const before = new Map(input.appsBefore.map((a) => [a.name, a]));
+  const after = new Map(input.appsAfter.map((a) => [a.name, a]));
+  const restarts = [...new Set([...before.keys(), ...after.keys()])].sort().map((app) => ({
     app,
-    before: input.restartsBefore[app] ?? null,
-    after: input.restartsAfter[app] ?? null,
+    before: before.get(app)?.restarts ?? null,
+    after: after.get(app)?.restarts ?? null,
+    pidBefore: before.get(app)?.pid ?? null,
+    pidAfter: after.get(app)?.pid ?? null,
   }));
 
   const problems: string[] = [];

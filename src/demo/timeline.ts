@@ -141,7 +141,10 @@ export class TimelineRecorder {
     this.actions.push(action);
   }
 
+  /** PM2's bus can repeat an event (two `exit`s for one stop); an app's repeated event is kept once. */
   addPm2Event(event: Pm2Event): void {
+    const previous = this.events.findLast((e) => e.app === event.app);
+    if (previous?.event === event.event) return;
     this.events.push(event);
   }
 
