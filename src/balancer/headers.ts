@@ -1,0 +1,134 @@
+/**
+ * Header rules of a reverse proxy (RFC 9110 section 7.6.1, what Caddy and Go's ReverseProxy do),
+ * as pure functions over plain header objects and raw header arrays:
+ *
+ * - hop-by-hop headers describe one connection and are never passed on, in either direction, nor
+ *   any header the Connection header names (except the ones that frame the message);
+ * - `X-Forwarded-For`, `-Proto` and `-Host` are set from what the balancer saw. They are replaced,
+ *   not appended to: the balancer trusts no proxy in front of it, so a client cannot forge them;
+ * - requests whose framing could be read two ways are refused before they reach an upstream.
+ *
+ * node:http's parser has already refused Content-Length together with Transfer-Encoding, and
+ * duplicate or malformed Content-Length; what is left to check is here.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** Lower-case names that never cross the proxy (requests). */
+const REQUEST_HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'upgrade',
+  // node:http has already answered `100 Continue` to the client; the upstream must not wait for one.
+  'expect',
+] as const;
+
+/** Names a `Connection` header may not remove: they frame the message or route it. */
+const PROTECTED = new Set(['host', 'content-length', 'transfer-encoding']);
+
+/**
+ * Why a request must be refused (400) before proxying, or undefined. Reads the raw headers once:
+ * no Host or several (RFC 9112 section 3.2; HTTP/1.0 may omit it), or a Transfer-Encoding other
+ * than exactly `chunked` (RFC 9112 section 6.1: anything else cannot be framed safely by both sides).
+ */
+export function requestFramingProblem(
+  rawHeaders: readonly string[],
+  hostRequired = true,
+): string | undefined {
+  let hosts = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] ?? '';
+    if (name.length === 4) {
+      if (name.toLowerCase() === 'host' && ++hosts > 1) return 'more than one Host header';
+    } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+      const value = (rawHeaders[i + 1] ?? '').trim().toLowerCase();
+      if (value !== 'chunked') return `Transfer-Encoding "${value}" is not supported (only chunked)`;
+    }
+  }
+  return hosts === 0 && hostRequired ? 'no Host header (HTTP/1.1 requires one)' : undefined;
+}
+
+/** True when the request carries a body (a positive Content-Length, or chunked). */
+export function hasRequestBody(headers: IncomingHttpHeaders): boolean {
+  if (headers['transfer-encoding'] !== undefined) return true;
+  const length = headers['content-length'];
+  return length !== undefined && length !== '0';
+}
+
+/**
+ * Turn the client's headers into the upstream's, in place (the proxy library copies them once
+ * more on its own): drop hop-by-hop headers, set the X-Forwarded trio. `Transfer-Encoding: chunked`
+ * stays: node:http re-chunks the body it streams on, which frames it the same way.
+ */
+export function prepareForwardHeaders(
+  headers: IncomingHttpHeaders,
+  clientAddress: string | undefined,
+  proto: 'http' | 'https',
+): void {
+  const connection = headers.connection;
+  if (connection !== undefined) {
+    for (const token of connection.split(',')) {
+      const name = token.trim().toLowerCase();
+      if (name !== '' && !PROTECTED.has(name)) delete headers[name];
+    }
+  }
+  for (const name of REQUEST_HOP_BY_HOP) {
+    if (headers[name] !== undefined) delete headers[name];
+  }
+  headers['x-forwarded-for'] = clientAddress ?? '';
+  headers['x-forwarded-proto'] = proto;
+  if (headers.host !== undefined) headers['x-forwarded-host'] = headers.host;
+  else if (headers['x-forwarded-host'] !== undefined) delete headers['x-forwarded-host'];
+}
+
+function isResponseHopByHop(name: string): boolean {
+  // Switch on the length first: most names are ruled out without lower-casing anything.
+  switch (name.length) {
+    case 7:
+      return name.toLowerCase() === 'upgrade' || name.toLowerCase() === 'trailer';
+    case 10: {
+      const lower = name.toLowerCase();
+      return lower === 'connection' || lower === 'keep-alive';
+    }
+    case 16:
+      return name.toLowerCase() === 'proxy-connection';
+    case 17:
+      // node:http frames the relayed body itself (chunked for HTTP/1.1 clients when needed).
+      return name.toLowerCase() === 'transfer-encoding';
+    case 18:
+      return name.toLowerCase() === 'proxy-authenticate';
+    default:
+      return false;
+  }
+}
+
+/**
+ * The upstream's raw header list ([name, value, name, value...]) without hop-by-hop headers and
+ * those its Connection header names, ready for `writeHead`. A new array: node:http reads the
+ * response's own raw headers again later (the agent looks for a Keep-Alive hint).
+ */
+export function forwardResponseHeaders(raw: readonly string[]): string[] {
+  let named: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] ?? '';
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      for (const token of (raw[i + 1] ?? '').split(',')) {
+        const lower = token.trim().toLowerCase();
+        if (lower !== '' && lower !== 'close' && lower !== 'keep-alive' && !PROTECTED.has(lower)) {
+          (named ??= new Set()).add(lower);
+        }
+      }
+    }
+  }
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] ?? '';
+    if (isResponseHopByHop(name)) continue;
+    if (named !== undefined && named.has(name.toLowerCase())) continue;
+    out.push(name, raw[i + 1] ?? '');
+  }
+  return out;
+}

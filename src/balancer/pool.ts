@@ -1,0 +1,185 @@
+/**
+ * The set of upstreams (Pingora's backend set): discovery feeds membership in, health results and
+ * proxy failures feed state in, selection reads `available` out. Every state change goes through
+ * here, so each one gives exactly one log line and one `pool-change` event.
+ */
+import type { Logger } from '../logger.js';
+import type { UpstreamSpec } from './discovery/types.js';
+import type { BalancerEvents, PoolChange } from './events.js';
+import type { HealthFlip, HealthThresholds } from './health-state.js';
+import { policyFor, type SelectionPolicy } from './selection.js';
+import { Upstream, type CheckResult } from './upstream.js';
+
+export interface PoolOptions {
+  thresholds: HealthThresholds;
+  logger: Logger;
+  events: BalancerEvents;
+  clock?: () => number;
+}
+
+export class Pool {
+  /** Rotation order; replaced (never mutated) on membership changes, so a running loop is safe. */
+  members: readonly Upstream[] = [];
+  private readonly byId = new Map<string, Upstream>();
+  private policy: SelectionPolicy<Upstream> = policyFor<Upstream>([]);
+  private readonly thresholds: HealthThresholds;
+  private readonly logger: Logger;
+  private readonly events: BalancerEvents;
+  private readonly clock: () => number;
+
+  constructor(options: PoolOptions) {
+    this.thresholds = options.thresholds;
+    this.logger = options.logger;
+    this.events = options.events;
+    this.clock = options.clock ?? Date.now;
+  }
+
+  /** The selection policy in use (round-robin, or weighted when weights differ). */
+  get policyName(): string {
+    return this.policy.name;
+  }
+
+  get size(): number {
+    return this.members.length;
+  }
+
+  get(id: string): Upstream | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Hot path: the next upstream for a request, skipping those it already tried. */
+  select(exclude?: readonly Upstream[]): Upstream | undefined {
+    return this.policy.select(this.members, exclude);
+  }
+
+  availableCount(): number {
+    let n = 0;
+    for (const u of this.members) if (u.available) n++;
+    return n;
+  }
+
+  /**
+   * The whole membership as discovery now sees it. New members start `unknown` (given traffic
+   * until their first check); members not listed leave rotation at once.
+   */
+  setMembers(specs: readonly UpstreamSpec[], source: string, initial = false): void {
+    const now = this.clock();
+    const next: Upstream[] = [];
+    const added: Upstream[] = [];
+    let reshaped = specs.length !== this.members.length;
+    for (const spec of specs) {
+      let upstream = this.byId.get(spec.id);
+      if (upstream === undefined) {
+        upstream = new Upstream(spec, this.thresholds, now);
+        this.byId.set(spec.id, upstream);
+        added.push(upstream);
+      } else if ((spec.weight ?? 1) !== upstream.weight) {
+        upstream.weight = spec.weight ?? 1;
+        reshaped = true;
+      }
+      upstream.pm2 = spec.pm2 ?? null;
+      if (this.members[next.length] !== upstream) reshaped = true;
+      next.push(upstream);
+    }
+    const gone = this.members.filter((u) => !next.includes(u));
+    this.members = next;
+    if (reshaped) this.policy = policyFor(next);
+    for (const upstream of gone) {
+      upstream.removed = true;
+      this.byId.delete(upstream.id);
+      this.change(upstream, upstream.health.status, 'absent', `removed by ${source} discovery`, 'warn', now);
+    }
+    for (const upstream of added) {
+      // The start-up line lists the first pool; one line per member would only repeat it.
+      this.change(
+        upstream,
+        'absent',
+        'unknown',
+        `added by ${source} discovery`,
+        initial ? 'debug' : 'info',
+        now,
+      );
+    }
+  }
+
+  /** An active health check finished. */
+  recordCheck(upstream: Upstream, result: CheckResult): void {
+    upstream.lastCheck = result;
+    if (this.events.wantsHealthChecks) {
+      this.events.healthChecked({
+        id: upstream.id,
+        name: upstream.name,
+        ok: result.ok,
+        ms: result.ms,
+        error: result.error,
+      });
+    }
+    if (upstream.removed) return;
+    if (result.ok) {
+      const flip = upstream.health.success(result.at);
+      if (flip !== undefined) this.flipped(upstream, flip, `health check ok in ${formatMs(result.ms)}`);
+    } else {
+      upstream.failures++;
+      const flip = upstream.health.failure(result.at);
+      if (flip !== undefined) {
+        const why =
+          flip.from === 'unknown'
+            ? `health check failed (${result.error ?? 'error'})`
+            : `${flip.streak} failed health checks (last: ${result.error ?? 'error'})`;
+        this.flipped(upstream, flip, why);
+      }
+    }
+  }
+
+  /** Out of rotation now (a refused connection while proxying, or PM2 says it is stopping). */
+  takeOut(upstream: Upstream, reason: string): void {
+    if (upstream.removed) return;
+    const flip = upstream.health.forceDown(this.clock());
+    if (flip !== undefined) this.flipped(upstream, flip, reason);
+  }
+
+  private flipped(upstream: Upstream, flip: HealthFlip, reason: string): void {
+    const now = upstream.health.since;
+    if (flip.to === 'up' && flip.from === 'down') {
+      this.change(upstream, flip.from, flip.to, `rejoined after ${flip.streak} checks`, 'info', now, reason);
+    } else if (flip.to === 'up') {
+      this.change(upstream, flip.from, flip.to, reason, 'info', now);
+    } else {
+      this.change(upstream, flip.from, flip.to, reason, 'warn', now);
+    }
+  }
+
+  private change(
+    upstream: Upstream,
+    from: PoolChange['from'],
+    to: PoolChange['to'],
+    reason: string,
+    level: 'debug' | 'info' | 'warn',
+    at: number,
+    detail?: string,
+  ): void {
+    upstream.reason = reason;
+    upstream.refresh();
+    let message: string;
+    if (from === 'absent') message = `${upstream.name} (${upstream.id}) ${reason}`;
+    else if (to === 'absent') message = `${upstream.name} (${upstream.id}) ${reason}`;
+    else if (to === 'down') message = `${upstream.name} left the pool: ${reason}`;
+    else if (from === 'down') message = `${upstream.name} ${reason}`;
+    else message = `${upstream.name} joined the pool: ${reason}`;
+    this.logger[level](message, {
+      event: 'pool-change',
+      id: upstream.id,
+      name: upstream.name,
+      from,
+      to,
+      reason: detail === undefined ? reason : `${reason} (${detail})`,
+      available: this.availableCount(),
+      size: this.members.length,
+    });
+    this.events.poolChanged({ id: upstream.id, name: upstream.name, from, to, reason, at });
+  }
+}
+
+export function formatMs(ms: number): string {
+  return ms < 10 ? `${ms.toFixed(1)}ms` : `${Math.round(ms)}ms`;
+}

@@ -1,0 +1,112 @@
+/**
+ * The balancer's status as one JSON document (`GET /__lb/status` on the admin listener, and the
+ * source the dashboard maps onto its view). Pure: the pool's upstreams and a few facts in, plain
+ * data out; nothing here reads a clock or a socket.
+ */
+import type { Pm2ProcessState } from './discovery/types.js';
+import type { HealthStatus } from './health-state.js';
+import type { Upstream } from './upstream.js';
+
+export interface UpstreamStatus {
+  id: string;
+  name: string;
+  /** host:port */
+  address: string;
+  state: HealthStatus;
+  /** Given new requests now (up or unknown, and still a member). */
+  available: boolean;
+  /** Epoch ms of the last state change. */
+  since: number;
+  /** Why it is in its state ("rejoined after 2 checks", "connection refused while proxying..."). */
+  reason: string;
+  weight: number;
+  inFlight: number;
+  /** Attempts sent to it, retries included. */
+  attempts: number;
+  /** Responses it gave. */
+  served: number;
+  failures: number;
+  lastCheck: { ok: boolean; latencyMs: number; at: number; error: string | null } | null;
+  pm2: Pm2ProcessState | null;
+}
+
+export interface StatusFacts {
+  name: string;
+  pid: number;
+  /** Epoch ms. */
+  startedAt: number;
+  now: number;
+  port: number;
+  adminPort: number;
+  discovery: 'static' | 'pm2';
+  /** PM2 pool name; null for static discovery. */
+  pool: string | null;
+  proxyLibrary: string;
+  policy: string;
+  retries: boolean;
+  draining: boolean;
+}
+
+export interface BalancerStatus {
+  balancer: {
+    name: string;
+    pid: number;
+    startedAt: number;
+    uptimeMs: number;
+    port: number;
+    adminPort: number;
+    discovery: 'static' | 'pm2';
+    pool: string | null;
+    proxyLibrary: string;
+    policy: string;
+    retries: boolean;
+    draining: boolean;
+  };
+  pool: { size: number; available: number };
+  upstreams: UpstreamStatus[];
+}
+
+export function upstreamStatus(u: Upstream): UpstreamStatus {
+  const check = u.lastCheck;
+  return {
+    id: u.id,
+    name: u.name,
+    address: u.id,
+    state: u.health.status,
+    available: u.available,
+    since: u.health.since,
+    reason: u.reason,
+    weight: u.weight,
+    inFlight: u.inFlight,
+    attempts: u.attempts,
+    served: u.served,
+    failures: u.failures,
+    lastCheck:
+      check === null
+        ? null
+        : { ok: check.ok, latencyMs: Math.round(check.ms * 1000) / 1000, at: check.at, error: check.error },
+    pm2: u.pm2 === null ? null : { ...u.pm2 },
+  };
+}
+
+export function buildStatus(members: readonly Upstream[], facts: StatusFacts): BalancerStatus {
+  const upstreams = members.map(upstreamStatus);
+  return {
+    balancer: {
+      name: facts.name,
+      pid: facts.pid,
+      startedAt: facts.startedAt,
+      uptimeMs: facts.now - facts.startedAt,
+      port: facts.port,
+      adminPort: facts.adminPort,
+      discovery: facts.discovery,
+      pool: facts.pool,
+      proxyLibrary: facts.proxyLibrary,
+      policy: facts.policy,
+      retries: facts.retries,
+      draining: facts.draining,
+    },
+    pool: { size: upstreams.length, available: upstreams.filter((u) => u.available).length },
+    upstreams,
+  };
+}
