@@ -1,0 +1,99 @@
+/**
+ * Active health checks: `GET <path>` on every upstream every interval, each on a new connection (as
+ * HAProxy does, so a closed listener is noticed even while pooled connections still work), with a
+ * timeout. This file only runs the timers and the requests; what a result means is the pool's and
+ * the health state machine's business.
+ */
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { errorMessage } from '../errors.js';
+import type { Pool } from './pool.js';
+import type { Upstream } from './upstream.js';
+
+export interface HealthCheckSettings {
+  path: string;
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+export class HealthChecker {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly running = new Map<Upstream, Promise<void>>();
+  private stopped = false;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly settings: HealthCheckSettings,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /** Check every upstream once, then keep checking every interval. Resolves after the first round. */
+  async start(): Promise<void> {
+    this.stopped = false;
+    const first = this.round();
+    this.timer = setInterval(() => void this.round(), this.settings.intervalMs);
+    this.timer.unref();
+    await first;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Check one upstream now (PM2 says it came online); a check already running counts. */
+  checkNow(upstream: Upstream): Promise<void> {
+    return this.check(upstream);
+  }
+
+  /** One check of every member; resolves when all have answered or timed out. */
+  round(): Promise<void> {
+    return Promise.all(this.pool.members.map((u) => this.check(u))).then(() => undefined);
+  }
+
+  private check(upstream: Upstream): Promise<void> {
+    const running = this.running.get(upstream);
+    if (running !== undefined) return running;
+    const done = this.probe(upstream).then((result) => {
+      this.running.delete(upstream);
+      if (!this.stopped) this.pool.recordCheck(upstream, { ...result, at: this.clock() });
+    });
+    this.running.set(upstream, done);
+    return done;
+  }
+
+  private probe(upstream: Upstream): Promise<{ ok: boolean; ms: number; error: string | null }> {
+    const { path, timeoutMs } = this.settings;
+    const started = performance.now();
+    return new Promise((resolve) => {
+      let settled = false;
+      const settle = (error: string | null): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve({ ok: error === null, ms: performance.now() - started, error });
+      };
+      const req = http.request({
+        host: upstream.host,
+        port: upstream.port,
+        path,
+        method: 'GET',
+        agent: false,
+        headers: { 'User-Agent': 'supervised-balancer health check', Connection: 'close' },
+      });
+      const timer = setTimeout(() => {
+        settle(`no answer within ${timeoutMs}ms`);
+        req.destroy();
+      }, timeoutMs);
+      req.on('response', (res) => {
+        const status = res.statusCode ?? 0;
+        res.resume();
+        res.on('error', () => undefined);
+        settle(status >= 200 && status < 300 ? null : `status ${status}`);
+      });
+      req.on('error', (err) => settle(errorMessage(err)));
+      req.end();
+    });
+  }
+}

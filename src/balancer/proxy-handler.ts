@@ -1,0 +1,340 @@
+/**
+ * The request path (Caddy's reverse proxy handler): check the request, pick an upstream, send it
+ * there through the proxy engine, relay the response, and when an attempt fails decide (with the
+ * pure retry policy) whether to try another upstream or answer 502/504 itself. Passive health
+ * feeds the pool from here: a refused or reset connection takes the upstream out at once.
+ *
+ * Accounting happens in one place, when the client's response closes: in-flight counts, the access
+ * log line and the `requestFinished` event. A client that hangs up is never held against the
+ * upstream it was talking to.
+ */
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { UpstreamError, errorMessage } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { accessMessage } from './access-log.js';
+import type { BalancerEvents } from './events.js';
+import { Exchange, type RelayedResponse } from './exchange.js';
+import {
+  hasRequestBody,
+  prepareForwardHeaders,
+  requestFramingProblem,
+  forwardResponseHeaders,
+} from './headers.js';
+import { sendOwnAnswer, type OwnAnswer } from './own-answers.js';
+import type { Pool } from './pool.js';
+import type { EngineHandlers, ProxyEngine } from './proxy-engine.js';
+import { ReplayableBody } from './request-body.js';
+import {
+  classifyError,
+  countsAsFailure,
+  decideRetry,
+  finalStatus,
+  marksDown,
+  type FailureKind,
+} from './retry-policy.js';
+import type { Upstream } from './upstream.js';
+
+export interface ProxySettings {
+  /** The balancer's name, in X-Served-By of its own answers. */
+  name: string;
+  retry: {
+    enabled: boolean;
+    /** 0: the pool size. */
+    maxAttempts: number;
+    budgetMs: number;
+    onTimeout: boolean;
+    maxBodyBytes: number;
+  };
+  proxyTimeoutMs: number;
+  /** Retry-After of the 503 sent when no upstream is available. */
+  retryAfterS: number;
+}
+
+const FAILURE_WORDS: Record<FailureKind, string> = {
+  'connect-refused': 'connection refused',
+  'connect-timeout': 'connect timeout',
+  'reset-before-response': 'connection reset before the response',
+  'response-timeout': 'no response in time',
+  'bad-response': 'malformed response',
+  'reset-during-response': 'connection closed during the response',
+  'client-gone': 'client went away',
+};
+
+export class ProxyHandler implements EngineHandlers {
+  /** Set at shutdown: responses carry `Connection: close` so clients move on. */
+  draining = false;
+  private engine: ProxyEngine | undefined;
+  private readonly accessLog: boolean;
+  /** Shared by every request (one function, not one closure per request). */
+  private readonly onUpstreamSilent: (this: ClientRequest) => void;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly settings: ProxySettings,
+    private readonly logger: Logger,
+    private readonly events: BalancerEvents,
+  ) {
+    // Checked once: at LOG_LEVEL=warn the request path never builds an access line.
+    this.accessLog = logger.enabled('info');
+    const timeoutMs = settings.proxyTimeoutMs;
+    this.onUpstreamSilent = function (this: ClientRequest) {
+      this.destroy(
+        new UpstreamError('ERR_UPSTREAM_TIMEOUT', this.host, `no response byte within ${timeoutMs}ms`),
+      );
+    };
+  }
+
+  use(engine: ProxyEngine): void {
+    this.engine = engine;
+  }
+
+  /** The public listener's request handler. */
+  readonly handle = (req: IncomingMessage, res: Exchange): void => {
+    res.started = performance.now();
+    res.owner = this;
+    res.on('close', onExchangeClose);
+    if (this.draining) res.shouldKeepAlive = false;
+
+    const refusal = this.checkRequest(req);
+    if (refusal !== undefined) {
+      this.answer(res, { status: 400, reason: refusal, close: true });
+      return;
+    }
+    prepareForwardHeaders(req.headers, req.socket.remoteAddress, 'http');
+    res.hasBody = hasRequestBody(req.headers);
+
+    const upstream = this.pool.select();
+    if (upstream === undefined) {
+      this.answer(res, {
+        status: 503,
+        reason: `no upstream is available (${this.pool.size} in the pool, all down)`,
+        retryAfterS: this.settings.retryAfterS,
+      });
+      return;
+    }
+    this.attempt(req, res, upstream);
+  };
+
+  // ---- engine callbacks ----
+
+  onProxyReq(proxyReq: ClientRequest, res: Exchange, upstream: Upstream): void {
+    if (res.current !== upstream) return;
+    res.proxyReq = proxyReq;
+    proxyReq.setTimeout(this.settings.proxyTimeoutMs, this.onUpstreamSilent);
+  }
+
+  onProxyRes(proxyRes: RelayedResponse, res: Exchange, upstream: Upstream): void {
+    if (res.current !== upstream || res.responded) {
+      proxyRes.resume();
+      return;
+    }
+    res.responded = true;
+    res.servedBy = upstream;
+    upstream.served++;
+    if (res.destroyed) {
+      proxyRes.resume();
+      return;
+    }
+    res.writeHead(proxyRes.statusCode ?? 502, forwardResponseHeaders(proxyRes.rawHeaders));
+    proxyRes.exchange = res;
+    proxyRes.on('data', relayChunk);
+    proxyRes.on('end', relayEnd);
+    proxyRes.on('close', onRelayClosed);
+    // Without a listener, a broken response stream would only 'close'; with one it also says why.
+    proxyRes.on('error', ignore);
+  }
+
+  onError(err: Error, res: Exchange, upstream: Upstream): void {
+    if (res.current !== upstream) return; // an attempt already given up, or a finished request
+    const clientGone = res.destroyed || res.req.socket.destroyed;
+    const kind = classifyError((err as NodeJS.ErrnoException).code, { responded: res.responded, clientGone });
+    this.failed(res, upstream, kind, errorMessage(err));
+  }
+
+  // ---- the attempt loop ----
+
+  private attempt(req: IncomingMessage, res: Exchange, upstream: Upstream): void {
+    res.current = upstream;
+    res.proxyReq = null;
+    res.responded = false;
+    res.attempts++;
+    upstream.inFlight++;
+    upstream.attempts++;
+    let body;
+    if (res.hasBody && this.settings.retry.enabled) {
+      res.body ??= new ReplayableBody(req, this.settings.retry.maxBodyBytes);
+      body = res.body.open();
+    }
+    if (this.engine === undefined) throw new Error('ProxyHandler.use(engine) was not called');
+    this.engine.forward(upstream, req, res, body);
+  }
+
+  /** The attempt on `upstream` is over (answered, failed or abandoned). */
+  private endAttempt(res: Exchange, upstream: Upstream): void {
+    res.current = null;
+    upstream.inFlight--;
+  }
+
+  private failed(res: Exchange, upstream: Upstream, kind: FailureKind, detail: string): void {
+    this.endAttempt(res, upstream);
+    res.lastFailure = kind;
+    if (kind === 'client-gone') {
+      res.proxyReq?.destroy();
+      return;
+    }
+    const words = FAILURE_WORDS[kind];
+    const req = res.req;
+    if (countsAsFailure(kind)) upstream.failures++;
+    if (marksDown(kind)) this.pool.takeOut(upstream, `${words} while proxying ${req.method} ${req.url}`);
+    (res.failures ??= []).push(`${upstream.name}: ${words}`);
+    (res.tried ??= []).push(upstream);
+
+    if (res.headersSent) {
+      // Too late for another answer: cut the connection so the client sees the response is incomplete.
+      this.logger.warn(
+        `${req.method} ${req.url}: ${upstream.name} broke off the response (${detail}); connection to the client cut`,
+        { event: 'upstream-broke', upstream: upstream.name, kind },
+      );
+      res.destroy();
+      return;
+    }
+
+    const next = this.pool.select(res.tried);
+    const retry = this.settings.retry;
+    const decision = decideRetry(
+      {
+        kind,
+        method: req.method ?? 'GET',
+        hasBody: res.hasBody,
+        bodyReplayable: res.body?.replayable ?? false,
+        attempts: res.attempts,
+        elapsedMs: performance.now() - res.started,
+        otherUpstreamLeft: next !== undefined,
+      },
+      {
+        enabled: retry.enabled,
+        maxAttempts: retry.maxAttempts === 0 ? this.pool.size : retry.maxAttempts,
+        budgetMs: retry.budgetMs,
+        onTimeout: retry.onTimeout,
+      },
+    );
+    if (decision.retry && next !== undefined) {
+      if (this.logger.enabled('debug')) {
+        this.logger.debug(
+          `${req.method} ${req.url}: ${upstream.name} failed (${words}), retrying on ${next.name}`,
+          {
+            event: 'retry',
+            from: upstream.name,
+            to: next.name,
+            kind,
+          },
+        );
+      }
+      this.attempt(req, res, next);
+      return;
+    }
+    const status = finalStatus(kind);
+    this.answer(
+      res,
+      {
+        status,
+        reason: `${status === 504 ? 'the upstream did not answer in time' : 'the upstream failed'}; tried ${res.failures.join(', ')}`,
+      },
+      decision.reason,
+    );
+  }
+
+  private answer(res: Exchange, answer: OwnAnswer, why?: string): void {
+    const req = res.req;
+    const tail = why === undefined ? '' : ` (not retried: ${why})`;
+    this.logger.warn(`${answer.status} for ${req.method} ${req.url}: ${answer.reason}${tail}`, {
+      event: 'own-answer',
+      status: answer.status,
+      tried: res.tried?.map((u) => u.name) ?? [],
+      reason: answer.reason,
+    });
+    sendOwnAnswer(res, answer, this.settings.name);
+  }
+
+  /** Why a request is refused before it reaches any upstream, or undefined. */
+  private checkRequest(req: IncomingMessage): string | undefined {
+    const url = req.url ?? '';
+    if (url.charCodeAt(0) !== 47 /* '/' */) {
+      if (url === '*' && req.method === 'OPTIONS') return undefined;
+      // Absolute form (`GET http://host/path`): pass on the path only. Host never picks a target.
+      try {
+        const parsed = new URL(url);
+        if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return `unsupported target ${url}`;
+        req.url = `${parsed.pathname}${parsed.search}`;
+      } catch {
+        return 'malformed request target';
+      }
+    }
+    return requestFramingProblem(req.rawHeaders, req.httpVersionMinor === 1 || req.httpVersionMajor > 1);
+  }
+
+  /** The upstream's response stream closed before it was complete: the upstream broke off. */
+  brokeOff(res: Exchange): void {
+    const upstream = res.current;
+    if (upstream === null || upstream !== res.servedBy) return;
+    this.failed(res, upstream, 'reset-during-response', 'the upstream closed the connection');
+  }
+
+  // ---- when the client's response closes ----
+
+  closed(res: Exchange): void {
+    const upstream = res.current;
+    if (upstream !== null) {
+      if (!res.writableFinished) {
+        // The client went away mid-attempt: stop the upstream request; it is not the upstream's fault.
+        res.lastFailure = 'client-gone';
+        res.proxyReq?.destroy();
+      }
+      this.endAttempt(res, upstream);
+    }
+    const status = res.writableFinished ? res.statusCode : 499;
+    const wantEvent = this.events.wantsRequests;
+    if (!this.accessLog && !wantEvent) return;
+    const ms = performance.now() - res.started;
+    const req = res.req;
+    const method = req.method ?? '?';
+    const url = req.url ?? '';
+    const retries = res.attempts > 1 ? res.attempts - 1 : 0;
+    const servedBy = res.servedBy?.name ?? null;
+    if (this.accessLog) {
+      this.logger.info(accessMessage(method, url, servedBy ?? this.settings.name, status, ms, retries), {
+        event: 'access',
+        method,
+        url,
+        upstream: servedBy,
+        status,
+        ms: Math.round(ms * 1000) / 1000,
+        retries,
+      });
+    }
+    if (wantEvent) this.events.requestFinished({ method, url, upstream: servedBy, status, ms, retries });
+  }
+}
+
+function ignore(): void {}
+
+function onExchangeClose(this: Exchange): void {
+  this.owner?.closed(this);
+}
+
+function onRelayClosed(this: RelayedResponse): void {
+  const res = this.exchange;
+  if (!this.complete && res !== undefined) res.owner?.brokeOff(res);
+}
+
+function relayChunk(this: RelayedResponse, chunk: Buffer): void {
+  const res = this.exchange;
+  if (res === undefined || res.write(chunk)) return;
+  this.pause();
+  res.once('drain', () => this.resume());
+}
+
+function relayEnd(this: RelayedResponse): void {
+  this.exchange?.end();
+}

@@ -1,0 +1,209 @@
+/**
+ * A balancer in front of real backends (or fault injectors) on ephemeral ports, for the balancer's
+ * integration tests: start them, read the balancer's status, and drive a bounded keep-alive load
+ * through it. Every process is stopped by the test that started it (t.after).
+ */
+import http from 'node:http';
+import net from 'node:net';
+import type { TestContext } from 'node:test';
+import type { BalancerStatus, UpstreamStatus } from '../../src/balancer/status.js';
+import { startNode, type StartedProcess } from './processes.js';
+import { waitFor } from './wait.js';
+
+export interface Backend {
+  name: string;
+  port: number;
+  proc: StartedProcess;
+}
+
+/** Start one backend on `port` (0 for a free one); stopped after the test. */
+export async function startBackend(t: TestContext, name: string, port = 0): Promise<Backend> {
+  const proc = await startNode('backend', ['--port', String(port), '--name', name, '--grace-ms', '2000']);
+  t.after(() => proc.stop('SIGKILL'));
+  return { name, port: proc.port, proc };
+}
+
+export async function startBackends(t: TestContext, count: number): Promise<Backend[]> {
+  return Promise.all(Array.from({ length: count }, (_, i) => startBackend(t, `b${i + 1}`)));
+}
+
+export interface Balancer {
+  proc: StartedProcess;
+  port: number;
+  adminPort: number;
+  status(): Promise<BalancerStatus>;
+  upstream(name: string): Promise<UpstreamStatus>;
+}
+
+/** The balancer with a static pool of `ports`, checking health every 100 ms unless `args` say otherwise. */
+export async function startBalancer(
+  t: TestContext,
+  ports: readonly number[],
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Balancer> {
+  const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(',');
+  const proc = await startNode(
+    'balancer',
+    [
+      '--port',
+      '0',
+      '--admin-port',
+      '0',
+      '--discovery',
+      'static',
+      '--upstreams',
+      upstreams,
+      '--health-interval',
+      '100ms',
+      '--grace-ms',
+      '2000',
+      ...args,
+    ],
+    { listeners: 2, env },
+  );
+  t.after(() => proc.stop('SIGKILL'));
+  await proc.waitForLine((l) => l.event === 'ready', 'the balancer to be ready');
+  const admin = proc.lines.find((l) => l.event === 'listening' && l.listener === 'admin');
+  const adminPort = Number(admin?.port);
+  const status = async (): Promise<BalancerStatus> => {
+    const res = await getJson(adminPort, '/__lb/status');
+    return res as BalancerStatus;
+  };
+  return {
+    proc,
+    port: proc.port,
+    adminPort,
+    status,
+    async upstream(name) {
+      const found = (await status()).upstreams.find((u) => u.name === name);
+      if (found === undefined) throw new Error(`no upstream ${name} in the status`);
+      return found;
+    },
+  };
+}
+
+export function getJson(port: number, path: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(body));
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
+        });
+      })
+      .on('error', reject);
+  });
+}
+
+/** Wait until the balancer's status shows `name` in `state`. */
+export async function waitForState(lb: Balancer, name: string, state: string, timeoutMs = 10_000) {
+  return waitFor(
+    async () => {
+      const u = await lb.upstream(name);
+      return u.state === state ? u : undefined;
+    },
+    `${name} to be ${state}`,
+    { timeoutMs },
+  );
+}
+
+export interface LoadResult {
+  ok: number;
+  failed: number;
+  /** The first few failures, for the assertion message. */
+  problems: string[];
+  /** Responses by X-Served-By. */
+  servedBy: Map<string, number>;
+}
+
+/**
+ * `total` GETs of `path` through a keep-alive agent, `concurrency` at a time. `onProgress` runs
+ * after each response with the number done so far (to kill a backend in the middle).
+ */
+export async function runLoad(
+  port: number,
+  options: { total: number; concurrency: number; path?: string; onProgress?: (done: number) => void },
+): Promise<LoadResult> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const result: LoadResult = { ok: 0, failed: 0, problems: [], servedBy: new Map() };
+  let started = 0;
+  let done = 0;
+  const one = (): Promise<void> =>
+    new Promise((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: options.path ?? '/page.html', agent }, (res) => {
+        const by = String(res.headers['x-served-by'] ?? '?');
+        res.resume();
+        res.on('end', () => {
+          if (res.statusCode === 200) result.ok++;
+          else fail(`status ${res.statusCode} from ${by}`);
+          result.servedBy.set(by, (result.servedBy.get(by) ?? 0) + 1);
+          resolve();
+        });
+        res.on('error', (err) => {
+          fail(`response broke: ${err.message}`);
+          resolve();
+        });
+      });
+      req.on('error', (err) => {
+        fail(`request failed: ${err.message}`);
+        resolve();
+      });
+    });
+  const fail = (why: string): void => {
+    result.failed++;
+    if (result.problems.length < 5) result.problems.push(why);
+  };
+  const worker = async (): Promise<void> => {
+    while (started < options.total) {
+      started++;
+      await one();
+      done++;
+      options.onProgress?.(done);
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  agent.destroy();
+  return result;
+}
+
+/** A TCP server for fault injection; closed after the test. */
+export async function startTcpServer(
+  t: TestContext,
+  onConnection: (socket: net.Socket) => void,
+): Promise<{ port: number; server: net.Server }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    onConnection(socket);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { port: (server.address() as net.AddressInfo).port, server };
+}
+
+/** An HTTP server for fault injection and header checks; closed after the test. */
+export async function startHttpServer(
+  t: TestContext,
+  handler: http.RequestListener,
+): Promise<{ port: number; server: http.Server }> {
+  const server = http.createServer(handler);
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return { port: (server.address() as net.AddressInfo).port, server };
+}
