@@ -67,7 +67,7 @@ void test('requests are counted in the second their answer came, with failures, 
   rec.addOutcome(ok(10, 1, 'b1'));
   rec.addOutcome(ok(999, 3, 'b2'));
   rec.addOutcome(ok(1000, 7, 'b1'));
-  rec.addOutcome({ atMs: 1500, ok: false, latencyMs: 2, servedBy: 'b3', error: 'Status code 502' });
+  rec.addOutcome({ atMs: 1500, ok: false, latencyMs: 2, servedBy: 'balancer', error: 'Status code 502' });
   rec.addOutcome({
     atMs: 2100,
     ok: false,
@@ -84,13 +84,13 @@ void test('requests are counted in the second their answer came, with failures, 
       [2, 1, 1, null],
     ],
   );
-  assert.deepEqual(rows[1]?.servedBy, { b1: 1, b3: 1 });
+  assert.deepEqual(rows[1]?.servedBy, { b1: 1 }, 'a failed answer counts for no backend');
   const totals = rec.totals();
   assert.equal(totals.sent, 5);
   assert.equal(totals.ok, 3);
   assert.equal(totals.failed, 2);
   assert.deepEqual(totals.errors, { 'Status code 502': 1, 'Connection error: reset': 1 });
-  assert.deepEqual(totals.servedBy, { b1: 2, b2: 1, b3: 1 });
+  assert.deepEqual(totals.servedBy, { b1: 2, b2: 1 });
   assert.equal(totals.maxMs, 7);
 });
 
@@ -204,6 +204,16 @@ void test('the summary passes only with zero failures and every planned action d
 
   const cutShort = buildSummary({ ...input, planned: 5 });
   assert.deepEqual(cutShort.problems, ['only 2 of the 5 planned requests were sent']);
+
+  const inEndOrder = buildSummary({
+    ...input,
+    actions: [action({ app: 'b3', startedAtMs: 2000 }), action({ startedAtMs: 1003 })],
+  });
+  assert.deepEqual(
+    inEndOrder.actions.map((a) => a.app),
+    ['b2', 'b3'],
+    'listed in the order they started',
+  );
 
   const missing = buildSummary({ ...input, actions: [] });
   assert.deepEqual(missing.problems, ['1s:restart:b2 never ran (the load ended first)']);

@@ -94,7 +94,7 @@ export function formatSummary(summary: DemoSummary): string {
   for (const [reason, n] of Object.entries(r.errors)) lines.push(`    ${n}x ${reason}`);
   const l = summary.latency;
   lines.push(`  latency p50 ${formatMs(l.p50Ms)}, p99 ${formatMs(l.p99Ms)}, max ${formatMs(l.maxMs)}`);
-  lines.push('  requests per backend (X-Served-By):');
+  lines.push('  good answers per backend (X-Served-By):');
   for (const b of summary.perBackend) {
     lines.push(`    ${b.app.padEnd(16)} ${String(b.served).padStart(7)}  ${formatPercent(b.share)}`);
   }

@@ -57,7 +57,7 @@ export function renderDemoMarkdown(
     );
   }
 
-  out.push('## Requests per backend (X-Served-By)', '');
+  out.push('## Good answers per backend (X-Served-By)', '');
   out.push(
     markdownTable(
       ['backend', { header: 'answers', align: 'right' }, { header: 'share', align: 'right' }],

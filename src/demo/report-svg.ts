@@ -54,7 +54,7 @@ export function renderDemoSvg(summary: DemoSummary, rows: readonly TimelineSecon
     renderLineChart({ ...common, title: 'p99 latency per second', yLabel: 'milliseconds', series: p99 }),
     renderLineChart({
       ...common,
-      title: 'Answers per backend per second (X-Served-By)',
+      title: 'Good answers per backend per second (X-Served-By)',
       subtitle: 'a backend out of rotation drops to zero while the others take its share',
       yLabel: 'answers per second',
       series: share,

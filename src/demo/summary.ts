@@ -120,7 +120,8 @@ export function buildSummary(input: SummaryInput): DemoSummary {
     },
     latency: { p50Ms: totals.p50Ms, p99Ms: totals.p99Ms, maxMs: totals.maxMs },
     perBackend,
-    actions: [...input.actions],
+    // Records arrive as actions end; the summary lists them as they started.
+    actions: [...input.actions].sort((a, b) => a.startedAtMs - b.startedAtMs),
     outOfRotation: outOfRotation(input.samples),
     restarts,
     onlineToRotation: onlineToRotation(input.pm2Events, input.samples),

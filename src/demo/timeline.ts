@@ -30,7 +30,7 @@ export interface TimelineSecond {
   failures: number;
   /** Over the requests answered in this second; null when none was. */
   p99Ms: number | null;
-  /** Answers per X-Served-By value. */
+  /** Good answers per X-Served-By value. */
   servedBy: Record<string, number>;
   /** Upstreams in rotation at the last reading of the second; null when the status was not read. */
   inRotation: string[] | null;
@@ -110,8 +110,9 @@ export class TimelineRecorder {
       bucket.failures++;
       increment(this.errors, outcome.error ?? 'unknown error');
     }
-    if (outcome.latencyMs !== null && outcome.ok) bucket.latencies.push(outcome.latencyMs);
-    if (outcome.servedBy !== null) increment(bucket.servedBy, outcome.servedBy);
+    // Only good answers count for a backend: a 502 names the balancer, which answered it itself.
+    if (outcome.ok && outcome.latencyMs !== null) bucket.latencies.push(outcome.latencyMs);
+    if (outcome.ok && outcome.servedBy !== null) increment(bucket.servedBy, outcome.servedBy);
   }
 
   /** Readings must arrive in time order; a change of the in-rotation set is recorded as pool changes. */
