@@ -40,6 +40,7 @@ void test("the defaults are the assignment's: page, 1000 requests, six concurren
   assert.equal(c.clients, 1);
   assert.equal(c.clientMode, 'auto');
   assert.equal(c.withAb, false);
+  assert.equal(c.fleetLogLevel, 'warn', 'apps this run starts log no per-request lines');
   assert.equal(c.outDir, path.join(RESULTS_DIR, '2026-01-02T03-04-05Z'));
 });
 

@@ -1,40 +1,29 @@
 /**
- * Makes sure the PM2 fleet runs, through the supervisor module, and stops afterwards only what it
- * started. The supervisor's `ensureFleet` is loaded when needed (runs against explicit
- * --target-url servers never touch PM2 at all).
+ * Makes sure the PM2 fleet runs, through the supervisor module, and stops afterwards only what
+ * this run started (the supervisor's Fleet.stop() undoes exactly what ensureFleet did). Apps this
+ * run starts get the given log level: per-request access lines cost the servers throughput, so
+ * the benchmark starts them with `warn` unless told otherwise. A fleet found running is measured
+ * as it is.
  */
-import { SupervisorError } from '../../src/errors.js';
-import type { Logger } from '../../src/logger.js';
+import { ensureFleet } from '../../src/supervisor/fleet.js';
+import type { LogLevel, Logger } from '../../src/logger.js';
 
 export interface FleetHandle {
-  /** PM2 app names this run started (and will stop). */
+  /** PM2 app names this run started or restarted (and will stop again). */
   startedByUs: string[];
   stop(): Promise<void>;
 }
 
-type EnsureFleet = (options: {
-  portOffset: number;
-  logger: Logger;
-  pm2Home?: string;
-}) => Promise<FleetHandle>;
-
-export async function ensureFleetRunning(portOffset: number, logger: Logger): Promise<FleetHandle> {
-  // A variable specifier: resolved at run time next to this file (dist/src/supervisor/fleet.js).
-  const specifier = '../../src/supervisor/fleet.js';
-  let ensureFleet: EnsureFleet | undefined;
-  try {
-    ({ ensureFleet } = (await import(specifier)) as { ensureFleet?: EnsureFleet });
-  } catch (err) {
-    throw new SupervisorError(
-      'ERR_FLEET_MODULE',
-      'the supervisor module (src/supervisor/fleet.ts) could not be loaded',
-      {
-        cause: err,
-      },
-    );
-  }
-  if (typeof ensureFleet !== 'function') {
-    throw new SupervisorError('ERR_FLEET_MODULE', 'src/supervisor/fleet.ts does not export ensureFleet');
-  }
-  return ensureFleet({ portOffset, logger });
+export async function ensureFleetRunning(
+  portOffset: number,
+  logger: Logger,
+  options: { logLevel: LogLevel; timeoutMs: number },
+): Promise<FleetHandle> {
+  const fleet = await ensureFleet({
+    portOffset,
+    logger,
+    env: { LOG_LEVEL: options.logLevel },
+    timeoutMs: options.timeoutMs,
+  });
+  return { startedByUs: [...fleet.startedByUs, ...fleet.restartedByUs], stop: () => fleet.stop() };
 }

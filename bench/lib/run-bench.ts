@@ -41,10 +41,12 @@ async function findTargets(
   );
   let fleet: FleetHandle | null = null;
   try {
-    fleet = await ensureFleetRunning(config.portOffset, deps.logger);
-    if (fleet.startedByUs.length > 0)
-      deps.logger.info(`started through PM2: ${fleet.startedByUs.join(', ')}`);
-    targets = await waitForTargets(config.targets, config.fleetTimeoutMs);
+    fleet = await ensureFleetRunning(config.portOffset, deps.logger, {
+      logLevel: config.fleetLogLevel,
+      timeoutMs: config.fleetTimeoutMs,
+    });
+    // ensureFleet waited for every app to be healthy; this only re-reads the targets' state.
+    targets = await waitForTargets(config.targets, 5000);
   } catch (err) {
     deps.logger.error(
       `could not start the fleet: ${errorMessage(err)}; the targets that are down are reported as down`,
@@ -115,8 +117,6 @@ export async function runBench(
     if (fleet !== null) {
       try {
         await fleet.stop();
-        if (fleet.startedByUs.length > 0)
-          deps.logger.info(`stopped what this run started: ${fleet.startedByUs.join(', ')}`);
       } catch (err) {
         deps.logger.error(`could not stop the fleet this run started: ${errorMessage(err)}`);
       }
