@@ -21,21 +21,21 @@ export const CLIENT_MODE_INFO: Record<ClientMode, ClientModeInfo> = {
     option: '(none)',
     keepAlive: false,
     loadtestChecks:
-      'Node http client, a new connection per request; counts status >= 400 and connection errors, not body length',
+      'Node http client, a new connection per request; counts connection errors, and status >= 400 only as a connection error ("-1"); never the body length',
   },
   keepalive: {
     mode: 'keepalive',
     option: 'agentKeepAlive: true',
     keepAlive: true,
     loadtestChecks:
-      'Node http client through agentkeepalive; counts status >= 400 and connection errors, not body length',
+      'Node http client through agentkeepalive; counts connection errors, and status >= 400 only as a connection error ("-1"); never the body length',
   },
   tcp: {
     mode: 'tcp',
     option: 'tcp: true',
     keepAlive: true,
     loadtestChecks:
-      'raw sockets and its own parser: waits for Content-Length bytes, counts status >= 400; no per-request hooks, no timeout, a connection closed mid-request is silently retried',
+      'raw sockets and its own parser: reads Content-Length bytes but never counts a bad status (a 404 is a success), retries a dropped request silently, has no timeout and no per-request hook, and throws (crashing the client process) on a chunked body',
   },
 };
 

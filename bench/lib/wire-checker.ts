@@ -58,6 +58,8 @@ export class WireChecker {
   private wireBytes = 0;
   private bodyBytes = 0;
   private lastOutcomeAtMs = 0;
+  /** When the first request's socket was made: the run's clock starts there, not at loadtest's set-up. */
+  private firstSocketAtMs: number | null = null;
   private active = false;
   private watchdog: NodeJS.Timeout | null = null;
   private readonly timeoutNs: bigint;
@@ -94,14 +96,16 @@ export class WireChecker {
   }
 
   /**
-   * What was observed. Requests the limit asked for but never saw an outcome (the client stopped
-   * at its deadline) count as timeouts, so nothing goes missing from the totals.
+   * What was observed. The run lasts from the first socket (or `calledAtMs`, when none was made)
+   * to the last counted outcome (or `endedAtMs`, when the limit was not reached). Requests the
+   * limit asked for but never saw an outcome (the client stopped at its deadline) count as
+   * timeouts, so nothing goes missing from the totals.
    */
-  result(startedAtMs: number, endedAtMs: number, concurrency: number): Omit<RawRun, 'loadtest'> {
+  result(calledAtMs: number, endedAtMs: number, concurrency: number): Omit<RawRun, 'loadtest'> {
     const missing = Math.max(0, this.options.limit - this.counted);
     const failed = { ...this.failed, timeout: this.failed.timeout + missing };
     return {
-      startedAtMs,
+      startedAtMs: this.firstSocketAtMs ?? calledAtMs,
       endedAtMs: this.counted >= this.options.limit ? this.lastOutcomeAtMs : endedAtMs,
       requested: this.options.limit,
       concurrency,
@@ -116,6 +120,7 @@ export class WireChecker {
   }
 
   private track(socket: Socket): void {
+    this.firstSocketAtMs ??= nowEpochMs();
     const entry: Tracked = {
       socket,
       framer: new ResponseFramer(this.capture),
