@@ -169,7 +169,8 @@ export class Pool {
     this.logger[level](message, {
       event: 'pool-change',
       id: upstream.id,
-      name: upstream.name,
+      // Not `name`: JSON log lines use that for the process name.
+      upstream: upstream.name,
       from,
       to,
       reason: detail === undefined ? reason : `${reason} (${detail})`,

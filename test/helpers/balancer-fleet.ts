@@ -35,7 +35,11 @@ export interface Balancer {
   upstream(name: string): Promise<UpstreamStatus>;
 }
 
-/** The balancer with a static pool of `ports`, checking health every 100 ms unless `args` say otherwise. */
+/**
+ * The balancer with a static pool of `ports`, checking health every 100 ms unless `args` say
+ * otherwise. The check timeout is generous: on a busy shared machine a loaded backend can take a
+ * few hundred ms to answer, and a false "down" is not what these tests are about.
+ */
 export async function startBalancer(
   t: TestContext,
   ports: readonly number[],
@@ -43,25 +47,18 @@ export async function startBalancer(
   env: Record<string, string> = {},
 ): Promise<Balancer> {
   const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(',');
-  const proc = await startNode(
-    'balancer',
-    [
-      '--port',
-      '0',
-      '--admin-port',
-      '0',
-      '--discovery',
-      'static',
-      '--upstreams',
-      upstreams,
-      '--health-interval',
-      '100ms',
-      '--grace-ms',
-      '2000',
-      ...args,
-    ],
-    { listeners: 2, env },
-  );
+  const defaults: Record<string, string> = {
+    '--port': '0',
+    '--admin-port': '0',
+    '--discovery': 'static',
+    '--upstreams': upstreams,
+    '--health-interval': '100ms',
+    '--health-timeout': '2s',
+    '--grace-ms': '2000',
+  };
+  const given = new Set(args.filter((a) => a.startsWith('--')));
+  const base = Object.entries(defaults).flatMap(([flag, value]) => (given.has(flag) ? [] : [flag, value]));
+  const proc = await startNode('balancer', [...base, ...args], { listeners: 2, env });
   t.after(() => proc.stop('SIGKILL'));
   await proc.waitForLine((l) => l.event === 'ready', 'the balancer to be ready');
   const admin = proc.lines.find((l) => l.event === 'listening' && l.listener === 'admin');
