@@ -16,7 +16,8 @@
  *
  * Logs: logs/<app>.out.log and logs/<app>.err.log (FLEET_LOG_DIR moves them; tests use it). The
  * apps' logger already stamps each line, so PM2 adds no timestamp (no `time`, no `log_date_format`).
- * LOG_LEVEL and LOG_FORMAT given to `pm2 start` reach every app.
+ * LOG_LEVEL and LOG_FORMAT given to `pm2 start` reach every app; GRACE_MS (servers, 1 s) and
+ * BALANCER_GRACE_MS (5 s) set the drain time on stop, and PM2's kill_timeout follows them.
  *
  * Plain CommonJS read by PM2 itself, so it cannot import the TypeScript config; the numbers below
  * are the same as DEFAULT_PORTS in src/config/common.ts (test/supervisor-ecosystem.test.ts checks).
@@ -38,7 +39,7 @@ const POOL = 'web';
 
 /**
  * Restart policy of a server (backend, async, threaded): stateless, quick to start, stops within
- * its own grace period after SIGINT (GRACE_MS, 1 s by default; see serverPolicy below).
+ * its own grace period after SIGINT (GRACE_MS, 1 s; kill_timeout is set from it below).
  */
 const SERVER_POLICY = {
   // Restart after a crash; `pm2 stop` still stops it for good.
@@ -48,10 +49,10 @@ const SERVER_POLICY = {
   // ...and after 10 unstable starts in a row PM2 gives up: `errored`. The balancer routes around it.
   max_restarts: 10,
   // Wait 100 ms before the first restart, then 1.5 times longer each time (PM2 caps it at 15 s),
-  // so a crash loop does not eat the CPU the healthy apps need.
+  // so a crash loop does not eat the CPU the healthy apps need. (PM2 7.0.4 quirk: with a restart
+  // delay, an app that used up max_restarts is listed as `waiting restart` rather than `errored`;
+  // either way PM2 does not restart it again until someone runs `pm2 restart`.)
   exp_backoff_restart_delay: 100,
-  // SIGINT first; SIGKILL only once the server's own 1 s grace has clearly run out (GRACE_MS + 2 s).
-  kill_timeout: 3000,
   // `online` only after the server listens and calls process.send('ready')...
   wait_ready: true,
   // ...or after 8 s without it (PM2 then calls it online anyway; the balancer's health checks decide).
@@ -68,20 +69,21 @@ const THREADED_POLICY = {
 };
 
 /**
- * The balancer is the front door: worth more attempts before giving up, and it drains in-flight
- * proxied requests when stopping, so it gets longer before SIGKILL.
+ * The balancer is the front door: worth more attempts before giving up. It drains in-flight
+ * proxied requests for its own, longer grace period (5 s) when stopping.
  */
 const BALANCER_POLICY = {
   ...SERVER_POLICY,
   max_restarts: 20,
-  kill_timeout: 5000,
   max_memory_restart: '384M',
 };
 
-/** The servers' grace period (their GRACE_MS) decides how long PM2 waits before SIGKILL. */
-function withGrace(policy, graceMs, extraMs) {
-  return { ...policy, kill_timeout: Math.max(policy.kill_timeout, graceMs + extraMs) };
-}
+/**
+ * PM2 stops an app with SIGINT and sends SIGKILL after kill_timeout. Each app gets its grace period
+ * explicitly (GRACE_MS in its env: servers 1 s, the balancer 5 s) and a kill_timeout this much
+ * longer, so PM2 never cuts a drain short.
+ */
+const KILL_MARGIN_MS = 2000;
 
 function intFrom(env, name, fallback, problems) {
   const raw = env[name];
@@ -108,10 +110,8 @@ function portListFrom(env, name, fallback, problems) {
 function buildApps(env) {
   const problems = [];
   const offset = intFrom(env, 'PORT_OFFSET', 0, problems);
-  const graceMs = intFrom(env, 'GRACE_MS', 1000, problems);
-  const serverPolicy = withGrace(SERVER_POLICY, graceMs, 2000);
-  const threadedPolicy = withGrace(THREADED_POLICY, graceMs, 2000);
-  const balancerPolicy = withGrace(BALANCER_POLICY, graceMs, 4000);
+  const serverGraceMs = intFrom(env, 'GRACE_MS', 1000, problems);
+  const balancerGraceMs = intFrom(env, 'BALANCER_GRACE_MS', 5000, problems);
   const base = {
     backends: portListFrom(env, 'BACKEND_PORTS', DEFAULT_PORTS.backends, problems),
     balancer: intFrom(env, 'BALANCER_PORT', DEFAULT_PORTS.balancer, problems),
@@ -134,7 +134,7 @@ function buildApps(env) {
     PORT_OFFSET: '0',
   };
 
-  const app = (name, script, policy, appEnv) => ({
+  const app = (name, script, policy, graceMs, appEnv) => ({
     name,
     script: path.join(distDir, script),
     cwd: __dirname,
@@ -142,24 +142,35 @@ function buildApps(env) {
     exec_mode: 'fork',
     instances: 1,
     ...policy,
+    // SIGINT first; SIGKILL only once the app's own grace period has clearly run out.
+    kill_timeout: graceMs + KILL_MARGIN_MS,
+    // No PM2 metrics agent inside the apps: they serve their own /metrics, the agent would wrap
+    // every HTTP request the benchmark measures, and it exits the app as soon as the daemon is gone.
+    pmx: false,
     // One file per stream per app, named after the app (no -<pm_id> suffix).
     merge_logs: true,
     out_file: path.join(logDir, `${name}.out.log`),
     error_file: path.join(logDir, `${name}.err.log`),
-    env: { ...common, NAME: name, ...appEnv },
+    env: { ...common, NAME: name, GRACE_MS: String(graceMs), ...appEnv },
   });
 
   const apps = [
     ...base.backends.map((port) =>
-      app(`backend-${port}`, 'backend.js', serverPolicy, {
+      app(`backend-${port}`, 'backend.js', SERVER_POLICY, serverGraceMs, {
         PORT: shifted(port, `backend-${port}`),
         LB_POOL: POOL,
       }),
     ),
     // Not in the pool, even if the shell that runs `pm2 start` exports LB_POOL.
-    app('async', 'backend.js', serverPolicy, { PORT: shifted(base.async, 'async'), LB_POOL: '' }),
-    app('threaded', 'threaded.js', threadedPolicy, { PORT: shifted(base.threaded, 'threaded'), LB_POOL: '' }),
-    app('balancer', 'balancer.js', balancerPolicy, {
+    app('async', 'backend.js', SERVER_POLICY, serverGraceMs, {
+      PORT: shifted(base.async, 'async'),
+      LB_POOL: '',
+    }),
+    app('threaded', 'threaded.js', THREADED_POLICY, serverGraceMs, {
+      PORT: shifted(base.threaded, 'threaded'),
+      LB_POOL: '',
+    }),
+    app('balancer', 'balancer.js', BALANCER_POLICY, balancerGraceMs, {
       PORT: shifted(base.balancer, 'balancer'),
       ADMIN_PORT: shifted(base.admin, 'balancer admin'),
       // Members are found from PM2's metadata (LB_POOL above), not from a fixed list.

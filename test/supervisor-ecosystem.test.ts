@@ -8,7 +8,9 @@ import { loadFleetApps, toFleetApps } from '../src/supervisor/ecosystem.js';
 import { buildStartConfig } from '../src/config/supervisor-config.js';
 import { formatStartSummary } from '../src/supervisor/start-summary.js';
 
-const GRACE_MS_DEFAULT = 1000;
+// The apps' own defaults (src/config/server-config.ts, balancer-config.ts).
+const SERVER_GRACE_MS = 1000;
+const BALANCER_GRACE_MS = 5000;
 const fleet = (env: Record<string, string> = {}, offset = 0) => loadFleetApps(env, offset);
 
 void test('seven named apps: four pool backends, async, threaded and the balancer, all compiled JS from dist/', () => {
@@ -71,7 +73,7 @@ void test('pool membership is env metadata on the backends only; the balancer fi
   assert.equal(backends[4]?.name, `backend-${DEFAULT_PORTS.backends[3] + 1}`);
 });
 
-void test('every app has an explicit restart policy: kill_timeout beyond its grace, wait_ready, limits', () => {
+void test('every app has an explicit restart policy: kill_timeout beyond its own grace, wait_ready, limits', () => {
   for (const app of fleet()) {
     const c = app.config;
     assert.equal(c.exec_mode, 'fork', app.name);
@@ -79,14 +81,19 @@ void test('every app has an explicit restart policy: kill_timeout beyond its gra
     assert.ok((c.max_restarts ?? 0) > 0, `${app.name} max_restarts`);
     assert.ok((c.min_uptime ?? 0) >= 1000, `${app.name} min_uptime`);
     assert.ok((c.exp_backoff_restart_delay ?? 0) > 0, `${app.name} exp_backoff_restart_delay`);
-    assert.ok((c.kill_timeout ?? 0) > GRACE_MS_DEFAULT, `${app.name} kill_timeout beyond the 1 s grace`);
+    const grace = Number(c.env?.GRACE_MS);
+    assert.equal(grace, app.role === 'balancer' ? BALANCER_GRACE_MS : SERVER_GRACE_MS, app.name);
+    assert.ok((c.kill_timeout ?? 0) > grace, `${app.name} kill_timeout beyond its grace`);
     assert.equal(c.wait_ready, true, app.name);
     assert.ok((c.listen_timeout ?? 0) > 0, `${app.name} listen_timeout`);
     assert.match(String(c.max_memory_restart), /^\d+M$/, app.name);
+    assert.equal(c.pmx, false, `${app.name}: no PM2 agent wrapping its requests`);
   }
-  // A longer grace period (GRACE_MS) gives PM2 a longer wait before SIGKILL.
-  for (const app of fleet({ GRACE_MS: '6000' })) {
-    assert.ok((app.config.kill_timeout ?? 0) > 6000, app.name);
+  // Longer grace periods give PM2 a longer wait before SIGKILL.
+  for (const app of fleet({ GRACE_MS: '6000', BALANCER_GRACE_MS: '9000' })) {
+    const grace = app.role === 'balancer' ? 9000 : 6000;
+    assert.equal(app.config.env?.GRACE_MS, String(grace));
+    assert.ok((app.config.kill_timeout ?? 0) > grace, app.name);
   }
 });
 
@@ -105,16 +112,16 @@ void test('logs go to logs/<app>.out.log and .err.log as absolute paths, without
   assert.equal(moved[0]?.config.out_file, `/tmp/elsewhere/${moved[0]?.name}.out.log`);
 });
 
-void test('LOG_LEVEL and LOG_FORMAT reach every app; health is /healthz, the balancer its admin status', () => {
+void test('LOG_LEVEL and LOG_FORMAT reach every app; health is /healthz, on the admin port for the balancer', () => {
   for (const app of fleet({ LOG_LEVEL: 'warn', LOG_FORMAT: 'json' }, 100)) {
     assert.equal(app.config.env?.LOG_LEVEL, 'warn');
     assert.equal(app.config.env?.LOG_FORMAT, 'json');
     assert.equal(app.config.env?.NAME, app.name);
-    const expected =
-      app.role === 'balancer'
-        ? `http://127.0.0.1:${app.adminPort}/__lb/status`
-        : `http://127.0.0.1:${app.port}/healthz`;
-    assert.equal(app.healthUrl, expected);
+    assert.equal(app.healthUrl, `http://127.0.0.1:${app.adminPort ?? app.port}/healthz`);
+    assert.equal(
+      app.statusUrl,
+      app.role === 'balancer' ? `http://127.0.0.1:${app.adminPort}/__lb/status` : null,
+    );
   }
 });
 
@@ -166,9 +173,24 @@ void test('npm start ends with the URLs to open and what to type next', () => {
   assert.ok(balancer?.adminPort);
   assert.match(text, /^Started 7 of 7 apps under PM2; all 7 are online and healthy\.\n/);
   assert.match(text, /PM2_HOME \/home\/me\/\.pm2, PORT_OFFSET=10000/);
-  assert.ok(text.includes(`http://localhost:${balancer.port}/page.html   the page, through the balancer`));
-  assert.ok(text.includes(`http://localhost:${balancer.adminPort}/                dashboard`));
-  assert.ok(text.includes(`http://localhost:${balancer.adminPort}/__lb/status     the pool and its health`));
+  const open = text.slice(text.indexOf('Open:'));
+  assert.match(
+    open,
+    new RegExp(`\\n  http://localhost:${balancer.port}/page\\.html +the page, through the balancer\\n`),
+  );
+  assert.match(open, new RegExp(`\\n  http://localhost:${balancer.adminPort}/ +dashboard\\n`));
+  assert.match(
+    open,
+    new RegExp(
+      `\\n  http://localhost:${balancer.adminPort}/__lb/status +the pool and its health, as JSON\\n`,
+    ),
+  );
+  // The descriptions line up in one column.
+  const columns = open
+    .split('\n')
+    .filter((l) => l.startsWith('  http'))
+    .map((l) => /^ {2}\S+ +/.exec(l)?.[0].length);
+  assert.equal(new Set(columns).size, 1);
   assert.match(text, /npx pm2 logs balancer/);
   for (const app of apps) assert.ok(text.includes(`  ${app.name}`), app.name);
   const again = formatStartSummary({

@@ -20,8 +20,10 @@ export interface FleetApp {
   adminPort: number | null;
   /** Member of this balancer pool (LB_POOL), or null. */
   pool: string | null;
-  /** GET this; 200 means the app is up and serving. */
+  /** GET this; 200 means the app is up and serving (the balancer's is on its admin port). */
   healthUrl: string;
+  /** The balancer's pool as JSON (GET /__lb/status on its admin port); null for the others. */
+  statusUrl: string | null;
   /** What PM2 gets to start it. */
   config: Pm2AppConfig;
 }
@@ -75,10 +77,8 @@ export function toFleetApps(raw: unknown, healthHost = '127.0.0.1'): FleetApp[] 
     else if (script.endsWith('threaded.js')) role = 'threaded';
     else role = pool === null ? 'async' : 'backend';
     const adminPort = role === 'balancer' ? portOf(env, 'ADMIN_PORT', name, problems) : null;
-    const healthUrl =
-      role === 'balancer'
-        ? `http://${healthHost}:${adminPort}/__lb/status`
-        : `http://${healthHost}:${port}/healthz`;
+    const healthUrl = `http://${healthHost}:${adminPort ?? port}/healthz`;
+    const statusUrl = role === 'balancer' ? `http://${healthHost}:${adminPort}/__lb/status` : null;
     apps.push({
       name,
       role,
@@ -86,6 +86,7 @@ export function toFleetApps(raw: unknown, healthHost = '127.0.0.1'): FleetApp[] 
       adminPort,
       pool: role === 'balancer' ? null : pool,
       healthUrl,
+      statusUrl,
       config: config as Pm2AppConfig,
     });
   }

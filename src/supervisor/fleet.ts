@@ -183,11 +183,35 @@ export async function ensureFleet(options: EnsureFleetOptions): Promise<Fleet> {
   return fleet(startedByUs, restartedByUs);
 }
 
-/** Poll health until every app answers, failing early when PM2 gives one up (errored). */
+/**
+ * Pure: is every backend of the fleet in the balancer's pool and available, according to its
+ * /__lb/status? Returns what is missing, or null when the pool is complete.
+ */
+export function poolShortfall(status: unknown, backends: readonly string[]): string | null {
+  // The slice of the balancer's status document (src/balancer/status.ts) this needs.
+  const upstreams = (status as { upstreams?: unknown } | undefined)?.upstreams;
+  if (!Array.isArray(upstreams)) return 'no pool in its status';
+  const inRotation = (name: string) =>
+    upstreams.some((u: { name?: unknown; available?: unknown }) => u.name === name && u.available === true);
+  const missing = backends.filter((name) => !inRotation(name));
+  return missing.length === 0 ? null : `not yet in rotation: ${missing.join(', ')}`;
+}
+
+/**
+ * Poll until every app answers its health check and the balancer has every backend in rotation;
+ * fail early when PM2 gives an app up (errored).
+ */
 async function waitHealthy(apps: readonly FleetApp[], timeoutMs: number, list: () => Promise<Pm2App[]>) {
   const deadline = Date.now() + timeoutMs;
+  const backends = apps.filter((a) => a.role === 'backend').map((a) => a.name);
+  const balancer = apps.find((a) => a.role === 'balancer');
   for (;;) {
     const results = await probeAll(apps);
+    if (balancer?.statusUrl && results.get(balancer.name)?.ok === true && backends.length > 0) {
+      const status = await probe(balancer.statusUrl, PROBE_TIMEOUT_MS);
+      const shortfall = status.ok ? poolShortfall(status.json, backends) : status.problem;
+      if (shortfall !== null) results.set(balancer.name, { ...status, ok: false, problem: shortfall });
+    }
     const sick = apps.filter((a) => results.get(a.name)?.ok !== true);
     if (sick.length === 0) return;
     const pm2Apps = new Map((await list()).map((a) => [a.name, a]));

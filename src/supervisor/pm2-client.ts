@@ -52,6 +52,8 @@ export interface Pm2AppConfig {
   out_file?: string;
   error_file?: string;
   merge_logs?: boolean;
+  /** PM2's in-process metrics agent (@pm2/io); the fleet turns it off. */
+  pmx?: boolean;
 }
 
 export interface Pm2ConnectOptions {

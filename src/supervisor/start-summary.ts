@@ -41,10 +41,13 @@ export function formatStartSummary(input: StartSummaryInput): string {
   const balancer = apps.find((a) => a.role === 'balancer');
   if (balancer !== undefined && balancer.adminPort !== null) {
     const admin = `http://${publicHost}:${balancer.adminPort}`;
-    lines.push('', 'Open:');
-    lines.push(`  http://${publicHost}:${balancer.port}/page.html   the page, through the balancer`);
-    lines.push(`  ${admin}/                dashboard`);
-    lines.push(`  ${admin}/__lb/status     the pool and its health, as JSON`);
+    const links: [string, string][] = [
+      [`http://${publicHost}:${balancer.port}/page.html`, 'the page, through the balancer'],
+      [`${admin}/`, 'dashboard'],
+      [`${admin}/__lb/status`, 'the pool and its health, as JSON'],
+    ];
+    const width = Math.max(...links.map(([link]) => link.length)) + 3;
+    lines.push('', 'Open:', ...links.map(([link, what]) => `  ${pad(link, width)}${what}`));
   }
   lines.push('', 'Next: npx pm2 logs balancer  |  npm run status  |  npm run logs  |  npm stop');
   return `${lines.join('\n')}\n`;
