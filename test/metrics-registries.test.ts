@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BackendMetrics } from '../src/metrics/backend-metrics.js';
+import { BucketHistogram } from '../src/metrics/bucket-histogram.js';
 import { BalancerMetrics, type UpstreamGaugeSource } from '../src/metrics/balancer-metrics.js';
 import { parsePrometheusText, sumSamples } from '../src/metrics/prometheus-text.js';
 
@@ -80,4 +81,35 @@ void test('a backend counts requests by status and their latency', async () => {
   assert.equal(sumSamples(f, 'http_request_duration_seconds_bucket', { le: '0.00025' }), 1);
   assert.equal(sumSamples(f, 'http_request_duration_seconds_bucket', { le: '0.0005' }), 6);
   assert.match(metrics.contentType, /^text\/plain; version=0\.0\.4/);
+});
+
+void test('a latency equal to a bucket bound counts in that bucket, as `le` means', async () => {
+  const metrics = new BackendMetrics({ processMetrics: false });
+  metrics.observe(200, 1); // exactly 0.001 s
+  const f = await scrape(metrics);
+  assert.equal(sumSamples(f, 'http_request_duration_seconds_bucket', { le: '0.0005' }), 0);
+  assert.equal(sumSamples(f, 'http_request_duration_seconds_bucket', { le: '0.001' }), 1);
+  assert.equal(sumSamples(f, 'http_request_duration_seconds_bucket', { le: '+Inf' }), 1);
+});
+
+void test('counts recorded between scrapes are added once: scraping again changes nothing', async () => {
+  const metrics = new BalancerMetrics({ upstreams: () => [], processMetrics: false });
+  for (let i = 0; i < 7; i++) metrics.requestFinished('backend-a', 200, 1, 1);
+  const first = await scrape(metrics);
+  const second = await scrape(metrics);
+  for (const f of [first, second]) {
+    assert.equal(sumSamples(f, 'balancer_requests_total'), 7);
+    assert.equal(sumSamples(f, 'balancer_retries_total'), 7);
+    assert.equal(sumSamples(f, 'balancer_request_duration_seconds_count'), 7);
+  }
+  metrics.requestFinished('backend-a', 200, 1, 0);
+  assert.equal(sumSamples(await scrape(metrics), 'balancer_requests_total'), 8);
+});
+
+void test('a histogram needs ascending bounds', () => {
+  assert.throws(
+    () => new BucketHistogram({ name: 'x', help: 'x', buckets: [1, 1], registers: [] }),
+    RangeError,
+  );
+  assert.throws(() => new BucketHistogram({ name: 'x', help: 'x', buckets: [], registers: [] }), RangeError);
 });

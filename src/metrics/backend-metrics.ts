@@ -1,19 +1,18 @@
 /**
  * A backend's Prometheus metrics, in a registry of its own: requests by status and a latency
  * histogram, plus prom-client's process metrics (computed when scraped, so they cost nothing per
- * request). Health checks and scrapes are not counted, so the counters are the traffic the server
+ * request; the per-request update is a map lookup and a few number updates, see
+ * deferred-counter.ts and bucket-histogram.ts). Health checks and scrapes are not counted, so the counters are the traffic the server
  * served and rise by exactly the requests a client sent.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { BucketHistogram, type HistogramSeries } from './bucket-histogram.js';
+import { DeferredCounter, type CounterSlot } from './deferred-counter.js';
 import { serveMetrics } from './serve-metrics.js';
 
 /** A static file from memory takes well under a millisecond; the tail reaches into seconds. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5];
-
-interface CounterChild {
-  inc(value?: number): void;
-}
 
 export interface BackendMetricsOptions {
   /** Also export process metrics (CPU, memory, event loop lag, GC); default true. */
@@ -26,10 +25,10 @@ export interface BackendMetricsOptions {
 
 export class BackendMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'status'>;
-  private readonly latency: Histogram;
-  /** Bound children by status code: no label hashing setup per request. */
-  private readonly byStatus = new Map<number, CounterChild>();
+  private readonly requests: DeferredCounter<'status'>;
+  private readonly latency: HistogramSeries;
+  /** Bound once per status code. */
+  private readonly byStatus = new Map<number, CounterSlot>();
   private readonly headers: Record<string, string>;
   private readonly onError: (message: string) => void;
 
@@ -37,29 +36,29 @@ export class BackendMetrics {
     this.headers = options.headers ?? {};
     this.onError = options.onError ?? (() => undefined);
     const registers = [this.registry];
-    this.requests = new Counter({
+    this.requests = new DeferredCounter({
       name: 'http_requests_total',
       help: 'Requests answered, by status (health checks and scrapes not counted)',
       labelNames: ['status'],
       registers,
     });
-    this.latency = new Histogram({
+    this.latency = new BucketHistogram({
       name: 'http_request_duration_seconds',
       help: 'Time from request to the end of the response',
       buckets: LATENCY_BUCKETS,
       registers,
-    });
+    }).series();
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
   }
 
   /** One request answered with `status` after `durationMs`. */
   observe(status: number, durationMs: number): void {
-    let counter = this.byStatus.get(status);
-    if (counter === undefined) {
-      counter = this.requests.labels(String(status));
-      this.byStatus.set(status, counter);
+    let count = this.byStatus.get(status);
+    if (count === undefined) {
+      count = this.requests.slot(String(status));
+      this.byStatus.set(status, count);
     }
-    counter.inc();
+    count.pending++;
     this.latency.observe(durationMs / 1000);
   }
 

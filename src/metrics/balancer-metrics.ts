@@ -2,12 +2,15 @@
  * The balancer's Prometheus metrics, in a registry of its own (never prom-client's global one, so
  * tests and several instances in one process do not share counters).
  *
- * Per-request updates go through label children bound once per upstream and status and kept in
- * maps, so the proxy's hot path does two map lookups and two increments. Gauges (health, in-flight,
+ * The proxy's request path pays two map lookups and a few number updates per request: counters
+ * and the latency histogram are bound once per upstream and status (deferred-counter.ts,
+ * bucket-histogram.ts), with no label hashing or allocation per request. Gauges (health, in-flight,
  * PM2 restarts) are not updated on every change: they are read from the balancer's status when
  * someone scrapes.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { BucketHistogram, type HistogramSeries } from './bucket-histogram.js';
+import { DeferredCounter, type CounterSlot } from './deferred-counter.js';
 
 /** What the gauges need from the balancer's status for one upstream. */
 export interface UpstreamGaugeSource {
@@ -34,43 +37,41 @@ const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0
 interface CounterChild {
   inc(value?: number): void;
 }
-interface HistogramChild {
-  observe(value: number): void;
-}
-interface UpstreamChildren {
-  byStatus: Map<number, CounterChild>;
-  latency: HistogramChild;
+interface UpstreamSeries {
+  byStatus: Map<number, CounterSlot>;
+  latency: HistogramSeries;
 }
 
 export class BalancerMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'upstream' | 'status'>;
-  private readonly latency: Histogram<'upstream'>;
-  private readonly retries: Counter;
+  private readonly requests: DeferredCounter<'upstream' | 'status'>;
+  private readonly latency: BucketHistogram;
+  private readonly retries: CounterSlot;
   private readonly healthChecks: Counter<'upstream' | 'result'>;
-  private readonly children = new Map<string, UpstreamChildren>();
+  private readonly series = new Map<string, UpstreamSeries>();
   private readonly checkChildren = new Map<string, [ok: CounterChild, failed: CounterChild]>();
 
   constructor(options: BalancerMetricsOptions) {
     const registers = [this.registry];
-    this.requests = new Counter({
+    this.requests = new DeferredCounter({
       name: 'balancer_requests_total',
       help: 'Requests answered, by the upstream that served them ("none" if the balancer answered) and status',
       labelNames: ['upstream', 'status'],
       registers,
     });
-    this.latency = new Histogram({
+    this.latency = new BucketHistogram({
       name: 'balancer_request_duration_seconds',
       help: 'Time from request to the end of the response, retries included, by upstream',
-      labelNames: ['upstream'],
+      labelName: 'upstream',
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.retries = new Counter({
+    this.retries = new DeferredCounter({
       name: 'balancer_retries_total',
       help: 'Attempts retried on another upstream',
+      labelNames: [],
       registers,
-    });
+    }).slot();
     this.healthChecks = new Counter({
       name: 'balancer_health_checks_total',
       help: 'Active health checks, by upstream and result (ok or fail)',
@@ -104,15 +105,15 @@ export class BalancerMetrics {
 
   /** One request finished: who served it (null: nobody), its status, how long it took, retries. */
   requestFinished(upstream: string | null, status: number, durationMs: number, retries: number): void {
-    const children = this.childrenOf(upstream ?? NO_UPSTREAM);
-    let counter = children.byStatus.get(status);
-    if (counter === undefined) {
-      counter = this.requests.labels(upstream ?? NO_UPSTREAM, String(status));
-      children.byStatus.set(status, counter);
+    const series = this.seriesOf(upstream ?? NO_UPSTREAM);
+    let count = series.byStatus.get(status);
+    if (count === undefined) {
+      count = this.requests.slot(upstream ?? NO_UPSTREAM, String(status));
+      series.byStatus.set(status, count);
     }
-    counter.inc();
-    children.latency.observe(durationMs / 1000);
-    if (retries > 0) this.retries.inc(retries);
+    count.pending++;
+    series.latency.observe(durationMs / 1000);
+    if (retries > 0) this.retries.pending += retries;
   }
 
   healthChecked(upstream: string, ok: boolean): void {
@@ -132,13 +133,13 @@ export class BalancerMetrics {
     return this.registry.metrics();
   }
 
-  private childrenOf(upstream: string): UpstreamChildren {
-    let children = this.children.get(upstream);
-    if (children === undefined) {
-      children = { byStatus: new Map(), latency: this.latency.labels(upstream) };
-      this.children.set(upstream, children);
+  private seriesOf(upstream: string): UpstreamSeries {
+    let series = this.series.get(upstream);
+    if (series === undefined) {
+      series = { byStatus: new Map(), latency: this.latency.series(upstream) };
+      this.series.set(upstream, series);
     }
-    return children;
+    return series;
   }
 }
 
