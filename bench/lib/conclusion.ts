@@ -90,7 +90,7 @@ function verdictFor(level: LevelInput): Verdict {
       winnerRps: w.rps.median,
       runnerUpRps: null,
       margin: null,
-      text: `c=${c}: only ${w.target} answered every request correctly (${rpsText(w.rps.median)}).`,
+      text: `c=${c}: only ${w.target} can be ranked (${rpsText(w.rps.median)}): no other target answered every request correctly.`,
     };
   }
   const margin = w.rps.median / r.rps.median - 1;

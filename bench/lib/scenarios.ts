@@ -11,14 +11,19 @@ export interface Scenario {
 }
 
 export const SCENARIO_TABLE: Record<ScenarioName, Scenario> = {
-  page: { name: 'page', path: '/page.html', file: 'page.html', description: 'the HTML page' },
+  page: { name: 'page', path: '/page.html', file: 'page.html', description: 'The HTML page' },
   image: {
     name: 'image',
     path: '/images/large.jpg',
     file: 'images/large.jpg',
-    description: 'the larger JPEG',
+    description: 'The larger JPEG',
   },
-  large: { name: 'large', path: '/files/1mb.bin', file: 'files/1mb.bin', description: 'the 1 MiB file' },
+  large: {
+    name: 'large',
+    path: '/files/1mb.bin',
+    file: 'files/1mb.bin',
+    description: 'The 1 MiB file, streamed',
+  },
   cpu: {
     name: 'cpu',
     path: '/work?ms=5',
@@ -43,7 +48,7 @@ export function customScenario(requestPath: string): Scenario {
     name: 'custom',
     path: requestPath,
     file: q < 0 && safe ? relative : null,
-    description: `custom path ${requestPath}`,
+    description: `A custom path, ${requestPath}`,
   };
 }
 
