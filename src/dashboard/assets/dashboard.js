@@ -10,6 +10,8 @@ const STREAM_URL = '/api/dashboard/events';
 const STALE_AFTER_MS = 3500;
 const CHART_W = 600;
 const CHART_H = 150;
+/** Pool changes listed; the JSON view has more. */
+const CHANGES_SHOWN = 8;
 
 const $ = (id) => document.getElementById(id);
 
@@ -236,8 +238,9 @@ function drawChart(series) {
   setText($('axis-p99'), formatMs(latMax));
 }
 
-function renderChanges(changes) {
+function renderChanges(all) {
   const list = $('pool-changes');
+  const changes = all.slice(0, CHANGES_SHOWN);
   const items = changes.map((c) => {
     const li = el('li');
     li.dataset.upstream = c.name;
