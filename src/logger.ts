@@ -41,13 +41,29 @@ function readableFormat(name: string, color: boolean): winston.Logform.Format {
   });
 }
 
+let stdoutGuarded = false;
+
+/**
+ * Under PM2, stdout is a pipe to the daemon; if the daemon dies, the next write fails with EPIPE.
+ * A lost log line must not take a serving process down with it, so such errors are dropped.
+ */
+function guardStdout(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+  });
+}
+
 export function createLogger(settings: LoggerSettings): Logger {
+  guardStdout();
   const format =
     settings.format === 'json'
       ? winston.format.combine(
           winston.format.timestamp(),
+          // `service`, not `name`: lines about an upstream carry that upstream's name.
           winston.format((info) => {
-            info.name = settings.name;
+            info.service = settings.name;
             return info;
           })(),
           winston.format.json(),
