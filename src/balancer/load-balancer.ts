@@ -40,7 +40,7 @@ export class LoadBalancer {
   readonly handler: ProxyHandler;
   private readonly config: BalancerConfig;
   private readonly logger: Logger;
-  private readonly health: HealthChecker;
+  readonly health: HealthChecker;
   private readonly discoveryKind: 'static' | 'pm2';
   private discovery: DiscoverySource | undefined;
   private engine: ProxyEngine | undefined;
