@@ -1,7 +1,8 @@
 /**
  * The admin listener: a small router on 127.0.0.1, separate from the public port, where anyone can
  * add routes (the balancer adds `/__lb/status`; the dashboard and /metrics plug in the same way).
- * Routes match the path exactly, query strings aside. Unknown paths get 404 with the list of routes;
+ * Routes match the path exactly, query strings aside; only GET and HEAD are answered (405 otherwise).
+ * Unknown paths get 404 with the list of routes;
  * a handler that throws gets a 500, never a crash.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
@@ -55,6 +56,12 @@ export class AdminServer {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
+    // Read-only: nothing on the admin listener may change the balancer.
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      sendJson(res, 405, { error: `the admin listener is read-only: ${req.method ?? '?'} is not allowed` });
+      return;
+    }
     const handler = this.routes.get(path);
     if (handler === undefined) {
       sendJson(res, 404, { error: `no admin route ${path}`, routes: this.paths });
