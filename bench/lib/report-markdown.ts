@@ -215,7 +215,7 @@ export function renderReport(results: BenchResults): string {
   }
   out.push('## The load client', '');
   out.push(
-    `Each loadtest client mode against a trivial Node server (${results.client.trivialBodyBytes}-byte answers, keep-alive), c=10, one client process; ${results.client.wrkSkipped ?? 'wrk on the same server for reference'}:`,
+    `Each loadtest client mode against the trivial server (bench/trivial-server.ts: raw sockets, canned ${results.client.trivialBodyBytes}-byte answers, keep-alive), c=10, one client process; ${results.client.wrkSkipped ?? 'wrk on the same server for reference'}:`,
     '',
     clientTable(results.client),
     '',
