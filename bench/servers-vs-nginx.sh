@@ -4,6 +4,7 @@
 #     access_log off) vs the event-loop backend vs the thread-pool server, all serving public/;
 #   - GET /work?ms=5 (CPU-bound), concurrency 10: backend vs threaded.
 # The Node servers run compiled (dist/) with LOG_LEVEL=warn, so the logger is not what is measured.
+# Each measurement is repeated ROUNDS times, interleaved, and the median is compared.
 # Every target is first checked with curl (status 200 and the exact byte count of the file), and a
 # run with non-2xx answers or socket errors is flagged, so a fast error page never passes as a result.
 # Everything started here is stopped on exit. Settings come from the environment:
@@ -15,9 +16,10 @@ WARMUP=${WARMUP:-1s}              # unmeasured wrk run first, so V8 has compiled
 PAGE_CONNECTIONS=${PAGE_CONNECTIONS:-50}
 WORK_CONNECTIONS=${WORK_CONNECTIONS:-10}
 WORK_MS=${WORK_MS:-5}
+ROUNDS=${ROUNDS:-3}               # every measurement repeated, interleaved; the median counts
 THREADS=${THREADS:-$(node -p 'require("os").availableParallelism()')}
 echo "settings: DURATION=$DURATION WARMUP=$WARMUP PAGE_CONNECTIONS=$PAGE_CONNECTIONS" \
-  "WORK_CONNECTIONS=$WORK_CONNECTIONS WORK_MS=$WORK_MS THREADS=$THREADS ($(nproc) CPUs)"
+  "WORK_CONNECTIONS=$WORK_CONNECTIONS WORK_MS=$WORK_MS ROUNDS=$ROUNDS THREADS=$THREADS ($(nproc) CPUs)"
 
 for tool in wrk nginx curl node; do
   command -v "$tool" >/dev/null || { echo "needs $tool on PATH (Debian: apt-get install wrk nginx curl)" >&2; exit 2; }
@@ -86,10 +88,10 @@ done
 
 ROWS=()
 declare -A RPS=()
-measure() { # target path connections
-  local url="${URL[$1]}$2" out rps lat p99 reqs read non2xx errors
-  wrk -t1 -c"$3" -d"$WARMUP" "$url" >/dev/null
-  out=$(wrk -t1 -c"$3" -d"$DURATION" --latency "$url")
+measure() { # round target path connections
+  local url="${URL[$2]}$3" out rps lat p99 reqs read non2xx errors
+  wrk -t1 -c"$4" -d"$WARMUP" "$url" >/dev/null
+  out=$(wrk -t1 -c"$4" -d"$DURATION" --latency "$url")
   rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
   lat=$(awk '/^    Latency/ { print $2 }' <<<"$out")
   p99=$(awk '/^ +99%/ { print $2 }' <<<"$out")
@@ -97,26 +99,37 @@ measure() { # target path connections
   read=$(awk '/requests in/ { print $5 }' <<<"$out")
   non2xx=$(awk '/Non-2xx/ { print $5 }' <<<"$out")
   errors=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' <<<"$out")
-  RPS["$1 $2"]=$rps
-  ROWS+=("$(printf '%-9s %-14s %5s %11s %9s %9s %9s %7s %8s' "$1" "$2" "$3" "$rps" "$lat" "$p99" \
+  RPS["$2 $3"]="${RPS["$2 $3"]:-} $rps"
+  ROWS+=("$(printf '%5s %-9s %-14s %5s %11s %9s %9s %9s %7s %8s' "$1" "$2" "$3" "$4" "$rps" "$lat" "$p99" \
     "$read" "${non2xx:-0}" "${errors:-0}")")
   if [ "${non2xx:-0}" != 0 ] || [ "${errors:-0}" != 0 ]; then
-    ROWS+=("          ^ INVALID: $reqs requests, ${non2xx:-0} non-2xx, ${errors:-0} socket errors")
+    ROWS+=("      ^ INVALID: $reqs requests, ${non2xx:-0} non-2xx, ${errors:-0} socket errors")
   fi
 }
 
-measure nginx /page.html "$PAGE_CONNECTIONS"
-measure backend /page.html "$PAGE_CONNECTIONS"
-measure threaded /page.html "$PAGE_CONNECTIONS"
-measure backend "/work?ms=$WORK_MS" "$WORK_CONNECTIONS"
-measure threaded "/work?ms=$WORK_MS" "$WORK_CONNECTIONS"
+# Interleaved rounds, so a neighbour's burst of CPU use does not land on one target only.
+for round in $(seq "$ROUNDS"); do
+  measure "$round" nginx /page.html "$PAGE_CONNECTIONS"
+  measure "$round" backend /page.html "$PAGE_CONNECTIONS"
+  measure "$round" threaded /page.html "$PAGE_CONNECTIONS"
+  measure "$round" backend "/work?ms=$WORK_MS" "$WORK_CONNECTIONS"
+  measure "$round" threaded "/work?ms=$WORK_MS" "$WORK_CONNECTIONS"
+done
 
 echo
-printf '%-9s %-14s %5s %11s %9s %9s %9s %7s %8s\n' target path conns 'requests/s' 'avg lat' 'p99 lat' \
-  read non-2xx errors
+printf '%5s %-9s %-14s %5s %11s %9s %9s %9s %7s %8s\n' round target path conns 'requests/s' 'avg lat' \
+  'p99 lat' read non-2xx errors
 for row in "${ROWS[@]}"; do echo "$row"; done
 echo
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+declare -A MEDIAN=()
+echo "median requests/s over $ROUNDS rounds:"
+for key in "nginx /page.html" "backend /page.html" "threaded /page.html" "backend /work?ms=$WORK_MS" \
+  "threaded /work?ms=$WORK_MS"; do
+  MEDIAN[$key]=$(median "${RPS[$key]}")
+  printf '  %-28s %11s   (rounds:%s)\n' "$key" "${MEDIAN[$key]}" "${RPS[$key]}"
+done
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-echo "backend / nginx on /page.html:        $(ratio "${RPS[backend /page.html]}" "${RPS[nginx /page.html]}")x (target >= 0.70x)"
-echo "threaded / backend on /work?ms=$WORK_MS:     $(ratio "${RPS[threaded /work?ms=$WORK_MS]}" "${RPS[backend /work?ms=$WORK_MS]}")x (target >= 1.50x)"
-echo "page.html is $PAGE_BYTES bytes; wrk -t1, keep-alive; $(nproc) CPUs shared by wrk and the server; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "backend / nginx on /page.html:        $(ratio "${MEDIAN[backend /page.html]}" "${MEDIAN[nginx /page.html]}")x (target >= 0.70x)"
+echo "threaded / backend on /work?ms=$WORK_MS:     $(ratio "${MEDIAN[threaded /work?ms=$WORK_MS]}" "${MEDIAN[backend /work?ms=$WORK_MS]}")x (target >= 1.50x)"
+echo "page.html is $PAGE_BYTES bytes; wrk -t1, keep-alive; $(nproc) CPUs shared by wrk and the servers; load average $(cut -d' ' -f1-3 /proc/loadavg)"
