@@ -74,6 +74,14 @@ void test('the page, its stylesheet and script are served with a policy that for
   }
 });
 
+void test('HEAD on the event stream answers its headers and ends', async (t) => {
+  const { base, dashboard } = await start(t);
+  const res = await fetch(`${base}/api/dashboard/events`, { method: 'HEAD' });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/event-stream/);
+  assert.equal(dashboard.stream.size, 0, 'no stream was opened');
+});
+
 void test('an unchanged asset is answered 304 to a conditional GET', async (t) => {
   const { base } = await start(t);
   const first = await fetch(`${base}/dashboard.js`);

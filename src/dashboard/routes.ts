@@ -62,7 +62,15 @@ export function dashboardRoutes(
         res.end(req.method === 'HEAD' ? undefined : body);
       }),
     ],
-    [DASHBOARD_PATHS.events, readOnly((req, res) => dashboard.stream.open(req, res))],
+    [
+      DASHBOARD_PATHS.events,
+      readOnly((req, res) => {
+        // HEAD gets the stream's headers and no stream.
+        if (req.method === 'HEAD')
+          res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8' }).end();
+        else dashboard.stream.open(req, res);
+      }),
+    ],
     [DASHBOARD_PATHS.metrics, readOnly((req, res) => serveMetrics(dashboard.metrics, req, res, report))],
   );
   return routes;
