@@ -9,6 +9,7 @@ import { loadConfigOrExit } from '../src/config/load.js';
 import { processInput } from '../src/config/process-input.js';
 import { errorMessage } from '../src/errors.js';
 import { createLogger } from '../src/logger.js';
+import { fleetTargetPorts } from './lib/fleet.js';
 import { createProgress } from './lib/progress.js';
 import { renderConsoleSummary } from './lib/report-markdown.js';
 import { runBench } from './lib/run-bench.js';
@@ -17,9 +18,9 @@ import { settingsText } from './lib/settings-text.js';
 const TITLE = 'bench:all - compare async, threaded and balancer with loadtest, every response checked';
 
 const values = loadConfigOrExit(TITLE, benchOptions, validateBench);
-const config = toBenchConfig(values);
 const tty = process.stdout.isTTY === true;
-const logger = createLogger({ name: 'bench', level: config.logLevel, format: config.logFormat, color: tty });
+const logger = createLogger({ name: 'bench', level: values.logLevel, format: values.logFormat, color: tty });
+const config = toBenchConfig(values, new Date(), fleetTargetPorts(values.portOffset, logger));
 const progress = createProgress(process.stdout, tty);
 const argv = processInput().argv;
 

@@ -136,3 +136,10 @@ void test('environment variables set options, and flags win over them', () => {
   assert.equal(c.withAb, true);
   assert.deepEqual(c.concurrency, [1, 2]);
 });
+
+void test("the fleet's ports from the ecosystem file win over the defaults for targets without a URL", () => {
+  const c = buildBenchConfig({ argv: [], env: {} }, NOW).config;
+  const moved = buildBenchConfig({ argv: [], env: {} }, NOW, { async: 1234 }).config;
+  assert.equal(moved.targets[0]?.url, 'http://127.0.0.1:1234');
+  assert.equal(moved.targets[1]?.url, c.targets[1]?.url);
+});

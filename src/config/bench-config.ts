@@ -256,8 +256,15 @@ function targetUrlsOf(values: BenchOptionValues): TargetUrl[] {
   return Array.isArray(raw) ? raw : [raw];
 }
 
-export function defaultTargetUrl(name: BuiltInTarget, portOffset: number): string {
-  return `http://127.0.0.1:${DEFAULT_PORTS[name] + portOffset}`;
+/** Ports of the fleet's targets as ecosystem.config.cjs gives them (it may move them by env). */
+export type FleetPorts = Partial<Record<BuiltInTarget, number>>;
+
+export function defaultTargetUrl(
+  name: BuiltInTarget,
+  portOffset: number,
+  fleetPorts: FleetPorts = {},
+): string {
+  return `http://127.0.0.1:${fleetPorts[name] ?? DEFAULT_PORTS[name] + portOffset}`;
 }
 
 function isBuiltIn(name: string): name is BuiltInTarget {
@@ -308,13 +315,25 @@ export function validateBench(values: BenchOptionValues): string[] {
   return problems;
 }
 
-export function toBenchConfig(value: BenchOptionValues, now: Date = new Date()): BenchConfig {
+/**
+ * The typed config. `fleetPorts` are the targets' ports as the ecosystem file computes them (with
+ * PORT_OFFSET and its own port variables); without them, the assignment's ports plus the offset.
+ */
+export function toBenchConfig(
+  value: BenchOptionValues,
+  now: Date = new Date(),
+  fleetPorts: FleetPorts = {},
+): BenchConfig {
   const urls = new Map(targetUrlsOf(value).map((t) => [t.name, t.url]));
   const targets: BenchTarget[] = value.targets.map((name) => {
     const explicit = urls.get(name);
     if (explicit !== undefined) return { name, url: explicit, explicit: true };
     // validateBench made sure a name without a URL is a built-in one.
-    return { name, url: defaultTargetUrl(name as BuiltInTarget, value.portOffset), explicit: false };
+    return {
+      name,
+      url: defaultTargetUrl(name as BuiltInTarget, value.portOffset, fleetPorts),
+      explicit: false,
+    };
   });
   const stamp = now
     .toISOString()
@@ -350,7 +369,8 @@ export function toBenchConfig(value: BenchOptionValues, now: Date = new Date()):
 export function buildBenchConfig(
   input: RawInput,
   now: Date = new Date(),
+  fleetPorts: FleetPorts = {},
 ): { config: BenchConfig; help: boolean } {
   const { value, help } = buildConfig(benchOptions, input, validateBench);
-  return { config: toBenchConfig(value, now), help };
+  return { config: toBenchConfig(value, now, fleetPorts), help };
 }
