@@ -159,6 +159,9 @@ function buildApps(env) {
       app(`backend-${port}`, 'backend.js', SERVER_POLICY, serverGraceMs, {
         PORT: shifted(port, `backend-${port}`),
         LB_POOL: POOL,
+        // On stop, keep accepting for 250 ms after telling PM2's bus: the balancer takes the backend
+        // out of rotation on that notice, before the port closes (part of GRACE_MS, not added).
+        DRAIN_DELAY_MS: '250',
       }),
     ),
     // Not in the pool, even if the shell that runs `pm2 start` exports LB_POOL.

@@ -41,7 +41,13 @@ const server = createServerShell({
   dispatch: (route, req) => answerRoute(route, req, ctx),
   metrics: new BackendMetrics({ headers: { 'X-Served-By': config.name }, onError: (m) => logger.warn(m) }),
 });
-installGracefulShutdown({ server, lifecycle, graceMs: config.graceMs, logger });
+installGracefulShutdown({
+  server,
+  lifecycle,
+  graceMs: config.graceMs,
+  drainDelayMs: config.drainDelayMs,
+  logger,
+});
 
 try {
   await listen(server, config.port, config.host, logger, `backend serving ${config.root}`);

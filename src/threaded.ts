@@ -64,6 +64,7 @@ installGracefulShutdown({
   server,
   lifecycle,
   graceMs: config.graceMs,
+  drainDelayMs: config.drainDelayMs,
   logger,
   cleanup: () => pool.destroy(),
 });

@@ -32,6 +32,8 @@ export interface ServerConfig {
   /** Absolute path of the folder served. */
   root: string;
   graceMs: number;
+  /** Part of the grace period spent still accepting, so a balancer notices the stop first. */
+  drainDelayMs: number;
   /** Highest `ms` accepted by `/work`; 0 turns the route off. */
   workCapMs: number;
   keepAliveTimeoutMs: number;
@@ -120,6 +122,14 @@ function serverSpecs(kind: ServerKind) {
       description: 'On SIGINT/SIGTERM, how long in-flight requests may take before their sockets are closed',
       default: 1000,
       parse: durationParser(0, 600_000),
+    } satisfies OptionSpec<number>,
+    drainDelayMs: {
+      flag: 'drain-delay-ms',
+      env: 'DRAIN_DELAY_MS',
+      description:
+        'On SIGINT/SIGTERM, keep accepting this long (healthz 503, Connection: close) so a balancer takes the server out of rotation before its port closes; counts against --grace-ms',
+      default: 0,
+      parse: durationParser(0, 60_000),
     } satisfies OptionSpec<number>,
     workCapMs: {
       flag: 'work-cap-ms',
@@ -215,6 +225,11 @@ export const validateServer: Validator<BackendValues> = (v) => {
   const problems: string[] = [];
   const root = rootProblem(v.root);
   if (root !== undefined) problems.push(`--root (or ROOT): ${root}`);
+  if (v.drainDelayMs >= v.graceMs && v.graceMs > 0) {
+    problems.push(
+      `--drain-delay-ms (${v.drainDelayMs}ms) must be shorter than --grace-ms (${v.graceMs}ms): in-flight requests need time too`,
+    );
+  }
   if (v.headersTimeoutMs > v.requestTimeoutMs) {
     problems.push(
       `--headers-timeout (${v.headersTimeoutMs}ms) must not be longer than --request-timeout (${v.requestTimeoutMs}ms)`,
@@ -234,6 +249,7 @@ export function toServerConfig(
     name: v.name,
     root: v.root,
     graceMs: v.graceMs,
+    drainDelayMs: v.drainDelayMs,
     workCapMs: v.workCapMs,
     keepAliveTimeoutMs: v.keepAliveTimeoutMs,
     headersTimeoutMs: v.headersTimeoutMs,

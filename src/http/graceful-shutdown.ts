@@ -9,6 +9,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { announceStopping } from '../supervisor/stopping-notice.js';
 
 /** Shared, mutable: the request path reads `draining` to answer 503 and close connections. */
 export interface Lifecycle {
@@ -44,6 +45,12 @@ export interface ShutdownOptions {
   server: Server;
   lifecycle: Lifecycle;
   graceMs: number;
+  /**
+   * Keep accepting this long after the signal (healthz already 503, every response
+   * `Connection: close`), so a balancer takes us out of rotation before the port closes. Part of
+   * `graceMs`, not added to it.
+   */
+  drainDelayMs?: number;
   logger: Logger;
   /** Runs after the last connection closed (close a thread pool, flush something). */
   cleanup?: () => Promise<void>;
@@ -75,13 +82,20 @@ export function installGracefulShutdown(options: ShutdownOptions): void {
     }
     stopping = true;
     lifecycle.draining = true;
+    // Tell PM2's bus first: the balancer's discovery takes us out of rotation on this notice.
+    announceStopping(signal);
     logger.info(`${signal}: shutting down, in-flight requests have ${graceMs}ms to finish`, {
       event: 'shutdown',
       signal,
       graceMs,
     });
-    server.close(() => void finish());
-    server.closeIdleConnections();
+    const closeListener = (): void => {
+      server.close(() => void finish());
+      server.closeIdleConnections();
+    };
+    const drainDelayMs = Math.min(options.drainDelayMs ?? 0, graceMs);
+    if (drainDelayMs > 0) setTimeout(closeListener, drainDelayMs).unref();
+    else closeListener();
     setTimeout(() => {
       logger.warn(`grace period of ${graceMs}ms is over: closing the remaining connections`, {
         event: 'force-close',
