@@ -86,6 +86,9 @@ void test('targets with failures or down are left out of the ranking and named i
   ]);
   assert.equal(verdicts[0]?.kind, 'only-one');
   assert.equal(verdicts[0]?.winner, 'threaded');
+  assert.match(verdicts[0]?.text ?? '', /only threaded can be ranked/);
+  const alone = concludeScenario('page', [level(1, [contender('async', [10, 10, 10])])]).verdicts[0];
+  assert.match(alone?.text ?? '', /async alone, 10 req\/s: nothing to compare it with/);
   assert.ok(notes.some((n) => /balancer was down/.test(n)));
   assert.ok(notes.some((n) => /async failed 3 of 3,000 requests \(reset 3\)/.test(n)));
 });

@@ -90,7 +90,10 @@ function verdictFor(level: LevelInput): Verdict {
       winnerRps: w.rps.median,
       runnerUpRps: null,
       margin: null,
-      text: `c=${c}: only ${w.target} can be ranked (${rpsText(w.rps.median)}): no other target answered every request correctly.`,
+      text:
+        level.contenders.length === 1
+          ? `c=${c}: ${w.target} alone, ${rpsText(w.rps.median)}: nothing to compare it with.`
+          : `c=${c}: only ${w.target} can be ranked (${rpsText(w.rps.median)}): no other target was up and answered every request correctly.`,
     };
   }
   const margin = w.rps.median / r.rps.median - 1;
