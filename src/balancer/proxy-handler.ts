@@ -136,6 +136,7 @@ export class ProxyHandler implements EngineHandlers {
       proxyRes.resume();
       return;
     }
+    if (this.draining) res.shouldKeepAlive = false;
     res.writeHead(proxyRes.statusCode ?? 502, forwardResponseHeaders(proxyRes.rawHeaders));
     proxyRes.exchange = res;
     proxyRes.on('data', relayChunk);
