@@ -17,9 +17,20 @@ const logger = createLogger({
   color: process.stdout.isTTY,
 });
 
+// Ctrl-C stops the load but still reports and puts back what the demo changed; a second one kills.
+const interrupted = new AbortController();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => interrupted.abort());
+}
+
 let code = 1;
 try {
-  const { summary } = await runDemo(config, logger, (line) => process.stdout.write(`${line}\n`));
+  const { summary } = await runDemo(
+    config,
+    logger,
+    (line) => process.stdout.write(`${line}\n`),
+    interrupted.signal,
+  );
   code = summary.passed ? 0 : 1;
 } catch (err) {
   logger.error(`the demo could not run: ${errorMessage(err)}`);

@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { runLoad } from '../src/demo/load-runner.js';
 import { TimelineRecorder } from '../src/demo/timeline.js';
+import { waitFor } from './helpers/wait.js';
 
 async function listen(handler: http.RequestListener): Promise<{ url: string; close: () => Promise<void> }> {
   const server = http.createServer(handler);
@@ -74,4 +75,31 @@ void test('a request that is never answered times out, is counted as failed, and
   assert.equal(totals.ok, 0);
   assert.equal(totals.failed, 5);
   assert.deepEqual(totals.errors, { 'Connection error: no answer within 300 ms': 5 });
+});
+
+void test('an abort counts every request still open once, as failed, and sends no more', async (t) => {
+  let arrived = 0;
+  const server = await listen(() => {
+    arrived++; // and never answer
+  });
+  t.after(server.close);
+  const rec = new TimelineRecorder();
+  const started = Date.now();
+  const run = runLoad(
+    { url: server.url, rate: 50, concurrency: 3, durationMs: 600, requestTimeoutMs: 60_000 },
+    () => Date.now() - started,
+    { sent: () => rec.addSent(), outcome: (o) => rec.addOutcome(o) },
+  );
+  await waitFor(() => arrived >= 3, 'three requests at the server');
+  run.abort('interrupted');
+  assert.equal(await run.done, null);
+  const sentAtAbort = rec.totals().sent;
+  // loadtest's timer keeps asking for its 30 requests; nothing more may be sent or counted.
+  await run.settled;
+  const totals = rec.totals();
+  assert.ok(sentAtAbort >= 3);
+  assert.equal(totals.sent, sentAtAbort);
+  assert.equal(totals.failed, totals.sent);
+  assert.deepEqual(totals.errors, { interrupted: totals.sent });
+  assert.equal(arrived, 3, 'no connection beyond the concurrency limit was made');
 });

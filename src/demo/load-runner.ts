@@ -6,6 +6,7 @@
  * due, so a slow balancer shows as latency instead of as a lower rate.
  */
 import http from 'node:http';
+import net from 'node:net';
 import { loadTest, type LoadTestRequestResult, type LoadTestResult } from 'loadtest';
 import type { RequestOutcome } from './types.js';
 
@@ -30,9 +31,11 @@ export function plannedRequests(settings: Pick<LoadSettings, 'rate' | 'durationM
 }
 
 export interface LoadRun {
-  /** loadtest's own totals, or null when the deadline cut the run short. */
+  /** loadtest's own totals, or null when the run was aborted (by the deadline or `abort`). */
   done: Promise<LoadTestResult | null>;
-  /** Abort every open request now (each is then reported as failed). */
+  /** loadtest itself has finished (after an abort, once it has given up asking for requests). */
+  settled: Promise<void>;
+  /** Stop now: every request sent and not answered is reported as failed with `reason`, no more are sent. */
   abort(reason: string): void;
 }
 
@@ -63,12 +66,33 @@ function toOutcome(
 export function runLoad(settings: LoadSettings, clock: () => number, sink: LoadSink): LoadRun {
   const agent = new http.Agent({ keepAlive: true, maxSockets: settings.concurrency });
   const open = new Set<http.ClientRequest>();
+  let sent = 0;
+  let reported = 0;
   let abortReason: string | null = null;
+  let aborted: (value: null) => void = () => undefined;
+  const abortedRun = new Promise<null>((resolve) => (aborted = resolve));
 
+  /**
+   * Every request sent and not answered yet gets one outcome now, failed with `reason`; whatever
+   * loadtest reports afterwards is dropped, so each request is counted exactly once.
+   */
   const abort = (reason: string): void => {
-    abortReason ??= reason;
+    if (abortReason !== null) return;
+    abortReason = reason;
+    const atMs = clock();
+    for (; reported < sent; reported++) {
+      sink.outcome({ atMs, ok: false, latencyMs: null, servedBy: null, error: reason });
+    }
     for (const req of open) req.destroy(new Error(reason));
     agent.destroy();
+    aborted(null);
+  };
+
+  /** After an abort loadtest's timer still asks for requests: each gets a socket that never connects. */
+  const unsent = (): net.Socket => {
+    const socket = new net.Socket();
+    process.nextTick(() => socket.destroy(new Error(abortReason ?? 'aborted')));
+    return socket;
   };
 
   const run = loadTest({
@@ -77,6 +101,11 @@ export function runLoad(settings: LoadSettings, clock: () => number, sink: LoadS
     maxRequests: plannedRequests(settings),
     quiet: true,
     requestGenerator: (_options, params, request, callback) => {
+      if (abortReason !== null) {
+        // No agent at all (agent: false would make a fresh one that connects): only createConnection.
+        return request({ ...params, agent: undefined, createConnection: unsent }, callback);
+      }
+      sent++;
       sink.sent();
       const req = request({ ...params, agent }, callback);
       open.add(req);
@@ -86,24 +115,28 @@ export function runLoad(settings: LoadSettings, clock: () => number, sink: LoadS
       req.setTimeout(settings.requestTimeoutMs, () => {
         req.destroy(new Error(`no answer within ${settings.requestTimeoutMs} ms`));
       });
-      if (abortReason !== null) req.destroy(new Error(abortReason));
       return req;
     },
-    statusCallback: (error, result) => sink.outcome(toOutcome(clock(), error, result)),
+    statusCallback: (error, result) => {
+      if (abortReason !== null) return;
+      reported++;
+      sink.outcome(toOutcome(clock(), error, result));
+    },
   });
 
   // The whole run is bounded: everything should be answered one request timeout after the last send.
   const deadlineMs = settings.durationMs + settings.requestTimeoutMs + 2000;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<null>((resolve) => {
-    timer = setTimeout(() => {
-      abort(`aborted: the load was still running ${deadlineMs} ms after it started`);
-      resolve(null);
-    }, deadlineMs);
-  });
-  const done = Promise.race([run, deadline]).finally(() => {
+  const timer = setTimeout(
+    () => abort(`aborted: the load was still running ${deadlineMs} ms after it started`),
+    deadlineMs,
+  );
+  const done = Promise.race([run, abortedRun]).finally(() => {
     clearTimeout(timer);
     agent.destroy();
   });
-  return { done, abort };
+  const settled = run.then(
+    () => undefined,
+    () => undefined,
+  );
+  return { done, settled, abort };
 }

@@ -32,15 +32,21 @@ const RETRIES_DEFAULT = 'true';
 
 const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+function throwIfInterrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted === true) throw new InternalError('ERR_DEMO_INTERRUPTED', 'interrupted');
+}
+
 /** Poll `check` until it returns nothing left to wait for; throws naming what is still missing. */
 async function waitUntil(
   what: string,
   timeoutMs: number,
   check: () => Promise<string | null>,
+  signal?: AbortSignal,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let pending: string | null = what;
   while (Date.now() < deadline) {
+    throwIfInterrupted(signal);
     try {
       pending = await check();
     } catch (err) {
@@ -95,10 +101,15 @@ function demoApps(config: DemoConfig) {
   return { balancer, adminPort: balancer.adminPort, names };
 }
 
+/**
+ * Run the demo. When `signal` aborts (Ctrl-C), the load and the schedule stop, the report of what
+ * ran is still written (and fails: fewer requests were sent than planned), and everything is put back.
+ */
 export async function runDemo(
   config: DemoConfig,
   logger: Logger,
   print: (line: string) => void,
+  signal?: AbortSignal,
 ): Promise<DemoResult> {
   const { balancer, adminPort, names } = demoApps(config);
   const url = `http://127.0.0.1:${balancer.port}${config.path}`;
@@ -114,6 +125,7 @@ export async function runDemo(
   };
   const cleanups: { what: string; run: () => Promise<void> }[] = [];
   try {
+    throwIfInterrupted(signal);
     const fleet = await ensureFleet({
       portOffset: config.portOffset,
       logger,
@@ -153,6 +165,7 @@ export async function runDemo(
       'the whole pool in rotation',
       config.settleTimeoutMs,
       poolInRotation(adminPort, config.retries, []),
+      signal,
     );
     const initialPool = (await readLbStatus(adminPort, 1000)).upstreams.map((u) => u.name);
     const appsBefore = await pm2.list();
@@ -185,6 +198,17 @@ export async function runDemo(
       (record) => recorder.addAction(record),
       (entry, startedAtMs) => recorder.addActionStart({ ...entry, startedAtMs }),
     );
+    const interrupt = () => {
+      logger.warn('interrupted: stopping the load and the schedule, then putting everything back');
+      schedule.cancel();
+      load.abort('interrupted');
+    };
+    if (signal?.aborted === true) interrupt();
+    else signal?.addEventListener('abort', interrupt, { once: true });
+    cleanups.push({
+      what: 'stop listening for an interruption',
+      run: () => Promise.resolve(signal?.removeEventListener('abort', interrupt)),
+    });
 
     // One line per second, printed just after the second ends (answers are counted when they end).
     let printed = 0;
@@ -206,6 +230,7 @@ export async function runDemo(
         'the pool to be whole again',
         config.settleTimeoutMs,
         poolInRotation(adminPort, config.retries, initialPool, stayStopped),
+        signal,
       );
       await pause(config.statusIntervalMs * 2);
     } catch (err) {
