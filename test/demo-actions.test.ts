@@ -98,3 +98,13 @@ void test('cancel drops the actions not started yet', async () => {
   assert.deepEqual(await run.done, []);
   assert.deepEqual(calls, []);
 });
+
+void test('an action never starts before its time on the demo clock, even when timers run ahead of it', async () => {
+  const started = Date.now();
+  // A clock at half speed: every timer fires "early" by its measure.
+  const slowClock = () => (Date.now() - started) / 2;
+  const run = runSchedule([parseScheduleEntry('30ms:restart:a')], fakeActions([]), slowClock, () => {});
+  const [record] = await run.done;
+  assert.ok(record !== undefined);
+  assert.ok(record.startedAtMs >= 30, `started at ${record.startedAtMs}`);
+});

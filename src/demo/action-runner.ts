@@ -81,24 +81,28 @@ export function runSchedule(
   const allStarted = new Promise<void>((resolve) => (settle = resolve));
   let pending = schedule.length;
   if (pending === 0) settle();
-  for (const entry of schedule) {
-    timers.push(
-      setTimeout(
-        () => {
-          const run = runAction(entry, actions, clock, (at) => onStart(entry, at)).then((record) => {
-            onRecord(record);
-            return record;
-          });
-          running.push(run);
-          if (--pending === 0) settle();
-        },
-        Math.max(0, entry.atMs - clock()),
-      ),
-    );
-  }
+  let cancelled = false;
+  const start = (entry: ScheduledAction): void => {
+    // Timers run on a monotonic clock and may fire a millisecond before the wall clock says so.
+    const early = entry.atMs - clock();
+    if (early > 0) {
+      timers.push(setTimeout(() => start(entry), early));
+      return;
+    }
+    if (cancelled) return;
+    const run = runAction(entry, actions, clock, (at) => onStart(entry, at)).then((record) => {
+      onRecord(record);
+      return record;
+    });
+    running.push(run);
+    if (--pending === 0) settle();
+  };
+  for (const entry of schedule)
+    timers.push(setTimeout(() => start(entry), Math.max(0, entry.atMs - clock())));
   return {
     done: allStarted.then(() => Promise.all(running)),
     cancel: () => {
+      cancelled = true;
       for (const t of timers) clearTimeout(t);
       settle();
     },
