@@ -22,8 +22,10 @@ function markers(summary: DemoSummary): ChartMarker[] {
   }));
 }
 
-export function renderDemoSvg(summary: DemoSummary, rows: readonly TimelineSecond[]): string {
+export function renderDemoSvg(summary: DemoSummary, allRows: readonly TimelineSecond[]): string {
   const s = summary.settings;
+  // The seconds after the load (the last answers trickling in) would read as a drop to zero.
+  const rows = allRows.filter((r) => r.second < Math.ceil(s.durationMs / 1000));
   const common = {
     xLabel: 'seconds since the load started',
     markers: markers(summary),
