@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { bodyMatches, captureLimit, describeBodyCheck, learnBodyCheck } from '../bench/lib/body-check.js';
+import { trialRequests } from '../bench/lib/client-ceiling.js';
 import { chooseMode, loadtestOptions, modesFor, splitLoad } from '../bench/lib/client-modes.js';
 import { parseAbOutput, parseWrkOutput } from '../bench/lib/external-tools.js';
 import { customScenario, scenariosFor } from '../bench/lib/scenarios.js';
@@ -135,4 +136,13 @@ Requests/sec:  12251.58
 Transfer/sec:      2.06MB`;
   assert.deepEqual(parseWrkOutput(wrk), { rps: 12251.58, requests: 37250, errors: 7 });
   assert.equal(parseWrkOutput('unable to connect'), null);
+});
+
+void test('mode trials move a bounded number of bytes and fewer fresh connections', () => {
+  assert.equal(trialRequests(20_000, 13, 'tcp'), 20_000);
+  assert.equal(trialRequests(20_000, 13, 'default'), 5000);
+  assert.equal(trialRequests(20_000, 72_751, 'keepalive'), 3689);
+  assert.equal(trialRequests(20_000, 1_048_576, 'tcp'), 256);
+  assert.equal(trialRequests(20, 1_048_576, 'tcp'), 20, 'never more than asked for');
+  assert.equal(trialRequests(4, 13, 'tcp'), 10, 'at least one request per connection');
 });

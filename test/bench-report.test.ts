@@ -88,6 +88,7 @@ void test('the rps chart draws the ceiling dashed and client-bound points hollow
     name: 'page',
     path: '/page.html',
     description: 'the page',
+    client: { mode: 'tcp', reason: 'test', trials: [] },
     expectation: { status: 200, body: { kind: 'length', bytes: 2173 }, source: 'test' },
     warmup: {},
     ceilings: [{ concurrency: 10, runs: [], aggregate: null }],

@@ -138,6 +138,15 @@ void test('bench:all measures the targets it is given, checks every response and
     ],
   );
   assert.deepEqual(Object.keys(scenario?.warmup ?? {}).sort(), ['a', 'b']);
+  // The scenario chose its client mode against the trivial server with the page's body size.
+  assert.deepEqual(
+    scenario?.client.trials.map((x) => [x.mode, x.bodyBytes]),
+    [
+      ['keepalive', size],
+      ['tcp', size],
+    ],
+  );
+  assert.ok(['keepalive', 'tcp'].includes(scenario?.client.mode ?? ''));
 
   const byKey = (target: string, c: number): CaseResult | undefined =>
     results.cases.find((x) => x.target === target && x.concurrency === c);

@@ -1,7 +1,10 @@
 /**
  * How fast is the load client itself? Each loadtest client mode runs against the trivial server
- * (c=10, one process), wrk runs against the same server for reference, the fastest correct mode
- * is chosen, and the chosen mode is measured again with every client process.
+ * (c=10, one process, hello-world answers), wrk runs against the same server for reference, and
+ * the chosen mode is measured again with every client process. Which mode is fastest depends on
+ * the body size (loadtest's TCP client re-copies a body on every packet, its HTTP client turns
+ * every body into a string), so each scenario also tries the eligible modes with its own body
+ * size and uses the fastest correct one.
  */
 import { errorMessage } from '../../src/errors.js';
 import type { BenchConfig } from '../../src/config/bench-config.js';
@@ -19,6 +22,17 @@ import { formatInt } from '../../src/report/format.js';
 export const TRIVIAL_BODY_BYTES = 13;
 const CONCURRENCY = 10;
 
+/** Bytes a mode trial may move: enough for a steady rate, bounded for 1 MiB bodies. */
+const TRIAL_BYTES = 256 * 1024 * 1024;
+
+/** Requests for one trial: --ceiling-requests, fewer for big bodies and for a connection per request. */
+export function trialRequests(ceilingRequests: number, bodyBytes: number, mode: ClientMode): number {
+  // A connection per request is slow and uses up ephemeral ports: a quarter is plenty.
+  const wanted = mode === 'default' ? Math.ceil(ceilingRequests / 4) : ceilingRequests;
+  const byBytes = Math.floor(TRIAL_BYTES / Math.max(1, bodyBytes));
+  return Math.max(CONCURRENCY, Math.min(wanted, Math.max(200, byBytes)));
+}
+
 async function trial(
   pool: ClientPool,
   server: TrivialServer,
@@ -26,25 +40,23 @@ async function trial(
   mode: ClientMode,
   clients: number,
   progress: Progress,
+  bodyBytes = TRIVIAL_BODY_BYTES,
+  labelPrefix = 'client',
 ): Promise<ModeTrial> {
-  // A connection per request is slow and uses up ephemeral ports: a quarter of the requests is plenty.
-  const requests = Math.max(
-    CONCURRENCY,
-    mode === 'default' ? Math.ceil(config.ceilingRequests / 4) : config.ceilingRequests,
-  );
+  const requests = trialRequests(config.ceilingRequests, bodyBytes, mode);
   const eligible = CLIENT_MODE_INFO[mode].keepAlive === config.keepalive;
-  const label = `client ${mode}, ${clients} process${clients === 1 ? '' : 'es'}, c=${CONCURRENCY}`;
+  const label = `${labelPrefix} ${mode}, ${clients} process${clients === 1 ? '' : 'es'}, c=${CONCURRENCY}`;
   const bar = progress.start(label, requests);
   try {
     const raw = await pool.run(
       {
-        url: `${server.url}/bytes/${TRIVIAL_BODY_BYTES}`,
+        url: `${server.url}/bytes/${bodyBytes}`,
         requests,
         concurrency: CONCURRENCY,
         mode,
         expect: {
           status: 200,
-          body: { kind: 'length', bytes: TRIVIAL_BODY_BYTES },
+          body: { kind: 'length', bytes: bodyBytes },
           source: 'trivial server',
         },
         timeoutMs: config.timeoutMs,
@@ -60,6 +72,7 @@ async function trial(
       mode,
       clients,
       concurrency: CONCURRENCY,
+      bodyBytes,
       requests,
       rps: f.rps,
       ok: raw.ok,
@@ -73,6 +86,7 @@ async function trial(
       mode,
       clients,
       concurrency: CONCURRENCY,
+      bodyBytes,
       requests,
       rps: Number.NaN,
       ok: 0,
@@ -125,4 +139,37 @@ export async function measureClient(
     clients: config.clients,
     ceilingRps,
   };
+}
+
+export interface ScenarioClient {
+  mode: ClientMode;
+  reason: string;
+  /** The eligible modes against the trivial server with this scenario's body size (none when forced). */
+  trials: ModeTrial[];
+}
+
+/** The mode for one scenario: forced, or the fastest correct eligible one at its body size. */
+export async function chooseScenarioMode(
+  pool: ClientPool,
+  server: TrivialServer,
+  config: BenchConfig,
+  bodyBytes: number,
+  scenario: string,
+  progress: Progress,
+): Promise<ScenarioClient> {
+  if (config.clientMode !== 'auto') {
+    return { mode: config.clientMode, reason: 'forced with --client-mode', trials: [] };
+  }
+  const eligible = CLIENT_MODES.filter((m) => CLIENT_MODE_INFO[m].keepAlive === config.keepalive);
+  if (eligible.length === 1 && eligible[0] !== undefined) {
+    return { mode: eligible[0], reason: 'the only mode that fits the keep-alive setting', trials: [] };
+  }
+  const trials: ModeTrial[] = [];
+  for (const mode of eligible) {
+    trials.push(
+      await trial(pool, server, config, mode, config.clients, progress, bodyBytes, `${scenario} client`),
+    );
+  }
+  const chosen = chooseMode(trials, 'auto', config.keepalive);
+  return { mode: chosen.mode, reason: `${chosen.reason} with ${formatInt(bodyBytes)}-byte bodies`, trials };
 }

@@ -8,6 +8,7 @@ import { errorMessage } from '../../src/errors.js';
 import type { BenchConfig } from '../../src/config/bench-config.js';
 import { formatInt, formatSignificant } from '../../src/report/format.js';
 import { buildCase } from './assemble.js';
+import { chooseScenarioMode, type ScenarioClient } from './client-ceiling.js';
 import type { ClientPool, RunSpec } from './client-pool.js';
 import { expectationFor } from './expectations.js';
 import { runAb, type AbResult } from './external-tools.js';
@@ -23,15 +24,19 @@ export interface ScenarioContext {
   pool: ClientPool;
   server: TrivialServer;
   config: BenchConfig;
-  mode: ClientMode;
+  /** The mode when no target is up to choose one for (nothing is measured then). */
+  fallbackMode: ClientMode;
   progress: Progress;
   publicDir: string;
 }
 
+/** A scenario's runs all use the client mode chosen for it. */
+type RunContext = ScenarioContext & { mode: ClientMode };
+
 type Measured = Omit<ScenarioReport, 'charts'>;
 
 async function measureRun(
-  ctx: ScenarioContext,
+  ctx: RunContext,
   label: string,
   url: string,
   concurrency: number,
@@ -76,13 +81,19 @@ export async function measureScenario(
     config.timeoutMs,
   );
   progress.line(`${scenario.name} ${scenario.path}: expecting status 200, ${expect.source}`);
+  const client: ScenarioClient =
+    up.length === 0
+      ? { mode: ctx.fallbackMode, reason: 'no target up', trials: [] }
+      : await chooseScenarioMode(ctx.pool, ctx.server, config, typicalBytes, scenario.name, progress);
+  progress.line(`${scenario.name}: loadtest client ${client.mode} (${client.reason})`);
+  const runCtx: RunContext = { ...ctx, mode: client.mode };
 
   const warmup: Measured['warmup'] = {};
   if (config.warmup > 0) {
     for (const t of up) {
       try {
         const run = await measureRun(
-          ctx,
+          runCtx,
           `${scenario.name} ${t.name} warm-up`,
           `${t.url}${scenario.path}`,
           Math.min(10, config.warmup),
@@ -112,7 +123,7 @@ export async function measureScenario(
       const suffix = `c=${c} run ${r}/${config.repeat}`;
       try {
         const ceiling = await measureRun(
-          ctx,
+          runCtx,
           `${scenario.name} client ceiling ${suffix}`,
           `${ctx.server.url}/bytes/${typicalBytes}`,
           c,
@@ -125,7 +136,7 @@ export async function measureScenario(
       for (const t of up) {
         try {
           const run = await measureRun(
-            ctx,
+            runCtx,
             `${scenario.name} ${t.name} ${suffix}`,
             `${t.url}${scenario.path}`,
             c,
@@ -182,6 +193,7 @@ export async function measureScenario(
   return {
     report: {
       name: scenario.name,
+      client,
       path: scenario.path,
       description: scenario.description,
       expectation: expect,

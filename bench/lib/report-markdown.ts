@@ -137,6 +137,30 @@ export function modeChecksTable(): string {
   );
 }
 
+/** The eligible modes against the trivial server with the scenario's body size. */
+export function scenarioModeTable(scenario: ScenarioReport): string {
+  return markdownTable(
+    [
+      'mode',
+      right('body bytes'),
+      right('processes'),
+      right('c'),
+      right('requests'),
+      right('req/s'),
+      'all correct',
+    ],
+    scenario.client.trials.map((t) => [
+      t.mode,
+      formatInt(t.bodyBytes),
+      String(t.clients),
+      String(t.concurrency),
+      formatInt(t.requests),
+      t.error !== undefined ? `error: ${t.error}` : formatInt(t.rps),
+      t.correct ? 'yes' : `no (${formatInt(t.failed)} failed)`,
+    ]),
+  );
+}
+
 export function ceilingTable(scenario: ScenarioReport): string {
   return markdownTable(
     [right('c'), right('client ceiling req/s (median)'), right('min-max'), right(`client-bound from (80%)`)],
@@ -182,7 +206,7 @@ function settingsLines(results: BenchResults): string[] {
   const s = results.settings;
   return [
     `- Requests per run: ${formatInt(s.requests)}; concurrency: ${s.concurrency.join(', ')}; runs per case: ${s.repeat} (tables show the median, and the min-max of req/s)`,
-    `- Connections: ${s.keepalive ? 'keep-alive' : 'a new connection per request'}; client: loadtest ${results.machine.packages.loadtest ?? ''} \`${CLIENT_MODE_INFO[results.client.chosenMode].option}\` (${results.client.chosenMode}), ${results.client.reason}; ${s.clients} client process${s.clients === 1 ? '' : 'es'}`,
+    `- Connections: ${s.keepalive ? 'keep-alive' : 'a new connection per request'}; client: loadtest ${results.machine.packages.loadtest ?? ''}, ${s.clients} client process${s.clients === 1 ? '' : 'es'}, mode per scenario: ${results.scenarios.map((sc) => `${sc.name} \`${CLIENT_MODE_INFO[sc.client.mode].option}\``).join(', ')} (${s.clientMode === 'auto' ? 'the fastest correct one at that body size' : 'forced with --client-mode'})`,
     `- Warm-up: ${formatInt(s.warmup)} unrecorded requests per target and scenario; request timeout ${formatDuration(s.timeoutMs)}; order within a repeat: concurrency, then target, so slow drift hits every target alike`,
     `- Every response checked on the wire: status 200 and the expected body, or it counts as failed (reasons: ${FAILURE_REASONS.map((r) => `${r}: ${FAILURE_MEANING[r]}`).join('; ')})`,
     `- ${CLIENT_BOUND_MARK} client-bound: the median reached ${Math.round(results.clientBoundThreshold * 100)}% of what the same client, with the same body size and concurrency, gets from a trivial server: the client may be the limit there`,
@@ -238,6 +262,11 @@ export function renderReport(results: BenchResults): string {
       .filter(([, w]) => w.failed > 0)
       .map(([t, w]) => `${t} failed ${w.failed} of ${w.requests} warm-up requests`);
     if (warm.length > 0) out.push(`Warm-up problems: ${warm.join('; ')}.`, '');
+    out.push(
+      `Client: loadtest \`${CLIENT_MODE_INFO[scenario.client.mode].option}\` (${scenario.client.mode}), ${scenario.client.reason}.`,
+      '',
+    );
+    if (scenario.client.trials.length > 0) out.push(scenarioModeTable(scenario), '');
     out.push(scenarioTable(cases, results.settings.withAb), '');
     out.push(
       `![requests per second](${scenario.charts.rps})`,

@@ -5,12 +5,15 @@ import type { TargetStatus } from './health.js';
 import type { MachineInfo } from './machine.js';
 import type { Aggregate, ClientMode, Expectation, Figures, RawRun } from './types.js';
 import type { ScenarioVerdicts } from './conclusion.js';
+import type { ScenarioClient } from './client-ceiling.js';
 
 /** One client mode measured against the trivial server. */
 export interface ModeTrial {
   mode: ClientMode;
   clients: number;
   concurrency: number;
+  /** Body size of the trivial server's answers in this trial. */
+  bodyBytes: number;
   requests: number;
   rps: number;
   ok: number;
@@ -64,6 +67,8 @@ export interface ScenarioReport {
   expectation: Expectation;
   /** Warm-up outcome per target (requests, failures): a target failing its warm-up shows here. */
   warmup: Record<string, { requests: number; ok: number; failed: number }>;
+  /** The loadtest client mode this scenario ran with, and the trials that chose it. */
+  client: ScenarioClient;
   /** The client against the trivial server, per concurrency: the reference line in the charts. */
   ceilings: { concurrency: number; runs: Figures[]; aggregate: Aggregate | null }[];
   charts: { rps: string; p99: string };

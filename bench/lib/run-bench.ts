@@ -84,7 +84,14 @@ export async function runBench(
     const cases: CaseResult[] = [];
     for (const scenario of scenariosFor(config.scenarios, config.path)) {
       const measured = await measureScenario(
-        { pool, server, config, mode: client.chosenMode, progress: deps.progress, publicDir: deps.publicDir },
+        {
+          pool,
+          server,
+          config,
+          fallbackMode: client.chosenMode,
+          progress: deps.progress,
+          publicDir: deps.publicDir,
+        },
         scenario,
         targets,
       );

@@ -14,10 +14,10 @@ function replacer(_key: string, value: unknown): unknown {
 export async function writeResults(outDir: string, results: BenchResults): Promise<string[]> {
   await mkdir(outDir, { recursive: true });
   const written: string[] = [];
-  const subtitle = `${results.settings.requests} requests per run, median of ${results.settings.repeat}, ${
-    results.settings.keepalive ? 'keep-alive' : 'a connection per request'
-  }, loadtest ${CLIENT_MODE_INFO[results.client.chosenMode].option}, ${results.settings.clients} client process(es)`;
   for (const scenario of results.scenarios) {
+    const subtitle = `${results.settings.requests} requests per run, median of ${results.settings.repeat}, ${
+      results.settings.keepalive ? 'keep-alive' : 'a connection per request'
+    }, loadtest ${CLIENT_MODE_INFO[scenario.client.mode].option}, ${results.settings.clients} client process(es)`;
     const ctx = {
       scenario,
       cases: results.cases,
