@@ -15,7 +15,8 @@ export async function writeResults(outDir: string, results: BenchResults): Promi
   await mkdir(outDir, { recursive: true });
   const written: string[] = [];
   for (const scenario of results.scenarios) {
-    const subtitle = `${results.settings.requests} requests per run, median of ${results.settings.repeat}, ${
+    const runs = results.settings.repeat === 1 ? 'one run' : `median of ${results.settings.repeat} runs`;
+    const subtitle = `${results.settings.requests} requests per run, ${runs}, ${
       results.settings.keepalive ? 'keep-alive' : 'a connection per request'
     }, loadtest ${CLIENT_MODE_INFO[scenario.client.mode].option}, ${results.settings.clients} client process(es)`;
     const ctx = {
