@@ -84,11 +84,13 @@ export class ClientPool {
     await this.replaceExited();
     const shares = splitLoad(spec.requests, spec.concurrency, Math.min(useClients, this.clients.length));
     const done = new Array<number>(shares.length).fill(0);
-    const parts = await Promise.all(
+    // Settle every share before returning: a client still busy with a failed run's share would
+    // otherwise overlap the next run and distort it.
+    const settled = await Promise.allSettled(
       shares.map((share, i) => {
         const client = this.clients[i];
         if (client === undefined || client.exited) {
-          throw new InternalError('ERR_BENCH_CLIENT', `load client ${i + 1} is not running`);
+          return Promise.reject(new InternalError('ERR_BENCH_CLIENT', `load client ${i + 1} is not running`));
         }
         const id = this.nextId++;
         const request: RunRequest = { type: 'run', id, ...spec, ...share };
@@ -117,6 +119,9 @@ export class ClientPool {
         });
       }),
     );
+    const failure = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failure !== undefined) throw failure.reason;
+    const parts = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const merged = mergeRawRuns(parts);
     onProgress?.(merged.ok + Object.values(merged.failed).reduce((a, b) => a + b, 0));
     return merged;
