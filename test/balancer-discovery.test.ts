@@ -166,7 +166,9 @@ void test('the balancer reports finished requests, pool changes and health check
 
 void test('the admin listener routes exactly, lists its routes on 404, and survives a failing route', async (t) => {
   const admin = new AdminServer(memoryLogger());
-  admin.route('/ok', (_req, res) => res.end('fine'));
+  admin.route('/ok', (_req, res) => {
+    res.end('fine');
+  });
   admin.route('/boom', () => {
     throw new Error('boom');
   });

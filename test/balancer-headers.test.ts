@@ -6,6 +6,7 @@ import {
   hasRequestBody,
   prepareForwardHeaders,
   requestFramingProblem,
+  sameName,
 } from '../src/balancer/headers.js';
 
 void test('hop-by-hop request headers and those named in Connection are not passed on', () => {
@@ -112,4 +113,13 @@ void test('a Connection header cannot remove the headers that frame the response
     'Content-Length',
     '5',
   ]);
+});
+
+void test('header names compare without regard to case', () => {
+  assert.equal(sameName('Keep-Alive', 'keep-alive'), true);
+  assert.equal(sameName('KEEP-ALIVE', 'keep-alive'), true);
+  assert.equal(sameName('keep-alivf', 'keep-alive'), false);
+  assert.equal(sameName('Keep-Alive2', 'keep-alive'), false);
+  assert.equal(sameName('Keep\rAlive', 'keep-alive'), false);
+  assert.equal(sameName('', ''), true);
 });

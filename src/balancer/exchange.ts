@@ -5,6 +5,7 @@
  * per-request closures.
  */
 import { ServerResponse, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { Watched } from './deadline-watch.js';
 import type { ReplayableBody } from './request-body.js';
 import type { FailureKind } from './retry-policy.js';
 import type { Upstream } from './upstream.js';
@@ -15,8 +16,12 @@ export interface ExchangeOwner {
   brokeOff(res: Exchange): void;
 }
 
-export class Exchange extends ServerResponse<IncomingMessage> {
+export class Exchange extends ServerResponse<IncomingMessage> implements Watched {
   owner: ExchangeOwner | null = null;
+  /** For the proxy timeout (deadline-watch.ts). */
+  lastActivity = 0;
+  watchPrev: Watched | null = null;
+  watchNext: Watched | null = null;
   /** performance.now() when the request arrived. */
   started = 0;
   /** The upstream of the attempt in progress; null between attempts and once it is over. */
@@ -36,6 +41,11 @@ export class Exchange extends ServerResponse<IncomingMessage> {
   servedBy: Upstream | null = null;
   hasBody = false;
   body: ReplayableBody | null = null;
+
+  /** The client is still sending its request, or has not read what was relayed so far. */
+  get clientBusy(): boolean {
+    return !this.req.complete || this.writableNeedDrain;
+  }
 }
 
 /** A response relayed from an upstream, tagged with the exchange it goes to. */

@@ -26,6 +26,18 @@ const REQUEST_HOP_BY_HOP = [
   'expect',
 ] as const;
 
+/** `name` equals `lower` (given in lower case) ignoring ASCII case, without allocating a copy. */
+export function sameName(name: string, lower: string): boolean {
+  if (name.length !== lower.length) return false;
+  for (let i = 0; i < lower.length; i++) {
+    const c = name.charCodeAt(i);
+    const l = lower.charCodeAt(i);
+    // An upper-case ASCII letter plus 0x20 is its lower-case form.
+    if (c !== l && (c < 0x41 || c > 0x5a || c + 0x20 !== l)) return false;
+  }
+  return true;
+}
+
 /** Names a `Connection` header may not remove: they frame the message or route it. */
 const PROTECTED = new Set(['host', 'content-length', 'transfer-encoding']);
 
@@ -41,9 +53,9 @@ export function requestFramingProblem(
   let hosts = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i] ?? '';
-    if (name.length === 4) {
-      if (name.toLowerCase() === 'host' && ++hosts > 1) return 'more than one Host header';
-    } else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') {
+    if (sameName(name, 'host')) {
+      if (++hosts > 1) return 'more than one Host header';
+    } else if (sameName(name, 'transfer-encoding')) {
       const value = (rawHeaders[i + 1] ?? '').trim().toLowerCase();
       if (value !== 'chunked') return `Transfer-Encoding "${value}" is not supported (only chunked)`;
     }
@@ -85,21 +97,19 @@ export function prepareForwardHeaders(
 }
 
 function isResponseHopByHop(name: string): boolean {
-  // Switch on the length first: most names are ruled out without lower-casing anything.
+  // Switch on the length first: most names are ruled out by it alone.
   switch (name.length) {
     case 7:
-      return name.toLowerCase() === 'upgrade' || name.toLowerCase() === 'trailer';
-    case 10: {
-      const lower = name.toLowerCase();
-      return lower === 'connection' || lower === 'keep-alive';
-    }
+      return sameName(name, 'upgrade') || sameName(name, 'trailer');
+    case 10:
+      return sameName(name, 'connection') || sameName(name, 'keep-alive');
     case 16:
-      return name.toLowerCase() === 'proxy-connection';
+      return sameName(name, 'proxy-connection');
     case 17:
       // node:http frames the relayed body itself (chunked for HTTP/1.1 clients when needed).
-      return name.toLowerCase() === 'transfer-encoding';
+      return sameName(name, 'transfer-encoding');
     case 18:
-      return name.toLowerCase() === 'proxy-authenticate';
+      return sameName(name, 'proxy-authenticate');
     default:
       return false;
   }
@@ -114,8 +124,11 @@ export function forwardResponseHeaders(raw: readonly string[]): string[] {
   let named: Set<string> | undefined;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] ?? '';
-    if (name.length === 10 && name.toLowerCase() === 'connection') {
-      for (const token of (raw[i + 1] ?? '').split(',')) {
+    if (sameName(name, 'connection')) {
+      const value = raw[i + 1] ?? '';
+      // The usual value names nothing but the connection's own fate.
+      if (sameName(value, 'keep-alive') || sameName(value, 'close')) continue;
+      for (const token of value.split(',')) {
         const lower = token.trim().toLowerCase();
         if (lower !== '' && lower !== 'close' && lower !== 'keep-alive' && !PROTECTED.has(lower)) {
           (named ??= new Set()).add(lower);

@@ -183,6 +183,7 @@ export class LoadBalancer {
   /** After the public listener has drained: stop the timers, discovery, admin and upstream sockets. */
   async close(): Promise<void> {
     this.health.stop();
+    this.handler.close();
     const stops: Promise<unknown>[] = [this.admin.close()];
     if (this.discovery !== undefined) stops.push(this.discovery.stop());
     await Promise.allSettled(stops);

@@ -14,6 +14,7 @@ import { UpstreamError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { accessMessage } from './access-log.js';
 import type { BalancerEvents } from './events.js';
+import { ACTIVE_NOW, DeadlineWatch } from './deadline-watch.js';
 import { Exchange, type RelayedResponse } from './exchange.js';
 import {
   hasRequestBody,
@@ -66,8 +67,8 @@ export class ProxyHandler implements EngineHandlers {
   draining = false;
   private engine: ProxyEngine | undefined;
   private readonly accessLog: boolean;
-  /** Shared by every request (one function, not one closure per request). */
-  private readonly onUpstreamSilent: (this: ClientRequest) => void;
+  /** Attempts in progress, for the proxy timeout. */
+  private readonly deadlines: DeadlineWatch<Exchange>;
 
   constructor(
     private readonly pool: Pool,
@@ -77,16 +78,17 @@ export class ProxyHandler implements EngineHandlers {
   ) {
     // Checked once: at LOG_LEVEL=warn the request path never builds an access line.
     this.accessLog = logger.enabled('info');
-    const timeoutMs = settings.proxyTimeoutMs;
-    this.onUpstreamSilent = function (this: ClientRequest) {
-      this.destroy(
-        new UpstreamError('ERR_UPSTREAM_TIMEOUT', this.host, `no response byte within ${timeoutMs}ms`),
-      );
-    };
+    this.deadlines = new DeadlineWatch(settings.proxyTimeoutMs, (res) => this.timedOut(res));
   }
 
   use(engine: ProxyEngine): void {
     this.engine = engine;
+    this.deadlines.start();
+  }
+
+  /** Stop the timeout timer (at shutdown). */
+  close(): void {
+    this.deadlines.stop();
   }
 
   /** The public listener's request handler. */
@@ -119,9 +121,12 @@ export class ProxyHandler implements EngineHandlers {
   // ---- engine callbacks ----
 
   onProxyReq(proxyReq: ClientRequest, res: Exchange, upstream: Upstream): void {
-    if (res.current !== upstream) return;
+    if (res.current !== upstream) {
+      // An attempt given up (timed out) before it even had a socket: it must not go out now.
+      proxyReq.destroy();
+      return;
+    }
     res.proxyReq = proxyReq;
-    proxyReq.setTimeout(this.settings.proxyTimeoutMs, this.onUpstreamSilent);
   }
 
   onProxyRes(proxyRes: RelayedResponse, res: Exchange, upstream: Upstream): void {
@@ -162,6 +167,7 @@ export class ProxyHandler implements EngineHandlers {
     res.attempts++;
     upstream.inFlight++;
     upstream.attempts++;
+    this.deadlines.watch(res);
     let body;
     if (res.hasBody && this.settings.retry.enabled) {
       res.body ??= new ReplayableBody(req, this.settings.retry.maxBodyBytes);
@@ -175,6 +181,21 @@ export class ProxyHandler implements EngineHandlers {
   private endAttempt(res: Exchange, upstream: Upstream): void {
     res.current = null;
     upstream.inFlight--;
+    this.deadlines.unwatch(res);
+  }
+
+  /** The upstream of `res`'s attempt has been silent for the proxy timeout. */
+  private timedOut(res: Exchange): void {
+    const upstream = res.current;
+    if (upstream === null) return;
+    const err = new UpstreamError(
+      'ERR_UPSTREAM_TIMEOUT',
+      upstream.id,
+      `nothing from ${upstream.name} for ${this.settings.proxyTimeoutMs}ms`,
+    );
+    // With a socket, destroying the upstream request reports the error through the usual path.
+    if (res.proxyReq !== null) res.proxyReq.destroy(err);
+    else this.failed(res, upstream, 'response-timeout', err.message);
   }
 
   private failed(res: Exchange, upstream: Upstream, kind: FailureKind, detail: string): void {
@@ -331,7 +352,9 @@ function onRelayClosed(this: RelayedResponse): void {
 
 function relayChunk(this: RelayedResponse, chunk: Buffer): void {
   const res = this.exchange;
-  if (res === undefined || res.write(chunk)) return;
+  if (res === undefined) return;
+  res.lastActivity = ACTIVE_NOW;
+  if (res.write(chunk)) return;
   this.pause();
   res.once('drain', () => this.resume());
 }

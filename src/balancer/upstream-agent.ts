@@ -1,19 +1,30 @@
 /**
  * The balancer's own keep-alive agent to its upstreams. Idle pooled connections are closed before
- * the backends would close them (their keep-alive timeout is 5 s, ours 4 s by default), so a request
- * is never written onto a connection the backend is closing at that moment. New connections get a
- * connect timeout, which node:http does not have.
+ * the backends would close them (their keep-alive timeout is 5 s, ours 4 s by default, shorter still
+ * if an upstream announces less in `Keep-Alive: timeout=N`), so a request is never written onto a
+ * connection the backend is closing at that moment. New connections get a connect timeout, which
+ * node:http does not have.
+ *
+ * Kept lean because node:http copies the agent's options into every request: no option here that
+ * only restates a default, and the idle timeout is set on a socket when it goes back to the pool
+ * (not through the `timeout` option, which would also arm a listener on every request).
  */
 import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { UpstreamError } from '../errors.js';
+import { sameName } from './headers.js';
 
 export interface UpstreamAgentOptions {
   maxSockets: number;
   /** Idle pooled connections are closed after this. */
   idleTimeoutMs: number;
   connectTimeoutMs: number;
+}
+
+/** What node:http leaves on a pooled socket: the request it served last, and its response. */
+interface PooledSocket extends net.Socket {
+  _httpMessage?: { res?: { rawHeaders: string[] } | null } | null;
 }
 
 function connectTimedOut(socket: net.Socket, where: string, ms: number): void {
@@ -25,23 +36,33 @@ function connectTimedOut(socket: net.Socket, where: string, ms: number): void {
   );
 }
 
+/** The upstream's `Keep-Alive: timeout=N` in ms, read from the raw headers (no header object built). */
+export function keepAliveHintMs(rawHeaders: readonly string[]): number | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] ?? '';
+    if (!sameName(name, 'keep-alive')) continue;
+    const m = /(?:^|[\s,])timeout=(\d+)/i.exec(rawHeaders[i + 1] ?? '');
+    return m === null ? undefined : Number(m[1]) * 1000;
+  }
+  return undefined;
+}
+
+/** Leave this much of an upstream's announced keep-alive time unused, as node:http does. */
+const HINT_MARGIN_MS = 1000;
+
 export class UpstreamAgent extends http.Agent {
   private readonly connectTimeoutMs: number;
+  private readonly idleTimeoutMs: number;
 
   constructor(options: UpstreamAgentOptions) {
     super({
       keepAlive: true,
-      keepAliveMsecs: 1000,
       maxSockets: options.maxSockets,
       // Enough idle connections for a burst; the rest close instead of waiting out the timeout.
       maxFreeSockets: Math.min(options.maxSockets, 64),
-      // Socket timeout while pooled: the agent destroys idle sockets that reach it.
-      timeout: options.idleTimeoutMs,
-      // Reuse the most recent connection, so the others idle out (the default, said out loud).
-      scheduling: 'lifo',
-      noDelay: true,
     });
     this.connectTimeoutMs = options.connectTimeoutMs;
+    this.idleTimeoutMs = options.idleTimeoutMs;
   }
 
   override createConnection(
@@ -55,5 +76,25 @@ export class UpstreamAgent extends http.Agent {
     socket.once('connect', clear);
     socket.once('close', clear);
     return socket;
+  }
+
+  /**
+   * A socket goes back to the pool: node:http's version, except that it reads the upstream's
+   * keep-alive hint from the raw headers instead of building the response's header object for it.
+   * Returning false closes the socket instead.
+   */
+  override keepSocketAlive(socket: Duplex): boolean {
+    const s = socket as PooledSocket;
+    s.setKeepAlive(true, 1000);
+    s.unref();
+    let idleMs = this.idleTimeoutMs;
+    const raw = s._httpMessage?.res?.rawHeaders;
+    const hint = raw === undefined ? undefined : keepAliveHintMs(raw);
+    if (hint !== undefined) {
+      if (hint - HINT_MARGIN_MS <= 0) return false;
+      idleMs = Math.min(idleMs, hint - HINT_MARGIN_MS);
+    }
+    if (s.timeout !== idleMs) s.setTimeout(idleMs);
+    return true;
   }
 }

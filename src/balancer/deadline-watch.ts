@@ -1,0 +1,95 @@
+/**
+ * The proxy timeout without a timer per request: attempts in progress sit in a list, and one
+ * interval timer (a quarter of the timeout, between 10 ms and 1 s) finds those whose upstream has
+ * been silent too long. Arming and disarming a socket timer on every request cost more than the
+ * rest of the balancer's own request path; linking an attempt into a list costs a few field writes
+ * (the list runs through the attempts themselves, as node's timer lists do: no allocation, no
+ * hashing). The price is precision: a timeout fires up to a quarter late, which for the default
+ * 30 s does not matter.
+ *
+ * "Silent" counts from the later of: the attempt's start, the last response bytes relayed, and
+ * the last time the client was the one holding things up (still uploading its request, which
+ * node:http's request timeout bounds, or not reading the response).
+ */
+
+/** What the watch needs from an attempt in progress; the link fields belong to the watch. */
+export interface Watched {
+  /**
+   * Coarse ms (the watch's clock) of the last sign of life from the upstream. The request path
+   * writes ACTIVE_NOW instead of reading a clock; the next tick turns it into a time.
+   */
+  lastActivity: number;
+  /** The client is still sending its request, or not reading the response fast enough. */
+  readonly clientBusy: boolean;
+  watchPrev: Watched | null;
+  watchNext: Watched | null;
+}
+
+export const ACTIVE_NOW = -1;
+
+export class DeadlineWatch<T extends Watched> {
+  /** Most recently watched first. */
+  private head: Watched | null = null;
+  private count = 0;
+  private timer: NodeJS.Timeout | undefined;
+  /** A clock that moves once per tick. */
+  now: number;
+  private readonly tickMs: number;
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly expired: (item: T) => void,
+    private readonly clock: () => number = Date.now,
+  ) {
+    this.tickMs = Math.max(10, Math.min(1000, Math.floor(timeoutMs / 4)));
+    this.now = clock();
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => this.tick(), this.tickMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  watch(item: T): void {
+    if (item.watchPrev !== null || this.head === item) return;
+    item.lastActivity = this.now;
+    item.watchNext = this.head;
+    if (this.head !== null) this.head.watchPrev = item;
+    this.head = item;
+    this.count++;
+  }
+
+  unwatch(item: T): void {
+    if (item.watchPrev === null && this.head !== item) return;
+    if (item.watchPrev !== null) item.watchPrev.watchNext = item.watchNext;
+    else this.head = item.watchNext;
+    if (item.watchNext !== null) item.watchNext.watchPrev = item.watchPrev;
+    item.watchPrev = null;
+    item.watchNext = null;
+    this.count--;
+  }
+
+  /** One pass: expire the silent ones. Public for tests. */
+  tick(): void {
+    const now = (this.now = this.clock());
+    let item = this.head;
+    while (item !== null) {
+      const next = item.watchNext;
+      if (item.lastActivity === ACTIVE_NOW || item.clientBusy) item.lastActivity = now;
+      else if (now - item.lastActivity >= this.timeoutMs) {
+        this.unwatch(item as T);
+        this.expired(item as T);
+      }
+      item = next;
+    }
+  }
+}
