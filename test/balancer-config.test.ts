@@ -25,6 +25,7 @@ void test('defaults: the assignment ports, four backends, checks every second, r
   assert.equal(c.discovery, 'auto');
   assert.equal(c.pool, 'web');
   assert.equal(c.reconcileMs, 2000);
+  assert.equal(c.proxyLibrary, 'http-proxy-3', 'README "Which http-proxy" says why');
 });
 
 void test('PORT_OFFSET shifts every default port, upstreams included', () => {

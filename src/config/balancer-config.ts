@@ -318,7 +318,7 @@ export const balancerSpecs = {
     flag: 'proxy-library',
     env: 'PROXY_LIBRARY',
     description: 'Which http-proxy API implementation proxies requests (README: "The balancer" says why)',
-    default: 'http-proxy',
+    default: 'http-proxy-3',
     parse: enumParser(PROXY_LIBRARIES),
   } satisfies OptionSpec<ProxyLibraryName>,
   logLevel: logOptions.logLevel,
