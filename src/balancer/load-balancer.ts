@@ -143,7 +143,8 @@ export class LoadBalancer {
     this.port = await listen(this.server, config.port, config.host);
     logger.info(
       `${config.name} listening on ${url(config.host, this.port)}: ${this.pool.policyName} over ` +
-        `${this.pool.size} upstreams through ${this.engine.library}, retries ${config.retry.enabled ? 'on' : 'off'}`,
+        `${plural(this.pool.size, 'upstream')} through ${this.engine.library}, ` +
+        `retries ${config.retry.enabled ? 'on' : 'off'}`,
       { event: 'listening', port: this.port, host: config.host },
     );
     this.adminPort = await this.admin.listen(config.adminPort, config.adminHost);
@@ -216,6 +217,10 @@ export class LoadBalancer {
       });
     }
   }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
 function describeMembers(members: readonly UpstreamSpec[]): string {
