@@ -36,13 +36,21 @@ function connectTimedOut(socket: net.Socket, where: string, ms: number): void {
   );
 }
 
+/** Backends send the same Keep-Alive value every time: parse it once. */
+let lastHintValue = '';
+let lastHintMs: number | undefined;
+
 /** The upstream's `Keep-Alive: timeout=N` in ms, read from the raw headers (no header object built). */
 export function keepAliveHintMs(rawHeaders: readonly string[]): number | undefined {
   for (let i = 0; i < rawHeaders.length; i += 2) {
-    const name = rawHeaders[i] ?? '';
-    if (!sameName(name, 'keep-alive')) continue;
-    const m = /(?:^|[\s,])timeout=(\d+)/i.exec(rawHeaders[i + 1] ?? '');
-    return m === null ? undefined : Number(m[1]) * 1000;
+    if (!sameName(rawHeaders[i] ?? '', 'keep-alive')) continue;
+    const value = rawHeaders[i + 1] ?? '';
+    if (value !== lastHintValue) {
+      const m = /(?:^|[\s,])timeout=(\d+)/i.exec(value);
+      lastHintValue = value;
+      lastHintMs = m === null ? undefined : Number(m[1]) * 1000;
+    }
+    return lastHintMs;
   }
   return undefined;
 }
