@@ -7,7 +7,6 @@
 import { ServerResponse, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Watched } from './deadline-watch.js';
 import type { ReplayableBody } from './request-body.js';
-import type { FailureKind } from './retry-policy.js';
 import type { Upstream } from './upstream.js';
 
 /** What an exchange reports to when its client's response closes or its upstream breaks off. */
@@ -36,7 +35,6 @@ export class Exchange extends ServerResponse<IncomingMessage> implements Watched
   tried: Upstream[] | null = null;
   /** "backend-9003: connection refused", one per failed attempt, for the log line. */
   failures: string[] | null = null;
-  lastFailure: FailureKind | null = null;
   /** The upstream whose response the client got. */
   servedBy: Upstream | null = null;
   hasBody = false;

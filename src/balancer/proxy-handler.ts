@@ -200,7 +200,6 @@ export class ProxyHandler implements EngineHandlers {
 
   private failed(res: Exchange, upstream: Upstream, kind: FailureKind, detail: string): void {
     this.endAttempt(res, upstream);
-    res.lastFailure = kind;
     if (kind === 'client-gone') {
       res.proxyReq?.destroy();
       return;
@@ -310,7 +309,6 @@ export class ProxyHandler implements EngineHandlers {
     if (upstream !== null) {
       if (!res.writableFinished) {
         // The client went away mid-attempt: stop the upstream request; it is not the upstream's fault.
-        res.lastFailure = 'client-gone';
         res.proxyReq?.destroy();
       }
       this.endAttempt(res, upstream);
