@@ -3,7 +3,6 @@
  * config built from them; src/balancer.ts hands these to loadConfigOrExit. Every default is stated
  * here once, in the spec's description.
  */
-import { isIP } from 'node:net';
 import type { UpstreamSpec } from '../balancer/discovery/types.js';
 import type { LogFormat, LogLevel } from '../logger.js';
 import { DEFAULT_PORTS, logOptions, portOffsetOption } from './common.js';
@@ -19,6 +18,7 @@ import {
   type OptionSpec,
   type OptionValues,
   type RawInput,
+  parseHost,
 } from './options.js';
 
 export type DiscoveryChoice = 'static' | 'pm2' | 'auto';
@@ -68,14 +68,6 @@ export interface BalancerConfig {
   proxyLibrary: ProxyLibraryName;
   logLevel: LogLevel;
   logFormat: LogFormat;
-}
-
-function parseHost(raw: string): string {
-  const host = raw.trim();
-  if (isIP(host) === 0 && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(host)) {
-    throw new Error(`"${raw}" is not an IP address or host name`);
-  }
-  return host;
 }
 
 /**

@@ -4,6 +4,7 @@
  * schema.json does), and parsing collects every problem before reporting, so a person fixes them all
  * at once. Flags win over environment variables, which win over defaults.
  */
+import { isIP } from 'node:net';
 
 export interface RawInput {
   /** Arguments after the script name. */
@@ -109,6 +110,15 @@ export function listParser<T>(item: (raw: string) => T): (raw: string) => T[] {
     if (parts.length === 0) throw new Error('the list is empty');
     return parts.map(item);
   };
+}
+
+/** An IP address or a host name (to listen on or to connect to). */
+export function parseHost(raw: string): string {
+  const host = raw.trim();
+  if (isIP(host) === 0 && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(host)) {
+    throw new Error(`"${raw}" is not an IP address or host name`);
+  }
+  return host;
 }
 
 export function parseString(raw: string): string {

@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isIP } from 'node:net';
 import type { LogFormat, LogLevel } from '../logger.js';
 import { buildConfig, type Validator } from './load.js';
 import {
@@ -17,6 +16,7 @@ import {
   type OptionSpec,
   type OptionValues,
   type RawInput,
+  parseHost,
 } from './options.js';
 import { DEFAULT_PORTS, PUBLIC_DIR, logOptions, portOffsetOption } from './common.js';
 
@@ -50,14 +50,6 @@ export interface ServerConfig {
   maxQueue: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
-}
-
-function parseHost(raw: string): string {
-  const host = raw.trim();
-  if (isIP(host) === 0 && !/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/i.test(host)) {
-    throw new Error(`"${raw}" is not an IP address or host name`);
-  }
-  return host;
 }
 
 /** A folder that exists; checked when given, so a wrong --root is reported with the other problems. */
