@@ -199,3 +199,38 @@ void test('health-check events are only built when someone listens', () => {
   pool.recordCheck(pool.members[0]!, ok(3));
   assert.deepEqual(seen, [true, false]);
 });
+
+void test('a check that timed out while the upstream answered proxied requests does not count against it', () => {
+  const { pool, changes } = makePool();
+  pool.setMembers([spec(1)], 'static', true);
+  const b1 = pool.members[0]!;
+  pool.recordCheck(b1, ok(1));
+  const busy = (at: number) => ({
+    ok: false,
+    ms: 500,
+    at,
+    error: 'no answer',
+    timedOut: true,
+    servedDuring: 3,
+  });
+  pool.recordCheck(b1, busy(2));
+  pool.recordCheck(b1, busy(3));
+  pool.recordCheck(b1, busy(4));
+  assert.equal(b1.available, true, 'busy is not dead');
+  // Silence with no traffic answered is a failure like any other.
+  const silent = (at: number) => ({
+    ok: false,
+    ms: 500,
+    at,
+    error: 'no answer',
+    timedOut: true,
+    servedDuring: 0,
+  });
+  pool.recordCheck(b1, silent(5));
+  pool.recordCheck(b1, silent(6));
+  assert.equal(b1.available, false);
+  assert.deepEqual(
+    changes.map((c) => c.to),
+    ['unknown', 'up', 'down'],
+  );
+});

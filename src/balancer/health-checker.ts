@@ -8,7 +8,7 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { errorMessage } from '../errors.js';
 import type { Pool } from './pool.js';
-import type { Upstream } from './upstream.js';
+import type { CheckResult, Upstream } from './upstream.js';
 
 export interface HealthCheckSettings {
   path: string;
@@ -63,16 +63,24 @@ export class HealthChecker {
     return done;
   }
 
-  private probe(upstream: Upstream): Promise<{ ok: boolean; ms: number; error: string | null }> {
+  private probe(upstream: Upstream): Promise<Omit<CheckResult, 'at'>> {
     const { path, timeoutMs } = this.settings;
     const started = performance.now();
+    // Read, not timed, on the request path: the count says whether it answered traffic meanwhile.
+    const servedBefore = upstream.served;
     return new Promise((resolve) => {
       let settled = false;
-      const settle = (error: string | null): void => {
+      const settle = (error: string | null, timedOut = false): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        resolve({ ok: error === null, ms: performance.now() - started, error });
+        resolve({
+          ok: error === null,
+          ms: performance.now() - started,
+          error,
+          timedOut,
+          servedDuring: upstream.served - servedBefore,
+        });
       };
       const req = http.request({
         host: upstream.host,
@@ -83,7 +91,7 @@ export class HealthChecker {
         headers: { 'User-Agent': 'supervised-balancer health check', Connection: 'close' },
       });
       const timer = setTimeout(() => {
-        settle(`no answer within ${timeoutMs}ms`);
+        settle(`no answer within ${timeoutMs}ms`, true);
         req.destroy();
       }, timeoutMs);
       req.on('response', (res) => {

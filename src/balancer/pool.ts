@@ -8,7 +8,7 @@ import type { UpstreamSpec } from './discovery/types.js';
 import type { BalancerEvents, PoolChange } from './events.js';
 import type { HealthFlip, HealthThresholds } from './health-state.js';
 import { policyFor, type SelectionPolicy } from './selection.js';
-import { Upstream, type CheckResult } from './upstream.js';
+import { checkVerdict, Upstream, type CheckResult } from './upstream.js';
 
 export interface PoolOptions {
   thresholds: HealthThresholds;
@@ -115,7 +115,15 @@ export class Pool {
       });
     }
     if (upstream.removed) return;
-    if (result.ok) {
+    const verdict = checkVerdict(result);
+    if (verdict === 'inconclusive') {
+      this.logger.debug(
+        `${upstream.name}: health check timed out while it answered ${result.servedDuring} proxied requests; busy, not counted`,
+        { event: 'health-inconclusive', id: upstream.id, upstream: upstream.name },
+      );
+      return;
+    }
+    if (verdict === 'success') {
       const flip = upstream.health.success(result.at);
       if (flip !== undefined) this.flipped(upstream, flip, `health check ok in ${formatMs(result.ms)}`);
     } else {

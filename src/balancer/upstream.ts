@@ -15,6 +15,22 @@ export interface CheckResult {
   at: number;
   /** What went wrong ("503", "ECONNREFUSED", "timeout after 500ms"), null when ok. */
   error: string | null;
+  /** The check got no answer within its timeout (as opposed to a refusal or a bad status). */
+  timedOut?: boolean;
+  /** Proxied responses the upstream gave while the check was waiting. */
+  servedDuring?: number;
+}
+
+/**
+ * What a check result says about health. A check that timed out while the upstream kept answering
+ * proxied requests proves it is busy, not dead: counting it would let an overload (every backend
+ * slow at once) take the whole pool out and turn slowness into 503s for everyone. Such a result is
+ * inconclusive; a refusal, a bad status, or a silence with no traffic answered still counts.
+ */
+export function checkVerdict(result: CheckResult): 'success' | 'failure' | 'inconclusive' {
+  if (result.ok) return 'success';
+  if (result.timedOut === true && (result.servedDuring ?? 0) > 0) return 'inconclusive';
+  return 'failure';
 }
 
 export class Upstream implements Candidate {
