@@ -21,33 +21,10 @@ THREADS=${THREADS:-$(node -p 'require("os").availableParallelism()')}
 echo "settings: DURATION=$DURATION WARMUP=$WARMUP PAGE_CONNECTIONS=$PAGE_CONNECTIONS" \
   "WORK_CONNECTIONS=$WORK_CONNECTIONS WORK_MS=$WORK_MS ROUNDS=$ROUNDS THREADS=$THREADS ($(nproc) CPUs)"
 
-for tool in wrk nginx curl node; do
-  command -v "$tool" >/dev/null || { echo "needs $tool on PATH (Debian: apt-get install wrk nginx curl)" >&2; exit 2; }
-done
+. "$(dirname "$0")/lib/script-kit.sh"
+require_tools wrk nginx curl node
 [ -f dist/src/backend.js ] && [ -f dist/src/threaded.js ] || npm run build
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/servers-vs-nginx.XXXXXX")
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
-}
-
-wait_up() { # url
-  for _ in $(seq 100); do
-    curl -sf -o /dev/null "$1" && return 0
-    sleep 0.1
-  done
-  echo "nothing answered at $1" >&2
-  exit 1
-}
+make_workdir servers-vs-nginx
 
 PUBLIC="$PWD/public"
 NGINX_PORT=$(free_port)

@@ -2,17 +2,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildBalancerConfig, parseUpstream, resolveDiscovery } from '../src/config/balancer-config.js';
 import { ConfigError } from '../src/errors.js';
+import { DEFAULT_PORTS } from '../src/config/common.js';
 
 const build = (argv: string[], env: Record<string, string> = {}) => buildBalancerConfig({ argv, env });
 
 void test('defaults: the assignment ports, four backends, checks every second, retries on', () => {
   const c = build([]);
-  assert.equal(c.port, 44444);
-  assert.equal(c.adminPort, 44445);
+  // Parsing only: nothing listens here, so the assignment's numbers come from the one table of them.
+  assert.equal(c.port, DEFAULT_PORTS.balancer);
+  assert.equal(c.adminPort, DEFAULT_PORTS.admin);
   assert.equal(c.adminHost, '127.0.0.1');
   assert.deepEqual(
     c.upstreams.map((u) => [u.id, u.name]),
-    [9002, 9003, 9004, 9005].map((p) => [`127.0.0.1:${p}`, `backend-${p}`]),
+    DEFAULT_PORTS.backends.map((p) => [`127.0.0.1:${p}`, `backend-${p}`]),
   );
   assert.deepEqual(c.health, { path: '/healthz', intervalMs: 1000, timeoutMs: 500, fall: 2, rise: 2 });
   assert.equal(c.retry.enabled, true);
@@ -64,21 +66,21 @@ void test('retries turn off with --no-retries, RETRIES=false, or the demo spelli
 });
 
 void test('an upstream may be named and weighted; IPv6 goes in brackets', () => {
-  assert.deepEqual(parseUpstream('web1=127.0.0.1:9002*3'), {
-    id: '127.0.0.1:9002',
+  assert.deepEqual(parseUpstream('web1=127.0.0.1:7002*3'), {
+    id: '127.0.0.1:7002',
     name: 'web1',
     host: '127.0.0.1',
-    port: 9002,
+    port: 7002,
     weight: 3,
   });
-  assert.deepEqual(parseUpstream('[::1]:9003'), {
-    id: '[::1]:9003',
-    name: 'backend-9003',
+  assert.deepEqual(parseUpstream('[::1]:7003'), {
+    id: '[::1]:7003',
+    name: 'backend-7003',
     host: '::1',
-    port: 9003,
+    port: 7003,
     weight: 1,
   });
-  for (const bad of ['9002', '127.0.0.1', '127.0.0.1:0', '127.0.0.1:99999', 'a b:1', '127.0.0.1:9002*0']) {
+  for (const bad of ['7002', '127.0.0.1', '127.0.0.1:0', '127.0.0.1:99999', 'a b:1', '127.0.0.1:7002*0']) {
     assert.throws(() => parseUpstream(bad), Error, bad);
   }
 });

@@ -6,34 +6,10 @@ import type { DiscoveryEvent, DiscoverySource, UpstreamSpec } from '../src/balan
 import { createDiscovery } from '../src/balancer/discovery/create-discovery.js';
 import { LoadBalancer } from '../src/balancer/load-balancer.js';
 import { buildBalancerConfig } from '../src/config/balancer-config.js';
-import type { Logger, LogFields } from '../src/logger.js';
 import { getJson, startHttpServer } from './helpers/balancer-fleet.js';
 import { request } from './helpers/raw-http.js';
 import { waitFor } from './helpers/wait.js';
-
-interface Line {
-  level: string;
-  message: string;
-  fields: LogFields;
-}
-
-function memoryLogger(): Logger & { lines: Line[] } {
-  const lines: Line[] = [];
-  const at =
-    (level: string) =>
-    (message: string, fields: LogFields = {}): void => {
-      lines.push({ level, message, fields });
-    };
-  return {
-    lines,
-    error: at('error'),
-    warn: at('warn'),
-    info: at('info'),
-    debug: at('debug'),
-    enabled: () => true,
-    close: () => Promise.resolve(),
-  };
-}
+import { memoryLogger, type MemoryLine } from './helpers/memory-logger.js';
 
 /** A discovery source the test drives by hand, as the PM2 source would. */
 function manualSource(first: UpstreamSpec[]): DiscoverySource & { send(event: DiscoveryEvent): void } {
@@ -76,7 +52,7 @@ async function startInProcess(t: TestContext, source: DiscoverySource, interval 
   return { lb, logger, ...ports };
 }
 
-const poolChanges = (logger: { lines: Line[] }) =>
+const poolChanges = (logger: { lines: MemoryLine[] }) =>
   logger.lines.filter((l) => l.fields.event === 'pool-change' && l.level !== 'debug').map((l) => l.message);
 
 void test('a member PM2 says is leaving is out of rotation at once; online brings it back after rise checks', async (t) => {

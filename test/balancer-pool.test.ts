@@ -4,31 +4,7 @@ import type { UpstreamSpec } from '../src/balancer/discovery/types.js';
 import { BalancerEvents, type PoolChange } from '../src/balancer/events.js';
 import { Pool } from '../src/balancer/pool.js';
 import { buildStatus } from '../src/balancer/status.js';
-import type { Logger, LogFields } from '../src/logger.js';
-
-interface Line {
-  level: string;
-  message: string;
-  fields: LogFields | undefined;
-}
-
-function fakeLogger(): Logger & { lines: Line[] } {
-  const lines: Line[] = [];
-  const at =
-    (level: string) =>
-    (message: string, fields?: LogFields): void => {
-      lines.push({ level, message, fields });
-    };
-  return {
-    lines,
-    error: at('error'),
-    warn: at('warn'),
-    info: at('info'),
-    debug: at('debug'),
-    enabled: () => true,
-    close: () => Promise.resolve(),
-  };
-}
+import { memoryLogger } from './helpers/memory-logger.js';
 
 const spec = (port: number, extra: Partial<UpstreamSpec> = {}): UpstreamSpec => ({
   id: `127.0.0.1:${port}`,
@@ -39,7 +15,7 @@ const spec = (port: number, extra: Partial<UpstreamSpec> = {}): UpstreamSpec => 
 });
 
 function makePool() {
-  const logger = fakeLogger();
+  const logger = memoryLogger();
   const events = new BalancerEvents();
   const changes: PoolChange[] = [];
   events.onPoolChange((c) => changes.push(c));

@@ -1,33 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import type { Logger, LogFields, LogLevel } from '../src/logger.js';
 import type { DiscoveryEvent, UpstreamSpec } from '../src/balancer/discovery/types.js';
 import { createPm2Discovery } from '../src/supervisor/pm2-discovery.js';
 import { withPm2, type Pm2AppConfig } from '../src/supervisor/pm2-client.js';
 import { createPm2Home, freePorts, terminate, writeFixtures } from './helpers/pm2-home.js';
 import { waitFor } from './helpers/wait.js';
-
-interface Line {
-  level: LogLevel;
-  message: string;
-  fields: LogFields | undefined;
-}
-
-function memoryLogger(): Logger & { lines: Line[] } {
-  const lines: Line[] = [];
-  const at = (level: LogLevel) => (message: string, fields?: LogFields) =>
-    lines.push({ level, message, fields });
-  return {
-    lines,
-    error: at('error'),
-    warn: at('warn'),
-    info: at('info'),
-    debug: at('debug'),
-    enabled: () => true,
-    close: () => Promise.resolve(),
-  };
-}
+import { memoryLogger } from './helpers/memory-logger.js';
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {

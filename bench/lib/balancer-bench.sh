@@ -2,33 +2,10 @@
 # backends and whatever proxies a script needs on free ports, check that /page.html comes back
 # whole through each, and measure with wrk. Everything started is stopped on exit.
 
-for tool in wrk curl node; do
-  command -v "$tool" >/dev/null || { echo "needs $tool on PATH (Debian: apt-get install wrk curl)" >&2; exit 2; }
-done
+. "$(dirname "${BASH_SOURCE[0]}")/script-kit.sh"
+require_tools wrk curl node
 [ -f dist/src/backend.js ] && [ -f dist/src/balancer.js ] || npm run build
-
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/balancer-bench.XXXXXX")
-PIDS=()
-cleanup() {
-  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-  node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); });'
-}
-
-wait_up() { # url
-  for _ in $(seq 150); do
-    curl -sf -o /dev/null "$1" && return 0
-    sleep 0.1
-  done
-  echo "nothing answered at $1" >&2
-  exit 1
-}
+make_workdir balancer-bench
 
 PAGE_BYTES=$(stat -c %s public/page.html)
 

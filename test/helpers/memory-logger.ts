@@ -1,0 +1,27 @@
+/** A Logger that keeps its lines in memory, for unit tests that assert what was logged. */
+import type { LogFields, Logger, LogLevel } from '../../src/logger.js';
+
+export interface MemoryLine {
+  level: LogLevel;
+  message: string;
+  /** The fields given, or {} when none were. */
+  fields: LogFields;
+}
+
+export function memoryLogger(): Logger & { lines: MemoryLine[] } {
+  const lines: MemoryLine[] = [];
+  const at =
+    (level: LogLevel) =>
+    (message: string, fields: LogFields = {}): void => {
+      lines.push({ level, message, fields });
+    };
+  return {
+    lines,
+    error: at('error'),
+    warn: at('warn'),
+    info: at('info'),
+    debug: at('debug'),
+    enabled: () => true,
+    close: () => Promise.resolve(),
+  };
+}
