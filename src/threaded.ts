@@ -15,6 +15,7 @@ import { createLogger } from './logger.js';
 import { createCoreContext, type CoreResponse } from './http/core.js';
 import { installGracefulShutdown, listen, type Lifecycle } from './http/graceful-shutdown.js';
 import { createServerShell } from './http/server-shell.js';
+import { BackendMetrics } from './metrics/backend-metrics.js';
 import { createPoolDispatch } from './threaded/pool-dispatch.js';
 import type { PoolTask, PoolWorkerData } from './threaded/pool-task.js';
 
@@ -59,6 +60,8 @@ const server = createServerShell({
   logger,
   lifecycle,
   dispatch: createPoolDispatch({ pool, maxQueue: config.maxQueue, mainContext }),
+  // Scrapes are answered on the main thread: a full pool must not hide the server's own numbers.
+  metrics: new BackendMetrics({ headers: { 'X-Served-By': config.name }, onError: (m) => logger.warn(m) }),
 });
 installGracefulShutdown({
   server,
