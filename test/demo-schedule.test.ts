@@ -9,12 +9,16 @@ import {
 } from '../src/demo/schedule.js';
 import { buildDemoConfig, defaultSchedule } from '../src/config/demo-config.js';
 import { ConfigError } from '../src/errors.js';
+import { DEFAULT_PORTS } from '../src/config/common.js';
+
+// The fleet's app names (from the assignment's ports); parsing only, nothing listens here.
+const [, second, third, fourth] = DEFAULT_PORTS.backends.map((p) => `backend-${p}`);
 
 void test('a schedule entry reads as time, action and app', () => {
-  assert.deepEqual(parseScheduleEntry('5s:restart:backend-9003'), {
+  assert.deepEqual(parseScheduleEntry(`5s:restart:${second}`), {
     atMs: 5000,
     action: 'restart',
-    app: 'backend-9003',
+    app: second,
   });
   assert.deepEqual(parseScheduleEntry('1500ms:kill:web_1'), { atMs: 1500, action: 'kill', app: 'web_1' });
   assert.equal(parseScheduleEntry('2.5s:stop:a').atMs, 2500);
@@ -33,7 +37,7 @@ void test('bad schedule entries are refused with a message naming the entry and 
 });
 
 void test('an entry formats back to what --at takes', () => {
-  for (const text of ['5s:restart:backend-9003', '1.5s:kill:x', '250ms:stop:y']) {
+  for (const text of [`5s:restart:${second}`, '1.5s:kill:x', '250ms:stop:y']) {
     assert.equal(formatScheduleEntry(parseScheduleEntry(text)), text);
   }
 });
@@ -42,10 +46,10 @@ void test('the default schedule is the issue one: restart, SIGKILL, stop, start'
   assert.deepEqual(
     defaultSchedule().map((a) => [a.atMs, a.action, a.app]),
     [
-      [5000, 'restart', 'backend-9003'],
-      [9000, 'kill', 'backend-9004'],
-      [13000, 'stop', 'backend-9005'],
-      [16000, 'start', 'backend-9005'],
+      [5000, 'restart', second],
+      [9000, 'kill', third],
+      [13000, 'stop', fourth],
+      [16000, 'start', fourth],
     ],
   );
   assert.deepEqual(scheduleProblems(defaultSchedule(), 20_000), []);
@@ -87,15 +91,7 @@ void test('the demo config: defaults, --at replacing the schedule in time order,
 
   const custom = buildDemoConfig(
     {
-      argv: [
-        '--duration',
-        '6s',
-        '--at',
-        '3s:kill:backend-9004',
-        '--at',
-        '1s:restart:backend-9003',
-        '--no-retry',
-      ],
+      argv: ['--duration', '6s', '--at', `3s:kill:${third}`, '--at', `1s:restart:${second}`, '--no-retry'],
       env: { PORT_OFFSET: '10000' },
     },
     now,
