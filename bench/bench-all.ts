@@ -8,7 +8,7 @@ import { PROJECT_ROOT, PUBLIC_DIR } from '../src/config/common.js';
 import { loadConfigOrExit } from '../src/config/load.js';
 import { processInput } from '../src/config/process-input.js';
 import { errorMessage } from '../src/errors.js';
-import { createLogger } from '../src/logger.js';
+import { createProcessLogger } from '../src/logger.js';
 import { fleetTargetPorts } from './lib/fleet.js';
 import { createProgress } from './lib/progress.js';
 import { renderConsoleSummary } from './lib/report-markdown.js';
@@ -19,7 +19,7 @@ const TITLE = 'bench:all - compare async, threaded and balancer with loadtest, e
 
 const values = loadConfigOrExit(TITLE, benchOptions, validateBench);
 const tty = process.stdout.isTTY === true;
-const logger = createLogger({ name: 'bench', level: values.logLevel, format: values.logFormat, color: tty });
+const logger = createProcessLogger('bench', values);
 const config = toBenchConfig(values, new Date(), fleetTargetPorts(values.portOffset, logger));
 const progress = createProgress(process.stdout, tty);
 const argv = processInput().argv;

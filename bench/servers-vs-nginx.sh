@@ -66,21 +66,12 @@ done
 ROWS=()
 declare -A RPS=()
 measure() { # round target path connections
-  local url="${URL[$2]}$3" out rps lat p99 reqs read non2xx errors
-  wrk -t1 -c"$4" -d"$WARMUP" "$url" >/dev/null
-  out=$(wrk -t1 -c"$4" -d"$DURATION" --latency "$url")
-  rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
-  lat=$(awk '/^    Latency/ { print $2 }' <<<"$out")
-  p99=$(awk '/^ +99%/ { print $2 }' <<<"$out")
-  reqs=$(awk '/requests in/ { print $1 }' <<<"$out")
-  read=$(awk '/requests in/ { print $5 }' <<<"$out")
-  non2xx=$(awk '/Non-2xx/ { print $5 }' <<<"$out")
-  errors=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' <<<"$out")
-  RPS["$2 $3"]="${RPS["$2 $3"]:-} $rps"
-  ROWS+=("$(printf '%5s %-9s %-14s %5s %11s %9s %9s %9s %7s %8s' "$1" "$2" "$3" "$4" "$rps" "$lat" "$p99" \
-    "$read" "${non2xx:-0}" "${errors:-0}")")
-  if [ "${non2xx:-0}" != 0 ] || [ "${errors:-0}" != 0 ]; then
-    ROWS+=("      ^ INVALID: $reqs requests, ${non2xx:-0} non-2xx, ${errors:-0} socket errors")
+  wrk_measure "$4" "${URL[$2]}$3"
+  RPS["$2 $3"]="${RPS["$2 $3"]:-} $W_RPS"
+  ROWS+=("$(printf '%5s %-9s %-14s %5s %11s %9s %9s %9s %7s %8s' "$1" "$2" "$3" "$4" "$W_RPS" "$W_LAT" "$W_P99" \
+    "$W_READ" "$W_NON2XX" "$W_ERRORS")")
+  if [ "$W_NON2XX" != 0 ] || [ "$W_ERRORS" != 0 ]; then
+    ROWS+=("      ^ INVALID: $W_REQS requests, $W_NON2XX non-2xx, $W_ERRORS socket errors")
   fi
 }
 

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { loadConfigOrExit } from './config/load.js';
 import { backendSpecs, toServerConfig, validateServer } from './config/server-config.js';
 import { errorMessage } from './errors.js';
-import { createLogger } from './logger.js';
+import { createProcessLogger } from './logger.js';
 import { CachedFileStore } from './http/cached-file-store.js';
 import { answerRoute, createCoreContext } from './http/core.js';
 import { installGracefulShutdown, listen, type Lifecycle } from './http/graceful-shutdown.js';
@@ -19,12 +19,7 @@ const config = toServerConfig(
   'backend',
   loadConfigOrExit('backend: event-loop static file server', backendSpecs, validateServer),
 );
-const logger = createLogger({
-  name: config.name,
-  level: config.logLevel,
-  format: config.logFormat,
-  color: process.stdout.isTTY,
-});
+const logger = createProcessLogger(config.name, config);
 
 const lifecycle: Lifecycle = { draining: false };
 const files = new CachedFileStore({

@@ -13,19 +13,14 @@ import { loadConfigOrExit } from './config/load.js';
 import { runningUnderPm2 } from './config/process-input.js';
 import { errorMessage } from './errors.js';
 import { installGracefulShutdown } from './http/graceful-shutdown.js';
-import { createLogger } from './logger.js';
+import { createProcessLogger } from './logger.js';
 import { LoadBalancer } from './balancer/load-balancer.js';
 import { attachDashboard } from './dashboard/attach.js';
 
 const config = toBalancerConfig(
   loadConfigOrExit('balancer: health-checked round-robin load balancer', balancerSpecs, validateBalancer),
 );
-const logger = createLogger({
-  name: config.name,
-  level: config.logLevel,
-  format: config.logFormat,
-  color: process.stdout.isTTY,
-});
+const logger = createProcessLogger(config.name, config);
 
 const balancer = new LoadBalancer({
   config,

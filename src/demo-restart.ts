@@ -6,16 +6,11 @@
 import { demoOptions, toDemoConfig, validateDemo } from './config/demo-config.js';
 import { loadConfigOrExit } from './config/load.js';
 import { errorMessage } from './errors.js';
-import { createLogger } from './logger.js';
+import { createProcessLogger } from './logger.js';
 import { runDemo } from './demo/run-demo.js';
 
 const config = toDemoConfig(loadConfigOrExit('npm run demo:restart -- [options]', demoOptions, validateDemo));
-const logger = createLogger({
-  name: 'demo',
-  level: config.logLevel,
-  format: config.logFormat,
-  color: process.stdout.isTTY,
-});
+const logger = createProcessLogger('demo', config);
 
 // Ctrl-C stops the load but still reports and puts back what the demo changed; a second one kills.
 const interrupted = new AbortController();

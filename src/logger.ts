@@ -93,3 +93,16 @@ export function createLogger(settings: LoggerSettings): Logger {
       }),
   };
 }
+
+/** The logger of a process's entry point: its options as parsed by the config module, colour on a TTY. */
+export function createProcessLogger(
+  name: string,
+  options: { logLevel: LogLevel; logFormat: LogFormat },
+): Logger {
+  return createLogger({
+    name,
+    level: options.logLevel,
+    format: options.logFormat,
+    color: process.stdout.isTTY,
+  });
+}

@@ -11,7 +11,7 @@ import { Piscina } from 'piscina';
 import { loadConfigOrExit } from './config/load.js';
 import { threadedServerSpecs, toServerConfig, validateServer } from './config/server-config.js';
 import { errorMessage, InternalError } from './errors.js';
-import { createLogger } from './logger.js';
+import { createProcessLogger } from './logger.js';
 import { createCoreContext, type CoreResponse } from './http/core.js';
 import { installGracefulShutdown, listen, type Lifecycle } from './http/graceful-shutdown.js';
 import { createServerShell } from './http/server-shell.js';
@@ -23,12 +23,7 @@ const config = toServerConfig(
   'threaded',
   loadConfigOrExit('threaded: thread-pool static file server', threadedServerSpecs, validateServer),
 );
-const logger = createLogger({
-  name: config.name,
-  level: config.logLevel,
-  format: config.logFormat,
-  color: process.stdout.isTTY,
-});
+const logger = createProcessLogger(config.name, config);
 
 const workerData: PoolWorkerData = {
   name: config.name,

@@ -61,22 +61,13 @@ declare -A RPS=()
 declare -A P99=()
 # wrk against a target; sets RPS[label] and P99[label] and adds a table row.
 measure() { # label url
-  local out rps lat p99 reqs read non2xx errors
-  wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "$2" >/dev/null
-  out=$(wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency "$2")
-  rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
-  lat=$(awk '/^    Latency/ { print $2 }' <<<"$out")
-  p99=$(awk '/^ +99%/ { print $2 }' <<<"$out")
-  reqs=$(awk '/requests in/ { print $1 }' <<<"$out")
-  read=$(awk '/requests in/ { print $5 }' <<<"$out")
-  non2xx=$(awk '/Non-2xx/ { print $5 }' <<<"$out")
-  errors=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' <<<"$out")
-  RPS[$1]=$rps
-  P99[$1]=$p99
-  ROWS+=("$(printf '%-24s %11s %9s %9s %9s %7s %7s' "$1" "$rps" "$lat" "$p99" "$read" "${non2xx:-0}" \
-    "${errors:-0}")")
-  if [ "${non2xx:-0}" != 0 ] || [ "${errors:-0}" != 0 ]; then
-    ROWS+=("  ^ INVALID: $reqs requests, ${non2xx:-0} non-2xx, ${errors:-0} socket errors")
+  wrk_measure "$CONNECTIONS" "$2"
+  RPS[$1]=$W_RPS
+  P99[$1]=$W_P99
+  ROWS+=("$(printf '%-24s %11s %9s %9s %9s %7s %7s' "$1" "$W_RPS" "$W_LAT" "$W_P99" "$W_READ" "$W_NON2XX" \
+    "$W_ERRORS")")
+  if [ "$W_NON2XX" != 0 ] || [ "$W_ERRORS" != 0 ]; then
+    ROWS+=("  ^ INVALID: $W_REQS requests, $W_NON2XX non-2xx, $W_ERRORS socket errors")
   fi
 }
 

@@ -8,17 +8,10 @@ import { InternalError } from '../../src/errors.js';
 import { splitLoad } from './client-modes.js';
 import { mergeRawRuns } from './merge-runs.js';
 import { isFromWorker, type FromWorker, type RunRequest } from './worker-protocol.js';
-import type { ClientMode, Expectation, RawRun } from './types.js';
+import type { RawRun } from './types.js';
 
-export interface RunSpec {
-  url: string;
-  requests: number;
-  concurrency: number;
-  mode: ClientMode;
-  expect: Expectation;
-  timeoutMs: number;
-  deadlineMs: number;
-}
+/** One run as the caller asks for it; the pool adds the message type, an id and each client's share. */
+export type RunSpec = Omit<RunRequest, 'type' | 'id'>;
 
 /** Sibling script next to this module, compiled (.js) or under tsx (.ts). */
 function workerScript(): string {

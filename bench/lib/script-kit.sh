@@ -32,3 +32,20 @@ wait_up() { # url
   echo "nothing answered at $1" >&2
   exit 1
 }
+
+# One wrk measurement after an unmeasured warm-up; sets W_RPS, W_LAT, W_P99, W_REQS, W_READ,
+# W_NON2XX and W_ERRORS from wrk's report (a run with non-2xx answers or socket errors is invalid).
+wrk_measure() { # connections url
+  local out
+  wrk -t1 -c"$1" -d"$WARMUP" "$2" >/dev/null
+  out=$(wrk -t1 -c"$1" -d"$DURATION" --latency "$2")
+  W_RPS=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+  W_LAT=$(awk '/^    Latency/ { print $2 }' <<<"$out")
+  W_P99=$(awk '/^ +99%/ { print $2 }' <<<"$out")
+  W_REQS=$(awk '/requests in/ { print $1 }' <<<"$out")
+  W_READ=$(awk '/requests in/ { print $5 }' <<<"$out")
+  W_NON2XX=$(awk '/Non-2xx/ { print $5 }' <<<"$out")
+  W_NON2XX=${W_NON2XX:-0}
+  W_ERRORS=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' <<<"$out")
+  W_ERRORS=${W_ERRORS:-0}
+}

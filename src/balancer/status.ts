@@ -48,20 +48,8 @@ export interface StatusFacts {
 }
 
 export interface BalancerStatus {
-  balancer: {
-    name: string;
-    pid: number;
-    startedAt: number;
-    uptimeMs: number;
-    port: number;
-    adminPort: number;
-    discovery: 'static' | 'pm2';
-    pool: string | null;
-    proxyLibrary: string;
-    policy: string;
-    retries: boolean;
-    draining: boolean;
-  };
+  /** The facts as given, with the uptime instead of the clock reading. */
+  balancer: Omit<StatusFacts, 'now'> & { uptimeMs: number };
   pool: { size: number; available: number };
   upstreams: UpstreamStatus[];
 }
@@ -91,21 +79,9 @@ export function upstreamStatus(u: Upstream): UpstreamStatus {
 
 export function buildStatus(members: readonly Upstream[], facts: StatusFacts): BalancerStatus {
   const upstreams = members.map(upstreamStatus);
+  const { now, ...balancer } = facts;
   return {
-    balancer: {
-      name: facts.name,
-      pid: facts.pid,
-      startedAt: facts.startedAt,
-      uptimeMs: facts.now - facts.startedAt,
-      port: facts.port,
-      adminPort: facts.adminPort,
-      discovery: facts.discovery,
-      pool: facts.pool,
-      proxyLibrary: facts.proxyLibrary,
-      policy: facts.policy,
-      retries: facts.retries,
-      draining: facts.draining,
-    },
+    balancer: { ...balancer, uptimeMs: now - balancer.startedAt },
     pool: { size: upstreams.length, available: upstreams.filter((u) => u.available).length },
     upstreams,
   };

@@ -7,17 +7,12 @@
 import { loadConfigOrExit } from '../config/load.js';
 import { startSpecs, validateStart } from '../config/supervisor-config.js';
 import { errorMessage } from '../errors.js';
-import { createLogger } from '../logger.js';
+import { createProcessLogger } from '../logger.js';
 import { ensureFleet } from './fleet.js';
 import { formatStartSummary } from './start-summary.js';
 
 const config = loadConfigOrExit('npm start: run the fleet under PM2', startSpecs, validateStart);
-const logger = createLogger({
-  name: 'start',
-  level: config.logLevel,
-  format: config.logFormat,
-  color: process.stdout.isTTY,
-});
+const logger = createProcessLogger('start', config);
 
 try {
   const fleet = await ensureFleet({
