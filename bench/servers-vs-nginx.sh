@@ -89,7 +89,6 @@ printf '%5s %-9s %-14s %5s %11s %9s %9s %9s %7s %8s\n' round target path conns '
   'p99 lat' read non-2xx errors
 for row in "${ROWS[@]}"; do echo "$row"; done
 echo
-median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 declare -A MEDIAN=()
 echo "median requests/s over $ROUNDS rounds:"
 for key in "nginx /page.html" "backend /page.html" "threaded /page.html" "backend /work?ms=$WORK_MS" \
@@ -97,7 +96,6 @@ for key in "nginx /page.html" "backend /page.html" "threaded /page.html" "backen
   MEDIAN[$key]=$(median "${RPS[$key]}")
   printf '  %-28s %11s   (rounds:%s)\n' "$key" "${MEDIAN[$key]}" "${RPS[$key]}"
 done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo "backend / nginx on /page.html:        $(ratio "${MEDIAN[backend /page.html]}" "${MEDIAN[nginx /page.html]}")x (target >= 0.70x)"
 echo "threaded / backend on /work?ms=$WORK_MS:     $(ratio "${MEDIAN[threaded /work?ms=$WORK_MS]}" "${MEDIAN[backend /work?ms=$WORK_MS]}")x (target >= 1.50x)"
 echo "page.html is $PAGE_BYTES bytes; wrk -t1, keep-alive; $(nproc) CPUs shared by wrk and the servers; load average $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { IncomingHttpHeaders } from 'node:http';
 import {
+  forwardRequestHeaders,
   forwardResponseHeaders,
   hasRequestBody,
   prepareForwardHeaders,
@@ -53,10 +54,86 @@ void test('X-Forwarded headers from the client are replaced, never trusted', () 
 });
 
 void test('a request body is either a positive Content-Length or chunked', () => {
-  assert.equal(hasRequestBody({}), false);
-  assert.equal(hasRequestBody({ 'content-length': '0' }), false);
-  assert.equal(hasRequestBody({ 'content-length': '12' }), true);
-  assert.equal(hasRequestBody({ 'transfer-encoding': 'chunked' }), true);
+  assert.equal(hasRequestBody([]), false);
+  assert.equal(hasRequestBody(['Host', 'a', 'Content-Length', '0']), false);
+  assert.equal(hasRequestBody(['content-length', '12']), true);
+  assert.equal(hasRequestBody(['Transfer-Encoding', 'chunked']), true);
+});
+
+/** A raw header list as the header object node:http would make of it (lower-case names). */
+function asObject(raw: readonly string[]): IncomingHttpHeaders {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < raw.length; i += 2) out[(raw[i] ?? '').toLowerCase()] = raw[i + 1] ?? '';
+  return out;
+}
+
+void test('the raw-list form drops and sets the same request headers as the object form, keeping case and order', () => {
+  const raw = [
+    'Host',
+    'example.test',
+    'Connection',
+    'keep-alive, X-Secret, Content-Length',
+    'Keep-Alive',
+    'timeout=5',
+    'Proxy-Connection',
+    'keep-alive',
+    'Proxy-Authorization',
+    'Basic abc',
+    'TE',
+    'trailers',
+    'Trailer',
+    'x',
+    'Upgrade',
+    'websocket',
+    'Expect',
+    '100-continue',
+    'X-Secret',
+    'drop me',
+    'X-Forwarded-For',
+    '6.6.6.6',
+    'X-Forwarded-Proto',
+    'https',
+    'X-Forwarded-Host',
+    'evil.test',
+    'Content-Length',
+    '3',
+    'Accept',
+    'text/html',
+  ];
+  const forwarded = forwardRequestHeaders(raw, '127.0.0.9', 'http');
+  assert.deepEqual(forwarded, [
+    'Host',
+    'example.test',
+    'Content-Length',
+    '3',
+    'Accept',
+    'text/html',
+    'X-Forwarded-For',
+    '127.0.0.9',
+    'X-Forwarded-Proto',
+    'http',
+    'X-Forwarded-Host',
+    'example.test',
+  ]);
+  const object = asObject(raw);
+  prepareForwardHeaders(object, '127.0.0.9', 'http');
+  assert.deepEqual(asObject(forwarded), object);
+});
+
+void test('the raw-list form also drops Transfer-Encoding: the engine that takes it frames the body itself', () => {
+  const forwarded = forwardRequestHeaders(['Host', 'a', 'Transfer-Encoding', 'chunked'], undefined, 'http');
+  assert.deepEqual(forwarded, [
+    'Host',
+    'a',
+    'X-Forwarded-For',
+    '',
+    'X-Forwarded-Proto',
+    'http',
+    'X-Forwarded-Host',
+    'a',
+  ]);
+  const noHost = forwardRequestHeaders(['X-Forwarded-Host', 'evil.test'], '127.0.0.1', 'http');
+  assert.deepEqual(noHost, ['X-Forwarded-For', '127.0.0.1', 'X-Forwarded-Proto', 'http']);
 });
 
 void test('several Host headers and transfer codings other than chunked are refused', () => {

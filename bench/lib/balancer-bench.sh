@@ -1,5 +1,5 @@
-# Shared by bench/balancer-vs-nginx.sh and bench/proxy-library.sh (sourced, not run): start four
-# backends and whatever proxies a script needs on free ports, check that /page.html comes back
+# Used by bench/balancer-vs-nginx.sh (sourced, not run): start four backends and the
+# balancers on free ports, check that /page.html comes back
 # whole through each, and measure with wrk. Everything started is stopped on exit.
 
 . "$(dirname "${BASH_SOURCE[0]}")/script-kit.sh"
@@ -38,7 +38,6 @@ upstream_list() {
   echo "${list[*]}"
 }
 
-BALANCER_PID=
 start_balancer() { # port [extra args...]
   local port=$1
   shift
@@ -46,14 +45,8 @@ start_balancer() { # port [extra args...]
   # shellcheck disable=SC2086
   LOG_LEVEL=warn node ${NODE_ARGS:-} dist/src/balancer.js --port "$port" --admin-port "$(free_port)" \
     --discovery static --upstreams "$(upstream_list)" ${BALANCER_ARGS:-} "$@" &
-  BALANCER_PID=$!
-  PIDS+=("$BALANCER_PID")
+  PIDS+=($!)
   wait_up "http://127.0.0.1:$port/page.html"
-}
-
-stop_balancer() {
-  kill -INT "$BALANCER_PID" 2>/dev/null || true
-  wait "$BALANCER_PID" 2>/dev/null || true
 }
 
 ROWS=()
@@ -77,8 +70,6 @@ print_rows() {
   for row in "${ROWS[@]}"; do echo "$row"; done
   echo
 }
-
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 machine_note() {
   echo "page.html is $PAGE_BYTES bytes; wrk -t1 -c$CONNECTIONS, keep-alive; $(nproc) CPUs shared by wrk," \

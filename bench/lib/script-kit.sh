@@ -49,3 +49,12 @@ wrk_measure() { # connections url
   W_ERRORS=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' <<<"$out")
   W_ERRORS=${W_ERRORS:-0}
 }
+
+median() { # value... (separate words, or one space-separated string)
+  # shellcheck disable=SC2048,SC2086
+  printf '%s\n' $* | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+
+ratio() { # a b: a / b to two decimals
+  awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+}

@@ -4,15 +4,20 @@
  * option). Fixed fields on one class, so the request path reads and writes them without maps or
  * per-request closures.
  */
-import { ServerResponse, type ClientRequest, type IncomingMessage } from 'node:http';
-import type { Watched } from './deadline-watch.js';
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import { ACTIVE_NOW, type Watched } from './deadline-watch.js';
 import type { ReplayableBody } from './request-body.js';
 import type { Upstream } from './upstream.js';
 
-/** What an exchange reports to when its client's response closes or its upstream breaks off. */
+/** What an exchange reports to when its client's response closes. */
 export interface ExchangeOwner {
   closed(res: Exchange): void;
-  brokeOff(res: Exchange): void;
+}
+
+/** An attempt's request to its upstream, as far as the balancer needs to stop it. */
+export interface UpstreamRequest {
+  /** Abort the attempt; with `error`, the engine reports that error for it. */
+  destroy(error?: Error): void;
 }
 
 export class Exchange extends ServerResponse<IncomingMessage> implements Watched {
@@ -25,8 +30,8 @@ export class Exchange extends ServerResponse<IncomingMessage> implements Watched
   started = 0;
   /** The upstream of the attempt in progress; null between attempts and once it is over. */
   current: Upstream | null = null;
-  /** The upstream request of the attempt in progress, once it has a socket. */
-  proxyReq: ClientRequest | null = null;
+  /** The upstream request of the attempt in progress, once it is on a connection. */
+  upstreamRequest: UpstreamRequest | null = null;
   /** The current attempt's upstream has sent response headers. */
   responded = false;
   /** Attempts made so far. */
@@ -39,14 +44,20 @@ export class Exchange extends ServerResponse<IncomingMessage> implements Watched
   servedBy: Upstream | null = null;
   hasBody = false;
   body: ReplayableBody | null = null;
+  /** The request headers as the upstreams get them, built by the engine on the first attempt. */
+  upstreamHeaders: string[] | null = null;
 
   /** The client is still sending its request, or has not read what was relayed so far. */
   get clientBusy(): boolean {
     return !this.req.complete || this.writableNeedDrain;
   }
-}
 
-/** A response relayed from an upstream, tagged with the exchange it goes to. */
-export interface RelayedResponse extends IncomingMessage {
-  exchange?: Exchange;
+  /**
+   * Pass one chunk of the upstream's response on to the client. False when the client has not
+   * read what was sent so far: the engine stops reading the upstream until 'drain'.
+   */
+  relay(chunk: Buffer): boolean {
+    this.lastActivity = ACTIVE_NOW;
+    return this.write(chunk);
+  }
 }

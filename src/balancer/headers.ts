@@ -63,11 +63,14 @@ export function requestFramingProblem(
   return hosts === 0 && hostRequired ? 'no Host header (HTTP/1.1 requires one)' : undefined;
 }
 
-/** True when the request carries a body (a positive Content-Length, or chunked). */
-export function hasRequestBody(headers: IncomingHttpHeaders): boolean {
-  if (headers['transfer-encoding'] !== undefined) return true;
-  const length = headers['content-length'];
-  return length !== undefined && length !== '0';
+/** True when the request carries a body (a positive Content-Length, or chunked), from its raw headers. */
+export function hasRequestBody(rawHeaders: readonly string[]): boolean {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] ?? '';
+    if (sameName(name, 'transfer-encoding')) return true;
+    if (sameName(name, 'content-length') && (rawHeaders[i + 1] ?? '').trim() !== '0') return true;
+  }
+  return false;
 }
 
 /**
@@ -96,6 +99,80 @@ export function prepareForwardHeaders(
   else if (headers['x-forwarded-host'] !== undefined) delete headers['x-forwarded-host'];
 }
 
+/**
+ * Names dropped from a raw request header list: the hop-by-hop ones, the client's X-Forwarded
+ * trio (replaced, as above), and Transfer-Encoding, because an engine that takes raw headers frames
+ * the body it sends itself (chunked when there is no Content-Length).
+ */
+function isDroppedFromRequest(name: string): boolean {
+  switch (name.length) {
+    case 2:
+      return sameName(name, 'te');
+    case 6:
+      return sameName(name, 'expect');
+    case 7:
+      return sameName(name, 'upgrade') || sameName(name, 'trailer');
+    case 10:
+      return sameName(name, 'connection') || sameName(name, 'keep-alive');
+    case 15:
+      return sameName(name, 'x-forwarded-for');
+    case 16:
+      return sameName(name, 'proxy-connection') || sameName(name, 'x-forwarded-host');
+    case 17:
+      return sameName(name, 'transfer-encoding') || sameName(name, 'x-forwarded-proto');
+    case 19:
+      return sameName(name, 'proxy-authorization');
+    default:
+      return false;
+  }
+}
+
+/**
+ * The names a Connection header lists for removal, in lower case (undefined when it lists none,
+ * which is the usual case: `keep-alive` or `close`). Framing and routing headers are never removed.
+ */
+function namedByConnection(raw: readonly string[]): Set<string> | undefined {
+  let named: Set<string> | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    if (!sameName(raw[i] ?? '', 'connection')) continue;
+    const value = raw[i + 1] ?? '';
+    if (sameName(value, 'keep-alive') || sameName(value, 'close')) continue;
+    for (const token of value.split(',')) {
+      const lower = token.trim().toLowerCase();
+      if (lower !== '' && lower !== 'close' && lower !== 'keep-alive' && !PROTECTED.has(lower)) {
+        (named ??= new Set()).add(lower);
+      }
+    }
+  }
+  return named;
+}
+
+/**
+ * The raw-list form of prepareForwardHeaders, for engines that take the request's raw headers
+ * ([name, value, name, value...]): a new list with the same rules, built in one pass without the
+ * header object node:http would otherwise build for the request.
+ */
+export function forwardRequestHeaders(
+  raw: readonly string[],
+  clientAddress: string | undefined,
+  proto: 'http' | 'https',
+): string[] {
+  const named = namedByConnection(raw);
+  const out: string[] = [];
+  let host: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] ?? '';
+    const value = raw[i + 1] ?? '';
+    if (isDroppedFromRequest(name)) continue;
+    if (named !== undefined && named.has(name.toLowerCase())) continue;
+    if (host === undefined && sameName(name, 'host')) host = value;
+    out.push(name, value);
+  }
+  out.push('X-Forwarded-For', clientAddress ?? '', 'X-Forwarded-Proto', proto);
+  if (host !== undefined) out.push('X-Forwarded-Host', host);
+  return out;
+}
+
 function isResponseHopByHop(name: string): boolean {
   // Switch on the length first: most names are ruled out by it alone.
   switch (name.length) {
@@ -121,21 +198,7 @@ function isResponseHopByHop(name: string): boolean {
  * response's own raw headers again later (the agent looks for a Keep-Alive hint).
  */
 export function forwardResponseHeaders(raw: readonly string[]): string[] {
-  let named: Set<string> | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i] ?? '';
-    if (sameName(name, 'connection')) {
-      const value = raw[i + 1] ?? '';
-      // The usual value names nothing but the connection's own fate.
-      if (sameName(value, 'keep-alive') || sameName(value, 'close')) continue;
-      for (const token of value.split(',')) {
-        const lower = token.trim().toLowerCase();
-        if (lower !== '' && lower !== 'close' && lower !== 'keep-alive' && !PROTECTED.has(lower)) {
-          (named ??= new Set()).add(lower);
-        }
-      }
-    }
-  }
+  const named = namedByConnection(raw);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] ?? '';

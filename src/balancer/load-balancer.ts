@@ -17,7 +17,7 @@ import { BalancerEvents } from './events.js';
 import { Exchange } from './exchange.js';
 import { HealthChecker } from './health-checker.js';
 import { Pool } from './pool.js';
-import { ProxyEngine } from './proxy-engine.js';
+import { createProxyEngine, type ProxyEngine } from './proxy-engine.js';
 import { ProxyHandler } from './proxy-handler.js';
 import { buildStatus, type BalancerStatus } from './status.js';
 
@@ -106,7 +106,7 @@ export class LoadBalancer {
   /** Discover, listen (public, then admin), run the first health round. Resolves when ready. */
   async start(): Promise<{ port: number; adminPort: number }> {
     const { config, logger } = this;
-    this.engine = await ProxyEngine.create(
+    this.engine = await createProxyEngine(
       {
         library: config.proxyLibrary,
         maxSockets: config.upstreamMaxSockets,

@@ -8,20 +8,15 @@
  * log line and the `requestFinished` event. A client that hangs up is never held against the
  * upstream it was talking to.
  */
-import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { UpstreamError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { accessMessage } from './access-log.js';
 import type { BalancerEvents } from './events.js';
-import { ACTIVE_NOW, DeadlineWatch } from './deadline-watch.js';
-import { Exchange, type RelayedResponse } from './exchange.js';
-import {
-  hasRequestBody,
-  prepareForwardHeaders,
-  requestFramingProblem,
-  forwardResponseHeaders,
-} from './headers.js';
+import { DeadlineWatch } from './deadline-watch.js';
+import type { Exchange, UpstreamRequest } from './exchange.js';
+import { hasRequestBody, requestFramingProblem, forwardResponseHeaders } from './headers.js';
 import { sendOwnAnswer, type OwnAnswer } from './own-answers.js';
 import type { Pool } from './pool.js';
 import type { EngineHandlers, ProxyEngine } from './proxy-engine.js';
@@ -103,8 +98,7 @@ export class ProxyHandler implements EngineHandlers {
       this.answer(res, { status: 400, reason: refusal, close: true });
       return;
     }
-    prepareForwardHeaders(req.headers, req.socket.remoteAddress, 'http');
-    res.hasBody = hasRequestBody(req.headers);
+    res.hasBody = hasRequestBody(req.rawHeaders);
 
     const upstream = this.pool.select();
     if (upstream === undefined) {
@@ -120,35 +114,24 @@ export class ProxyHandler implements EngineHandlers {
 
   // ---- engine callbacks ----
 
-  onProxyReq(proxyReq: ClientRequest, res: Exchange, upstream: Upstream): void {
+  onRequestSent(request: UpstreamRequest, res: Exchange, upstream: Upstream): void {
     if (res.current !== upstream) {
-      // An attempt given up (timed out) before it even had a socket: it must not go out now.
-      proxyReq.destroy();
+      // An attempt given up (timed out, or its client gone) before it had a connection: stop it.
+      request.destroy();
       return;
     }
-    res.proxyReq = proxyReq;
+    res.upstreamRequest = request;
   }
 
-  onProxyRes(proxyRes: RelayedResponse, res: Exchange, upstream: Upstream): void {
-    if (res.current !== upstream || res.responded) {
-      proxyRes.resume();
-      return;
-    }
+  onResponse(res: Exchange, upstream: Upstream, statusCode: number, rawHeaders: readonly string[]): boolean {
+    if (res.current !== upstream || res.responded) return false;
     res.responded = true;
     res.servedBy = upstream;
     upstream.served++;
-    if (res.destroyed) {
-      proxyRes.resume();
-      return;
-    }
+    if (res.destroyed) return false;
     if (this.draining) res.shouldKeepAlive = false;
-    res.writeHead(proxyRes.statusCode ?? 502, forwardResponseHeaders(proxyRes.rawHeaders));
-    proxyRes.exchange = res;
-    proxyRes.on('data', relayChunk);
-    proxyRes.on('end', relayEnd);
-    proxyRes.on('close', onRelayClosed);
-    // Without a listener, a broken response stream would only 'close'; with one it also says why.
-    proxyRes.on('error', ignore);
+    res.writeHead(statusCode, forwardResponseHeaders(rawHeaders));
+    return true;
   }
 
   onError(err: Error, res: Exchange, upstream: Upstream): void {
@@ -162,7 +145,7 @@ export class ProxyHandler implements EngineHandlers {
 
   private attempt(req: IncomingMessage, res: Exchange, upstream: Upstream): void {
     res.current = upstream;
-    res.proxyReq = null;
+    res.upstreamRequest = null;
     res.responded = false;
     res.attempts++;
     upstream.inFlight++;
@@ -194,14 +177,14 @@ export class ProxyHandler implements EngineHandlers {
       `nothing from ${upstream.name} for ${this.settings.proxyTimeoutMs}ms`,
     );
     // With a socket, destroying the upstream request reports the error through the usual path.
-    if (res.proxyReq !== null) res.proxyReq.destroy(err);
+    if (res.upstreamRequest !== null) res.upstreamRequest.destroy(err);
     else this.failed(res, upstream, 'response-timeout', err.message);
   }
 
   private failed(res: Exchange, upstream: Upstream, kind: FailureKind, detail: string): void {
     this.endAttempt(res, upstream);
     if (kind === 'client-gone') {
-      res.proxyReq?.destroy();
+      res.upstreamRequest?.destroy();
       return;
     }
     const words = FAILURE_WORDS[kind];
@@ -295,23 +278,18 @@ export class ProxyHandler implements EngineHandlers {
     return requestFramingProblem(req.rawHeaders, req.httpVersionMinor === 1 || req.httpVersionMajor > 1);
   }
 
-  /** The upstream's response stream closed before it was complete: the upstream broke off. */
-  brokeOff(res: Exchange): void {
-    const upstream = res.current;
-    if (upstream === null || upstream !== res.servedBy) return;
-    this.failed(res, upstream, 'reset-during-response', 'the upstream closed the connection');
-  }
-
   // ---- when the client's response closes ----
 
   closed(res: Exchange): void {
     const upstream = res.current;
     if (upstream !== null) {
+      // The attempt ends first: an engine may report the abort below at once, and by then it must
+      // find no attempt to fail.
+      this.endAttempt(res, upstream);
       if (!res.writableFinished) {
         // The client went away mid-attempt: stop the upstream request; it is not the upstream's fault.
-        res.proxyReq?.destroy();
+        res.upstreamRequest?.destroy();
       }
-      this.endAttempt(res, upstream);
     }
     const status = res.writableFinished ? res.statusCode : 499;
     const wantEvent = this.events.wantsRequests;
@@ -337,26 +315,6 @@ export class ProxyHandler implements EngineHandlers {
   }
 }
 
-function ignore(): void {}
-
 function onExchangeClose(this: Exchange): void {
   this.owner?.closed(this);
-}
-
-function onRelayClosed(this: RelayedResponse): void {
-  const res = this.exchange;
-  if (!this.complete && res !== undefined) res.owner?.brokeOff(res);
-}
-
-function relayChunk(this: RelayedResponse, chunk: Buffer): void {
-  const res = this.exchange;
-  if (res === undefined) return;
-  res.lastActivity = ACTIVE_NOW;
-  if (res.write(chunk)) return;
-  this.pause();
-  res.once('drain', () => this.resume());
-}
-
-function relayEnd(this: RelayedResponse): void {
-  this.exchange?.end();
 }

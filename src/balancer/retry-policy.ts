@@ -114,19 +114,31 @@ export function finalStatus(kind: FailureKind): 502 | 504 {
   return kind === 'response-timeout' || kind === 'connect-timeout' ? 504 : 502;
 }
 
-/** Turn a socket or parser error from an attempt into a failure kind. */
+/**
+ * Turn a socket or parser error from an attempt into a failure kind. Codes come from node (errno,
+ * `HPE_*` from its parser), undici (`UND_ERR_*`, and the same `HPE_*` from llhttp) or the
+ * balancer itself (`ERR_UPSTREAM_*`).
+ */
 export function classifyError(
   code: string | undefined,
   phase: { responded: boolean; clientGone: boolean },
 ): FailureKind {
   if (phase.clientGone) return 'client-gone';
   if (phase.responded) return 'reset-during-response';
-  if (code === 'ERR_UPSTREAM_CONNECT_TIMEOUT') return 'connect-timeout';
+  if (code === 'ERR_UPSTREAM_CONNECT_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect-timeout';
   if (code === 'ERR_UPSTREAM_TIMEOUT') return 'response-timeout';
   if (code === 'ECONNREFUSED' || isConnectError(code)) return 'connect-refused';
-  if (code !== undefined && code.startsWith('HPE_')) return 'bad-response';
+  if (code !== undefined && (code.startsWith('HPE_') || BAD_RESPONSE.has(code))) return 'bad-response';
   return 'reset-before-response';
 }
+
+/** Names for a response that could not be read as HTTP, other than llhttp's `HPE_*`. */
+const BAD_RESPONSE = new Set([
+  'ERR_UPSTREAM_BAD_RESPONSE',
+  'UND_ERR_HEADERS_OVERFLOW',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'UND_ERR_RES_EXCEEDED_MAX_SIZE',
+]);
 
 function isConnectError(code: string | undefined): boolean {
   return (

@@ -22,8 +22,8 @@ import {
 } from './options.js';
 
 export type DiscoveryChoice = 'static' | 'pm2' | 'auto';
-export type ProxyLibraryName = 'http-proxy' | 'http-proxy-3';
-export const PROXY_LIBRARIES: readonly ProxyLibraryName[] = ['http-proxy', 'http-proxy-3'];
+export type ProxyLibraryName = 'undici' | 'http-proxy-3' | 'http-proxy';
+export const PROXY_LIBRARIES: readonly ProxyLibraryName[] = ['undici', 'http-proxy-3', 'http-proxy'];
 
 /** Everything the balancer needs, after parsing and validation. */
 export interface BalancerConfig {
@@ -309,7 +309,8 @@ export const balancerSpecs = {
   proxyLibrary: {
     flag: 'proxy-library',
     env: 'PROXY_LIBRARY',
-    description: 'Which http-proxy API implementation proxies requests (README: "The balancer" says why)',
+    description:
+      'Which engine proxies requests: undici, or the http-proxy API (README: "The balancer" says which and why)',
     default: 'http-proxy-3',
     parse: enumParser(PROXY_LIBRARIES),
   } satisfies OptionSpec<ProxyLibraryName>,

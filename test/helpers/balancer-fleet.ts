@@ -7,6 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { TestContext } from 'node:test';
 import type { BalancerStatus, UpstreamStatus } from '../../src/balancer/status.js';
+import { PROXY_LIBRARIES, type ProxyLibraryName } from '../../src/config/balancer-config.js';
 import { startNode, type StartedProcess } from './processes.js';
 import { waitFor } from './wait.js';
 
@@ -78,6 +79,18 @@ export async function startBalancer(
       return found;
     },
   };
+}
+
+/**
+ * Every engine the balancer can proxy through (--proxy-library): the request-path tests run once
+ * per engine, since each engine meets the network its own way.
+ */
+export const ENGINES: readonly ProxyLibraryName[] = PROXY_LIBRARIES;
+
+/** startBalancer, proxying through `engine`. */
+export function balancerOn(engine: ProxyLibraryName): typeof startBalancer {
+  return (t, ports, args = [], env = {}) =>
+    startBalancer(t, ports, [...args, '--proxy-library', engine], env);
 }
 
 export function getJson(port: number, path: string): Promise<unknown> {
