@@ -27,7 +27,7 @@ void test('defaults: the assignment ports, four backends, checks every second, r
   assert.equal(c.discovery, 'auto');
   assert.equal(c.pool, 'web');
   assert.equal(c.reconcileMs, 2000);
-  assert.equal(c.proxyLibrary, 'http-proxy-3', 'README "Which http-proxy" says why');
+  assert.equal(c.proxyEngine, 'undici', 'README "Which engine" says why');
 });
 
 void test('PORT_OFFSET shifts every default port, upstreams included', () => {
@@ -104,7 +104,7 @@ void test('every problem is reported at once', () => {
 void test('bad values are refused with the option named', () => {
   assert.throws(() => build(['--discovery', 'dns']), /--discovery: "dns" is not one of static, pm2, auto/);
   assert.throws(() => build(['--upstreams', 'nope']), /--upstreams/);
-  assert.throws(() => build(['--proxy-library', 'express']), /--proxy-library/);
+  assert.throws(() => build(['--proxy-engine', 'express']), /--proxy-engine/);
 });
 
 void test('auto discovery means PM2 under PM2 and the static list otherwise', () => {

@@ -133,7 +133,7 @@ void test('the status lists every upstream with its state, counters and last che
     adminPort: 2,
     discovery: 'static',
     pool: null,
-    proxyLibrary: 'http-proxy',
+    proxyEngine: 'http-proxy',
     policy: pool.policyName,
     retries: true,
     draining: false,

@@ -29,7 +29,7 @@ for (const engine of ENGINES) {
       servedBy.push(String(res.headers['x-served-by']));
     }
     assert.deepEqual(servedBy, ['b1', 'b2', 'b3', 'b4', 'b1', 'b2', 'b3', 'b4']);
-    assert.equal((await lb.status()).balancer.proxyLibrary, engine);
+    assert.equal((await lb.status()).balancer.proxyEngine, engine);
 
     // The access log shows the turns too, one line per request, naming the upstream.
     const access = await waitFor(() => {

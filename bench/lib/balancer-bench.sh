@@ -38,27 +38,32 @@ upstream_list() {
   echo "${list[*]}"
 }
 
-start_balancer() { # port [extra args...]
+BALANCER_PID=
+start_balancer() { # port [extra args...]; sets BALANCER_PID
   local port=$1
   shift
   # NODE_ARGS: extra flags for node itself (e.g. --cpu-prof); BALANCER_ARGS: for the balancer.
   # shellcheck disable=SC2086
   LOG_LEVEL=warn node ${NODE_ARGS:-} dist/src/balancer.js --port "$port" --admin-port "$(free_port)" \
     --discovery static --upstreams "$(upstream_list)" ${BALANCER_ARGS:-} "$@" &
-  PIDS+=($!)
+  BALANCER_PID=$!
+  PIDS+=("$BALANCER_PID")
   wait_up "http://127.0.0.1:$port/page.html"
 }
 
 ROWS=()
 declare -A RPS=()
 declare -A P99=()
-# wrk against a target; sets RPS[label] and P99[label] and adds a table row.
-measure() { # label url
-  wrk_measure "$CONNECTIONS" "$2"
+declare -A CPU=()
+# wrk against a target; sets RPS[label], P99[label] and CPU[label] (CPU us per request of the
+# pids given: the proxy under test) and adds a table row.
+measure() { # label url [pid...]
+  wrk_measure "$CONNECTIONS" "$2" "${@:3}"
   RPS[$1]=$W_RPS
   P99[$1]=$W_P99
-  ROWS+=("$(printf '%-24s %11s %9s %9s %9s %7s %7s' "$1" "$W_RPS" "$W_LAT" "$W_P99" "$W_READ" "$W_NON2XX" \
-    "$W_ERRORS")")
+  CPU[$1]=$W_CPU_US
+  ROWS+=("$(printf '%-24s %11s %9s %9s %9s %7s %7s %9s' "$1" "$W_RPS" "$W_LAT" "$W_P99" "$W_READ" "$W_NON2XX" \
+    "$W_ERRORS" "$W_CPU_US")")
   if [ "$W_NON2XX" != 0 ] || [ "$W_ERRORS" != 0 ]; then
     ROWS+=("  ^ INVALID: $W_REQS requests, $W_NON2XX non-2xx, $W_ERRORS socket errors")
   fi
@@ -66,7 +71,7 @@ measure() { # label url
 
 print_rows() {
   echo
-  printf '%-24s %11s %9s %9s %9s %7s %7s\n' target 'requests/s' 'avg lat' 'p99 lat' read non-2xx errors
+  printf '%-24s %11s %9s %9s %9s %7s %7s %9s\n' target 'requests/s' 'avg lat' 'p99 lat' read non-2xx errors 'CPU us/req'
   for row in "${ROWS[@]}"; do echo "$row"; done
   echo
 }

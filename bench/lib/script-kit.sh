@@ -33,12 +33,26 @@ wait_up() { # url
   exit 1
 }
 
+# CPU time (user + system, in clock ticks) used so far by the processes given, and by their children.
+cpu_ticks() { # pid...
+  local pid child total=0
+  for pid in "$@"; do
+    for child in $pid $(pgrep -P "$pid" || true); do
+      total=$((total + $(awk '{ print $14 + $15 }' "/proc/$child/stat")))
+    done
+  done
+  echo "$total"
+}
+
 # One wrk measurement after an unmeasured warm-up; sets W_RPS, W_LAT, W_P99, W_REQS, W_READ,
 # W_NON2XX and W_ERRORS from wrk's report (a run with non-2xx answers or socket errors is invalid).
-wrk_measure() { # connections url
-  local out
+# With pids after the url, also W_CPU_US: their CPU time per measured request, in microseconds.
+wrk_measure() { # connections url [pid...]
+  local out before after
   wrk -t1 -c"$1" -d"$WARMUP" "$2" >/dev/null
+  before=$(cpu_ticks "${@:3}")
   out=$(wrk -t1 -c"$1" -d"$DURATION" --latency "$2")
+  after=$(cpu_ticks "${@:3}")
   W_RPS=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
   W_LAT=$(awk '/^    Latency/ { print $2 }' <<<"$out")
   W_P99=$(awk '/^ +99%/ { print $2 }' <<<"$out")
@@ -48,6 +62,10 @@ wrk_measure() { # connections url
   W_NON2XX=${W_NON2XX:-0}
   W_ERRORS=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' <<<"$out")
   W_ERRORS=${W_ERRORS:-0}
+  W_CPU_US=-
+  if [ $# -gt 2 ] && [ "${W_REQS:-0}" -gt 0 ]; then
+    W_CPU_US=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$W_REQS" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }')
+  fi
 }
 
 median() { # value... (separate words, or one space-separated string)

@@ -11,7 +11,7 @@
 import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
-import type { ProxyLibraryName } from '../config/balancer-config.js';
+import type { ProxyEngineName } from '../config/balancer-config.js';
 import { UpstreamError } from '../errors.js';
 import type { Exchange } from './exchange.js';
 import { prepareForwardHeaders } from './headers.js';
@@ -49,7 +49,7 @@ interface LibraryProxy {
 type CreateProxy = (options: LibraryOptions) => LibraryProxy;
 
 /** Load only the library in use. */
-async function loadLibrary(name: Exclude<ProxyLibraryName, 'undici'>): Promise<CreateProxy> {
+async function loadLibrary(name: Exclude<ProxyEngineName, 'undici'>): Promise<CreateProxy> {
   if (name === 'http-proxy-3') {
     const mod = await import('http-proxy-3');
     return (options) => mod.createProxyServer(options) as unknown as LibraryProxy;
@@ -66,7 +66,7 @@ interface RelayedResponse extends IncomingMessage {
 }
 
 export class HttpProxyEngine implements ProxyEngine {
-  readonly library: ProxyLibraryName;
+  readonly name: ProxyEngineName;
   private readonly agent: UpstreamAgent;
   private readonly proxies = new Map<Upstream, LibraryProxy>();
 
@@ -75,13 +75,13 @@ export class HttpProxyEngine implements ProxyEngine {
     settings: EngineSettings,
     private readonly handlers: EngineHandlers,
   ) {
-    this.library = settings.library;
+    this.name = settings.name;
     this.agent = new UpstreamAgent(settings);
   }
 
   static async create(settings: EngineSettings, handlers: EngineHandlers): Promise<HttpProxyEngine> {
-    if (settings.library === 'undici') throw new Error('the undici engine is undici-engine.ts');
-    return new HttpProxyEngine(await loadLibrary(settings.library), settings, handlers);
+    if (settings.name === 'undici') throw new Error('the undici engine is undici-engine.ts');
+    return new HttpProxyEngine(await loadLibrary(settings.name), settings, handlers);
   }
 
   forward(upstream: Upstream, req: IncomingMessage, res: Exchange, body?: Readable): void {

@@ -108,7 +108,7 @@ export class LoadBalancer {
     const { config, logger } = this;
     this.engine = await createProxyEngine(
       {
-        library: config.proxyLibrary,
+        name: config.proxyEngine,
         maxSockets: config.upstreamMaxSockets,
         idleTimeoutMs: config.upstreamIdleTimeoutMs,
         connectTimeoutMs: config.connectTimeoutMs,
@@ -143,7 +143,7 @@ export class LoadBalancer {
     this.port = await listen(this.server, config.port, config.host);
     logger.info(
       `${config.name} listening on ${url(config.host, this.port)}: ${this.pool.policyName} over ` +
-        `${plural(this.pool.size, 'upstream')} through ${this.engine.library}, ` +
+        `${plural(this.pool.size, 'upstream')} through ${this.engine.name}, ` +
         `retries ${config.retry.enabled ? 'on' : 'off'}`,
       { event: 'listening', port: this.port, host: config.host },
     );
@@ -174,7 +174,7 @@ export class LoadBalancer {
       adminPort: this.adminPort,
       discovery: this.discovery?.kind ?? this.discoveryKind,
       pool: (this.discovery?.kind ?? this.discoveryKind) === 'pm2' ? this.config.pool : null,
-      proxyLibrary: this.config.proxyLibrary,
+      proxyEngine: this.config.proxyEngine,
       policy: this.pool.policyName,
       retries: this.config.retry.enabled,
       draining: this.handler.draining,

@@ -1,6 +1,6 @@
 /**
- * How a request travels to an upstream, behind one interface (`--proxy-library` picks the
- * engine; README "The balancer" says which is the default and why):
+ * How a request travels to an upstream, behind one interface (`--proxy-engine` picks the
+ * engine; README "Which engine" says which is the default and why):
  *
  * - `undici`: undici's `Pool.dispatch`, one pool per upstream (undici-engine.ts);
  * - `http-proxy-3` and `http-proxy`: the two implementations of the http-proxy API on node:http's
@@ -12,7 +12,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
-import type { ProxyLibraryName } from '../config/balancer-config.js';
+import type { ProxyEngineName } from '../config/balancer-config.js';
 import type { Exchange, UpstreamRequest } from './exchange.js';
 import type { Upstream } from './upstream.js';
 
@@ -29,7 +29,7 @@ export interface EngineHandlers {
 }
 
 export interface EngineSettings {
-  library: ProxyLibraryName;
+  name: ProxyEngineName;
   /** Connections per upstream. */
   maxSockets: number;
   /** Idle pooled connections are closed after this (shorter than the backends' keep-alive). */
@@ -38,7 +38,7 @@ export interface EngineSettings {
 }
 
 export interface ProxyEngine {
-  readonly library: ProxyLibraryName;
+  readonly name: ProxyEngineName;
   /**
    * Send the request to `upstream`. `body` replaces reading `req` (a replayable copy, for retries);
    * without it a request with a body streams `req` itself.
@@ -54,7 +54,7 @@ export async function createProxyEngine(
   settings: EngineSettings,
   handlers: EngineHandlers,
 ): Promise<ProxyEngine> {
-  if (settings.library === 'undici') {
+  if (settings.name === 'undici') {
     const { UndiciEngine } = await import('./undici-engine.js');
     return new UndiciEngine(settings, handlers);
   }

@@ -41,7 +41,7 @@ export interface StatusFacts {
   discovery: 'static' | 'pm2';
   /** PM2 pool name; null for static discovery. */
   pool: string | null;
-  proxyLibrary: string;
+  proxyEngine: string;
   policy: string;
   retries: boolean;
   draining: boolean;

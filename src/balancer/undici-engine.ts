@@ -74,7 +74,7 @@ class Attempt implements Handler, UpstreamRequest {
 }
 
 export class UndiciEngine implements ProxyEngine {
-  readonly library = 'undici' as const;
+  readonly name = 'undici' as const;
   private readonly pools = new Map<Upstream, Pool>();
 
   constructor(

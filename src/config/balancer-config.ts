@@ -22,8 +22,8 @@ import {
 } from './options.js';
 
 export type DiscoveryChoice = 'static' | 'pm2' | 'auto';
-export type ProxyLibraryName = 'undici' | 'http-proxy-3' | 'http-proxy';
-export const PROXY_LIBRARIES: readonly ProxyLibraryName[] = ['undici', 'http-proxy-3', 'http-proxy'];
+export type ProxyEngineName = 'undici' | 'http-proxy-3' | 'http-proxy';
+export const PROXY_ENGINES: readonly ProxyEngineName[] = ['undici', 'http-proxy-3', 'http-proxy'];
 
 /** Everything the balancer needs, after parsing and validation. */
 export interface BalancerConfig {
@@ -65,7 +65,7 @@ export interface BalancerConfig {
   requestTimeoutMs: number;
   maxHeaderSize: number;
   graceMs: number;
-  proxyLibrary: ProxyLibraryName;
+  proxyEngine: ProxyEngineName;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -306,14 +306,14 @@ export const balancerSpecs = {
     default: 5000,
     parse: durationParser(0, 600_000),
   } satisfies OptionSpec<number>,
-  proxyLibrary: {
-    flag: 'proxy-library',
-    env: 'PROXY_LIBRARY',
+  proxyEngine: {
+    flag: 'proxy-engine',
+    env: 'PROXY_ENGINE',
     description:
-      'Which engine proxies requests: undici, or the http-proxy API (README: "The balancer" says which and why)',
-    default: 'http-proxy-3',
-    parse: enumParser(PROXY_LIBRARIES),
-  } satisfies OptionSpec<ProxyLibraryName>,
+      'What carries requests to the upstreams: undici, or the http-proxy API (http-proxy-3, http-proxy); README "Which engine" says why undici',
+    default: 'undici',
+    parse: enumParser(PROXY_ENGINES),
+  } satisfies OptionSpec<ProxyEngineName>,
   logLevel: logOptions.logLevel,
   logFormat: logOptions.logFormat,
 };
@@ -378,7 +378,7 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
     requestTimeoutMs: v.requestTimeout,
     maxHeaderSize: v.maxHeaderSize,
     graceMs: v.graceMs,
-    proxyLibrary: v.proxyLibrary,
+    proxyEngine: v.proxyEngine,
     logLevel: v.logLevel,
     logFormat: v.logFormat,
   };

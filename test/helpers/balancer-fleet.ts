@@ -7,7 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { TestContext } from 'node:test';
 import type { BalancerStatus, UpstreamStatus } from '../../src/balancer/status.js';
-import { PROXY_LIBRARIES, type ProxyLibraryName } from '../../src/config/balancer-config.js';
+import { PROXY_ENGINES, type ProxyEngineName } from '../../src/config/balancer-config.js';
 import { startNode, type StartedProcess } from './processes.js';
 import { waitFor } from './wait.js';
 
@@ -82,15 +82,14 @@ export async function startBalancer(
 }
 
 /**
- * Every engine the balancer can proxy through (--proxy-library): the request-path tests run once
+ * Every engine the balancer can proxy through (--proxy-engine): the request-path tests run once
  * per engine, since each engine meets the network its own way.
  */
-export const ENGINES: readonly ProxyLibraryName[] = PROXY_LIBRARIES;
+export const ENGINES: readonly ProxyEngineName[] = PROXY_ENGINES;
 
 /** startBalancer, proxying through `engine`. */
-export function balancerOn(engine: ProxyLibraryName): typeof startBalancer {
-  return (t, ports, args = [], env = {}) =>
-    startBalancer(t, ports, [...args, '--proxy-library', engine], env);
+export function balancerOn(engine: ProxyEngineName): typeof startBalancer {
+  return (t, ports, args = [], env = {}) => startBalancer(t, ports, [...args, '--proxy-engine', engine], env);
 }
 
 export function getJson(port: number, path: string): Promise<unknown> {
