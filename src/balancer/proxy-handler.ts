@@ -176,7 +176,7 @@ export class ProxyHandler implements EngineHandlers {
       upstream.id,
       `nothing from ${upstream.name} for ${this.settings.proxyTimeoutMs}ms`,
     );
-    // With a socket, destroying the upstream request reports the error through the usual path.
+    // Once on a connection, stopping the upstream request reports this error through the usual path.
     if (res.upstreamRequest !== null) res.upstreamRequest.destroy(err);
     else this.failed(res, upstream, 'response-timeout', err.message);
   }
