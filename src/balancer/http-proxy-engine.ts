@@ -12,7 +12,7 @@ import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { ProxyEngineName } from '../config/balancer-config.js';
-import { UpstreamError } from '../errors.js';
+import { InternalError, UpstreamError } from '../errors.js';
 import type { Exchange } from './exchange.js';
 import { prepareForwardHeaders } from './headers.js';
 import type { EngineHandlers, EngineSettings, ProxyEngine } from './proxy-engine.js';
@@ -80,7 +80,9 @@ export class HttpProxyEngine implements ProxyEngine {
   }
 
   static async create(settings: EngineSettings, handlers: EngineHandlers): Promise<HttpProxyEngine> {
-    if (settings.name === 'undici') throw new Error('the undici engine is undici-engine.ts');
+    if (settings.name === 'undici') {
+      throw new InternalError('ERR_ENGINE', 'createProxyEngine builds the undici engine, not this one');
+    }
     return new HttpProxyEngine(await loadLibrary(settings.name), settings, handlers);
   }
 
