@@ -143,6 +143,8 @@ for (const engine of ENGINES) {
       ['garbage', 'HELLO THERE\r\n\r\n', 400],
       ['bad target', 'GET ftp://x/ HTTP/1.1\r\nHost: x\r\n\r\n', 400],
       ['no Host', 'GET / HTTP/1.1\r\n\r\n', 400],
+      // Asterisk-form asks about the server as a whole; nginx answers it with 400 too.
+      ['OPTIONS *', 'OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n', 400],
       ['huge header', `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`, 431],
     ];
     for (const [what, raw, status] of cases) {
@@ -151,6 +153,9 @@ for (const engine of ENGINES) {
       assert.match(res.body.toString('utf8'), new RegExp(`^${status} `), `${what}: the body says why`);
     }
     assert.equal(reached, 0, 'none of them reached the upstream');
+    const upstream = (await lb.status()).upstreams[0];
+    assert.equal(upstream?.state, 'up', 'refused requests never count against the upstream');
+    assert.equal(upstream.failures, 0);
 
     // A well-formed request on the same balancer still works, and absolute-form targets are fine.
     const ok = await rawExchange(

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   classifyError,
+  countsAsFailure,
   decideRetry,
   finalStatus,
   isIdempotent,
@@ -113,6 +114,7 @@ void test('errors are classified by code and by how far the exchange got', () =>
   assert.equal(classifyError('UND_ERR_SOCKET', fresh), 'reset-before-response');
   assert.equal(classifyError('UND_ERR_HEADERS_OVERFLOW', fresh), 'bad-response');
   assert.equal(classifyError('ERR_UPSTREAM_BAD_RESPONSE', fresh), 'bad-response');
+  assert.equal(classifyError('UND_ERR_INVALID_ARG', fresh), 'unsendable');
   assert.equal(classifyError('ECONNRESET', { responded: true, clientGone: false }), 'reset-during-response');
   assert.equal(classifyError('ECONNRESET', { responded: false, clientGone: true }), 'client-gone');
   assert.equal(classifyError('ECONNREFUSED', { responded: false, clientGone: true }), 'client-gone');
@@ -122,4 +124,12 @@ void test('idempotent methods are those of RFC 9110', () => {
   for (const m of ['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
     assert.equal(isIdempotent(m), true, m);
   for (const m of ['POST', 'PATCH', 'CONNECT']) assert.equal(isIdempotent(m), false, m);
+});
+
+void test("a request the engine will not send is nobody's failure: not retried, no upstream blamed", () => {
+  const d = decideRetry(facts({ kind: 'unsendable' }), settings);
+  assert.equal(d.retry, false);
+  assert.match(d.reason, /no upstream/);
+  assert.equal(marksDown('unsendable'), false);
+  assert.equal(countsAsFailure('unsendable'), false);
 });

@@ -55,6 +55,7 @@ const FAILURE_WORDS: Record<FailureKind, string> = {
   'bad-response': 'malformed response',
   'reset-during-response': 'connection closed during the response',
   'client-gone': 'client went away',
+  unsendable: 'request the engine would not send',
 };
 
 export class ProxyHandler implements EngineHandlers {
@@ -189,6 +190,15 @@ export class ProxyHandler implements EngineHandlers {
     }
     const words = FAILURE_WORDS[kind];
     const req = res.req;
+    if (kind === 'unsendable') {
+      // The engine would not send it as given: the request's doing, so no upstream is blamed.
+      this.answer(res, {
+        status: 400,
+        reason: `the request cannot be forwarded as sent (${detail})`,
+        close: true,
+      });
+      return;
+    }
     if (countsAsFailure(kind)) upstream.failures++;
     if (marksDown(kind)) this.pool.takeOut(upstream, `${words} while proxying ${req.method} ${req.url}`);
     (res.failures ??= []).push(`${upstream.name}: ${words}`);
@@ -265,7 +275,9 @@ export class ProxyHandler implements EngineHandlers {
   private checkRequest(req: IncomingMessage): string | undefined {
     const url = req.url ?? '';
     if (url.charCodeAt(0) !== 47 /* '/' */) {
-      if (url === '*' && req.method === 'OPTIONS') return undefined;
+      // Asterisk-form asks about the server as a whole, which no single upstream can answer for
+      // (nginx refuses it with 400 too).
+      if (url === '*') return 'asterisk-form (OPTIONS *) is not forwarded; ask about a path';
       // Absolute form (`GET http://host/path`): pass on the path only. Host never picks a target.
       try {
         const parsed = new URL(url);

@@ -19,7 +19,12 @@ export type FailureKind =
   /** The connection broke while the response was being relayed (headers already sent). */
   | 'reset-during-response'
   /** Our own client went away; not the upstream's fault. */
-  | 'client-gone';
+  | 'client-gone'
+  /**
+   * The engine refused to send the request as given (undici validates what node:http let
+   * through); nothing reached the upstream, and it is not the upstream's fault.
+   */
+  | 'unsendable';
 
 export interface RetrySettings {
   enabled: boolean;
@@ -65,6 +70,7 @@ function neverReached(kind: FailureKind): boolean {
 
 export function decideRetry(facts: AttemptFacts, settings: RetrySettings): RetryDecision {
   if (facts.kind === 'client-gone') return { retry: false, reason: 'the client went away' };
+  if (facts.kind === 'unsendable') return { retry: false, reason: 'no upstream would get it either' };
   if (!settings.enabled) return { retry: false, reason: 'retries are off' };
   if (facts.kind === 'bad-response') return { retry: false, reason: 'the upstream answered, badly' };
   if (facts.kind === 'reset-during-response') {
@@ -106,7 +112,7 @@ export function marksDown(kind: FailureKind): boolean {
 }
 
 export function countsAsFailure(kind: FailureKind): boolean {
-  return kind !== 'client-gone';
+  return kind !== 'client-gone' && kind !== 'unsendable';
 }
 
 /** The client's answer when no attempt produced a response. */
@@ -124,6 +130,7 @@ export function classifyError(
   phase: { responded: boolean; clientGone: boolean },
 ): FailureKind {
   if (phase.clientGone) return 'client-gone';
+  if (code === 'UND_ERR_INVALID_ARG') return 'unsendable';
   if (phase.responded) return 'reset-during-response';
   if (code === 'ERR_UPSTREAM_CONNECT_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect-timeout';
   if (code === 'ERR_UPSTREAM_TIMEOUT') return 'response-timeout';
