@@ -28,13 +28,17 @@ export interface EngineHandlers {
   onError(err: Error, res: Exchange, upstream: Upstream): void;
 }
 
-export interface EngineSettings {
-  name: ProxyEngineName;
+/** How every engine keeps its connections to an upstream. */
+export interface UpstreamConnections {
   /** Connections per upstream. */
   maxSockets: number;
   /** Idle pooled connections are closed after this (shorter than the backends' keep-alive). */
   idleTimeoutMs: number;
   connectTimeoutMs: number;
+}
+
+export interface EngineSettings extends UpstreamConnections {
+  name: ProxyEngineName;
 }
 
 export interface ProxyEngine {

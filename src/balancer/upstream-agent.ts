@@ -14,13 +14,7 @@ import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { UpstreamError } from '../errors.js';
 import { sameName } from './headers.js';
-
-export interface UpstreamAgentOptions {
-  maxSockets: number;
-  /** Idle pooled connections are closed after this. */
-  idleTimeoutMs: number;
-  connectTimeoutMs: number;
-}
+import type { UpstreamConnections } from './proxy-engine.js';
 
 /** What node:http leaves on a pooled socket: the request it served last, and its response. */
 interface PooledSocket extends net.Socket {
@@ -62,7 +56,7 @@ export class UpstreamAgent extends http.Agent {
   private readonly connectTimeoutMs: number;
   private readonly idleTimeoutMs: number;
 
-  constructor(options: UpstreamAgentOptions) {
+  constructor(options: UpstreamConnections) {
     super({
       keepAlive: true,
       maxSockets: options.maxSockets,
