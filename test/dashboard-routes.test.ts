@@ -31,6 +31,7 @@ async function start(t: import('node:test').TestContext) {
         uptimeMs: 1,
         discovery: 'static',
         policy: 'round-robin',
+        engine: 'undici',
       },
       upstreams: pool,
     }),

@@ -34,7 +34,14 @@ export function upstreamView(u: UpstreamStatus): UpstreamView {
 export function statusView(status: BalancerStatus): Pick<DashboardView, 'balancer' | 'upstreams'> {
   const b = status.balancer;
   return {
-    balancer: { name: b.name, pid: b.pid, uptimeMs: b.uptimeMs, discovery: b.discovery, policy: b.policy },
+    balancer: {
+      name: b.name,
+      pid: b.pid,
+      uptimeMs: b.uptimeMs,
+      discovery: b.discovery,
+      policy: b.policy,
+      engine: b.proxyEngine,
+    },
     upstreams: status.upstreams.map(upstreamView),
   };
 }

@@ -41,7 +41,15 @@ export interface TotalsView {
 export interface DashboardView {
   /** Epoch ms when this view was built. */
   at: number;
-  balancer: { name: string; pid: number; uptimeMs: number; discovery: string; policy: string };
+  balancer: {
+    name: string;
+    pid: number;
+    uptimeMs: number;
+    discovery: string;
+    policy: string;
+    /** What carries requests to the upstreams (--proxy-engine). */
+    engine: string;
+  };
   upstreams: UpstreamView[];
   totals: TotalsView;
   poolChanges: PoolChange[];
