@@ -9,6 +9,7 @@
  * upstream it was talking to.
  */
 import type { IncomingMessage } from 'node:http';
+import type { BalancerConfig } from '../config/balancer-config.js';
 import { performance } from 'node:perf_hooks';
 import { UpstreamError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -34,14 +35,7 @@ import type { Upstream } from './upstream.js';
 export interface ProxySettings {
   /** The balancer's name, in X-Served-By of its own answers. */
   name: string;
-  retry: {
-    enabled: boolean;
-    /** 0: the pool size. */
-    maxAttempts: number;
-    budgetMs: number;
-    onTimeout: boolean;
-    maxBodyBytes: number;
-  };
+  retry: BalancerConfig['retry'];
   proxyTimeoutMs: number;
   /** Retry-After of the 503 sent when no upstream is available. */
   retryAfterS: number;
