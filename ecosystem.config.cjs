@@ -20,7 +20,7 @@
  * BALANCER_GRACE_MS (5 s) set the drain time on stop, and PM2's kill_timeout follows them.
  *
  * Plain CommonJS read by PM2 itself, so it cannot import the TypeScript config; the numbers below
- * are the same as DEFAULT_PORTS in src/config/common.ts (test/supervisor-ecosystem.test.ts checks).
+ * are the same as DEFAULT_PORTS in src/config/common.ts (test/supervisor/ecosystem.test.ts checks).
  */
 'use strict';
 

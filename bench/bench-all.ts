@@ -3,7 +3,7 @@
  * response checked, the load client's own ceiling measured in the same run. Wiring only; the
  * parts live in bench/lib/.
  */
-import { benchOptions, toBenchConfig, validateBench } from '../src/config/bench-config.js';
+import { benchOptions, toBenchConfig, validateBench } from './lib/bench-config.js';
 import { PROJECT_ROOT, PUBLIC_DIR } from '../src/config/common.js';
 import { loadConfigOrExit } from '../src/config/load.js';
 import { processInput } from '../src/config/process-input.js';

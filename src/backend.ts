@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { loadConfigOrExit } from './config/load.js';
-import { backendSpecs, toServerConfig, validateServer } from './config/server-config.js';
+import { backendSpecs, toServerConfig, validateServer } from './http/server-config.js';
 import { errorMessage } from './errors.js';
 import { createProcessLogger } from './logger.js';
 import { CachedFileStore } from './http/cached-file-store.js';

@@ -3,12 +3,7 @@
  * (port 44444, status on 127.0.0.1:44445). This file only wires the config, the logger and the
  * signals to the parts in src/balancer/.
  */
-import {
-  balancerSpecs,
-  resolveDiscovery,
-  toBalancerConfig,
-  validateBalancer,
-} from './config/balancer-config.js';
+import { balancerSpecs, resolveDiscovery, toBalancerConfig, validateBalancer } from './balancer/config.js';
 import { loadConfigOrExit } from './config/load.js';
 import { runningUnderPm2 } from './config/process-input.js';
 import { errorMessage } from './errors.js';

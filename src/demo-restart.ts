@@ -3,7 +3,7 @@
  * steady load through the balancer, and show that no request fails. Exit 0 only when none did and
  * every action happened; 1 otherwise; 2 on bad options. See src/demo/run-demo.ts.
  */
-import { demoOptions, toDemoConfig, validateDemo } from './config/demo-config.js';
+import { demoOptions, toDemoConfig, validateDemo } from './demo/config.js';
 import { loadConfigOrExit } from './config/load.js';
 import { errorMessage } from './errors.js';
 import { createProcessLogger } from './logger.js';

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import { Piscina } from 'piscina';
 import { loadConfigOrExit } from './config/load.js';
-import { threadedServerSpecs, toServerConfig, validateServer } from './config/server-config.js';
+import { threadedServerSpecs, toServerConfig, validateServer } from './http/server-config.js';
 import { errorMessage, InternalError } from './errors.js';
 import { createProcessLogger } from './logger.js';
 import { createCoreContext, type CoreResponse } from './http/core.js';

@@ -7,13 +7,13 @@
  * size and uses the fastest correct one.
  */
 import { errorMessage } from '../../src/errors.js';
-import type { BenchConfig } from '../../src/config/bench-config.js';
+import type { BenchConfig } from './bench-config.js';
 import { CLIENT_MODE_INFO, chooseMode } from './client-modes.js';
 import type { ClientPool } from './client-pool.js';
 import { runWrk, type WrkResult } from './external-tools.js';
 import { figuresOf } from './figures.js';
 import type { Progress } from './progress.js';
-import type { ClientReport, ModeTrial } from './results.js';
+import type { ClientReport, ModeTrial, ScenarioClient } from './results.js';
 import type { TrivialServer } from './trivial-server-process.js';
 import { CLIENT_MODES, type ClientMode } from './types.js';
 import { formatInt } from '../../src/report/format.js';
@@ -139,13 +139,6 @@ export async function measureClient(
     clients: config.clients,
     ceilingRps,
   };
-}
-
-export interface ScenarioClient {
-  mode: ClientMode;
-  reason: string;
-  /** The eligible modes against the trivial server with this scenario's body size (none when forced). */
-  trials: ModeTrial[];
 }
 
 /** The mode for one scenario: forced, or the fastest correct eligible one at its body size. */

@@ -5,7 +5,7 @@
  * the benchmark starts them with `warn` unless told otherwise. A fleet found running is measured
  * as it is.
  */
-import type { FleetPorts } from '../../src/config/bench-config.js';
+import type { FleetPorts } from './bench-config.js';
 import { processEnv } from '../../src/config/process-input.js';
 import { errorMessage } from '../../src/errors.js';
 import { loadFleetApps } from '../../src/supervisor/ecosystem.js';

@@ -1,6 +1,6 @@
 /** Is a target up? Its /healthz must answer 200 with status "ok". */
 import { errorMessage } from '../../src/errors.js';
-import type { BenchTarget } from '../../src/config/bench-config.js';
+import type { BenchTarget } from './bench-config.js';
 import { httpGet } from './http-get.js';
 
 export interface TargetStatus {

@@ -5,17 +5,17 @@
  * ceiling; ApacheBench on the same cases when asked.
  */
 import { errorMessage } from '../../src/errors.js';
-import type { BenchConfig } from '../../src/config/bench-config.js';
+import type { BenchConfig } from './bench-config.js';
 import { formatInt, formatSignificant } from '../../src/report/format.js';
 import { buildCase } from './assemble.js';
-import { chooseScenarioMode, type ScenarioClient } from './client-ceiling.js';
+import { chooseScenarioMode } from './client-ceiling.js';
 import type { ClientPool, RunSpec } from './client-pool.js';
 import { expectationFor } from './expectations.js';
 import { runAb, type AbResult } from './external-tools.js';
 import { aggregate, figuresOf } from './figures.js';
 import type { TargetStatus } from './health.js';
 import type { Progress } from './progress.js';
-import type { CaseResult, MeasuredRun, ScenarioReport } from './results.js';
+import type { CaseResult, MeasuredRun, ScenarioClient, ScenarioReport } from './results.js';
 import type { Scenario } from './scenarios.js';
 import type { TrivialServer } from './trivial-server-process.js';
 import type { ClientMode, Expectation, Figures } from './types.js';

@@ -1,11 +1,10 @@
 /** The shape of results.json: every setting, every figure, the machine, and the verdicts. */
-import type { BenchConfig } from '../../src/config/bench-config.js';
+import type { BenchConfig } from './bench-config.js';
 import type { AbResult, WrkResult } from './external-tools.js';
 import type { TargetStatus } from './health.js';
 import type { MachineInfo } from './machine.js';
 import type { Aggregate, ClientMode, Expectation, Figures, RawRun } from './types.js';
 import type { ScenarioVerdicts } from './conclusion.js';
-import type { ScenarioClient } from './client-ceiling.js';
 
 /** One client mode measured against the trivial server. */
 export interface ModeTrial {
@@ -23,6 +22,13 @@ export interface ModeTrial {
   /** Compatible with the keep-alive setting, so eligible to be chosen. */
   eligible: boolean;
   error?: string;
+}
+
+export interface ScenarioClient {
+  mode: ClientMode;
+  reason: string;
+  /** The eligible modes against the trivial server with this scenario's body size (none when forced). */
+  trials: ModeTrial[];
 }
 
 export interface ClientReport {

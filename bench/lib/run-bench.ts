@@ -3,7 +3,7 @@
  * client, measure every scenario, conclude, write the results, and stop what this run started.
  */
 import { errorMessage } from '../../src/errors.js';
-import type { BenchConfig } from '../../src/config/bench-config.js';
+import type { BenchConfig } from './bench-config.js';
 import type { Logger } from '../../src/logger.js';
 import { formatInt } from '../../src/report/format.js';
 import { CLIENT_BOUND_THRESHOLD, conclude } from './assemble.js';

@@ -1,5 +1,5 @@
 /** What each scenario requests, and which file on disk (if any) gives its expected body. Pure. */
-import type { ScenarioName } from '../../src/config/bench-config.js';
+import type { ScenarioName } from './bench-config.js';
 
 export interface Scenario {
   name: ScenarioName | 'custom';

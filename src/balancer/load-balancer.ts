@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { BalancerConfig } from '../config/balancer-config.js';
+import type { BalancerConfig } from './config.js';
 import { errorMessage } from '../errors.js';
 import { handleClientError } from '../http/client-error.js';
 import type { Logger } from '../logger.js';
@@ -17,7 +17,8 @@ import { BalancerEvents } from './events.js';
 import { Exchange } from './exchange.js';
 import { HealthChecker } from './health-checker.js';
 import { Pool } from './pool.js';
-import { createProxyEngine, type ProxyEngine } from './proxy-engine.js';
+import { createProxyEngine } from './engines/create-engine.js';
+import type { ProxyEngine } from './engines/proxy-engine.js';
 import { ProxyHandler } from './proxy-handler.js';
 import { buildStatus, type BalancerStatus } from './status.js';
 

@@ -9,7 +9,7 @@
  * upstream it was talking to.
  */
 import type { IncomingMessage } from 'node:http';
-import type { BalancerConfig } from '../config/balancer-config.js';
+import type { BalancerConfig } from './config.js';
 import { performance } from 'node:perf_hooks';
 import { UpstreamError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -20,7 +20,7 @@ import type { Exchange, UpstreamRequest } from './exchange.js';
 import { hasRequestBody, requestFramingProblem, forwardResponseHeaders } from './headers.js';
 import { sendOwnAnswer, type OwnAnswer } from './own-answers.js';
 import type { Pool } from './pool.js';
-import type { EngineHandlers, ProxyEngine } from './proxy-engine.js';
+import type { EngineHandlers, ProxyEngine } from './engines/proxy-engine.js';
 import { ReplayableBody } from './request-body.js';
 import {
   classifyError,

@@ -1,7 +1,7 @@
 /**
  * Runs the schedule against PM2 while the load runs: each action at its time on the demo's clock,
  * each recorded with when it really started and ended, what it did and whether it worked. The PM2
- * calls themselves are behind `DemoActions` (src/supervisor/demo-actions.ts).
+ * calls themselves are behind `DemoActions` (src/demo/demo-supervisor.ts).
  */
 import { errorMessage } from '../errors.js';
 import type { ActionRecord, ScheduledAction } from './types.js';

@@ -6,9 +6,9 @@
  */
 import { InternalError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { DemoConfig } from '../config/demo-config.js';
+import type { DemoConfig } from './config.js';
 import { processEnv } from '../config/process-input.js';
-import { DemoSupervisor } from '../supervisor/demo-actions.js';
+import { DemoSupervisor } from './demo-supervisor.js';
 import { loadFleetApps } from '../supervisor/ecosystem.js';
 import { ensureFleet } from '../supervisor/fleet.js';
 import type { Pm2App } from '../supervisor/pm2-client.js';

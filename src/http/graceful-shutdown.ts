@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { announceStopping } from '../supervisor/stopping-notice.js';
+import { announceStopping } from './stopping-notice.js';
 
 /** Shared, mutable: the request path reads `draining` to answer 503 and close connections. */
 export interface Lifecycle {

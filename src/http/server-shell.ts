@@ -6,7 +6,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { ServerConfig } from '../config/server-config.js';
+import type { ServerConfig } from './server-config.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createAccessLog } from './access-log.js';

@@ -5,7 +5,7 @@
  *   node dist/src/supervisor/cli-start.js [--port-offset N] [--timeout 60s]   (--help lists all)
  */
 import { loadConfigOrExit } from '../config/load.js';
-import { startSpecs, validateStart } from '../config/supervisor-config.js';
+import { startSpecs, validateStart } from './config.js';
 import { errorMessage } from '../errors.js';
 import { createProcessLogger } from '../logger.js';
 import { ensureFleet } from './fleet.js';

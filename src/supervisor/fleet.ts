@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import { SupervisorError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { processEnv } from '../config/process-input.js';
-import { currentPm2Home } from '../config/supervisor-config.js';
+import { currentPm2Home } from './config.js';
 import { loadFleetApps, type FleetApp } from './ecosystem.js';
 import { probe, type ProbeResult } from './health-probe.js';
 import { withPm2, type Pm2App } from './pm2-client.js';

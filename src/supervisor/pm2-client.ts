@@ -18,7 +18,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import pm2Module from 'pm2';
 import { SupervisorError, errorMessage } from '../errors.js';
-import { currentPm2Home } from '../config/supervisor-config.js';
+import { currentPm2Home } from './config.js';
 import {
   toPm2Apps,
   toProcessEvent,
@@ -101,6 +101,7 @@ interface Pm2Api {
   launchBus(cb: (err: unknown, bus: AxonSubEmitter, socket: AxonSocket) => void): void;
   killDaemon(cb: Callback<unknown>): void;
   Client: {
+    executeRemote(method: string, opts: unknown, cb: (err: unknown) => void): void;
     rpc_socket_file: string;
     client_sock?: AxonSocket;
     sub_sock?: AxonSocket;
@@ -287,6 +288,17 @@ export class Pm2Client {
 
   async restart(target: string | number): Promise<void> {
     await call<unknown>(`restart ${target}`, this.timeoutMs, (cb) => this.api.restart(target, cb));
+  }
+
+  /**
+   * Restart one process with `env` merged into its environment, and resolve once PM2 has
+   * restarted it. PM2's public restart can only merge the caller's whole environment
+   * (`updateEnv`), so this asks the daemon directly, as that restart does, with just these variables.
+   */
+  async restartWithEnv(pmId: number, env: Record<string, string>): Promise<void> {
+    await call<void>(`restart ${pmId} with ${Object.keys(env).join(', ')}`, 60_000, (cb) =>
+      this.api.Client.executeRemote('restartProcessId', { id: pmId, env }, (err) => cb(err, undefined)),
+    );
   }
 
   /** Stop and forget the app. */

@@ -7,7 +7,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { TestContext } from 'node:test';
 import type { BalancerStatus, UpstreamStatus } from '../../src/balancer/status.js';
-import { PROXY_ENGINES, type ProxyEngineName } from '../../src/config/balancer-config.js';
+import { PROXY_ENGINES, type ProxyEngineName } from '../../src/balancer/config.js';
 import { startNode, type StartedProcess } from './processes.js';
 import { waitFor } from './wait.js';
 

@@ -18,7 +18,7 @@ export interface DiscoveryConfig {
 
 export async function createDiscovery(config: DiscoveryConfig, logger: Logger): Promise<DiscoverySource> {
   if (config.kind === 'static') return createStaticDiscovery(config.upstreams);
-  const { createPm2Discovery } = await import('../../supervisor/pm2-discovery.js');
+  const { createPm2Discovery } = await import('./pm2-source.js');
   return createPm2Discovery({
     pool: config.pool,
     host: config.host,

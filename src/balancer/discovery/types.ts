@@ -1,7 +1,7 @@
 /**
  * Where the balancer's pool comes from. A discovery source is cheap to run and only reports
  * membership; health is the balancer's own business. Two sources plug in here: the static list
- * (`--upstreams`) and PM2 (`src/supervisor/pm2-discovery.ts`).
+ * (`--upstreams`) and PM2 (`pm2-source.ts`).
  */
 
 /** What PM2 knows of the process behind an upstream, kept beside the balancer's health state. */

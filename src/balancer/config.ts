@@ -1,0 +1,396 @@
+/**
+ * Options of the load balancer. Pure: the specs, the checks that need several values, and the typed
+ * config built from them; src/balancer.ts hands these to loadConfigOrExit. Every default is stated
+ * here once, in the spec's description.
+ */
+import type { UpstreamSpec } from './discovery/types.js';
+import type { LogFormat, LogLevel } from '../logger.js';
+import { DEFAULT_PORTS, logOptions, portOffsetOption } from '../config/common.js';
+import { buildConfig, type Validator } from '../config/load.js';
+import {
+  durationParser,
+  enumParser,
+  intParser,
+  listParser,
+  parseBoolean,
+  parsePort,
+  parseString,
+  type OptionSpec,
+  type OptionValues,
+  type RawInput,
+  parseHost,
+} from '../config/options.js';
+
+export type DiscoveryChoice = 'static' | 'pm2' | 'auto';
+export type ProxyEngineName = 'undici' | 'http-proxy-3' | 'http-proxy';
+export const PROXY_ENGINES: readonly ProxyEngineName[] = ['undici', 'http-proxy-3', 'http-proxy'];
+
+/** Everything the balancer needs, after parsing and validation. */
+export interface BalancerConfig {
+  name: string;
+  host: string;
+  port: number;
+  /** Always bound to 127.0.0.1: the status and dashboard are never public. */
+  adminHost: string;
+  adminPort: number;
+  discovery: DiscoveryChoice;
+  /** The static pool (`--upstreams`); also the fallback list shown in help. */
+  upstreams: UpstreamSpec[];
+  /** PM2 pool name (apps whose env has LB_POOL=<pool>). */
+  pool: string;
+  reconcileMs: number;
+  health: {
+    path: string;
+    intervalMs: number;
+    timeoutMs: number;
+    fall: number;
+    rise: number;
+  };
+  retry: {
+    enabled: boolean;
+    /** 0 means the pool size. */
+    maxAttempts: number;
+    budgetMs: number;
+    /** Retry an idempotent request whose upstream timed out (default: answer 504). */
+    onTimeout: boolean;
+    /** Largest request body kept so it can be sent again after a refused connection. */
+    maxBodyBytes: number;
+  };
+  connectTimeoutMs: number;
+  proxyTimeoutMs: number;
+  upstreamMaxSockets: number;
+  upstreamIdleTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxHeaderSize: number;
+  graceMs: number;
+  proxyEngine: ProxyEngineName;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}
+
+/**
+ * One upstream: `host:port`, optionally named and weighted: `web1=127.0.0.1:9002*3`. IPv6 hosts
+ * go in brackets (`[::1]:9002`). The id is always `host:port`; the name defaults to `backend-<port>`.
+ */
+export function parseUpstream(raw: string): UpstreamSpec {
+  const m = /^(?:([\w.-]+)=)?(\[[0-9a-fA-F:.]+\]|[^:*=\s]+):(\d+)(?:\*(\d+))?$/.exec(raw.trim());
+  if (m === null) {
+    throw new Error(`"${raw}" is not an upstream (host:port, optionally name=host:port*weight)`);
+  }
+  const [, name, rawHost = '', rawPort = '', rawWeight] = m;
+  const host = rawHost.startsWith('[') ? rawHost.slice(1, -1) : rawHost;
+  parseHost(host);
+  const port = parsePort(rawPort);
+  if (port === 0) throw new Error(`"${raw}": an upstream needs a real port, not 0`);
+  const weight = rawWeight === undefined ? 1 : Number(rawWeight);
+  if (weight < 1 || weight > 100) throw new Error(`"${raw}": weight must be from 1 to 100`);
+  const id = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  return { id, name: name ?? `backend-${port}`, host, port, weight };
+}
+
+function defaultUpstreams(offset: number): string {
+  return DEFAULT_PORTS.backends.map((p) => `127.0.0.1:${p + offset}`).join(',');
+}
+
+const offsetOf = (p: Record<string, unknown>): number => Number(p.portOffset ?? 0);
+
+export const balancerSpecs = {
+  portOffset: portOffsetOption,
+  port: {
+    flag: 'port',
+    env: 'PORT',
+    description: 'Public port; 0 picks a free one',
+    default: (p: Record<string, unknown>) => DEFAULT_PORTS.balancer + offsetOf(p),
+    defaultText: `${DEFAULT_PORTS.balancer} + PORT_OFFSET`,
+    parse: parsePort,
+  } satisfies OptionSpec<number>,
+  host: {
+    flag: 'host',
+    env: 'HOST',
+    description: 'Address of the public listener; 0.0.0.0 must be asked for',
+    default: '127.0.0.1',
+    parse: parseHost,
+  } satisfies OptionSpec<string>,
+  adminPort: {
+    flag: 'admin-port',
+    env: 'ADMIN_PORT',
+    description: 'Port of the admin listener (GET /__lb/status), always on 127.0.0.1; 0 picks a free one',
+    default: (p: Record<string, unknown>) => DEFAULT_PORTS.admin + offsetOf(p),
+    defaultText: `${DEFAULT_PORTS.admin} + PORT_OFFSET`,
+    parse: parsePort,
+  } satisfies OptionSpec<number>,
+  name: {
+    flag: 'name',
+    env: 'NAME',
+    description: 'Name on log lines and in X-Served-By of the answers the balancer gives itself',
+    default: 'balancer',
+    parse: parseString,
+  } satisfies OptionSpec<string>,
+  discovery: {
+    flag: 'discovery',
+    env: 'DISCOVERY',
+    description:
+      'Where the pool comes from: static (--upstreams), pm2 (apps with LB_POOL), auto (pm2 under PM2)',
+    default: 'auto',
+    parse: enumParser<DiscoveryChoice>(['static', 'pm2', 'auto']),
+  } satisfies OptionSpec<DiscoveryChoice>,
+  upstreams: {
+    flag: 'upstreams',
+    env: 'UPSTREAMS',
+    description: 'Static pool: host:port,... (name=host:port*weight also works)',
+    default: (p: Record<string, unknown>) => listParser(parseUpstream)(defaultUpstreams(offsetOf(p))),
+    defaultText: `${defaultUpstreams(0)} (+ PORT_OFFSET)`,
+    parse: listParser(parseUpstream),
+  } satisfies OptionSpec<UpstreamSpec[]>,
+  pool: {
+    flag: 'pool',
+    env: 'LB_POOL',
+    description: 'PM2 discovery: the pool is every PM2 app whose env has LB_POOL=<pool>',
+    default: 'web',
+    parse: parseString,
+  } satisfies OptionSpec<string>,
+  reconcileMs: {
+    flag: 'reconcile-ms',
+    env: 'RECONCILE_MS',
+    description: 'PM2 discovery: how often the pool is compared with `pm2 list`',
+    default: 2000,
+    parse: durationParser(100, 600_000),
+  } satisfies OptionSpec<number>,
+  healthPath: {
+    flag: 'health-path',
+    env: 'HEALTH_PATH',
+    description: 'Path of the active health check (GET, 2xx means healthy)',
+    default: '/healthz',
+    parse: (raw: string) => {
+      if (!/^\/[\x21-\x7e]*$/.test(raw)) throw new Error(`"${raw}" is not a path starting with /`);
+      return raw;
+    },
+  } satisfies OptionSpec<string>,
+  healthInterval: {
+    flag: 'health-interval',
+    env: 'HEALTH_INTERVAL',
+    description: 'Time between two health checks of an upstream',
+    default: 1000,
+    parse: durationParser(10, 600_000),
+  } satisfies OptionSpec<number>,
+  healthTimeout: {
+    flag: 'health-timeout',
+    env: 'HEALTH_TIMEOUT',
+    description:
+      'A health check that takes longer fails (a slow check does not delay the next one of others)',
+    default: 500,
+    parse: durationParser(5, 60_000),
+  } satisfies OptionSpec<number>,
+  fall: {
+    flag: 'fall',
+    env: 'FALL',
+    description: 'Consecutive failed checks that take an upstream out of rotation',
+    default: 2,
+    parse: intParser(1, 100),
+  } satisfies OptionSpec<number>,
+  rise: {
+    flag: 'rise',
+    env: 'RISE',
+    description: 'Consecutive good checks that bring it back',
+    default: 2,
+    parse: intParser(1, 100),
+  } satisfies OptionSpec<number>,
+  retries: {
+    flag: 'retries',
+    env: 'RETRIES',
+    description: 'Retry a failed attempt on another upstream; --no-retries answers 502 at once',
+    default: true,
+    boolean: true,
+    parse: parseBoolean,
+  } satisfies OptionSpec<boolean>,
+  retry: {
+    flag: 'retry',
+    description: 'The same as --retries, spelled as the operations demo does (--no-retry)',
+    default: true,
+    boolean: true,
+    parse: parseBoolean,
+  } satisfies OptionSpec<boolean>,
+  maxAttempts: {
+    flag: 'max-attempts',
+    env: 'MAX_ATTEMPTS',
+    description: 'Most upstreams one request is tried on; 0 means the pool size',
+    default: 0,
+    parse: intParser(0, 100),
+  } satisfies OptionSpec<number>,
+  retryBudget: {
+    flag: 'retry-budget',
+    env: 'RETRY_BUDGET',
+    description: 'No new attempt starts once a request is this old',
+    default: 5000,
+    parse: durationParser(0, 600_000),
+  } satisfies OptionSpec<number>,
+  retryTimeouts: {
+    flag: 'retry-timeouts',
+    env: 'RETRY_TIMEOUTS',
+    description: 'Retry an idempotent request without a body after --proxy-timeout, instead of 504',
+    default: false,
+    boolean: true,
+    parse: parseBoolean,
+  } satisfies OptionSpec<boolean>,
+  retryBodyBytes: {
+    flag: 'retry-body-bytes',
+    env: 'RETRY_BODY_BYTES',
+    description:
+      'Largest request body kept for a retry after a refused connection; bigger ones are not retried',
+    default: 64 * 1024,
+    parse: intParser(0, 64 * 1024 * 1024),
+  } satisfies OptionSpec<number>,
+  connectTimeout: {
+    flag: 'connect-timeout',
+    env: 'CONNECT_TIMEOUT',
+    description: 'Time allowed to open a connection to an upstream',
+    default: 2000,
+    parse: durationParser(10, 600_000),
+  } satisfies OptionSpec<number>,
+  proxyTimeout: {
+    flag: 'proxy-timeout',
+    env: 'PROXY_TIMEOUT',
+    description: 'An upstream silent for this long (no header or body byte) gets the request a 504',
+    default: 30_000,
+    parse: durationParser(10, 3_600_000),
+  } satisfies OptionSpec<number>,
+  upstreamMaxSockets: {
+    flag: 'upstream-max-sockets',
+    env: 'UPSTREAM_MAX_SOCKETS',
+    description: 'Most open connections to one upstream; more requests wait for a free one',
+    default: 256,
+    parse: intParser(1, 65_536),
+  } satisfies OptionSpec<number>,
+  upstreamIdleTimeout: {
+    flag: 'upstream-idle-timeout',
+    env: 'UPSTREAM_IDLE_TIMEOUT',
+    description:
+      "Pooled idle connections to upstreams are closed after this; keep it below the backends' keep-alive timeout (5s)",
+    default: 4000,
+    parse: durationParser(100, 600_000),
+  } satisfies OptionSpec<number>,
+  keepAliveTimeout: {
+    flag: 'keep-alive-timeout',
+    env: 'KEEP_ALIVE_TIMEOUT',
+    description: 'Idle time before a client keep-alive connection is closed',
+    default: 5000,
+    parse: durationParser(0, 600_000),
+  } satisfies OptionSpec<number>,
+  headersTimeout: {
+    flag: 'headers-timeout',
+    env: 'HEADERS_TIMEOUT',
+    description: 'A client must send all request headers within this time (408 otherwise)',
+    default: 10_000,
+    parse: durationParser(100, 600_000),
+  } satisfies OptionSpec<number>,
+  requestTimeout: {
+    flag: 'request-timeout',
+    env: 'REQUEST_TIMEOUT',
+    description: 'A client must send the whole request (headers and body) within this time',
+    default: 60_000,
+    parse: durationParser(100, 3_600_000),
+  } satisfies OptionSpec<number>,
+  maxHeaderSize: {
+    flag: 'max-header-size',
+    env: 'MAX_HEADER_SIZE',
+    description: 'Largest request line plus headers in bytes; bigger gets 431',
+    default: 16 * 1024,
+    parse: intParser(1024, 1024 * 1024),
+  } satisfies OptionSpec<number>,
+  graceMs: {
+    flag: 'grace-ms',
+    env: 'GRACE_MS',
+    description: 'On SIGINT/SIGTERM, how long in-flight requests may take before their sockets are closed',
+    default: 5000,
+    parse: durationParser(0, 600_000),
+  } satisfies OptionSpec<number>,
+  proxyEngine: {
+    flag: 'proxy-engine',
+    env: 'PROXY_ENGINE',
+    description:
+      'What carries requests to the upstreams: undici, or the http-proxy API (http-proxy-3, http-proxy); README "Which engine" says why undici',
+    default: 'undici',
+    parse: enumParser(PROXY_ENGINES),
+  } satisfies OptionSpec<ProxyEngineName>,
+  logLevel: logOptions.logLevel,
+  logFormat: logOptions.logFormat,
+};
+
+type BalancerValues = OptionValues<typeof balancerSpecs>;
+
+/** Checks that need several values (run only when every value parsed). */
+export const validateBalancer: Validator<BalancerValues> = (v) => {
+  const problems: string[] = [];
+  if (v.port !== 0 && v.port === v.adminPort) {
+    problems.push(`--port and --admin-port are both ${v.port}; the admin listener needs its own port`);
+  }
+  if (v.headersTimeout > v.requestTimeout) {
+    problems.push(
+      `--headers-timeout (${v.headersTimeout}ms) must not be longer than --request-timeout (${v.requestTimeout}ms)`,
+    );
+  }
+  const seenIds = new Set<string>();
+  const seenNames = new Set<string>();
+  for (const u of v.upstreams) {
+    if (seenIds.has(u.id)) problems.push(`--upstreams: ${u.id} is listed twice`);
+    else if (seenNames.has(u.name)) {
+      problems.push(`--upstreams: two upstreams are named ${u.name}; name them (name=host:port)`);
+    }
+    seenIds.add(u.id);
+    seenNames.add(u.name);
+  }
+  return problems;
+};
+
+export function toBalancerConfig(v: BalancerValues): BalancerConfig {
+  return {
+    name: v.name,
+    host: v.host,
+    port: v.port,
+    adminHost: '127.0.0.1',
+    adminPort: v.adminPort,
+    discovery: v.discovery,
+    upstreams: v.upstreams,
+    pool: v.pool,
+    reconcileMs: v.reconcileMs,
+    health: {
+      path: v.healthPath,
+      intervalMs: v.healthInterval,
+      timeoutMs: v.healthTimeout,
+      fall: v.fall,
+      rise: v.rise,
+    },
+    retry: {
+      enabled: v.retries && v.retry,
+      maxAttempts: v.maxAttempts,
+      budgetMs: v.retryBudget,
+      onTimeout: v.retryTimeouts,
+      maxBodyBytes: v.retryBodyBytes,
+    },
+    connectTimeoutMs: v.connectTimeout,
+    proxyTimeoutMs: v.proxyTimeout,
+    upstreamMaxSockets: v.upstreamMaxSockets,
+    upstreamIdleTimeoutMs: v.upstreamIdleTimeout,
+    keepAliveTimeoutMs: v.keepAliveTimeout,
+    headersTimeoutMs: v.headersTimeout,
+    requestTimeoutMs: v.requestTimeout,
+    maxHeaderSize: v.maxHeaderSize,
+    graceMs: v.graceMs,
+    proxyEngine: v.proxyEngine,
+    logLevel: v.logLevel,
+    logFormat: v.logFormat,
+  };
+}
+
+/** Pure, for tests: parse and validate; throws ConfigError listing every problem. */
+export function buildBalancerConfig(input: RawInput): BalancerConfig {
+  return toBalancerConfig(buildConfig(balancerSpecs, input, validateBalancer).value);
+}
+
+/** `auto` means PM2 discovery when PM2 started this process, the static list otherwise. */
+export function resolveDiscovery(choice: DiscoveryChoice, underPm2: boolean): 'static' | 'pm2' {
+  if (choice === 'auto') return underPm2 ? 'pm2' : 'static';
+  return choice;
+}

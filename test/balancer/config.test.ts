@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildBalancerConfig, parseUpstream, resolveDiscovery } from '../../src/balancer/config.js';
+import { ConfigError } from '../../src/errors.js';
+import { DEFAULT_PORTS } from '../../src/config/common.js';
+
+const build = (argv: string[], env: Record<string, string> = {}) => buildBalancerConfig({ argv, env });
+
+void test('defaults: the assignment ports, four backends, checks every second, retries on', () => {
+  const c = build([]);
+  // Parsing only: nothing listens here, so the assignment's numbers come from the one table of them.
+  assert.equal(c.port, DEFAULT_PORTS.balancer);
+  assert.equal(c.adminPort, DEFAULT_PORTS.admin);
+  assert.equal(c.adminHost, '127.0.0.1');
+  assert.deepEqual(
+    c.upstreams.map((u) => [u.id, u.name]),
+    DEFAULT_PORTS.backends.map((p) => [`127.0.0.1:${p}`, `backend-${p}`]),
+  );
+  assert.deepEqual(c.health, { path: '/healthz', intervalMs: 1000, timeoutMs: 500, fall: 2, rise: 2 });
+  assert.equal(c.retry.enabled, true);
+  assert.equal(c.retry.maxAttempts, 0);
+  assert.equal(c.proxyTimeoutMs, 30_000);
+  assert.ok(
+    c.upstreamIdleTimeoutMs < 5000,
+    "the agent's idle timeout is below the backends' keep-alive timeout",
+  );
+  assert.equal(c.discovery, 'auto');
+  assert.equal(c.pool, 'web');
+  assert.equal(c.reconcileMs, 2000);
+  assert.equal(c.proxyEngine, 'undici', 'README "Which engine" says why');
+});
+
+void test('PORT_OFFSET shifts every default port, upstreams included', () => {
+  const c = build([], { PORT_OFFSET: '1000' });
+  assert.equal(c.port, 45444);
+  assert.equal(c.adminPort, 45445);
+  assert.deepEqual(
+    c.upstreams.map((u) => u.port),
+    [10002, 10003, 10004, 10005],
+  );
+});
+
+void test('flags win over the environment', () => {
+  const c = build(['--port', '0', '--admin-port', '0', '--health-interval', '100ms', '--fall', '3'], {
+    PORT: '8080',
+    UPSTREAMS: '127.0.0.1:7001',
+    LB_POOL: 'api',
+    DISCOVERY: 'pm2',
+  });
+  assert.equal(c.port, 0);
+  assert.equal(c.health.intervalMs, 100);
+  assert.equal(c.health.fall, 3);
+  assert.deepEqual(
+    c.upstreams.map((u) => u.id),
+    ['127.0.0.1:7001'],
+  );
+  assert.equal(c.pool, 'api');
+  assert.equal(c.discovery, 'pm2');
+});
+
+void test('retries turn off with --no-retries, RETRIES=false, or the demo spelling --no-retry', () => {
+  assert.equal(build(['--no-retries']).retry.enabled, false);
+  assert.equal(build([], { RETRIES: 'false' }).retry.enabled, false);
+  assert.equal(build(['--no-retry']).retry.enabled, false);
+  assert.equal(build(['--retries']).retry.enabled, true);
+});
+
+void test('an upstream may be named and weighted; IPv6 goes in brackets', () => {
+  assert.deepEqual(parseUpstream('web1=127.0.0.1:7002*3'), {
+    id: '127.0.0.1:7002',
+    name: 'web1',
+    host: '127.0.0.1',
+    port: 7002,
+    weight: 3,
+  });
+  assert.deepEqual(parseUpstream('[::1]:7003'), {
+    id: '[::1]:7003',
+    name: 'backend-7003',
+    host: '::1',
+    port: 7003,
+    weight: 1,
+  });
+  for (const bad of ['7002', '127.0.0.1', '127.0.0.1:0', '127.0.0.1:99999', 'a b:1', '127.0.0.1:7002*0']) {
+    assert.throws(() => parseUpstream(bad), Error, bad);
+  }
+});
+
+void test('every problem is reported at once', () => {
+  let err: unknown;
+  try {
+    build(['--port', '7000', '--admin-port', '7000', '--headers-timeout', '2m', '--request-timeout', '1m'], {
+      UPSTREAMS: '127.0.0.1:7001,127.0.0.1:7001',
+    });
+  } catch (e) {
+    err = e;
+  }
+  assert.ok(err instanceof ConfigError);
+  assert.equal(err.problems.length, 3, err.message);
+  assert.match(err.message, /admin listener needs its own port/);
+  assert.match(err.message, /--headers-timeout/);
+  assert.match(err.message, /listed twice/);
+});
+
+void test('bad values are refused with the option named', () => {
+  assert.throws(() => build(['--discovery', 'dns']), /--discovery: "dns" is not one of static, pm2, auto/);
+  assert.throws(() => build(['--upstreams', 'nope']), /--upstreams/);
+  assert.throws(() => build(['--proxy-engine', 'express']), /--proxy-engine/);
+});
+
+void test('auto discovery means PM2 under PM2 and the static list otherwise', () => {
+  assert.equal(resolveDiscovery('auto', true), 'pm2');
+  assert.equal(resolveDiscovery('auto', false), 'static');
+  assert.equal(resolveDiscovery('static', true), 'static');
+  assert.equal(resolveDiscovery('pm2', false), 'pm2');
+});

@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  RoundRobin,
+  SmoothWeightedRoundRobin,
+  policyFor,
+  type Candidate,
+  type SelectionPolicy,
+} from '../../src/balancer/selection.js';
+
+interface Host extends Candidate {
+  name: string;
+  available: boolean;
+  weight: number;
+}
+
+const host = (name: string, weight = 1): Host => ({ name, available: true, weight });
+
+function picks(policy: SelectionPolicy<Host>, pool: Host[], n: number, exclude?: Host[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) out.push(policy.select(pool, exclude)?.name ?? '-');
+  return out;
+}
+
+void test('round robin visits every host in turn, per request', () => {
+  const pool = [host('a'), host('b'), host('c'), host('d')];
+  assert.deepEqual(picks(new RoundRobin(), pool, 8), ['a', 'b', 'c', 'd', 'a', 'b', 'c', 'd']);
+});
+
+void test('round robin skips unavailable hosts and keeps the order of the others', () => {
+  const pool = [host('a'), host('b'), host('c'), host('d')];
+  const rr = new RoundRobin<Host>();
+  assert.deepEqual(picks(rr, pool, 2), ['a', 'b']);
+  pool[2]!.available = false;
+  assert.deepEqual(picks(rr, pool, 4), ['d', 'a', 'b', 'd']);
+  pool[2]!.available = true;
+  assert.deepEqual(picks(rr, pool, 4), ['a', 'b', 'c', 'd']);
+});
+
+void test('round robin gives none when every host is unavailable, and resumes after', () => {
+  const pool = [host('a'), host('b')];
+  const rr = new RoundRobin<Host>();
+  for (const h of pool) h.available = false;
+  assert.equal(rr.select(pool), undefined);
+  pool[1]!.available = true;
+  assert.deepEqual(picks(rr, pool, 2), ['b', 'b']);
+});
+
+void test('round robin never picks a host the request already tried', () => {
+  const pool = [host('a'), host('b'), host('c')];
+  const rr = new RoundRobin<Host>();
+  assert.deepEqual(picks(rr, pool, 3, [pool[0]!]), ['b', 'c', 'b']);
+  assert.equal(rr.select(pool, pool), undefined);
+});
+
+void test('round robin on an empty pool gives none', () => {
+  assert.equal(new RoundRobin<Host>().select([]), undefined);
+});
+
+void test('smooth weighted round robin spreads the heavy host out (nginx order)', () => {
+  const pool = [host('a', 5), host('b'), host('c')];
+  assert.deepEqual(picks(new SmoothWeightedRoundRobin(), pool, 7), ['a', 'a', 'b', 'a', 'c', 'a', 'a']);
+});
+
+void test('smooth weighted round robin gives each host its share over a cycle', () => {
+  const pool = [host('a', 3), host('b', 2), host('c', 1)];
+  const counts = new Map<string, number>();
+  for (const name of picks(new SmoothWeightedRoundRobin(), pool, 60))
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  assert.deepEqual(Object.fromEntries(counts), { a: 30, b: 20, c: 10 });
+});
+
+void test('smooth weighted round robin skips unavailable and tried hosts', () => {
+  const pool = [host('a', 5), host('b'), host('c')];
+  pool[0]!.available = false;
+  assert.deepEqual(picks(new SmoothWeightedRoundRobin(), pool, 4), ['b', 'c', 'b', 'c']);
+  assert.deepEqual(picks(new SmoothWeightedRoundRobin(), pool, 2, [pool[1]!]), ['c', 'c']);
+  pool[2]!.available = false;
+  assert.equal(new SmoothWeightedRoundRobin<Host>().select(pool, [pool[1]!]), undefined);
+});
+
+void test('equal weights get plain round robin, unequal ones the weighted policy', () => {
+  assert.equal(policyFor([host('a'), host('b')]).name, 'round-robin');
+  assert.equal(policyFor([host('a', 2), host('b')]).name, 'weighted-round-robin');
+  assert.equal(policyFor<Host>([]).name, 'round-robin');
+});

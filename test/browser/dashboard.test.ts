@@ -1,0 +1,132 @@
+/**
+ * The dashboard in a real browser while PM2 stops and starts a backend: the real ecosystem file
+ * (four backends and the balancer with PM2 discovery) under a throwaway PM2 daemon, shifted to a
+ * free PORT_OFFSET; headless Debian Chromium on the balancer's admin listener.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BalancerStatus } from '../../src/balancer/status.js';
+import { loadFleetApps, type FleetApp } from '../../src/supervisor/ecosystem.js';
+import { withPm2 } from '../../src/supervisor/pm2-client.js';
+import { getJson, runLoad } from '../helpers/balancer-fleet.js';
+import { artifactPath, launchBrowser } from '../helpers/browser.js';
+import { createPm2Home, findFreePortOffset } from '../helpers/pm2-home.js';
+import { waitFor } from '../helpers/wait.js';
+
+/** The issue's bound: a backend leaving or rejoining shows on the page within this. */
+const VISIBLE_WITHIN_MS = 2000;
+
+void test('the dashboard shows a backend stopped and started through PM2, live, without a reload', async (t) => {
+  const pm2 = await createPm2Home(t);
+  const offset = await findFreePortOffset();
+  const logDir = path.join(pm2.home, 'logs');
+  fs.mkdirSync(logDir);
+  const env = { PORT_OFFSET: String(offset), FLEET_LOG_DIR: logDir, LOG_FORMAT: 'json', LOG_LEVEL: 'warn' };
+  const apps = loadFleetApps(env, offset);
+  const backends = apps.filter((a) => a.role === 'backend');
+  const balancer = apps.find((a) => a.role === 'balancer') as FleetApp;
+  const only = [...backends, balancer].map((a) => a.name).join(',');
+  const started = await pm2.pm2(['start', 'ecosystem.config.cjs', '--only', only], env, 120_000);
+  for (const entry of await pm2.jlist()) pm2.track(entry.pid);
+  assert.equal(started.code, 0, `pm2 start failed:\n${started.stdout}\n${started.stderr}`);
+  assert.equal(backends.length, 4);
+
+  const adminPort = balancer.adminPort ?? 0;
+  const adminUrl = `http://127.0.0.1:${adminPort}`;
+  await waitFor(
+    async () => {
+      const status = (await getJson(adminPort, '/__lb/status')) as BalancerStatus;
+      return status.upstreams.filter((u) => u.available && u.pm2?.status === 'online').length === 4;
+    },
+    'the balancer to have the four PM2 backends in rotation',
+    { timeoutMs: 30_000 },
+  );
+
+  // Some traffic for the chart and the counters, bounded, while the page is watched.
+  // Bounded by count and time; it must outlast the stop/start below, which can take a while on a busy machine.
+  let loading = true;
+  const loadDeadline = Date.now() + 120_000;
+  const load = (async () => {
+    for (let round = 0; loading && round < 3000 && Date.now() < loadDeadline; round++) {
+      await runLoad(balancer.port, { total: 20, concurrency: 2 });
+    }
+  })();
+  t.after(async () => {
+    loading = false;
+    await load;
+  });
+
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(msg.text());
+  });
+  let navigations = 0;
+  page.on('framenavigated', (frame) => {
+    if (frame === page.mainFrame()) navigations++;
+  });
+
+  await page.goto(`${adminUrl}/`);
+  // A mark that a reload would wipe out.
+  await page.evaluate('window.__sameDocument = "still here"');
+  const row = (name: string, health: string) =>
+    page.locator(`#upstreams tr[data-upstream="${name}"][data-health="${health}"]`);
+  for (const b of backends) await row(b.name, 'healthy').waitFor({ timeout: 10_000 });
+  assert.equal(await page.locator('#upstreams tbody tr').count(), 4);
+  assert.equal(await page.locator('#connection').textContent(), 'live');
+  assert.match((await page.locator('#balancer-info').textContent()) ?? '', / · round-robin · undici$/);
+  for (const b of backends) {
+    const cells = await row(b.name, 'healthy').locator('td').allTextContents();
+    assert.match(cells[0] ?? '', new RegExp(`127\\.0\\.0\\.1:${b.port}`), `${b.name} shows its address`);
+    assert.equal(cells[3], 'online', `${b.name} shows PM2 status online`);
+    assert.match(cells[4] ?? '', /^\d+$/, `${b.name} shows its pid`);
+  }
+
+  // Stop one backend through PM2; the clock for the page starts with the command.
+  const victim = backends[1] as FleetApp;
+  const stopAt = Date.now();
+  const stopping = withPm2({ pm2Home: pm2.home, launchDaemon: false }, (c) => c.stop(victim.name));
+  await row(victim.name, 'unhealthy').waitFor({ timeout: VISIBLE_WITHIN_MS });
+  t.diagnostic(`${victim.name} unhealthy on the page ${Date.now() - stopAt} ms after pm2 stop was sent`);
+  await stopping;
+  await page
+    .locator(`#upstreams tr[data-upstream="${victim.name}"] .badge`, { hasText: 'stopped' })
+    .waitFor({ timeout: 10_000 });
+  await page
+    .locator(`#pool-changes li[data-upstream="${victim.name}"][data-to="unhealthy"]`)
+    .first()
+    .waitFor({ timeout: VISIBLE_WITHIN_MS });
+  assert.equal(await page.locator('#stat-pool').textContent(), '3 / 4');
+
+  // Start it again through PM2: healthy again once it passes its health checks.
+  const startAt = Date.now();
+  await withPm2({ pm2Home: pm2.home, launchDaemon: false }, (c) => c.restart(victim.name));
+  for (const entry of await pm2.jlist()) pm2.track(entry.pid);
+  await row(victim.name, 'healthy').waitFor({ timeout: 15_000 });
+  t.diagnostic(`${victim.name} healthy on the page ${Date.now() - startAt} ms after pm2 restart was sent`);
+  await page
+    .locator(`#pool-changes li[data-upstream="${victim.name}"][data-to="healthy"]`)
+    .first()
+    .waitFor({ timeout: VISIBLE_WITHIN_MS });
+  assert.equal(await page.locator('#stat-pool').textContent(), '4 / 4');
+
+  // The same document all along: no reload, no second navigation.
+  assert.equal(await page.evaluate('window.__sameDocument'), 'still here');
+  assert.equal(navigations, 1);
+  assert.deepEqual(problems, [], 'no script errors on the page');
+
+  await waitFor(
+    async () => Number((await page.locator('#stat-rps').textContent())?.replaceAll(',', '')) > 0,
+    'the chart and totals to show the traffic',
+  );
+  const shot = artifactPath('dashboard.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  assert.ok(fs.statSync(shot).size > 10_000, `a screenshot was saved at ${shot}`);
+  loading = false;
+  await load;
+});

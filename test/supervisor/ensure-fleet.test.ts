@@ -1,0 +1,151 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { SupervisorError } from '../../src/errors.js';
+import type { Logger } from '../../src/logger.js';
+import { loadFleetApps } from '../../src/supervisor/ecosystem.js';
+import { ensureFleet, poolShortfall } from '../../src/supervisor/fleet.js';
+import { createPm2Home, findFreePortOffset } from '../helpers/pm2-home.js';
+
+const quiet: Logger = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+  enabled: () => false,
+  close: () => Promise.resolve(),
+};
+
+const names = loadFleetApps({}, 0);
+const backends = names.filter((a) => a.role === 'backend').map((a) => a.name);
+const balancer = names.find((a) => a.role === 'balancer')?.name ?? 'balancer';
+
+async function setup(t: Parameters<typeof createPm2Home>[0]) {
+  const pm2 = await createPm2Home(t);
+  const offset = await findFreePortOffset();
+  const logDir = path.join(pm2.home, 'fleet-logs');
+  fs.mkdirSync(logDir);
+  const env = { FLEET_LOG_DIR: logDir, LOG_LEVEL: 'warn', PM2_HOME: pm2.home };
+  return { pm2, offset, env };
+}
+
+void test('the pool is complete when the balancer has every backend available', () => {
+  const status = {
+    upstreams: [
+      { name: 'b1', available: true },
+      { name: 'b2', available: false },
+    ],
+  };
+  assert.equal(poolShortfall(status, ['b1']), null);
+  assert.equal(poolShortfall(status, ['b1', 'b2', 'b3']), 'not yet in rotation: b2, b3');
+  assert.equal(poolShortfall({}, ['b1']), 'no pool in its status');
+});
+
+void test('ensureFleet starts only what is missing, waits for the pool, and stop() undoes only that', async (t) => {
+  const { pm2, offset, env } = await setup(t);
+  // Someone already runs one backend of this fleet.
+  const [mine, ...others] = backends;
+  const pre = await pm2.pm2(['start', 'ecosystem.config.cjs', '--only', mine as string], {
+    ...env,
+    PORT_OFFSET: String(offset),
+  });
+  assert.equal(pre.code, 0, pre.stderr);
+
+  const only = [...backends, balancer];
+  const fleet = await ensureFleet({ portOffset: offset, logger: quiet, pm2Home: pm2.home, only, env });
+  for (const entry of await pm2.jlist()) pm2.track(entry.pid);
+  assert.deepEqual([...fleet.startedByUs].sort(), [...others, balancer].sort());
+  assert.deepEqual(fleet.restartedByUs, []);
+  assert.deepEqual(
+    fleet.apps.map((a) => a.name),
+    only,
+  );
+  assert.equal(fleet.pm2Home, pm2.home);
+  assert.equal(fleet.app(balancer).port, (names.find((a) => a.name === balancer)?.port ?? 0) + offset);
+  // Resolved only once the balancer had every backend in rotation.
+  const status = await new Promise<unknown>((resolve, reject) => {
+    http
+      .get(fleet.app(balancer).statusUrl as string, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (c: string) => (body += c));
+        res.on('end', () => resolve(JSON.parse(body)));
+      })
+      .on('error', reject);
+  });
+  assert.equal(poolShortfall(status, backends), null);
+
+  // A second caller finds it running and starts nothing; its stop() leaves everything alone.
+  const again = await ensureFleet({ portOffset: offset, logger: quiet, pm2Home: pm2.home, only, env });
+  assert.deepEqual(again.startedByUs, []);
+  await again.stop();
+  assert.equal((await pm2.jlist()).length, only.length);
+
+  // The first caller's stop() deletes what it started, and only that; twice is harmless.
+  await fleet.stop();
+  await fleet.stop();
+  const left = await pm2.jlist();
+  assert.deepEqual(
+    left.map((e) => [e.name, e.pm2_env.status]),
+    [[mine, 'online']],
+  );
+  assert.throws(() => fleet.app('nope'), /no app named nope/);
+});
+
+void test('ensureFleet refuses a port another program answers on, before touching PM2', async (t) => {
+  const { pm2, offset, env } = await setup(t);
+  const target = loadFleetApps(env, offset).find((a) => a.role === 'backend');
+  assert.ok(target !== undefined);
+  const impostor = http.createServer((_req, res) => {
+    res.setHeader('Content-Type', 'application/json');
+    res.end(JSON.stringify({ status: 'ok', name: 'someone-else' }));
+  });
+  await new Promise<void>((resolve) => impostor.listen(target.port, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => impostor.close(() => resolve())));
+
+  await assert.rejects(
+    ensureFleet({ portOffset: offset, logger: quiet, pm2Home: pm2.home, only: [target.name], env }),
+    (err: unknown) => {
+      assert.ok(err instanceof SupervisorError);
+      assert.equal(err.code, 'ERR_FLEET_PORT_TAKEN');
+      assert.match(
+        err.message,
+        new RegExp(`port ${target.port} is served by "someone-else", not ${target.name}`),
+      );
+      return true;
+    },
+  );
+  assert.equal(await pm2.daemonPid(), null, 'no daemon was started');
+});
+
+void test('an app that cannot come up fails ensureFleet with its logs, and what was started is undone', async (t) => {
+  const { pm2, offset, env } = await setup(t);
+  const [first, second] = loadFleetApps(env, offset).filter((a) => a.role === 'backend');
+  assert.ok(first !== undefined && second !== undefined);
+  // Something that is not an HTTP server holds the second backend's port.
+  const squatter = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => squatter.listen(second.port, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => squatter.close(() => resolve())));
+
+  await assert.rejects(
+    ensureFleet({
+      portOffset: offset,
+      logger: quiet,
+      pm2Home: pm2.home,
+      only: [first.name, second.name],
+      env,
+      timeoutMs: 4000,
+    }),
+    (err: unknown) => {
+      assert.ok(err instanceof SupervisorError);
+      assert.equal(err.code, 'ERR_FLEET_START');
+      assert.match(err.message, new RegExp(`not healthy after 4000 ms:\\n {4}${second.name} \\(`));
+      assert.match(err.message, /EADDRINUSE/, 'the end of its log says why');
+      assert.doesNotMatch(err.message, new RegExp(`${first.name} \\(`), 'the healthy one is not blamed');
+      return true;
+    },
+  );
+  assert.deepEqual(await pm2.jlist(), [], 'both apps it started are deleted again');
+});
