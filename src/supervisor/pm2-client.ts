@@ -137,11 +137,7 @@ function call<T>(operation: string, timeoutMs: number, run: (cb: Callback<T>) =>
     let settled = false;
     const timer = setTimeout(() => {
       settled = true;
-      reject(
-        new SupervisorError('ERR_PM2_TIMEOUT', `pm2 ${operation} got no answer within ${timeoutMs} ms`, {
-          retryable: true,
-        }),
-      );
+      reject(new SupervisorError('ERR_PM2_TIMEOUT', `pm2 ${operation} got no answer within ${timeoutMs} ms`));
     }, timeoutMs);
     try {
       run((err, value) => {
@@ -226,9 +222,7 @@ export class Pm2Client {
     const launch = options.launchDaemon !== false;
     // Ping before building PM2's API object: its constructor creates the PM2_HOME folders.
     if (!launch && !(await pingDaemon(rpcSocketFile(pm2Home)))) {
-      throw new SupervisorError('ERR_PM2_DAEMON_DOWN', `no PM2 daemon is running in ${pm2Home}`, {
-        retryable: true,
-      });
+      throw new SupervisorError('ERR_PM2_DAEMON_DOWN', `no PM2 daemon is running in ${pm2Home}`);
     }
     let api: Pm2Api;
     try {
