@@ -20,7 +20,7 @@
  * BALANCER_GRACE_MS (5 s) set the drain time on stop, and PM2's kill_timeout follows them.
  *
  * Plain CommonJS read by PM2 itself, so it cannot import the TypeScript config; the numbers below
- * are the same as DEFAULT_PORTS in src/config/common.ts (test/supervisor/ecosystem.test.ts checks).
+ * are the same as DEFAULT_PORTS in src/config/common.ts (test/fleet/ecosystem.test.ts checks).
  */
 'use strict';
 
@@ -106,7 +106,7 @@ function portListFrom(env, name, fallback, problems) {
   return ports.map(Number);
 }
 
-/** The apps for an environment (PM2 calls this with its own; src/supervisor/ecosystem.ts with others). */
+/** The apps for an environment (PM2 calls this with its own; src/fleet/ecosystem.ts with others). */
 function buildApps(env) {
   const problems = [];
   const offset = intFrom(env, 'PORT_OFFSET', 0, problems);
@@ -188,5 +188,5 @@ function buildApps(env) {
 }
 
 module.exports = { apps: buildApps(process.env) };
-// Not enumerable: PM2 reads only `apps`; src/supervisor/ecosystem.ts calls this with a chosen env.
+// Not enumerable: PM2 reads only `apps`; src/fleet/ecosystem.ts calls this with a chosen env.
 Object.defineProperty(module.exports, 'buildApps', { value: buildApps, enumerable: false });

@@ -5,6 +5,7 @@
  */
 import type { UpstreamSpec } from './discovery/types.js';
 import type { LogFormat, LogLevel } from '../logger.js';
+import { hostPort } from '../net/address.js';
 import { DEFAULT_PORTS, logOptions, portOffsetOption } from '../config/common.js';
 import { buildConfig, type Validator } from '../config/load.js';
 import {
@@ -86,7 +87,7 @@ export function parseUpstream(raw: string): UpstreamSpec {
   if (port === 0) throw new Error(`"${raw}": an upstream needs a real port, not 0`);
   const weight = rawWeight === undefined ? 1 : Number(rawWeight);
   if (weight < 1 || weight > 100) throw new Error(`"${raw}": weight must be from 1 to 100`);
-  const id = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const id = hostPort(host, port);
   return { id, name: name ?? `backend-${port}`, host, port, weight };
 }
 
@@ -310,7 +311,7 @@ export const balancerSpecs = {
     flag: 'proxy-engine',
     env: 'PROXY_ENGINE',
     description:
-      'What carries requests to the upstreams: undici, or the http-proxy API (http-proxy-3, http-proxy); README "Which engine" says why undici',
+      'What carries requests to the upstreams: undici, or the http-proxy API (http-proxy-3, http-proxy); docs/decisions.md says why undici',
     default: 'undici',
     parse: enumParser(PROXY_ENGINES),
   } satisfies OptionSpec<ProxyEngineName>,

@@ -5,9 +5,10 @@
  * (src/balancer.ts) only loads the config and handles signals.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { BalancerConfig } from './config.js';
 import { errorMessage } from '../errors.js';
+import { httpUrl } from '../net/address.js';
+import { listenOn } from '../net/listen.js';
 import { handleClientError } from '../http/client-error.js';
 import type { Logger } from '../logger.js';
 import { AdminServer, sendJson } from './admin-server.js';
@@ -20,9 +21,7 @@ import { Pool } from './pool.js';
 import { createProxyEngine } from './engines/create-engine.js';
 import type { ProxyEngine } from './engines/proxy-engine.js';
 import { ProxyHandler } from './proxy-handler.js';
-import { buildStatus, type BalancerStatus } from './status.js';
-
-export const STATUS_PATH = '/__lb/status';
+import { buildStatus, STATUS_PATH, type BalancerStatus } from './status.js';
 
 export interface LoadBalancerOptions {
   config: BalancerConfig;
@@ -141,15 +140,15 @@ export class LoadBalancer {
       },
     );
 
-    this.port = await listen(this.server, config.port, config.host);
+    this.port = await listenOn(this.server, config.port, config.host);
     logger.info(
-      `${config.name} listening on ${url(config.host, this.port)}: ${this.pool.policyName} over ` +
+      `${config.name} listening on ${httpUrl(config.host, this.port)}: ${this.pool.policyName} over ` +
         `${plural(this.pool.size, 'upstream')} through ${this.engine.name}, ` +
         `retries ${config.retry.enabled ? 'on' : 'off'}`,
       { event: 'listening', port: this.port, host: config.host },
     );
     this.adminPort = await this.admin.listen(config.adminPort, config.adminHost);
-    logger.info(`admin listening on ${url(config.adminHost, this.adminPort)} (GET ${STATUS_PATH})`, {
+    logger.info(`admin listening on ${httpUrl(config.adminHost, this.adminPort)} (GET ${STATUS_PATH})`, {
       event: 'listening',
       listener: 'admin',
       port: this.adminPort,
@@ -229,18 +228,4 @@ function describeMembers(members: readonly UpstreamSpec[]): string {
   return members
     .map((m) => `${m.name} (${m.id}${(m.weight ?? 1) === 1 ? '' : ` weight ${m.weight}`})`)
     .join(', ');
-}
-
-function url(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
-function listen(server: http.Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }

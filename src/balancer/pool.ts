@@ -4,6 +4,7 @@
  * here, so each one gives exactly one log line and one `pool-change` event.
  */
 import type { Logger } from '../logger.js';
+import { formatMs } from '../report/format.js';
 import type { UpstreamSpec } from './discovery/types.js';
 import type { BalancerEvents, PoolChange } from './events.js';
 import type { HealthFlip, HealthThresholds } from './health-state.js';
@@ -187,8 +188,4 @@ export class Pool {
     });
     this.events.poolChanged({ id: upstream.id, name: upstream.name, from, to, reason, at });
   }
-}
-
-export function formatMs(ms: number): string {
-  return ms < 10 ? `${ms.toFixed(1)}ms` : `${Math.round(ms)}ms`;
 }

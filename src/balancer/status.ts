@@ -7,6 +7,9 @@ import type { Pm2ProcessState } from './discovery/types.js';
 import type { HealthStatus } from './health-state.js';
 import type { Upstream } from './upstream.js';
 
+/** Where the admin listener serves this document. */
+export const STATUS_PATH = '/__lb/status';
+
 export interface UpstreamStatus {
   id: string;
   name: string;

@@ -6,9 +6,10 @@
  * or a proxy holds open can keep the process alive past the grace period.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { httpUrl } from '../net/address.js';
+import { listenOn } from '../net/listen.js';
 import { announceStopping } from './stopping-notice.js';
 
 /** Shared, mutable: the request path reads `draining` to answer 503 and close connections. */
@@ -24,15 +25,8 @@ export async function listen(
   logger: Logger,
   what: string,
 ): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const actual = (server.address() as AddressInfo).port;
-  logger.info(`${what} listening on http://${host.includes(':') ? `[${host}]` : host}:${actual}`, {
+  const actual = await listenOn(server, port, host);
+  logger.info(`${what} listening on ${httpUrl(host, actual)}`, {
     event: 'listening',
     port: actual,
     host,

@@ -4,6 +4,8 @@ import assert from 'node:assert/strict';
 import { AdminServer } from '../../src/balancer/admin-server.js';
 import type { DiscoveryEvent, DiscoverySource, UpstreamSpec } from '../../src/balancer/discovery/types.js';
 import { createDiscovery } from '../../src/balancer/discovery/create-discovery.js';
+import { readBalancerStatus } from '../../src/balancer/status-reader.js';
+import { STATUS_PATH } from '../../src/balancer/status.js';
 import { LoadBalancer } from '../../src/balancer/load-balancer.js';
 import { buildBalancerConfig } from '../../src/balancer/config.js';
 import { getJson, startHttpServer } from '../helpers/balancer-fleet.js';
@@ -105,10 +107,7 @@ void test('membership events add and remove upstreams and keep their PM2 state',
   const served = new Set<string>();
   for (let i = 0; i < 4; i++) served.add(String((await request(port, '/')).headers['x-served-by']));
   assert.deepEqual([...served].sort(), ['web-a', 'web-b']);
-  const status = (await getJson(adminPort, '/__lb/status')) as {
-    balancer: { discovery: string; pool: string };
-    upstreams: { name: string; pm2: unknown }[];
-  };
+  const status = readBalancerStatus(await getJson(adminPort, STATUS_PATH));
   assert.equal(status.balancer.discovery, 'pm2');
   assert.equal(status.balancer.pool, 'web');
   assert.deepEqual(status.upstreams.find((u) => u.name === 'web-b')?.pm2, pm2);

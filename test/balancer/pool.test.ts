@@ -51,7 +51,7 @@ void test('a state change gives exactly one pool-change line and event', () => {
   assert.deepEqual(
     lines.map((l) => l.message),
     [
-      'backend-1 joined the pool: health check ok in 1.5ms',
+      'backend-1 joined the pool: health check ok in 1.50 ms',
       'backend-1 left the pool: 2 failed health checks (last: connect ECONNREFUSED 127.0.0.1:9)',
       'backend-1 rejoined after 2 checks',
     ],
@@ -147,7 +147,7 @@ void test('the status lists every upstream with its state, counters and last che
     state: 'up',
     available: true,
     since: 1100,
-    reason: 'health check ok in 1.5ms',
+    reason: 'health check ok in 1.50 ms',
     weight: 1,
     inFlight: 2,
     attempts: 0,

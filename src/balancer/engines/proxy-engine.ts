@@ -1,6 +1,6 @@
 /**
  * How a request travels to an upstream, behind one interface (`--proxy-engine` picks the
- * engine; README "Which engine" says which is the default and why):
+ * engine; docs/decisions.md says which is the default and why):
  *
  * - `undici`: undici's `Pool.dispatch`, one pool per upstream (undici-engine.ts);
  * - `http-proxy-3` and `http-proxy`: the two implementations of the http-proxy API on node:http's

@@ -4,7 +4,7 @@
  * handler uses undici's original callbacks (onConnect, onHeaders, onData, onComplete, onError):
  * undici 7's HTTP/1.1 client calls them directly, while a handler written with the newer
  * controller callbacks is wrapped in an adapter that also builds a header object, and measured
- * 5-10 us slower per request here (README "Which engine").
+ * 5-10 us slower per request here (docs/decisions.md, "The default engine is undici").
  *
  * Pool settings mirror UpstreamAgent's: keep-alive shorter than the backends' (and than any
  * `Keep-Alive: timeout=N` they announce, less 1 s), a connect timeout, no pipelining. undici's own

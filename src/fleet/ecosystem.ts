@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import { ConfigError } from '../errors.js';
 import { ECOSYSTEM_FILE } from '../config/common.js';
-import type { Pm2AppConfig } from './pm2-client.js';
+import type { Pm2AppConfig } from '../supervisor/pm2-client.js';
 
 export type FleetRole = 'backend' | 'async' | 'threaded' | 'balancer';
 

@@ -4,9 +4,9 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { DEFAULT_PORTS, ECOSYSTEM_FILE, LOGS_DIR, PROJECT_ROOT } from '../../src/config/common.js';
 import { ConfigError } from '../../src/errors.js';
-import { loadFleetApps, toFleetApps } from '../../src/supervisor/ecosystem.js';
-import { buildStartConfig } from '../../src/supervisor/config.js';
-import { formatStartSummary } from '../../src/supervisor/start-summary.js';
+import { loadFleetApps, toFleetApps } from '../../src/fleet/ecosystem.js';
+import { buildStartConfig } from '../../src/fleet/config.js';
+import { formatStartSummary } from '../../src/fleet/start-summary.js';
 
 // The apps' own defaults (src/http/server-config.ts, src/balancer/config.ts).
 const SERVER_GRACE_MS = 1000;

@@ -8,10 +8,12 @@ import fs from 'node:fs/promises';
 import { SupervisorError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { processEnv } from '../config/process-input.js';
-import { currentPm2Home } from './config.js';
+import { currentPm2Home } from '../supervisor/config.js';
+import { readBalancerStatus } from '../balancer/status-reader.js';
+import type { UpstreamStatus } from '../balancer/status.js';
 import { loadFleetApps, type FleetApp } from './ecosystem.js';
 import { probe, type ProbeResult } from './health-probe.js';
-import { withPm2, type Pm2App } from './pm2-client.js';
+import { withPm2, type Pm2App } from '../supervisor/pm2-client.js';
 
 export type { FleetApp, FleetRole } from './ecosystem.js';
 
@@ -188,11 +190,13 @@ export async function ensureFleet(options: EnsureFleetOptions): Promise<Fleet> {
  * /__lb/status? Returns what is missing, or null when the pool is complete.
  */
 export function poolShortfall(status: unknown, backends: readonly string[]): string | null {
-  // The slice of the balancer's status document (src/balancer/status.ts) this needs.
-  const upstreams = (status as { upstreams?: unknown } | undefined)?.upstreams;
-  if (!Array.isArray(upstreams)) return 'no pool in its status';
-  const inRotation = (name: string) =>
-    upstreams.some((u: { name?: unknown; available?: unknown }) => u.name === name && u.available === true);
+  let upstreams: UpstreamStatus[];
+  try {
+    upstreams = readBalancerStatus(status).upstreams;
+  } catch (err) {
+    return errorMessage(err);
+  }
+  const inRotation = (name: string) => upstreams.some((u) => u.name === name && u.available);
   const missing = backends.filter((name) => !inRotation(name));
   return missing.length === 0 ? null : `not yet in rotation: ${missing.join(', ')}`;
 }

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { PUBLIC_DIR } from '../../src/config/common.js';
-import { loadFleetApps, type FleetApp } from '../../src/supervisor/ecosystem.js';
+import { loadFleetApps, type FleetApp } from '../../src/fleet/ecosystem.js';
 import {
   createPm2Home,
   findFreePortOffset,
