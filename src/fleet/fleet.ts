@@ -194,7 +194,7 @@ export function poolShortfall(status: unknown, backends: readonly string[]): str
   try {
     upstreams = readBalancerStatus(status).upstreams;
   } catch (err) {
-    return errorMessage(err);
+    return err instanceof Error ? err.message : String(err);
   }
   const inRotation = (name: string) => upstreams.some((u) => u.name === name && u.available);
   const missing = backends.filter((name) => !inRotation(name));
