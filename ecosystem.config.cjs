@@ -16,7 +16,9 @@
  *
  * Namespace: every app is in PM2's namespace `supervised-balancer`, so `pm2 stop supervised-balancer`,
  * `pm2 logs supervised-balancer` (and npm stop / npm run logs) act on this fleet alone, whatever other
- * projects run in the same daemon, even under the same app names.
+ * projects run in the same daemon, even under the same app names. (Starting is the exception: PM2 7
+ * matches an ecosystem file's names across namespaces, so `pm2 start ecosystem.config.cjs` would
+ * restart another project's `balancer`; `npm start` refuses instead, naming the app.)
  *
  * Logs: logs/<app>.out.log and logs/<app>.err.log (FLEET_LOG_DIR moves them; tests use it). The
  * apps' logger already stamps each line, so PM2 adds no timestamp (no `time`, no `log_date_format`).
