@@ -61,6 +61,7 @@ export type SupervisorErrorCode =
   | 'ERR_PM2_NOT_STOPPED'
   | 'ERR_PM2_TIMEOUT'
   | 'ERR_SIGNAL'
+  | 'ERR_FLEET_NAME_TAKEN'
   | 'ERR_FLEET_PORT_TAKEN'
   | 'ERR_FLEET_START'
   | 'ERR_FLEET_STOP'

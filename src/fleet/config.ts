@@ -34,6 +34,12 @@ export const startSpecs = {
 
 export type StartConfig = OptionValues<typeof startSpecs>;
 
+/** `npm run status`: which daemon to ask. */
+export const statusSpecs = {
+  pm2Home: pm2HomeOption,
+  ...logOptions,
+};
+
 /** The offset must keep every port of the fleet valid (the highest default is 46000). */
 export const validateStart: Validator<StartConfig> = (v) =>
   v.portOffset + 46_000 > 65_535 || v.portOffset + 9002 < 1

@@ -33,6 +33,8 @@ export type { Pm2App, Pm2ProcessEvent, Pm2ProcessMessage } from './pm2-app.js';
 /** An app as PM2 starts it (the keys of an ecosystem file entry that this project uses). */
 export interface Pm2AppConfig {
   name: string;
+  /** PM2's namespace: `pm2 stop <namespace>` acts on its apps alone. */
+  namespace?: string;
   /** Absolute path of the script. */
   script: string;
   args?: string[];

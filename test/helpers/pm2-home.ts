@@ -43,6 +43,7 @@ export interface JlistEntry {
   pm_id: number;
   pm2_env: {
     status: string;
+    namespace?: string;
     restart_time: number;
     unstable_restarts?: number;
     env?: Record<string, unknown>;
