@@ -41,13 +41,13 @@ export async function runFileServer(parts: FileServerParts): Promise<void> {
     logger,
     cleanup,
   });
+  let step = 'start';
   try {
     await parts.warmUp?.();
+    step = `listen on ${config.host}:${config.port}`;
     await listen(server, config.port, config.host, logger, parts.description);
   } catch (err) {
-    logger.error(`cannot start on ${config.host}:${config.port}: ${errorMessage(err)}`, {
-      event: 'listen-error',
-    });
+    logger.error(`cannot ${step}: ${errorMessage(err)}`, { event: 'listen-error' });
     await cleanup?.();
     await logger.close();
     process.exit(1);

@@ -61,8 +61,12 @@ function cleanEnv(extra: Record<string, string>): Record<string, string> {
   return { ...env, ...extra };
 }
 
-/** Running (a zombie waiting to be reaped counts as gone). */
+/**
+ * Running (a zombie waiting to be reaped counts as gone). PM2 lists a process that is not running
+ * with pid 0, and kill(0) would signal this whole process group: such a pid is never alive here.
+ */
 function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
   } catch {
@@ -154,7 +158,7 @@ export async function createPm2Home(t: TestContext): Promise<Pm2Home> {
     }
   });
 
-  return { home, env, pm2, jlist, daemonPid, track: (pid) => seen.add(pid), kill };
+  return { home, env, pm2, jlist, daemonPid, track: (pid) => (pid > 0 ? seen.add(pid) : seen), kill };
 }
 
 /** The fleet's ports at offset 0, in one list (the test files never spell them out). */
@@ -259,7 +263,8 @@ process.on('SIGTERM', stop);
 }
 
 /** SIGTERM these pids (apps orphaned by a killed daemon) and wait until they are gone. */
-export async function terminate(pids: readonly number[], timeoutMs = 5000): Promise<void> {
+export async function terminate(all: readonly number[], timeoutMs = 5000): Promise<void> {
+  const pids = all.filter((pid) => pid > 0);
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGTERM');
