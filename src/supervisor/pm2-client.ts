@@ -188,8 +188,9 @@ export async function daemonPid(pm2Home: string): Promise<number | null> {
   }
 }
 
-/** Send a signal to a pid; false when no such process exists. */
+/** Send a signal to a pid; false when no such process exists (or the pid is not one: kill(0) would signal our own group). */
 export function signalPid(pid: number, signal: NodeJS.Signals | 0): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, signal);
     return true;
