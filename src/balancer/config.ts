@@ -3,6 +3,7 @@
  * config built from them; src/balancer.ts hands these to loadConfigOrExit. Every default is stated
  * here once, in the spec's description.
  */
+import os from 'node:os';
 import type { UpstreamSpec } from './discovery/types.js';
 import type { LogFormat, LogLevel } from '../logger.js';
 import { hostPort } from '../net/address.js';
@@ -67,6 +68,14 @@ export interface BalancerConfig {
   maxHeaderSize: number;
   graceMs: number;
   proxyEngine: ProxyEngineName;
+  /** Request-path processes under one primary; 1 means one process doing everything. */
+  workers: number;
+  /** How long a request waits for an upstream to come back when none is available (0: 503 at once). */
+  queueTimeoutMs: number;
+  /** Requests that may wait at once; more get 503 at once. */
+  maxQueued: number;
+  /** NAME=value settings read at start and at every reload (null: none). */
+  envFile: string | null;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -315,9 +324,50 @@ export const balancerSpecs = {
     default: 'undici',
     parse: enumParser(PROXY_ENGINES),
   } satisfies OptionSpec<ProxyEngineName>,
+  workers: {
+    flag: 'workers',
+    env: 'BALANCER_WORKERS',
+    description:
+      'Request-path worker processes under one primary that holds the sockets, discovery and health checks; 1 runs everything in one process',
+    default: () => defaultWorkers(),
+    defaultText: 'the number of CPUs, at least 2',
+    parse: intParser(1, 1024),
+  } satisfies OptionSpec<number>,
+  queueTimeout: {
+    flag: 'queue-timeout',
+    env: 'QUEUE_TIMEOUT',
+    description:
+      'When no upstream is available, how long a request waits for one to come back before the 503 (HAProxy timeout queue); 0 answers at once',
+    default: 3000,
+    parse: durationParser(0, 60_000),
+  } satisfies OptionSpec<number>,
+  maxQueued: {
+    flag: 'max-queued',
+    env: 'MAX_QUEUED',
+    description: 'Requests that may wait for an upstream at once; more get 503 at once',
+    default: 1024,
+    parse: intParser(0, 1_000_000),
+  } satisfies OptionSpec<number>,
+  envFile: {
+    flag: 'env-file',
+    env: 'BALANCER_ENV_FILE',
+    description:
+      'A file of NAME=value settings (these variables) read at start and at every reload; it wins over the environment, flags win over it',
+    default: '',
+    defaultText: 'none',
+    parse: parseString,
+  } satisfies OptionSpec<string>,
   logLevel: logOptions.logLevel,
   logFormat: logOptions.logFormat,
 };
+
+/** One request-path worker per CPU, and never fewer than two, so one can reload while another serves. */
+export function defaultWorkers(cpus: number = os.availableParallelism()): number {
+  return Math.max(2, cpus);
+}
+
+/** More workers than this per CPU only adds context switches: refused as a mistake. */
+export const MAX_WORKERS_PER_CPU = 4;
 
 type BalancerValues = OptionValues<typeof balancerSpecs>;
 
@@ -330,6 +380,12 @@ export const validateBalancer: Validator<BalancerValues> = (v) => {
   if (v.headersTimeout > v.requestTimeout) {
     problems.push(
       `--headers-timeout (${v.headersTimeout}ms) must not be longer than --request-timeout (${v.requestTimeout}ms)`,
+    );
+  }
+  const cpus = os.availableParallelism();
+  if (v.workers > MAX_WORKERS_PER_CPU * cpus) {
+    problems.push(
+      `--workers ${v.workers} is more than ${MAX_WORKERS_PER_CPU} per CPU (${cpus} here); use at most ${MAX_WORKERS_PER_CPU * cpus}`,
     );
   }
   const seenIds = new Set<string>();
@@ -380,6 +436,10 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
     maxHeaderSize: v.maxHeaderSize,
     graceMs: v.graceMs,
     proxyEngine: v.proxyEngine,
+    workers: v.workers,
+    queueTimeoutMs: v.queueTimeout,
+    maxQueued: v.maxQueued,
+    envFile: v.envFile === '' ? null : v.envFile,
     logLevel: v.logLevel,
     logFormat: v.logFormat,
   };

@@ -46,6 +46,8 @@ export class Exchange extends ServerResponse<IncomingMessage> implements Watched
   body: ReplayableBody | null = null;
   /** The request headers as the upstreams get them, built by the engine on the first attempt. */
   upstreamHeaders: string[] | null = null;
+  /** Set while the request waits for an upstream to become available (--queue-timeout). */
+  queueTimer: NodeJS.Timeout | null = null;
 
   /** The client is still sending its request, or has not read what was relayed so far. */
   get clientBusy(): boolean {

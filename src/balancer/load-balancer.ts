@@ -1,27 +1,24 @@
 /**
- * The balancer's parts wired together: discovery feeds the pool, the health checker and the proxy
- * handler feed its state, the public listener proxies, the admin listener reports. Start-up order:
- * discovery, public listener, admin listener, first health round, then `ready`. The entry point
- * (src/balancer.ts) only loads the config and handles signals.
+ * The balancer in one process (`--workers 1`, and the tests' in-process balancer): the control
+ * plane (discovery, pool, health checks, admin) and the request path (public listener, proxy
+ * handler, engine) side by side. Start-up order: engine, discovery, public listener, admin
+ * listener, first health round, then `ready`. With more workers, src/balancer/cluster/ splits the
+ * same two parts over a primary and its workers.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { BalancerConfig } from './config.js';
-import { errorMessage } from '../errors.js';
 import { httpUrl } from '../net/address.js';
 import { listenOn } from '../net/listen.js';
-import { handleClientError } from '../http/client-error.js';
 import type { Logger } from '../logger.js';
-import { AdminServer, sendJson } from './admin-server.js';
-import { createDiscovery } from './discovery/create-discovery.js';
-import type { DiscoveryEvent, DiscoverySource, UpstreamSpec } from './discovery/types.js';
+import { sendJson, type AdminServer } from './admin-server.js';
+import { ControlPlane } from './control-plane.js';
+import type { DiscoverySource } from './discovery/types.js';
 import { BalancerEvents } from './events.js';
-import { Exchange } from './exchange.js';
-import { HealthChecker } from './health-checker.js';
-import { Pool } from './pool.js';
-import { createProxyEngine } from './engines/create-engine.js';
-import type { ProxyEngine } from './engines/proxy-engine.js';
-import { ProxyHandler } from './proxy-handler.js';
-import { buildStatus, STATUS_PATH, type BalancerStatus } from './status.js';
+import type { HealthChecker } from './health-checker.js';
+import type { Pool } from './pool.js';
+import type { ProxyHandler } from './proxy-handler.js';
+import { RequestPath } from './request-path.js';
+import { buildStatus, STATUS_PATH, type BalancerStatus, type StatusFacts } from './status.js';
 
 export interface LoadBalancerOptions {
   config: BalancerConfig;
@@ -38,194 +35,142 @@ export class LoadBalancer {
   readonly admin: AdminServer;
   readonly server: http.Server;
   readonly handler: ProxyHandler;
+  readonly health: HealthChecker;
+  private readonly control: ControlPlane;
+  private readonly path: RequestPath;
   private readonly config: BalancerConfig;
   private readonly logger: Logger;
-  readonly health: HealthChecker;
-  private readonly discoveryKind: 'static' | 'pm2';
-  private discovery: DiscoverySource | undefined;
-  private engine: ProxyEngine | undefined;
-  private readonly startedAt = Date.now();
   private port = 0;
-  private adminPort = 0;
 
   constructor(options: LoadBalancerOptions) {
     const { config, logger } = options;
     this.config = config;
     this.logger = logger;
-    this.discoveryKind = options.discoveryKind;
-    this.discovery = options.discovery;
-    this.pool = new Pool({
-      thresholds: { fall: config.health.fall, rise: config.health.rise },
+    this.control = new ControlPlane({
+      config,
       logger,
       events: this.events,
+      discoveryKind: options.discoveryKind,
+      ...(options.discovery === undefined ? {} : { discovery: options.discovery }),
+      onGone: (gone) => this.path.forget(gone),
     });
-    this.handler = new ProxyHandler(
-      this.pool,
-      {
-        name: config.name,
-        retry: config.retry,
-        proxyTimeoutMs: config.proxyTimeoutMs,
-        retryAfterS: Math.max(1, Math.ceil((config.health.intervalMs * config.health.rise) / 1000)),
-      },
-      logger,
-      this.events,
-    );
-    this.health = new HealthChecker(this.pool, config.health);
-    // node:http builds every response as an Exchange, so the request path's state lives on it.
-    const server = http.createServer<typeof http.IncomingMessage, typeof Exchange>(
-      {
-        ServerResponse: Exchange,
-        maxHeaderSize: config.maxHeaderSize,
-        requestTimeout: config.requestTimeoutMs,
-        headersTimeout: config.headersTimeoutMs,
-        noDelay: true,
-        // Checked by the request path, which says why in its 400 (node:http's own has no body).
-        requireHostHeader: false,
-      },
-      this.handler.handle,
-    );
-    this.server = server as unknown as http.Server;
-    this.server.keepAliveTimeout = config.keepAliveTimeoutMs;
-    this.server.on('clientError', (err: Error & { code?: string }, socket) =>
-      handleClientError(err, socket, config.name, logger),
-    );
-    this.admin = new AdminServer(logger);
+    this.pool = this.control.pool;
+    this.health = this.control.health;
+    this.admin = this.control.admin;
+    this.path = new RequestPath(config, this.pool, logger, this.events);
+    this.server = this.path.server;
+    this.handler = this.path.handler;
     this.admin.route(STATUS_PATH, (_req, res) => sendJson(res, 200, this.status()));
-    this.admin.route('/healthz', (_req, res) =>
-      sendJson(res, this.handler.draining ? 503 : 200, {
-        status: this.handler.draining ? 'draining' : 'ok',
-        name: config.name,
-        pid: process.pid,
-        uptimeMs: Date.now() - this.startedAt,
-        available: this.pool.availableCount(),
-        size: this.pool.size,
-      }),
-    );
+    this.admin.route('/healthz', (_req, res) => healthz(res, this.handler.draining, this.facts(), this.pool));
   }
 
   /** Discover, listen (public, then admin), run the first health round. Resolves when ready. */
   async start(): Promise<{ port: number; adminPort: number }> {
     const { config, logger } = this;
-    this.engine = await createProxyEngine(
-      {
-        name: config.proxyEngine,
-        maxSockets: config.upstreamMaxSockets,
-        idleTimeoutMs: config.upstreamIdleTimeoutMs,
-        connectTimeoutMs: config.connectTimeoutMs,
-      },
-      this.handler,
-    );
-    this.handler.use(this.engine);
-
-    this.discovery ??= await createDiscovery(
-      {
-        kind: this.discoveryKind,
-        upstreams: config.upstreams,
-        pool: config.pool,
-        host: '127.0.0.1',
-        reconcileMs: config.reconcileMs,
-      },
-      logger,
-    );
-    const members = await this.discovery.start((event) => this.onDiscovery(event));
-    this.pool.setMembers(members, this.discovery.kind, true);
-    logger.info(
-      `${this.discovery.kind} discovery${this.discovery.kind === 'pm2' ? ` (LB_POOL=${config.pool})` : ''}: ` +
-        `a pool of ${members.length}: ${describeMembers(members)}`,
-      {
-        event: 'discovery',
-        kind: this.discovery.kind,
-        pool: this.discovery.kind === 'pm2' ? config.pool : null,
-        members: members.map((m) => ({ id: m.id, name: m.name })),
-      },
-    );
-
+    await this.path.start();
+    await this.control.discover();
     this.port = await listenOn(this.server, config.port, config.host);
     logger.info(
-      `${config.name} listening on ${httpUrl(config.host, this.port)}: ${this.pool.policyName} over ` +
-        `${plural(this.pool.size, 'upstream')} through ${this.engine.name}, ` +
-        `retries ${config.retry.enabled ? 'on' : 'off'}`,
-      { event: 'listening', port: this.port, host: config.host },
+      listeningLine(config, this.port, this.pool.policyName, this.pool.size, this.path.engineName),
+      {
+        event: 'listening',
+        port: this.port,
+        host: config.host,
+      },
     );
-    this.adminPort = await this.admin.listen(config.adminPort, config.adminHost);
-    logger.info(`admin listening on ${httpUrl(config.adminHost, this.adminPort)} (GET ${STATUS_PATH})`, {
-      event: 'listening',
-      listener: 'admin',
-      port: this.adminPort,
-      host: config.adminHost,
-    });
-
-    await this.health.start();
-    logger.info(`ready: ${this.pool.availableCount()} of ${this.pool.size} upstreams up`, {
-      event: 'ready',
-      available: this.pool.availableCount(),
-      size: this.pool.size,
-    });
-    return { port: this.port, adminPort: this.adminPort };
+    const adminPort = await this.control.listenAdmin();
+    await this.control.checkHealth();
+    logReady(logger, this.pool);
+    return { port: this.port, adminPort };
   }
 
   status(): BalancerStatus {
-    return buildStatus(this.pool.members, {
-      name: this.config.name,
-      pid: process.pid,
-      startedAt: this.startedAt,
-      now: Date.now(),
+    const { counts } = this.handler;
+    return buildStatus(this.pool.members, this.facts(), { ...counts, queued: this.handler.queued }, [
+      {
+        id: 0,
+        pid: process.pid,
+        generation: 0,
+        startedAt: this.control.startedAt,
+        state: this.handler.draining ? 'draining' : 'ready',
+        ...counts,
+      },
+    ]);
+  }
+
+  private facts(): StatusFacts {
+    return statusFacts(this.config, this.control, {
       port: this.port,
-      adminPort: this.adminPort,
-      discovery: this.discovery?.kind ?? this.discoveryKind,
-      pool: (this.discovery?.kind ?? this.discoveryKind) === 'pm2' ? this.config.pool : null,
-      proxyEngine: this.config.proxyEngine,
-      policy: this.pool.policyName,
-      retries: this.config.retry.enabled,
+      engine: this.path.engineName,
       draining: this.handler.draining,
+      reloads: 0,
     });
   }
 
   /** After the public listener has drained: stop the timers, discovery, admin and upstream sockets. */
   async close(): Promise<void> {
-    this.health.stop();
-    this.handler.close();
-    const stops: Promise<unknown>[] = [this.admin.close()];
-    if (this.discovery !== undefined) stops.push(this.discovery.stop());
-    await Promise.allSettled(stops);
-    this.engine?.close();
+    this.path.close();
+    await this.control.close();
   }
+}
 
-  private onDiscovery(event: DiscoveryEvent): void {
-    try {
-      if (event.type === 'members') {
-        const before = this.pool.members;
-        this.pool.setMembers(event.members, this.discovery?.kind ?? this.discoveryKind);
-        for (const gone of before) if (gone.removed) this.engine?.detach(gone);
-        return;
-      }
-      const upstream = this.pool.get(event.id);
-      if (upstream === undefined) return;
-      if (event.type === 'leaving') {
-        this.pool.takeOut(upstream, event.reason);
-      } else {
-        this.logger.debug(`${upstream.name} is online again (${event.reason}); checking it now`, {
-          event: 'upstream-online',
-          id: upstream.id,
-          reason: event.reason,
-        });
-        void this.health.checkNow(upstream);
-      }
-    } catch (err) {
-      this.logger.error(`discovery event ${event.type} failed: ${errorMessage(err)}`, {
-        event: 'discovery-error',
-      });
-    }
-  }
+/** The facts of the status document, for a single process and a cluster primary alike. */
+export function statusFacts(
+  config: BalancerConfig,
+  control: ControlPlane,
+  now: { port: number; engine: string; draining: boolean; reloads: number },
+): StatusFacts {
+  return {
+    name: config.name,
+    pid: process.pid,
+    startedAt: control.startedAt,
+    now: Date.now(),
+    port: now.port,
+    adminPort: control.adminPort,
+    discovery: control.discoveryKind,
+    pool: control.discoveryKind === 'pm2' ? config.pool : null,
+    proxyEngine: now.engine,
+    policy: control.pool.policyName,
+    retries: config.retry.enabled,
+    draining: now.draining,
+    workers: config.workers,
+    reloads: now.reloads,
+  };
+}
+
+/** GET /healthz on the admin listener: 200 while serving, 503 while draining. */
+export function healthz(res: http.ServerResponse, draining: boolean, facts: StatusFacts, pool: Pool): void {
+  sendJson(res, draining ? 503 : 200, {
+    status: draining ? 'draining' : 'ok',
+    name: facts.name,
+    pid: facts.pid,
+    uptimeMs: facts.now - facts.startedAt,
+    available: pool.availableCount(),
+    size: pool.size,
+  });
+}
+
+export function listeningLine(
+  config: BalancerConfig,
+  port: number,
+  policy: string,
+  size: number,
+  engine: string,
+): string {
+  return (
+    `${config.name} listening on ${httpUrl(config.host, port)}: ${policy} over ` +
+    `${plural(size, 'upstream')} through ${engine}, retries ${config.retry.enabled ? 'on' : 'off'}`
+  );
+}
+
+export function logReady(logger: Logger, pool: Pool, extra = ''): void {
+  logger.info(`ready: ${pool.availableCount()} of ${pool.size} upstreams up${extra}`, {
+    event: 'ready',
+    available: pool.availableCount(),
+    size: pool.size,
+  });
 }
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-function describeMembers(members: readonly UpstreamSpec[]): string {
-  if (members.length === 0) return '(empty)';
-  return members
-    .map((m) => `${m.name} (${m.id}${(m.weight ?? 1) === 1 ? '' : ` weight ${m.weight}`})`)
-    .join(', ');
 }

@@ -39,6 +39,20 @@ export interface ProxySettings {
   proxyTimeoutMs: number;
   /** Retry-After of the 503 sent when no upstream is available. */
   retryAfterS: number;
+  /** How long a request waits for an available upstream before that 503 (0: not at all). */
+  queueTimeoutMs: number;
+  /** Requests that may wait at once. */
+  maxQueued: number;
+}
+
+/** What this process's request path has done, for the status page (summed over a cluster's workers). */
+export interface RequestCounts {
+  /** Requests being handled now (waiting, proxied, or being answered). */
+  inFlight: number;
+  /** Requests finished, whoever answered. */
+  served: number;
+  /** Requests the balancer answered 502, 503 or 504 itself. */
+  failures: number;
 }
 
 const FAILURE_WORDS: Record<FailureKind, string> = {
@@ -59,6 +73,9 @@ export class ProxyHandler implements EngineHandlers {
   private readonly accessLog: boolean;
   /** Attempts in progress, for the proxy timeout. */
   private readonly deadlines: DeadlineWatch<Exchange>;
+  /** Requests waiting for an upstream to become available, oldest first. */
+  private readonly queue = new Set<Exchange>();
+  readonly counts: RequestCounts = { inFlight: 0, served: 0, failures: 0 };
 
   constructor(
     private readonly pool: Pool,
@@ -76,15 +93,32 @@ export class ProxyHandler implements EngineHandlers {
     this.deadlines.start();
   }
 
-  /** Stop the timeout timer (at shutdown). */
+  /** Stop the timeout timer (at shutdown); waiting requests get their 503 now. */
   close(): void {
     this.deadlines.stop();
+    for (const res of this.queue) this.noneAvailable(res);
   }
+
+  /** Requests waiting for an upstream. */
+  get queued(): number {
+    return this.queue.size;
+  }
+
+  /** An upstream may have become available: send the waiting requests, oldest first, while one is. */
+  readonly wake = (): void => {
+    for (const res of this.queue) {
+      const upstream = this.pool.select();
+      if (upstream === undefined) return;
+      this.dequeue(res);
+      this.attempt(res.req, res, upstream);
+    }
+  };
 
   /** The public listener's request handler. */
   readonly handle = (req: IncomingMessage, res: Exchange): void => {
     res.started = performance.now();
     res.owner = this;
+    this.counts.inFlight++;
     res.on('close', onExchangeClose);
     if (this.draining) res.shouldKeepAlive = false;
 
@@ -97,15 +131,41 @@ export class ProxyHandler implements EngineHandlers {
 
     const upstream = this.pool.select();
     if (upstream === undefined) {
-      this.answer(res, {
-        status: 503,
-        reason: `no upstream is available (${this.pool.size} in the pool, all down)`,
-        retryAfterS: this.settings.retryAfterS,
-      });
+      this.waitOrRefuse(res);
       return;
     }
     this.attempt(req, res, upstream);
   };
+
+  /** None available: wait for one (HAProxy's queue) while there is room and time, else 503. */
+  private waitOrRefuse(res: Exchange): void {
+    const { queueTimeoutMs, maxQueued } = this.settings;
+    if (queueTimeoutMs === 0 || this.draining || this.queue.size >= maxQueued) {
+      this.noneAvailable(res);
+      return;
+    }
+    res.queueTimer = setTimeout(() => {
+      this.dequeue(res);
+      this.noneAvailable(res, `after waiting ${queueTimeoutMs}ms`);
+    }, queueTimeoutMs);
+    this.queue.add(res);
+  }
+
+  private dequeue(res: Exchange): void {
+    if (res.queueTimer === null) return;
+    clearTimeout(res.queueTimer);
+    res.queueTimer = null;
+    this.queue.delete(res);
+  }
+
+  private noneAvailable(res: Exchange, after?: string): void {
+    this.dequeue(res);
+    this.answer(res, {
+      status: 503,
+      reason: `no upstream is available (${this.pool.size} in the pool, all down${after === undefined ? '' : `, ${after}`})`,
+      retryAfterS: this.settings.retryAfterS,
+    });
+  }
 
   // ---- engine callbacks ----
 
@@ -287,6 +347,9 @@ export class ProxyHandler implements EngineHandlers {
   // ---- when the client's response closes ----
 
   closed(res: Exchange): void {
+    this.dequeue(res);
+    this.counts.inFlight--;
+    this.counts.served++;
     const upstream = res.current;
     if (upstream !== null) {
       // The attempt ends first: an engine may report the abort below at once, and by then it must
@@ -298,6 +361,7 @@ export class ProxyHandler implements EngineHandlers {
       }
     }
     const status = res.writableFinished ? res.statusCode : 499;
+    if (res.servedBy === null && status >= 502 && status <= 504) this.counts.failures++;
     const wantEvent = this.events.wantsRequests;
     if (!this.accessLog && !wantEvent) return;
     const ms = performance.now() - res.started;

@@ -33,6 +33,21 @@ export interface UpstreamStatus {
   pm2: Pm2ProcessState | null;
 }
 
+/** One request-path process: the balancer itself with --workers 1, else each cluster worker. */
+export interface WorkerStatus {
+  /** The cluster's worker id (0 for a single process). */
+  id: number;
+  pid: number;
+  /** Which start or reload brought it (0 for the first). */
+  generation: number;
+  /** Epoch ms. */
+  startedAt: number;
+  state: 'starting' | 'ready' | 'draining';
+  inFlight: number;
+  served: number;
+  failures: number;
+}
+
 export interface StatusFacts {
   name: string;
   pid: number;
@@ -48,12 +63,27 @@ export interface StatusFacts {
   policy: string;
   retries: boolean;
   draining: boolean;
+  /** Request-path processes configured (1: a single process). */
+  workers: number;
+  /** Reloads done since start. */
+  reloads: number;
+}
+
+/** Totals over every request-path process, retired workers included: they never go backwards. */
+export interface RequestTotals {
+  inFlight: number;
+  served: number;
+  failures: number;
+  /** Waiting for an upstream to come back (--queue-timeout). */
+  queued: number;
 }
 
 export interface BalancerStatus {
   /** The facts as given, with the uptime instead of the clock reading. */
   balancer: Omit<StatusFacts, 'now'> & { uptimeMs: number };
   pool: { size: number; available: number };
+  requests: RequestTotals;
+  workers: WorkerStatus[];
   upstreams: UpstreamStatus[];
 }
 
@@ -80,12 +110,19 @@ export function upstreamStatus(u: Upstream): UpstreamStatus {
   };
 }
 
-export function buildStatus(members: readonly Upstream[], facts: StatusFacts): BalancerStatus {
+export function buildStatus(
+  members: readonly Upstream[],
+  facts: StatusFacts,
+  requests: RequestTotals,
+  workers: WorkerStatus[],
+): BalancerStatus {
   const upstreams = members.map(upstreamStatus);
   const { now, ...balancer } = facts;
   return {
     balancer: { ...balancer, uptimeMs: now - balancer.startedAt },
     pool: { size: upstreams.length, available: upstreams.filter((u) => u.available).length },
+    requests,
+    workers,
     upstreams,
   };
 }

@@ -57,6 +57,8 @@ export class Upstream implements Candidate {
   /** Failed attempts (refused, reset, timed out, garbage) and failed health checks. */
   failures = 0;
   lastCheck: CheckResult | null = null;
+  /** PM2 said it is online again: the next good check brings it back, whatever `rise` says. */
+  rejoinOnNextCheck = false;
 
   constructor(spec: UpstreamSpec, thresholds: HealthThresholds, now: number) {
     this.id = spec.id;

@@ -5,6 +5,8 @@
 import { BalancerEvents } from '../../src/balancer/events.js';
 import { Pool } from '../../src/balancer/pool.js';
 import { buildStatus } from '../../src/balancer/status.js';
+
+const NO_REQUESTS = { inFlight: 0, served: 0, failures: 0, queued: 0 };
 import { memoryLogger } from './memory-logger.js';
 
 /** Members b1..bN on ports 1..N; those in `down` failed two checks, the rest passed two. */
@@ -28,19 +30,26 @@ export function statusDocument(count: number, down: readonly string[] = [], retr
       pool.recordCheck(u, { ok, ms: 1, at, error: ok ? null : 'connect ECONNREFUSED' });
     }
   }
-  const status = buildStatus(pool.members, {
-    name: 'balancer',
-    pid: 1,
-    startedAt: 1000,
-    now: 2000,
-    port: 1,
-    adminPort: 2,
-    discovery: 'static',
-    pool: null,
-    proxyEngine: 'undici',
-    policy: pool.policyName,
-    retries,
-    draining: false,
-  });
+  const status = buildStatus(
+    pool.members,
+    {
+      name: 'balancer',
+      pid: 1,
+      startedAt: 1000,
+      now: 2000,
+      port: 1,
+      adminPort: 2,
+      discovery: 'static',
+      pool: null,
+      proxyEngine: 'undici',
+      policy: pool.policyName,
+      retries,
+      draining: false,
+      workers: 1,
+      reloads: 0,
+    },
+    NO_REQUESTS,
+    [],
+  );
   return JSON.parse(JSON.stringify(status)) as unknown;
 }
