@@ -13,6 +13,7 @@ import { CachedFileStore } from './http/cached-file-store.js';
 import { answerRoute, createCoreContext } from './http/core.js';
 import { installGracefulShutdown, listen, type Lifecycle } from './http/graceful-shutdown.js';
 import { createServerShell } from './http/server-shell.js';
+import { attachWsEcho } from './http/ws-echo.js';
 import { BackendMetrics } from './metrics/backend-metrics.js';
 
 const config = toServerConfig(
@@ -36,8 +37,11 @@ const server = createServerShell({
   dispatch: (route, req) => answerRoute(route, req, ctx),
   metrics: new BackendMetrics({ headers: { 'X-Served-By': config.name }, onError: (m) => logger.warn(m) }),
 });
+// WebSocket echo at /ws/echo, closed with 1001 when the server drains.
+const wsEcho = attachWsEcho(server, config.name, logger);
 installGracefulShutdown({
   server,
+  upgraded: wsEcho,
   lifecycle,
   graceMs: config.graceMs,
   drainDelayMs: config.drainDelayMs,

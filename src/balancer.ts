@@ -27,6 +27,7 @@ attachDashboard(balancer, logger);
 
 installGracefulShutdown({
   server: balancer.server,
+  upgraded: balancer.upgrades.tunnels,
   lifecycle: balancer.handler,
   graceMs: config.graceMs,
   logger,

@@ -15,6 +15,7 @@ import { createProcessLogger } from './logger.js';
 import { createCoreContext, type CoreResponse } from './http/core.js';
 import { installGracefulShutdown, listen, type Lifecycle } from './http/graceful-shutdown.js';
 import { createServerShell } from './http/server-shell.js';
+import { attachWsEcho } from './http/ws-echo.js';
 import { BackendMetrics } from './metrics/backend-metrics.js';
 import { createPoolDispatch } from './threaded/pool-dispatch.js';
 import type { PoolTask, PoolWorkerData } from './threaded/pool-task.js';
@@ -58,8 +59,11 @@ const server = createServerShell({
   // Scrapes are answered on the main thread: a full pool must not hide the server's own numbers.
   metrics: new BackendMetrics({ headers: { 'X-Served-By': config.name }, onError: (m) => logger.warn(m) }),
 });
+// WebSocket echo at /ws/echo, closed with 1001 when the server drains.
+const wsEcho = attachWsEcho(server, config.name, logger);
 installGracefulShutdown({
   server,
+  upgraded: wsEcho,
   lifecycle,
   graceMs: config.graceMs,
   drainDelayMs: config.drainDelayMs,

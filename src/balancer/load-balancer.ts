@@ -21,6 +21,8 @@ import { createProxyEngine } from './engines/create-engine.js';
 import type { ProxyEngine } from './engines/proxy-engine.js';
 import { ProxyHandler } from './proxy-handler.js';
 import { buildStatus, type BalancerStatus } from './status.js';
+import { TunnelSet } from './tunnel.js';
+import { UpgradeHandler } from './upgrade-handler.js';
 
 export const STATUS_PATH = '/__lb/status';
 
@@ -39,6 +41,8 @@ export class LoadBalancer {
   readonly admin: AdminServer;
   readonly server: http.Server;
   readonly handler: ProxyHandler;
+  /** Upgrade requests (WebSockets) and the tunnels they become. */
+  readonly upgrades: UpgradeHandler;
   private readonly config: BalancerConfig;
   private readonly logger: Logger;
   readonly health: HealthChecker;
@@ -71,6 +75,22 @@ export class LoadBalancer {
       logger,
       this.events,
     );
+    this.upgrades = new UpgradeHandler(
+      this.pool,
+      {
+        name: config.name,
+        retry: config.retry,
+        proxyTimeoutMs: config.proxyTimeoutMs,
+        retryAfterS: Math.max(1, Math.ceil((config.health.intervalMs * config.health.rise) / 1000)),
+        connectTimeoutMs: config.connectTimeoutMs,
+        tunnelIdleTimeoutMs: config.tunnels.idleTimeoutMs,
+        maxTunnels: config.tunnels.max,
+      },
+      this.handler,
+      new TunnelSet(config.tunnels.closeSpreadMs),
+      logger,
+      this.events,
+    );
     this.health = new HealthChecker(this.pool, config.health);
     // node:http builds every response as an Exchange, so the request path's state lives on it.
     const server = http.createServer<typeof http.IncomingMessage, typeof Exchange>(
@@ -87,6 +107,7 @@ export class LoadBalancer {
     );
     this.server = server as unknown as http.Server;
     this.server.keepAliveTimeout = config.keepAliveTimeoutMs;
+    this.server.on('upgrade', this.upgrades.handle);
     this.server.on('clientError', (err: Error & { code?: string }, socket) =>
       handleClientError(err, socket, config.name, logger),
     );
@@ -179,6 +200,8 @@ export class LoadBalancer {
       policy: this.pool.policyName,
       retries: this.config.retry.enabled,
       draining: this.handler.draining,
+      scheme: 'http',
+      tunnels: { open: this.upgrades.tunnels.size, max: this.config.tunnels.max },
     });
   }
 

@@ -21,6 +21,8 @@ export interface UpstreamStatus {
   reason: string;
   weight: number;
   inFlight: number;
+  /** Open tunnels (upgraded connections), part of inFlight; bytes each way through them so far. */
+  tunnels: { open: number; bytesToUpstream: number; bytesFromUpstream: number };
   /** Attempts sent to it, retries included. */
   attempts: number;
   /** Responses it gave. */
@@ -45,6 +47,10 @@ export interface StatusFacts {
   policy: string;
   retries: boolean;
   draining: boolean;
+  /** What the public listener speaks: http (HTTP/1.1) or https (HTTP/2 and HTTP/1.1 over TLS). */
+  scheme: 'http' | 'https';
+  /** Tunnels open now, and the cap (--max-tunnels). */
+  tunnels: { open: number; max: number };
 }
 
 export interface BalancerStatus {
@@ -66,6 +72,7 @@ export function upstreamStatus(u: Upstream): UpstreamStatus {
     reason: u.reason,
     weight: u.weight,
     inFlight: u.inFlight,
+    tunnels: { open: u.tunnels, bytesToUpstream: u.tunnelBytesUp, bytesFromUpstream: u.tunnelBytesDown },
     attempts: u.attempts,
     served: u.served,
     failures: u.failures,

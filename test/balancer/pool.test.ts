@@ -124,6 +124,9 @@ void test('the status lists every upstream with its state, counters and last che
   pool.recordCheck(b2!, bad(1200));
   b1!.served = 7;
   b1!.inFlight = 2;
+  b1!.tunnels = 1;
+  b1!.tunnelBytesUp = 10;
+  b1!.tunnelBytesDown = 20;
   const status = buildStatus(pool.members, {
     name: 'balancer',
     pid: 1,
@@ -137,6 +140,8 @@ void test('the status lists every upstream with its state, counters and last che
     policy: pool.policyName,
     retries: true,
     draining: false,
+    scheme: 'http',
+    tunnels: { open: 1, max: 10 },
   });
   assert.equal(status.balancer.uptimeMs, 2000);
   assert.deepEqual(status.pool, { size: 2, available: 1 });
@@ -150,6 +155,7 @@ void test('the status lists every upstream with its state, counters and last che
     reason: 'health check ok in 1.5ms',
     weight: 1,
     inFlight: 2,
+    tunnels: { open: 1, bytesToUpstream: 10, bytesFromUpstream: 20 },
     attempts: 0,
     served: 7,
     failures: 0,

@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import type { ProxyEngineName } from '../config.js';
 import { InternalError, UpstreamError } from '../../errors.js';
 import type { Exchange } from '../exchange.js';
-import { prepareForwardHeaders } from '../headers.js';
+import { clientProto, prepareForwardHeaders } from '../headers.js';
 import type { EngineHandlers, EngineSettings, ProxyEngine } from './proxy-engine.js';
 import { UpstreamAgent } from './upstream-agent.js';
 import type { Upstream } from '../upstream.js';
@@ -88,7 +88,8 @@ export class HttpProxyEngine implements ProxyEngine {
 
   forward(upstream: Upstream, req: IncomingMessage, res: Exchange, body?: Readable): void {
     // The library copies req.headers for every attempt: prepare them in place, once.
-    if (res.attempts === 1) prepareForwardHeaders(req.headers, req.socket.remoteAddress, 'http');
+    if (res.attempts === 1)
+      prepareForwardHeaders(req.headers, req.socket.remoteAddress, clientProto(req.socket));
     const proxy = this.proxies.get(upstream) ?? this.attach(upstream);
     if (body === undefined) proxy.web(req, res);
     else proxy.web(req, res, { buffer: body });

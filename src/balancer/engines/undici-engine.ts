@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { UpstreamError } from '../../errors.js';
 import type { Exchange, UpstreamRequest } from '../exchange.js';
-import { forwardRequestHeaders } from '../headers.js';
+import { clientProto, forwardRequestHeaders } from '../headers.js';
 import type { EngineHandlers, EngineSettings, ProxyEngine } from './proxy-engine.js';
 import type { Upstream } from '../upstream.js';
 
@@ -84,7 +84,11 @@ export class UndiciEngine implements ProxyEngine {
 
   forward(upstream: Upstream, req: IncomingMessage, res: Exchange, body?: Readable): void {
     const pool = this.pools.get(upstream) ?? this.attach(upstream);
-    res.upstreamHeaders ??= forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress, 'http');
+    res.upstreamHeaders ??= forwardRequestHeaders(
+      req.rawHeaders,
+      req.socket.remoteAddress,
+      clientProto(req.socket),
+    );
     pool.dispatch(
       {
         method: req.method ?? 'GET',
