@@ -5,22 +5,26 @@
  * (src/balancer.ts) only loads the config and handles signals.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { BalancerConfig } from './config.js';
 import { errorMessage } from '../errors.js';
 import { handleClientError } from '../http/client-error.js';
+import type { DrainableServer } from '../http/graceful-shutdown.js';
 import type { Logger } from '../logger.js';
 import { AdminServer, sendJson } from './admin-server.js';
 import { createDiscovery } from './discovery/create-discovery.js';
 import type { DiscoveryEvent, DiscoverySource, UpstreamSpec } from './discovery/types.js';
 import { BalancerEvents } from './events.js';
-import { Exchange } from './exchange.js';
+import { Http1Exchange } from './exchange.js';
 import { HealthChecker } from './health-checker.js';
 import { Pool } from './pool.js';
 import { createProxyEngine } from './engines/create-engine.js';
 import type { ProxyEngine } from './engines/proxy-engine.js';
 import { ProxyHandler } from './proxy-handler.js';
 import { buildStatus, type BalancerStatus } from './status.js';
+import { createRedirectServer } from './https-redirect.js';
+import type { TlsCredentials } from './tls-credentials.js';
+import { TlsListener } from './tls-listener.js';
 import { TunnelSet } from './tunnel.js';
 import { UpgradeHandler } from './upgrade-handler.js';
 
@@ -33,13 +37,21 @@ export interface LoadBalancerOptions {
   logger: Logger;
   /** A ready-made source (tests); otherwise one is created from the config. */
   discovery?: DiscoverySource;
+  /** The certificate and key when `config.tls` is set (loaded by the entry point: exit 2 if bad). */
+  tls?: TlsCredentials;
 }
 
 export class LoadBalancer {
   readonly events = new BalancerEvents();
   readonly pool: Pool;
   readonly admin: AdminServer;
-  readonly server: http.Server;
+  /** The public listener: plain HTTP/1.1, or TLS with HTTP/2 and HTTP/1.1. */
+  readonly server: DrainableServer;
+  /** Set when the public listener speaks TLS; a reload hands it new credentials. */
+  readonly tls: TlsListener | undefined;
+  private readonly listener: NetServer;
+  private readonly redirect: http.Server | undefined;
+  private redirectPort = 0;
   readonly handler: ProxyHandler;
   /** Upgrade requests (WebSockets) and the tunnels they become. */
   readonly upgrades: UpgradeHandler;
@@ -92,25 +104,27 @@ export class LoadBalancer {
       this.events,
     );
     this.health = new HealthChecker(this.pool, config.health);
-    // node:http builds every response as an Exchange, so the request path's state lives on it.
-    const server = http.createServer<typeof http.IncomingMessage, typeof Exchange>(
-      {
-        ServerResponse: Exchange,
+    if (config.tls !== null && options.tls !== undefined) {
+      this.tls = new TlsListener({
+        credentials: options.tls,
+        handshakeTimeoutMs: config.tls.handshakeTimeoutMs,
         maxHeaderSize: config.maxHeaderSize,
-        requestTimeout: config.requestTimeoutMs,
-        headersTimeout: config.headersTimeoutMs,
-        noDelay: true,
-        // Checked by the request path, which says why in its 400 (node:http's own has no body).
-        requireHostHeader: false,
-      },
-      this.handler.handle,
-    );
-    this.server = server as unknown as http.Server;
-    this.server.keepAliveTimeout = config.keepAliveTimeoutMs;
-    this.server.on('upgrade', this.upgrades.handle);
-    this.server.on('clientError', (err: Error & { code?: string }, socket) =>
-      handleClientError(err, socket, config.name, logger),
-    );
+        headersTimeoutMs: config.headersTimeoutMs,
+        requestTimeoutMs: config.requestTimeoutMs,
+        keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+        name: config.name,
+        logger,
+        onRequest: this.handler.handle,
+        onUpgrade: this.upgrades.handle,
+      });
+      this.server = this.tls;
+      this.listener = this.tls.server;
+      if (config.httpRedirectPort !== null)
+        this.redirect = createRedirectServer(() => this.port, config.name);
+    } else {
+      this.server = this.plainServer(config, logger);
+      this.listener = this.server as http.Server;
+    }
     this.admin = new AdminServer(logger);
     this.admin.route(STATUS_PATH, (_req, res) => sendJson(res, 200, this.status()));
     this.admin.route('/healthz', (_req, res) =>
@@ -123,6 +137,29 @@ export class LoadBalancer {
         size: this.pool.size,
       }),
     );
+  }
+
+  /** The plain HTTP/1.1 public listener. */
+  private plainServer(config: BalancerConfig, logger: Logger): http.Server {
+    // node:http builds every response as an Exchange, so the request path's state lives on it.
+    const server = http.createServer<typeof http.IncomingMessage, typeof Http1Exchange>(
+      {
+        ServerResponse: Http1Exchange,
+        maxHeaderSize: config.maxHeaderSize,
+        requestTimeout: config.requestTimeoutMs,
+        headersTimeout: config.headersTimeoutMs,
+        noDelay: true,
+        // Checked by the request path, which says why in its 400 (node:http's own has no body).
+        requireHostHeader: false,
+      },
+      this.handler.handle,
+    ) as unknown as http.Server;
+    server.keepAliveTimeout = config.keepAliveTimeoutMs;
+    server.on('upgrade', this.upgrades.handle);
+    server.on('clientError', (err: Error & { code?: string }, socket) =>
+      handleClientError(err, socket, config.name, logger),
+    );
+    return server;
   }
 
   /** Discover, listen (public, then admin), run the first health round. Resolves when ready. */
@@ -162,20 +199,28 @@ export class LoadBalancer {
       },
     );
 
-    this.port = await listen(this.server, config.port, config.host);
+    this.port = await listen(this.listener, config.port, config.host);
     logger.info(
-      `${config.name} listening on ${url(config.host, this.port)}: ${this.pool.policyName} over ` +
+      `${config.name} listening on ${url(this.scheme, config.host, this.port)}` +
+        `${this.tls === undefined ? '' : ' (HTTP/2 and HTTP/1.1)'}: ${this.pool.policyName} over ` +
         `${plural(this.pool.size, 'upstream')} through ${this.engine.name}, ` +
         `retries ${config.retry.enabled ? 'on' : 'off'}`,
-      { event: 'listening', port: this.port, host: config.host },
+      { event: 'listening', port: this.port, host: config.host, scheme: this.scheme },
     );
     this.adminPort = await this.admin.listen(config.adminPort, config.adminHost);
-    logger.info(`admin listening on ${url(config.adminHost, this.adminPort)} (GET ${STATUS_PATH})`, {
+    logger.info(`admin listening on ${url('http', config.adminHost, this.adminPort)} (GET ${STATUS_PATH})`, {
       event: 'listening',
       listener: 'admin',
       port: this.adminPort,
       host: config.adminHost,
     });
+    if (this.redirect !== undefined && config.httpRedirectPort !== null) {
+      this.redirectPort = await listen(this.redirect, config.httpRedirectPort, config.host);
+      logger.info(
+        `redirect listening on ${url('http', config.host, this.redirectPort)}: 308 to ${url('https', config.host, this.port)}`,
+        { event: 'listening', listener: 'redirect', port: this.redirectPort, host: config.host },
+      );
+    }
 
     await this.health.start();
     logger.info(`ready: ${this.pool.availableCount()} of ${this.pool.size} upstreams up`, {
@@ -184,6 +229,10 @@ export class LoadBalancer {
       size: this.pool.size,
     });
     return { port: this.port, adminPort: this.adminPort };
+  }
+
+  get scheme(): 'http' | 'https' {
+    return this.tls === undefined ? 'http' : 'https';
   }
 
   status(): BalancerStatus {
@@ -200,7 +249,7 @@ export class LoadBalancer {
       policy: this.pool.policyName,
       retries: this.config.retry.enabled,
       draining: this.handler.draining,
-      scheme: 'http',
+      scheme: this.scheme,
       tunnels: { open: this.upgrades.tunnels.size, max: this.config.tunnels.max },
     });
   }
@@ -210,6 +259,11 @@ export class LoadBalancer {
     this.health.stop();
     this.handler.close();
     const stops: Promise<unknown>[] = [this.admin.close()];
+    const redirect = this.redirect;
+    if (redirect !== undefined) {
+      stops.push(new Promise((resolve) => redirect.close(resolve)));
+      redirect.closeAllConnections();
+    }
     if (this.discovery !== undefined) stops.push(this.discovery.stop());
     await Promise.allSettled(stops);
     this.engine?.close();
@@ -254,11 +308,11 @@ function describeMembers(members: readonly UpstreamSpec[]): string {
     .join(', ');
 }
 
-function url(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+function url(scheme: 'http' | 'https', host: string, port: number): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-function listen(server: http.Server, port: number, host: string): Promise<number> {
+function listen(server: NetServer, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {

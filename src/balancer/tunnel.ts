@@ -59,6 +59,14 @@ export class Tunnel {
     server.setNoDelay(true);
   }
 
+  /** Bytes that crossed before the tunnel existed: read past the request head or the 101's. */
+  countEarly(up: number, down: number): void {
+    this.bytesUp += up;
+    this.bytesDown += down;
+    this.upstream.tunnelBytesUp += up;
+    this.upstream.tunnelBytesDown += down;
+  }
+
   /** End both sides now (idempotent); the first reason given is the one reported. */
   close(why: TunnelEnd): void {
     this.note(why);

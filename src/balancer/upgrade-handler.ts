@@ -178,6 +178,7 @@ export class UpgradeHandler {
         this.settings.tunnelIdleTimeoutMs,
         (closed) => this.tunnelClosed(pending, closed, endAttempt),
       );
+      tunnel.countEarly(pending.head.length, upstreamHead.length);
       this.tunnels.add(tunnel);
       this.logger.debug(`tunnel to ${upstream.name} open for ${pending.req.url ?? ''}`, {
         event: 'tunnel-open',

@@ -10,11 +10,10 @@
  * `Keep-Alive: timeout=N` they announce, less 1 s), a connect timeout, no pipelining. undici's own
  * header and body timeouts are off: the balancer's proxy timeout (deadline-watch.ts) covers both.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { UpstreamError } from '../../errors.js';
-import type { Exchange, UpstreamRequest } from '../exchange.js';
+import type { ClientMessage, Exchange, UpstreamRequest } from '../exchange.js';
 import { clientProto, forwardRequestHeaders } from '../headers.js';
 import type { EngineHandlers, EngineSettings, ProxyEngine } from './proxy-engine.js';
 import type { Upstream } from '../upstream.js';
@@ -82,7 +81,7 @@ export class UndiciEngine implements ProxyEngine {
     private readonly handlers: EngineHandlers,
   ) {}
 
-  forward(upstream: Upstream, req: IncomingMessage, res: Exchange, body?: Readable): void {
+  forward(upstream: Upstream, req: ClientMessage, res: Exchange, body?: Readable): void {
     const pool = this.pools.get(upstream) ?? this.attach(upstream);
     res.upstreamHeaders ??= forwardRequestHeaders(
       req.rawHeaders,
