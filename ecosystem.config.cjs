@@ -190,6 +190,10 @@ function buildApps(env) {
       // Members are found from PM2's metadata (LB_POOL above), not from a fixed list.
       DISCOVERY: 'pm2',
       LB_POOL: POOL,
+      // HTTPS (docs/tls-websocket.md): the files as absolute paths, whatever the app's cwd.
+      ...(env.TLS_CERT ? { TLS_CERT: path.resolve(env.TLS_CERT) } : {}),
+      ...(env.TLS_KEY ? { TLS_KEY: path.resolve(env.TLS_KEY) } : {}),
+      ...(env.HTTP_REDIRECT_PORT ? { HTTP_REDIRECT_PORT: env.HTTP_REDIRECT_PORT } : {}),
     }),
   ];
   if (problems.length > 0) {

@@ -76,6 +76,18 @@ export interface BalancerConfig {
   maxQueued: number;
   /** NAME=value settings read at start and at every reload (null: none). */
   envFile: string | null;
+  tunnels: {
+    /** A tunnel with no byte either way for this long is closed (nginx's proxy_read_timeout, 60 s). */
+    idleTimeoutMs: number;
+    /** Most tunnels open at once; an upgrade beyond it gets 503. */
+    max: number;
+    /** A draining balancer closes its tunnels spread over this time (HAProxy's close-spread-time). */
+    closeSpreadMs: number;
+  };
+  /** PEM files of the public listener's certificate and key; null: plain HTTP. */
+  tls: { certPath: string; keyPath: string; handshakeTimeoutMs: number } | null;
+  /** A plain listener answering 308 to the HTTPS URL; null: none. */
+  httpRedirectPort: number | null;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -316,6 +328,60 @@ export const balancerSpecs = {
     default: 5000,
     parse: durationParser(0, 600_000),
   } satisfies OptionSpec<number>,
+  tunnelIdleTimeout: {
+    flag: 'tunnel-idle-timeout',
+    env: 'TUNNEL_IDLE_TIMEOUT',
+    description: 'A WebSocket (upgraded) tunnel with no byte either way for this long is closed',
+    default: 60_000,
+    parse: durationParser(100, 86_400_000),
+  } satisfies OptionSpec<number>,
+  maxTunnels: {
+    flag: 'max-tunnels',
+    env: 'MAX_TUNNELS',
+    description: 'Most upgraded tunnels open at once; another upgrade request gets 503',
+    default: 10_000,
+    parse: intParser(1, 1_000_000),
+  } satisfies OptionSpec<number>,
+  tunnelCloseSpread: {
+    flag: 'tunnel-close-spread',
+    env: 'TUNNEL_CLOSE_SPREAD',
+    description:
+      'On shutdown, open tunnels are closed spread over this time, not all at once (at most --grace-ms)',
+    default: (p: Record<string, unknown>) => Math.floor(Number(p.graceMs ?? 5000) * 0.8),
+    defaultText: '80% of --grace-ms',
+    parse: durationParser(0, 600_000),
+  } satisfies OptionSpec<number>,
+  tlsCert: {
+    flag: 'tls-cert',
+    env: 'TLS_CERT',
+    description: 'PEM certificate (chain) file: the public listener speaks HTTPS (HTTP/2 and HTTP/1.1)',
+    default: '',
+    defaultText: '(none: plain HTTP)',
+    parse: parseString,
+  } satisfies OptionSpec<string>,
+  tlsKey: {
+    flag: 'tls-key',
+    env: 'TLS_KEY',
+    description: 'PEM private key file of --tls-cert',
+    default: '',
+    defaultText: '(none)',
+    parse: parseString,
+  } satisfies OptionSpec<string>,
+  tlsHandshakeTimeout: {
+    flag: 'tls-handshake-timeout',
+    env: 'TLS_HANDSHAKE_TIMEOUT',
+    description: 'A client that has not finished the TLS handshake in this time is cut off',
+    default: 10_000,
+    parse: durationParser(100, 120_000),
+  } satisfies OptionSpec<number>,
+  httpRedirectPort: {
+    flag: 'http-redirect-port',
+    env: 'HTTP_REDIRECT_PORT',
+    description: 'With TLS: a plain HTTP listener on this port answering 308 to the https:// URL',
+    default: null,
+    defaultText: '(none)',
+    parse: (raw: string): number | null => parsePort(raw),
+  } satisfies OptionSpec<number | null>,
   proxyEngine: {
     flag: 'proxy-engine',
     env: 'PROXY_ENGINE',
@@ -388,6 +454,25 @@ export const validateBalancer: Validator<BalancerValues> = (v) => {
       `--workers ${v.workers} is more than ${MAX_WORKERS_PER_CPU} per CPU (${cpus} here); use at most ${MAX_WORKERS_PER_CPU * cpus}`,
     );
   }
+  if ((v.tlsCert === '') !== (v.tlsKey === '')) {
+    problems.push(
+      v.tlsCert === ''
+        ? `--tls-key ${v.tlsKey} is given without --tls-cert; HTTPS needs both`
+        : `--tls-cert ${v.tlsCert} is given without --tls-key; HTTPS needs both`,
+    );
+  }
+  if (v.httpRedirectPort !== null) {
+    if (v.tlsCert === '')
+      problems.push('--http-redirect-port redirects to HTTPS, which needs --tls-cert and --tls-key');
+    if (v.httpRedirectPort !== 0 && (v.httpRedirectPort === v.port || v.httpRedirectPort === v.adminPort)) {
+      problems.push(`--http-redirect-port ${v.httpRedirectPort} is already the public or admin port`);
+    }
+  }
+  if (v.tunnelCloseSpread > v.graceMs) {
+    problems.push(
+      `--tunnel-close-spread (${v.tunnelCloseSpread}ms) must not be longer than --grace-ms (${v.graceMs}ms)`,
+    );
+  }
   const seenIds = new Set<string>();
   const seenNames = new Set<string>();
   for (const u of v.upstreams) {
@@ -440,6 +525,12 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
     queueTimeoutMs: v.queueTimeout,
     maxQueued: v.maxQueued,
     envFile: v.envFile === '' ? null : v.envFile,
+    tunnels: { idleTimeoutMs: v.tunnelIdleTimeout, max: v.maxTunnels, closeSpreadMs: v.tunnelCloseSpread },
+    tls:
+      v.tlsCert === ''
+        ? null
+        : { certPath: v.tlsCert, keyPath: v.tlsKey, handshakeTimeoutMs: v.tlsHandshakeTimeout },
+    httpRedirectPort: v.httpRedirectPort,
     logLevel: v.logLevel,
     logFormat: v.logFormat,
   };

@@ -1,15 +1,15 @@
 /**
  * The balancer in one process (`--workers 1`, and the tests' in-process balancer): the control
- * plane (discovery, pool, health checks, admin) and the request path (public listener, proxy
- * handler, engine) side by side. Start-up order: engine, discovery, public listener, admin
- * listener, first health round, then `ready`. With more workers, src/balancer/cluster/ splits the
- * same two parts over a primary and its workers.
+ * plane (discovery, pool, health checks, admin) and the request path (public listener, proxy and
+ * upgrade handlers, engine) side by side. Start-up order: engine, discovery, public listener,
+ * admin listener, first health round, then `ready`. With more workers, src/balancer/cluster/ splits
+ * the same two parts over a primary and its workers.
  */
 import type http from 'node:http';
 import type { BalancerConfig } from './config.js';
-import { httpUrl } from '../net/address.js';
-import { listenOn } from '../net/listen.js';
+import type { DrainableServer } from '../http/graceful-shutdown.js';
 import type { Logger } from '../logger.js';
+import { hostPort } from '../net/address.js';
 import { sendJson, type AdminServer } from './admin-server.js';
 import { ControlPlane } from './control-plane.js';
 import type { DiscoverySource } from './discovery/types.js';
@@ -18,7 +18,17 @@ import type { HealthChecker } from './health-checker.js';
 import type { Pool } from './pool.js';
 import type { ProxyHandler } from './proxy-handler.js';
 import { RequestPath } from './request-path.js';
-import { buildStatus, STATUS_PATH, type BalancerStatus, type StatusFacts } from './status.js';
+import {
+  buildStatus,
+  STATUS_PATH,
+  type BalancerStatus,
+  type RequestTotals,
+  type StatusFacts,
+  type WorkerStatus,
+} from './status.js';
+import type { TlsCredentials } from './tls-credentials.js';
+import type { TlsListener } from './tls-listener.js';
+import type { UpgradeHandler } from './upgrade-handler.js';
 
 export interface LoadBalancerOptions {
   config: BalancerConfig;
@@ -27,20 +37,23 @@ export interface LoadBalancerOptions {
   logger: Logger;
   /** A ready-made source (tests); otherwise one is created from the config. */
   discovery?: DiscoverySource;
+  /** The certificate and key when `config.tls` is set (loaded by the entry point: exit 2 if bad). */
+  tls?: TlsCredentials;
 }
 
 export class LoadBalancer {
   readonly events = new BalancerEvents();
   readonly pool: Pool;
   readonly admin: AdminServer;
-  readonly server: http.Server;
-  readonly handler: ProxyHandler;
   readonly health: HealthChecker;
+  readonly server: DrainableServer;
+  readonly tls: TlsListener | undefined;
+  readonly handler: ProxyHandler;
+  readonly upgrades: UpgradeHandler;
   private readonly control: ControlPlane;
   private readonly path: RequestPath;
   private readonly config: BalancerConfig;
   private readonly logger: Logger;
-  private port = 0;
 
   constructor(options: LoadBalancerOptions) {
     const { config, logger } = options;
@@ -57,11 +70,17 @@ export class LoadBalancer {
     this.pool = this.control.pool;
     this.health = this.control.health;
     this.admin = this.control.admin;
-    this.path = new RequestPath(config, this.pool, logger, this.events);
+    this.path = new RequestPath(config, this.pool, logger, this.events, options.tls);
     this.server = this.path.server;
+    this.tls = this.path.tls;
     this.handler = this.path.handler;
+    this.upgrades = this.path.upgrades;
     this.admin.route(STATUS_PATH, (_req, res) => sendJson(res, 200, this.status()));
     this.admin.route('/healthz', (_req, res) => healthz(res, this.handler.draining, this.facts(), this.pool));
+  }
+
+  get scheme(): 'http' | 'https' {
+    return this.path.scheme;
   }
 
   /** Discover, listen (public, then admin), run the first health round. Resolves when ready. */
@@ -69,57 +88,64 @@ export class LoadBalancer {
     const { config, logger } = this;
     await this.path.start();
     await this.control.discover();
-    this.port = await listenOn(this.server, config.port, config.host);
-    logger.info(
-      listeningLine(config, this.port, this.pool.policyName, this.pool.size, this.path.engineName),
-      {
-        event: 'listening',
-        port: this.port,
-        host: config.host,
-      },
-    );
+    const port = await this.path.listen();
+    logger.info(listeningLine(config, this.path, this.pool), {
+      event: 'listening',
+      port,
+      host: config.host,
+      scheme: this.path.scheme,
+    });
     const adminPort = await this.control.listenAdmin();
+    await this.path.listenRedirect();
     await this.control.checkHealth();
     logReady(logger, this.pool);
-    return { port: this.port, adminPort };
+    return { port, adminPort };
   }
 
   status(): BalancerStatus {
     const { counts } = this.handler;
-    return buildStatus(this.pool.members, this.facts(), { ...counts, queued: this.handler.queued }, [
-      {
-        id: 0,
-        pid: process.pid,
-        generation: 0,
-        startedAt: this.control.startedAt,
-        state: this.handler.draining ? 'draining' : 'ready',
-        ...counts,
-      },
-    ]);
+    const requests: RequestTotals = { ...counts, queued: this.handler.queued };
+    const self: WorkerStatus = {
+      id: 0,
+      pid: process.pid,
+      generation: 0,
+      startedAt: this.control.startedAt,
+      state: this.handler.draining ? 'draining' : 'ready',
+      ...counts,
+    };
+    return buildStatus(this.pool.members, this.facts(), requests, [self]);
   }
 
   private facts(): StatusFacts {
     return statusFacts(this.config, this.control, {
-      port: this.port,
+      port: this.path.port,
       engine: this.path.engineName,
       draining: this.handler.draining,
       reloads: 0,
+      scheme: this.path.scheme,
+      tunnelsOpen: this.upgrades.tunnels.size,
     });
   }
 
   /** After the public listener has drained: stop the timers, discovery, admin and upstream sockets. */
   async close(): Promise<void> {
-    this.path.close();
+    await this.path.close();
     await this.control.close();
   }
 }
 
+/** What the status document says of the balancer as a whole, in one process or a cluster. */
+export interface BalancerNow {
+  port: number;
+  engine: string;
+  draining: boolean;
+  reloads: number;
+  scheme: 'http' | 'https';
+  tunnelsOpen: number;
+}
+
 /** The facts of the status document, for a single process and a cluster primary alike. */
-export function statusFacts(
-  config: BalancerConfig,
-  control: ControlPlane,
-  now: { port: number; engine: string; draining: boolean; reloads: number },
-): StatusFacts {
+export function statusFacts(config: BalancerConfig, control: ControlPlane, now: BalancerNow): StatusFacts {
   return {
     name: config.name,
     pid: process.pid,
@@ -135,6 +161,8 @@ export function statusFacts(
     draining: now.draining,
     workers: config.workers,
     reloads: now.reloads,
+    scheme: now.scheme,
+    tunnels: { open: now.tunnelsOpen, max: config.tunnels.max },
   };
 }
 
@@ -150,16 +178,17 @@ export function healthz(res: http.ServerResponse, draining: boolean, facts: Stat
   });
 }
 
+/** `balancer listening on http://127.0.0.1:44444: round-robin over 4 upstreams through undici, retries on`. */
 export function listeningLine(
   config: BalancerConfig,
-  port: number,
-  policy: string,
-  size: number,
-  engine: string,
+  path: { port: number; scheme: 'http' | 'https'; engineName: string },
+  pool: Pool,
 ): string {
+  const url = `${path.scheme}://${hostPort(config.host, path.port)}`;
   return (
-    `${config.name} listening on ${httpUrl(config.host, port)}: ${policy} over ` +
-    `${plural(size, 'upstream')} through ${engine}, retries ${config.retry.enabled ? 'on' : 'off'}`
+    `${config.name} listening on ${url}${path.scheme === 'https' ? ' (HTTP/2 and HTTP/1.1)' : ''}: ` +
+    `${pool.policyName} over ${plural(pool.size, 'upstream')} through ${path.engineName}, ` +
+    `retries ${config.retry.enabled ? 'on' : 'off'}`
   );
 }
 

@@ -3,8 +3,8 @@
  * on, 502 when every attempt failed, 503 (with Retry-After) when no upstream is available, 504 when
  * the upstream was too slow. A short plain-text body says why, so a person with curl sees it.
  */
-import type { ServerResponse } from 'node:http';
 import { plainAnswerBody, plainAnswerHeaders } from '../http/plain-answer.js';
+import type { Exchange } from './exchange.js';
 
 export interface OwnAnswer {
   status: 400 | 502 | 503 | 504;
@@ -16,7 +16,7 @@ export interface OwnAnswer {
   close?: boolean;
 }
 
-export function sendOwnAnswer(res: ServerResponse, answer: OwnAnswer, servedBy: string): void {
+export function sendOwnAnswer(res: Exchange, answer: OwnAnswer, servedBy: string): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
@@ -24,10 +24,12 @@ export function sendOwnAnswer(res: ServerResponse, answer: OwnAnswer, servedBy: 
   const body = plainAnswerBody(answer.status, answer.reason);
   const headers = plainAnswerHeaders(body, servedBy);
   if (answer.retryAfterS !== undefined) headers['Retry-After'] = answer.retryAfterS;
-  if (answer.close === true) {
+  // HTTP/2 has no Connection header: one stream ends, the connection stays.
+  if (answer.close === true && res.req.httpVersionMajor < 2) {
     headers.Connection = 'close';
     res.shouldKeepAlive = false;
   }
   res.writeHead(answer.status, headers);
-  res.end(res.req.method === 'HEAD' ? undefined : body);
+  if (res.req.method === 'HEAD') res.end();
+  else res.end(body);
 }

@@ -8,7 +8,6 @@
  * log line and the `requestFinished` event. A client that hangs up is never held against the
  * upstream it was talking to.
  */
-import type { IncomingMessage } from 'node:http';
 import type { BalancerConfig } from './config.js';
 import { performance } from 'node:perf_hooks';
 import { UpstreamError, errorMessage } from '../errors.js';
@@ -16,7 +15,7 @@ import type { Logger } from '../logger.js';
 import { accessMessage } from './access-log.js';
 import type { BalancerEvents } from './events.js';
 import { DeadlineWatch } from './deadline-watch.js';
-import type { Exchange, UpstreamRequest } from './exchange.js';
+import type { ClientMessage, Exchange, UpstreamRequest } from './exchange.js';
 import { hasRequestBody, requestFramingProblem, forwardResponseHeaders } from './headers.js';
 import { sendOwnAnswer, type OwnAnswer } from './own-answers.js';
 import type { Pool } from './pool.js';
@@ -115,7 +114,7 @@ export class ProxyHandler implements EngineHandlers {
   };
 
   /** The public listener's request handler. */
-  readonly handle = (req: IncomingMessage, res: Exchange): void => {
+  readonly handle = (req: ClientMessage, res: Exchange): void => {
     res.started = performance.now();
     res.owner = this;
     this.counts.inFlight++;
@@ -198,7 +197,7 @@ export class ProxyHandler implements EngineHandlers {
 
   // ---- the attempt loop ----
 
-  private attempt(req: IncomingMessage, res: Exchange, upstream: Upstream): void {
+  private attempt(req: ClientMessage, res: Exchange, upstream: Upstream): void {
     res.current = upstream;
     res.upstreamRequest = null;
     res.responded = false;
@@ -326,7 +325,7 @@ export class ProxyHandler implements EngineHandlers {
   }
 
   /** Why a request is refused before it reaches any upstream, or undefined. */
-  private checkRequest(req: IncomingMessage): string | undefined {
+  private checkRequest(req: ClientMessage): string | undefined {
     const url = req.url ?? '';
     if (url.charCodeAt(0) !== 47 /* '/' */) {
       // Asterisk-form asks about the server as a whole, which no single upstream can answer for

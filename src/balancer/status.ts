@@ -24,6 +24,8 @@ export interface UpstreamStatus {
   reason: string;
   weight: number;
   inFlight: number;
+  /** Open tunnels (upgraded connections), part of inFlight; bytes each way through them so far. */
+  tunnels: { open: number; bytesToUpstream: number; bytesFromUpstream: number };
   /** Attempts sent to it, retries included. */
   attempts: number;
   /** Responses it gave. */
@@ -67,6 +69,10 @@ export interface StatusFacts {
   workers: number;
   /** Reloads done since start. */
   reloads: number;
+  /** What the public listener speaks: http (HTTP/1.1) or https (HTTP/2 and HTTP/1.1 over TLS). */
+  scheme: 'http' | 'https';
+  /** Tunnels open now, and the cap (--max-tunnels). */
+  tunnels: { open: number; max: number };
 }
 
 /** Totals over every request-path process, retired workers included: they never go backwards. */
@@ -99,6 +105,7 @@ export function upstreamStatus(u: Upstream): UpstreamStatus {
     reason: u.reason,
     weight: u.weight,
     inFlight: u.inFlight,
+    tunnels: { open: u.tunnels, bytesToUpstream: u.tunnelBytesUp, bytesFromUpstream: u.tunnelBytesDown },
     attempts: u.attempts,
     served: u.served,
     failures: u.failures,

@@ -48,8 +48,13 @@ export class Upstream implements Candidate {
   /** Left the pool (discovery); kept alive only until its in-flight requests finish. */
   removed = false;
 
-  /** Requests being proxied to it now. */
+  /** Requests being proxied to it now (open tunnels included). */
   inFlight = 0;
+  /** Upgraded connections (WebSockets) tunnelled to it now. */
+  tunnels = 0;
+  /** Tunnel bytes sent to it, and received from it, since it joined. */
+  tunnelBytesUp = 0;
+  tunnelBytesDown = 0;
   /** Attempts sent to it (retries included). */
   attempts = 0;
   /** Responses it gave (any status). */

@@ -35,8 +35,27 @@ export async function listen(
   return actual;
 }
 
+/** What draining needs of a listener; node:http's Server has it, the balancer's TLS listener too. */
+export interface DrainableServer {
+  close(callback?: (err?: Error) => void): unknown;
+  closeIdleConnections(): void;
+  closeAllConnections(): void;
+}
+
+/**
+ * Connections that left HTTP (WebSockets, the balancer's tunnels): node:http no longer tracks
+ * them, yet the listener's close waits for them, so the owner closes them itself.
+ */
+export interface UpgradedConnections {
+  /** Draining began: close them (at once, or spread out) within `graceMs`. */
+  drain(graceMs: number): void;
+  /** The grace period is over: cut whatever is left. */
+  closeAll(): void;
+}
+
 export interface ShutdownOptions {
-  server: Server;
+  server: DrainableServer;
+  upgraded?: UpgradedConnections;
   lifecycle: Lifecycle;
   graceMs: number;
   /**
@@ -72,6 +91,7 @@ export function installGracefulShutdown(options: ShutdownOptions): void {
     if (stopping) {
       logger.warn(`${signal} again: closing every connection now`, { event: 'force-close', signal });
       server.closeAllConnections();
+      options.upgraded?.closeAll();
       return;
     }
     stopping = true;
@@ -86,6 +106,7 @@ export function installGracefulShutdown(options: ShutdownOptions): void {
     const closeListener = (): void => {
       server.close(() => void finish());
       server.closeIdleConnections();
+      options.upgraded?.drain(Math.max(0, graceMs - drainDelayMs));
     };
     const drainDelayMs = Math.min(options.drainDelayMs ?? 0, graceMs);
     if (drainDelayMs > 0) setTimeout(closeListener, drainDelayMs).unref();
@@ -95,6 +116,7 @@ export function installGracefulShutdown(options: ShutdownOptions): void {
         event: 'force-close',
       });
       server.closeAllConnections();
+      options.upgraded?.closeAll();
     }, graceMs).unref();
     setTimeout(() => {
       logger.error('shutdown did not finish; exiting anyway', { event: 'shutdown-error' });

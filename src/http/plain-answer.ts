@@ -24,9 +24,14 @@ export function plainAnswerHeaders(body: string, servedBy?: string): PlainHeader
 }
 
 /** The whole HTTP/1.1 answer as bytes to write on a raw socket; the connection closes after it. */
-export function rawPlainAnswer(status: number, reason: string, servedBy: string): string {
+export function rawPlainAnswer(
+  status: number,
+  reason: string,
+  servedBy: string,
+  extra: PlainHeaders = {},
+): string {
   const body = plainAnswerBody(status, reason);
-  const head = Object.entries({ ...plainAnswerHeaders(body, servedBy), Connection: 'close' })
+  const head = Object.entries({ ...plainAnswerHeaders(body, servedBy), ...extra, Connection: 'close' })
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('');
   return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\n${head}\r\n${body}`;

@@ -9,6 +9,7 @@ import { BackendMetrics } from '../metrics/backend-metrics.js';
 import { installGracefulShutdown, listen, type Lifecycle } from './graceful-shutdown.js';
 import type { ServerConfig } from './server-config.js';
 import { createServerShell, type Dispatch } from './server-shell.js';
+import { attachWsEcho } from './ws-echo.js';
 
 export interface FileServerParts {
   config: ServerConfig;
@@ -33,8 +34,11 @@ export async function runFileServer(parts: FileServerParts): Promise<void> {
     // Scrapes are answered on the main thread: a full thread pool must not hide the server's numbers.
     metrics: new BackendMetrics({ headers: { 'X-Served-By': config.name }, onError: (m) => logger.warn(m) }),
   });
+  // WebSocket echo at /ws/echo, closed with 1001 when the server drains.
+  const wsEcho = attachWsEcho(server, config.name, logger);
   installGracefulShutdown({
     server,
+    upgraded: wsEcho,
     lifecycle,
     graceMs: config.graceMs,
     drainDelayMs: config.drainDelayMs,

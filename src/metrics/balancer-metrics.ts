@@ -18,6 +18,10 @@ export interface UpstreamGaugeSource {
   name: string;
   healthy: boolean;
   inFlight: number;
+  /** Open tunnels (upgraded connections), and the bytes relayed through them each way so far. */
+  tunnels: number;
+  tunnelBytesToUpstream: number;
+  tunnelBytesFromUpstream: number;
   /** Null when the upstream is not a PM2 app. */
   pm2Restarts: number | null;
 }
@@ -104,6 +108,14 @@ export class BalancerMetrics {
     upstreamGauge(
       this.registry,
       upstreams,
+      'balancer_upstream_tunnels_open',
+      'Upgraded connections (WebSockets) tunnelled to the upstream right now',
+      (u) => u.tunnels,
+    );
+    tunnelBytesCounter(this.registry, upstreams);
+    upstreamGauge(
+      this.registry,
+      upstreams,
       'balancer_upstream_pm2_restarts',
       "PM2's restart count of the process behind the upstream (PM2 discovery only)",
       (u) => u.pm2Restarts,
@@ -156,6 +168,23 @@ export class BalancerMetrics {
     }
     return series;
   }
+}
+
+/** Bytes through tunnels, by upstream and direction, read from the upstreams' own counters when scraped. */
+function tunnelBytesCounter(registry: Registry, upstreams: () => Iterable<UpstreamGaugeSource>): void {
+  new Counter({
+    name: 'balancer_tunnel_bytes_total',
+    help: 'Bytes relayed through tunnels, by upstream and direction (to_upstream, from_upstream)',
+    labelNames: ['upstream', 'direction'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const u of upstreams()) {
+        this.labels(u.name, 'to_upstream').inc(u.tunnelBytesToUpstream);
+        this.labels(u.name, 'from_upstream').inc(u.tunnelBytesFromUpstream);
+      }
+    },
+  });
 }
 
 /** A gauge per upstream whose values are read from the status when scraped; null leaves it out. */

@@ -126,6 +126,9 @@ void test('the status lists every upstream with its state, counters and last che
   pool.recordCheck(b2!, bad(1200));
   b1!.served = 7;
   b1!.inFlight = 2;
+  b1!.tunnels = 1;
+  b1!.tunnelBytesUp = 10;
+  b1!.tunnelBytesDown = 20;
   const status = buildStatus(
     pool.members,
     {
@@ -143,6 +146,8 @@ void test('the status lists every upstream with its state, counters and last che
       draining: false,
       workers: 1,
       reloads: 0,
+      scheme: 'http',
+      tunnels: { open: 1, max: 10 },
     },
     NO_REQUESTS,
     [],
@@ -159,6 +164,7 @@ void test('the status lists every upstream with its state, counters and last che
     reason: 'health check ok in 1.50 ms',
     weight: 1,
     inFlight: 2,
+    tunnels: { open: 1, bytesToUpstream: 10, bytesFromUpstream: 20 },
     attempts: 0,
     served: 7,
     failures: 0,

@@ -47,6 +47,8 @@ export function statusDocument(count: number, down: readonly string[] = [], retr
       draining: false,
       workers: 1,
       reloads: 0,
+      scheme: 'http',
+      tunnels: { open: 0, max: 10 },
     },
     NO_REQUESTS,
     [],

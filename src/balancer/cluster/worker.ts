@@ -12,7 +12,6 @@
 import net from 'node:net';
 import type { BalancerConfig } from '../config.js';
 import type { Logger } from '../../logger.js';
-import { listenOn } from '../../net/listen.js';
 import { BalancerEvents } from '../events.js';
 import { Pool } from '../pool.js';
 import { RequestPath } from '../request-path.js';
@@ -33,7 +32,7 @@ export async function runWorker(config: BalancerConfig, logger: Logger): Promise
     replica: { onTakeOut: (upstream, reason) => send({ lb: 'take-out', id: upstream.id, reason }) },
   });
   const path = new RequestPath(config, pool, logger, events);
-  const { handler, server } = path;
+  const { handler, server, listener } = path;
 
   const report = (seq: number): void => {
     const upstreams: UpstreamCounts = {};
@@ -66,12 +65,14 @@ export async function runWorker(config: BalancerConfig, logger: Logger): Promise
       clearInterval(batcher);
       flush();
       report(0);
-      path.close();
-      void logger.close().then(() => process.exit(0));
+      void path
+        .close()
+        .then(() => logger.close())
+        .then(() => process.exit(0));
     };
     // net's close, not http's: http's also closes idle keep-alive sockets, and a request may be on
     // its way on one of them. Each is answered with Connection: close instead.
-    net.Server.prototype.close.call(server, finish);
+    net.Server.prototype.close.call(listener, finish);
     setTimeout(() => server.closeAllConnections(), config.graceMs).unref();
     setTimeout(() => process.exit(0), config.graceMs + 2000).unref();
   };
@@ -109,7 +110,8 @@ export async function runWorker(config: BalancerConfig, logger: Logger): Promise
 
   await path.start();
   await firstState;
-  const port = await listenOn(server, config.port, config.host);
+  const port = await path.listen();
+  await path.listenRedirect();
   logger.debug(`worker listening on port ${port}`, { event: 'worker-listening', port });
   send({ lb: 'ready', port });
 }

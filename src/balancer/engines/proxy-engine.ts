@@ -10,10 +10,9 @@
  * arrived, the attempt failed. An engine relays the response body itself (`Exchange.relay`), with
  * backpressure from the client to the upstream. create-engine.ts builds the chosen one.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ProxyEngineName } from '../config.js';
-import type { Exchange, UpstreamRequest } from '../exchange.js';
+import type { ClientMessage, Exchange, UpstreamRequest } from '../exchange.js';
 import type { Upstream } from '../upstream.js';
 
 export interface EngineHandlers {
@@ -47,7 +46,7 @@ export interface ProxyEngine {
    * Send the request to `upstream`. `body` replaces reading `req` (a replayable copy, for retries);
    * without it a request with a body streams `req` itself.
    */
-  forward(upstream: Upstream, req: IncomingMessage, res: Exchange, body?: Readable): void;
+  forward(upstream: Upstream, req: ClientMessage, res: Exchange, body?: Readable): void;
   /** Forget an upstream that left the pool; its idle connections close. */
   detach(upstream: Upstream): void;
   /** Close every pooled connection (at shutdown). */

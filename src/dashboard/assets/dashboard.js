@@ -179,7 +179,7 @@ function rowFor(upstream) {
     const tr = document.createElement('tr');
     /** @type {Td[]} */
     const cells = [];
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < 13; i++) {
       const td = document.createElement('td');
       if (i === 2 || i >= 4) td.className = 'num';
       cells.push(td);
@@ -208,7 +208,21 @@ function renderUpstreams(upstreams, now) {
     tr.dataset.health = u.health;
     if (tbody.rows[index] !== tr) tbody.insertBefore(tr, tbody.rows[index] ?? null);
 
-    const [name, health, check, pm2, pid, restarts, uptime, memory, cpu, inFlight, served, failures] = cells;
+    const [
+      name,
+      health,
+      check,
+      pm2,
+      pid,
+      restarts,
+      uptime,
+      memory,
+      cpu,
+      inFlight,
+      tunnels,
+      served,
+      failures,
+    ] = cells;
     setCell(name, el('span', 'name', u.name), el('span', 'addr', u.address));
     setCell(
       health,
@@ -233,6 +247,8 @@ function renderUpstreams(upstreams, now) {
     setText(memory, p && p.pid ? formatBytes(p.memoryBytes) : '–');
     setText(cpu, p && p.pid ? `${Math.round(p.cpuPercent)} %` : '–');
     setText(inFlight, formatCount(u.inFlight));
+    setText(tunnels, formatCount(u.tunnels.open));
+    tunnels.title = `${formatBytes(u.tunnels.bytesToUpstream)} up, ${formatBytes(u.tunnels.bytesFromUpstream)} down`;
     setText(served, formatCount(u.served));
     setText(failures, formatCount(u.failures));
     failures.classList.toggle('check-fail', u.failures > 0);
