@@ -8,8 +8,12 @@ import type { UpstreamSpec } from '../discovery/types.js';
 import type { UpstreamHealth } from '../pool.js';
 import type { RequestCounts } from '../proxy-handler.js';
 
-/** Per upstream id: [inFlight, attempts, served, failures] as this worker counted them. */
-export type UpstreamCounts = Record<string, [number, number, number, number]>;
+/**
+ * One upstream as a worker counted it: in flight, attempts, served, failures, open tunnels,
+ * tunnel bytes to it and from it. A tuple: it crosses the IPC channel four times a second.
+ */
+export type Counts = [number, number, number, number, number, number, number];
+export type UpstreamCounts = Record<string, Counts>;
 
 /** One finished request for the dashboard and /metrics: [upstream name or null, status, ms, retries]. */
 export type FinishedRequest = [string | null, number, number, number];
@@ -25,12 +29,21 @@ export type ToWorker =
   | { lb: 'drain' };
 
 export type ToPrimary =
+  /** Listening for messages: send the membership and health now (earlier ones would be lost). */
+  | { lb: 'hello' }
   /** Listening and able to proxy. */
   | { lb: 'ready'; port: number }
   /** A refused or reset connection while proxying: take it out for every worker. */
   | { lb: 'take-out'; id: string; reason: string }
   /** Counters; `seq` answers a 'report?' (0: the periodic one). */
-  | { lb: 'report'; seq: number; totals: RequestCounts; queued: number; upstreams: UpstreamCounts }
+  | {
+      lb: 'report';
+      seq: number;
+      totals: RequestCounts;
+      queued: number;
+      tunnels: number;
+      upstreams: UpstreamCounts;
+    }
   /** Requests finished since the last batch (sent only while the primary wants them). */
   | { lb: 'finished'; batch: FinishedRequest[] };
 
@@ -39,7 +52,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 const TO_WORKER = new Set(['members', 'health', 'report?', 'drain']);
-const TO_PRIMARY = new Set(['ready', 'take-out', 'report', 'finished']);
+const TO_PRIMARY = new Set(['hello', 'ready', 'take-out', 'report', 'finished']);
 
 export function isToWorker(v: unknown): v is ToWorker {
   return isObject(v) && typeof v.lb === 'string' && TO_WORKER.has(v.lb);

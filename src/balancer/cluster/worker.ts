@@ -15,12 +15,13 @@ import type { Logger } from '../../logger.js';
 import { BalancerEvents } from '../events.js';
 import { Pool } from '../pool.js';
 import { RequestPath } from '../request-path.js';
+import type { TlsCredentials } from '../tls-credentials.js';
 import { isToWorker, type FinishedRequest, type ToPrimary, type UpstreamCounts } from './messages.js';
 
 const REPORT_MS = 250;
 const BATCH_MS = 200;
 
-export async function runWorker(config: BalancerConfig, logger: Logger): Promise<void> {
+export async function runWorker(config: BalancerConfig, logger: Logger, tls?: TlsCredentials): Promise<void> {
   const send = (message: ToPrimary): void => {
     if (process.connected) process.send?.(message);
   };
@@ -31,13 +32,30 @@ export async function runWorker(config: BalancerConfig, logger: Logger): Promise
     events,
     replica: { onTakeOut: (upstream, reason) => send({ lb: 'take-out', id: upstream.id, reason }) },
   });
-  const path = new RequestPath(config, pool, logger, events);
+  const path = new RequestPath(config, pool, logger, events, tls);
   const { handler, server, listener } = path;
 
   const report = (seq: number): void => {
     const upstreams: UpstreamCounts = {};
-    for (const u of pool.members) upstreams[u.id] = [u.inFlight, u.attempts, u.served, u.failures];
-    send({ lb: 'report', seq, totals: { ...handler.counts }, queued: handler.queued, upstreams });
+    for (const u of pool.members) {
+      upstreams[u.id] = [
+        u.inFlight,
+        u.attempts,
+        u.served,
+        u.failures,
+        u.tunnels,
+        u.tunnelBytesUp,
+        u.tunnelBytesDown,
+      ];
+    }
+    send({
+      lb: 'report',
+      seq,
+      totals: { ...handler.counts },
+      queued: handler.queued,
+      tunnels: path.upgrades.tunnels.size,
+      upstreams,
+    });
   };
   let batch: FinishedRequest[] = [];
   const flush = (): void => {
@@ -73,7 +91,11 @@ export async function runWorker(config: BalancerConfig, logger: Logger): Promise
     // net's close, not http's: http's also closes idle keep-alive sockets, and a request may be on
     // its way on one of them. Each is answered with Connection: close instead.
     net.Server.prototype.close.call(listener, finish);
-    setTimeout(() => server.closeAllConnections(), config.graceMs).unref();
+    path.upgrades.tunnels.drain(config.graceMs);
+    setTimeout(() => {
+      path.upgrades.tunnels.closeAll();
+      server.closeAllConnections();
+    }, config.graceMs).unref();
     setTimeout(() => process.exit(0), config.graceMs + 2000).unref();
   };
 
@@ -107,6 +129,7 @@ export async function runWorker(config: BalancerConfig, logger: Logger): Promise
   process.on('SIGTERM', () => drain('SIGTERM'));
   process.on('SIGHUP', () => undefined);
   process.on('disconnect', () => drain('the primary is gone'));
+  send({ lb: 'hello' });
 
   await path.start();
   await firstState;
