@@ -59,6 +59,9 @@ export async function startBalancer(
     '--health-interval': '100ms',
     '--health-timeout': '2s',
     '--grace-ms': '2000',
+    // The request path's rules are tested in one process, where round-robin order and caps are
+    // exact; test/balancer/cluster.test.ts runs the primary and its workers (--workers 2).
+    '--workers': '1',
   };
   const given = new Set(args.filter((a) => a.startsWith('--')));
   const base = Object.entries(defaults).flatMap(([flag, value]) => (given.has(flag) ? [] : [flag, value]));
