@@ -17,3 +17,12 @@ export function processEnv(): Record<string, string | undefined> {
 export function runningUnderPm2(): boolean {
   return process.env.pm_id !== undefined;
 }
+
+/**
+ * Which instance of its app PM2 started this process as (NODE_APP_INSTANCE): 0 for the first, more
+ * after `pm2 scale`; null outside PM2.
+ */
+export function pm2Instance(): number | null {
+  const raw = process.env.NODE_APP_INSTANCE;
+  return runningUnderPm2() && raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : null;
+}

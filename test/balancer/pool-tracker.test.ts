@@ -244,3 +244,49 @@ void test('a member whose PORT changes is replaced under its new id', () => {
     ['127.0.0.1:21011', '127.0.0.1:21002', '127.0.0.1:21003'],
   );
 });
+
+void test('a second PM2 process of a member (pm2 scale) is no upstream, and its exits never take the member out', () => {
+  const t = tracker();
+  const original = app('b-1', 21001, { pmId: 0, pid: 4000 });
+  t.applyList([original], t.sequence);
+  // `pm2 scale b-1 2`: a second process, same name and PORT, that cannot bind and keeps exiting.
+  const duplicate = app('b-1', 21001, { pmId: 7, pid: 4007, status: 'launching' });
+  const listed = t.applyList([original, duplicate], t.sequence);
+  assert.deepEqual(kinds(listed), [], 'nothing changes for the member');
+  assert.deepEqual(
+    t.snapshot().map((m) => [m.name, m.pm2?.pmId, m.pm2?.pid]),
+    [['b-1', 0, 4000]],
+  );
+  const problems = [...t.ignoredApps()];
+  assert.equal(problems.length, 1);
+  assert.match(problems[0]![0], /^b-1 \(pm_id 7\)$/);
+  assert.match(problems[0]![1], /second process on the port of pm_id 0.*pm2 scale b-1 1/);
+
+  for (const event of ['exit', 'stop', 'delete', 'restart overlimit']) {
+    const update = t.applyEvent(busEvent(event, 'b-1', { pmId: 7, status: 'errored' }));
+    assert.deepEqual(kinds(update.events), [], `${event} of the duplicate`);
+  }
+  assert.deepEqual(
+    t.applyMessage({ name: 'b-1', pmId: 7, raw: null, data: { event: 'stopping', signal: 'SIGINT' } }),
+    [],
+  );
+  // The member's own process still leaves as before.
+  const own = t.applyEvent(busEvent('exit', 'b-1', { pmId: 0, status: 'stopping' }));
+  assert.deepEqual(kinds(own.events), ['members', 'leaving 127.0.0.1:21001']);
+});
+
+void test("when the member's own process is gone, the next list hands the member to the other process", () => {
+  const t = tracker();
+  t.applyList(
+    [app('b-1', 21001, { pmId: 0, pid: 4000 }), app('b-1', 21001, { pmId: 7, status: 'errored', pid: null })],
+    t.sequence,
+  );
+  // Scaled back to one, PM2 deleted pm_id 0 and kept 7, which can now bind and comes online.
+  const events = t.applyList([app('b-1', 21001, { pmId: 7, pid: 4007 })], t.sequence);
+  assert.deepEqual(kinds(events), ['members']);
+  assert.deepEqual(
+    t.snapshot().map((m) => [m.pm2?.pmId, m.pm2?.pid]),
+    [[7, 4007]],
+  );
+  assert.equal(t.ignoredApps().size, 0);
+});

@@ -119,6 +119,36 @@ void test('the fleet reloads under load without losing a request', async (t) => 
     assert.equal((await status()).pool.available, backends.length);
   });
 
+  await t.test(
+    'pm2 scale of a backend: the second process waits for the port, the original stays in rotation',
+    async () => {
+      const name = backends[0] ?? '';
+      const restartsBefore = (await pm2.jlist()).find((e) => e.name === name)?.pm2_env.restart_time;
+      const results = await underLoad(balancer.port, async () => {
+        const scaled = await pm2.pm2(['scale', name, '2'], env, 60_000);
+        assert.equal(scaled.code, 0, scaled.stderr);
+        await track();
+        const log = path.join(logDir, `${name}.err.log`);
+        const deadline = Date.now() + 20_000;
+        while (!/waiting for it to be free/.test(fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '')) {
+          assert.ok(Date.now() < deadline, 'the second process says why it waits');
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        await new Promise((r) => setTimeout(r, 3000));
+      });
+      const processes = (await pm2.jlist()).filter((e) => e.name === name);
+      assert.equal(processes.length, 2);
+      const [original, second] = [...processes].sort((x, y) => x.pm_id - y.pm_id);
+      assert.equal(original?.pm2_env.restart_time, restartsBefore, 'the original was not restarted');
+      assert.equal(second?.pm2_env.restart_time, 0, 'the second process waits instead of crash-looping');
+      assertNoneFailed(results, 'pm2 scale');
+      const member = (await status()).upstreams.find((u) => u.name === name);
+      assert.equal(member?.available, true, 'the original is still in rotation');
+      const ignored = fs.readFileSync(path.join(logDir, 'balancer.err.log'), 'utf8');
+      assert.match(ignored, new RegExp(`${name} \\(pm_id \\d+\\) is in pool web but is a second process`));
+    },
+  );
+
   await t.test('the PM2 daemon killed: the balancer and its workers keep serving', async (st) => {
     const orphans = (await pm2.jlist()).map((e) => e.pid).filter((pid) => pid > 0);
     const workers = (await status()).workers.map((w) => w.pid);

@@ -289,6 +289,11 @@ export class ClusterPrimary {
     ready.catch(() => undefined);
     const entry: WorkerEntry = { worker, generation, startedAt: Date.now(), state: 'starting', ready };
     this.workers.set(worker.id, entry);
+    // A send to a worker that is exiting fails later, as an 'error' event (EPIPE): its 'exit'
+    // handler does the bookkeeping, so the error is only noted.
+    worker.on('error', (err) =>
+      this.options.logger.debug(`worker ${worker.id}: ${errorMessage(err)}`, { event: 'worker-ipc-error' }),
+    );
     worker.on('message', (message: unknown) => {
       if (!isToPrimary(message)) return;
       if (message.lb === 'ready') {
@@ -393,7 +398,7 @@ export class ClusterPrimary {
   private send(worker: Worker, message: ToWorker): void {
     if (!worker.isConnected()) return;
     try {
-      worker.send(message);
+      worker.send(message, undefined, undefined, () => undefined);
     } catch {
       // It is exiting; its 'exit' handler does the bookkeeping.
     }

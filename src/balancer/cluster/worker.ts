@@ -23,7 +23,8 @@ const BATCH_MS = 200;
 
 export async function runWorker(config: BalancerConfig, logger: Logger, tls?: TlsCredentials): Promise<void> {
   const send = (message: ToPrimary): void => {
-    if (process.connected) process.send?.(message);
+    // With a callback, a failed send (the primary just went away) is reported there, not thrown.
+    if (process.connected) process.send?.(message, undefined, undefined, () => undefined);
   };
   const events = new BalancerEvents();
   const pool = new Pool({

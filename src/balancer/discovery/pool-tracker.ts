@@ -10,6 +10,12 @@
  *
  * Rotation hints: the tracker remembers, per member, whether it last told the balancer the app was
  * up. PM2 going from online to anything else gives one 'leaving'; back to online gives one 'online'.
+ *
+ * Processes, not names: a member is one PM2 process (its pm_id). A second process of the same app
+ * on the same port (`pm2 scale` of a fork-mode app) cannot listen there, so it is no second
+ * upstream, and what happens to it (it fails to start, exits, is deleted) says nothing about the
+ * member: its events are ignored, and it is reported once. Should the member's own process go,
+ * the next `pm2 list` hands the member to the other one.
  */
 import type { DiscoveryEvent, Pm2ProcessState, UpstreamSpec } from './types.js';
 import type { Pm2App, Pm2ProcessEvent, Pm2ProcessMessage } from '../../supervisor/pm2-app.js';
@@ -33,6 +39,8 @@ export interface TrackerUpdate {
 
 interface Tracked {
   spec: UpstreamSpec;
+  /** The PM2 process behind the member; events of other processes of the same app are not its own. */
+  pmId: number;
   /** What the balancer was last told: true after 'online' (or first seen online), false after 'leaving'. */
   up: boolean;
   /** Sequence number of the last bus event about this app. */
@@ -79,6 +87,8 @@ export class PoolTracker {
   private seq = 0;
   private lastFingerprint: string | null = null;
   private readonly problems = new Map<string, string>();
+  /** Second processes of a member's app, found by the last `pm2 list`. */
+  private duplicates = new Map<string, string>();
 
   constructor(options: PoolTrackerOptions) {
     this.options = options;
@@ -98,7 +108,7 @@ export class PoolTracker {
 
   /** Apps in the pool that cannot be members, by name, with the reason (for one warning each). */
   ignoredApps(): ReadonlyMap<string, string> {
-    return this.problems;
+    return new Map([...this.problems, ...this.duplicates]);
   }
 
   /** Is this app a member (and, if so, where)? Null when it is not in the pool at all. */
@@ -130,7 +140,7 @@ export class PoolTracker {
   applyList(apps: readonly Pm2App[], requestedAtSeq: number): DiscoveryEvent[] {
     const hints: DiscoveryEvent[] = [];
     const seen = new Set<string>();
-    for (const app of apps) {
+    for (const app of this.ownersOf(apps)) {
       const place = this.place(app.name, app.pmId, app.env);
       if (place === null) continue;
       seen.add(app.name);
@@ -152,8 +162,17 @@ export class PoolTracker {
       };
       const online = app.status === 'online';
       const known = this.members.get(app.name);
-      if (known === undefined || known.spec.id !== place.id) {
-        this.members.set(app.name, { spec, up: online, lastEventSeq: 0 });
+      if (known === undefined || known.spec.id !== place.id || known.pmId !== app.pmId) {
+        if (known !== undefined && known.up && !online) {
+          hints.push({
+            type: 'leaving',
+            id: place.id,
+            reason: `pm2 ${app.status} (pm_id ${app.pmId} took over)`,
+          });
+        } else if (known !== undefined && !known.up && online) {
+          hints.push({ type: 'online', id: place.id, reason: `pm2 online (pm_id ${app.pmId} took over)` });
+        }
+        this.members.set(app.name, { spec, pmId: app.pmId, up: online, lastEventSeq: 0 });
         continue;
       }
       if (known.lastEventSeq > requestedAtSeq) continue;
@@ -175,6 +194,38 @@ export class PoolTracker {
     return [...this.membersEventIfChanged(), ...hints];
   }
 
+  /**
+   * One process per app name: the one already behind the member while PM2 still lists it, else an
+   * online one, else the lowest pm_id. The others are reported as duplicates.
+   */
+  private ownersOf(apps: readonly Pm2App[]): Pm2App[] {
+    const byName = new Map<string, Pm2App[]>();
+    for (const app of apps) byName.set(app.name, [...(byName.get(app.name) ?? []), app]);
+    const owners: Pm2App[] = [];
+    this.duplicates = new Map();
+    for (const [name, processes] of byName) {
+      const current = this.members.get(name)?.pmId;
+      const sorted = [...processes].sort((a, b) => a.pmId - b.pmId);
+      const owner =
+        sorted.find((p) => p.pmId === current) ?? sorted.find((p) => p.status === 'online') ?? sorted[0];
+      if (owner === undefined) continue;
+      owners.push(owner);
+      const others = sorted.filter((p) => p !== owner);
+      if (others.length > 0 && this.place(name, owner.pmId, owner.env) !== null) {
+        this.duplicates.set(
+          `${name} (pm_id ${others.map((p) => p.pmId).join(', ')})`,
+          `is a second process on the port of pm_id ${owner.pmId}: one port is one upstream (pm2 scale of a fork-mode app is not supported; npx pm2 scale ${name} 1)`,
+        );
+      }
+    }
+    return owners;
+  }
+
+  /** A bus event or message of a process that is not the member's own (a duplicate): not ours. */
+  private notOurs(known: Tracked, pmId: number | null): boolean {
+    return pmId !== null && known.pmId >= 0 && pmId !== known.pmId;
+  }
+
   /** A `process:event` from PM2's bus. */
   applyEvent(event: Pm2ProcessEvent): TrackerUpdate {
     this.seq++;
@@ -189,6 +240,7 @@ export class PoolTracker {
       if (place === null) return { events, reconcile };
       known = {
         spec: { id: place.id, name: event.name, host: this.options.host, port: place.port },
+        pmId: event.pmId ?? -1,
         up: false,
         lastEventSeq: this.seq,
       };
@@ -202,6 +254,7 @@ export class PoolTracker {
       return { events, reconcile: true };
     }
 
+    if (this.notOurs(known, event.pmId)) return { events, reconcile: true };
     known.lastEventSeq = this.seq;
     const leaving = LEAVING_REASONS[event.event];
     if (leaving !== undefined) {
@@ -230,7 +283,7 @@ export class PoolTracker {
   applyMessage(message: Pm2ProcessMessage): DiscoveryEvent[] {
     if (!isStoppingNotice(message.data)) return [];
     const known = this.members.get(message.name);
-    if (known === undefined) return [];
+    if (known === undefined || this.notOurs(known, message.pmId)) return [];
     this.seq++;
     known.lastEventSeq = this.seq;
     if (known.spec.pm2 !== undefined)
