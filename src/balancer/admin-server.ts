@@ -6,7 +6,8 @@
  * a handler that throws gets a 500, never a crash.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connectionsCheckingIntervalMs } from '../http/connection-checks.js';
+import { listenRetrying } from '../http/listen-retry.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 
@@ -17,7 +18,11 @@ export class AdminServer {
   readonly server: http.Server;
 
   constructor(private readonly logger: Logger) {
-    this.server = http.createServer((req, res) => this.dispatch(req, res));
+    // node:http's own timeouts (headers 60 s, request 300 s), checked often enough to hold.
+    this.server = http.createServer(
+      { connectionsCheckingInterval: connectionsCheckingIntervalMs(60_000, 300_000) },
+      (req, res) => this.dispatch(req, res),
+    );
     this.server.keepAliveTimeout = 5000;
   }
 
@@ -33,15 +38,8 @@ export class AdminServer {
     return [...this.routes.keys()];
   }
 
-  async listen(port: number, host: string): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => {
-        this.server.off('error', reject);
-        resolve();
-      });
-    });
-    return (this.server.address() as AddressInfo).port;
+  listen(port: number, host: string, what = 'admin'): Promise<number> {
+    return listenRetrying(this.server, port, host, { logger: this.logger, what });
   }
 
   /** Stop listening and close every connection (event streams included). */

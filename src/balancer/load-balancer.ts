@@ -5,10 +5,14 @@
  * (src/balancer.ts) only loads the config and handles signals.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { BalancerConfig } from './config.js';
 import { errorMessage } from '../errors.js';
 import { handleClientError } from '../http/client-error.js';
+import { connectionsCheckingIntervalMs } from '../http/connection-checks.js';
+import { listenRetrying } from '../http/listen-retry.js';
+import { connectionCap, readDescriptorLimit } from './descriptor-limit.js';
+import { LogGate } from './log-gate.js';
 import type { Logger } from '../logger.js';
 import { AdminServer, sendJson } from './admin-server.js';
 import { createDiscovery } from './discovery/create-discovery.js';
@@ -46,8 +50,16 @@ export class LoadBalancer {
   private discovery: DiscoverySource | undefined;
   private engine: ProxyEngine | undefined;
   private readonly startedAt = Date.now();
+  private listening = false;
   private port = 0;
   private adminPort = 0;
+  /** Client connections open now, and the cap (--max-connections, or from the descriptor limit). */
+  private openConnections = 0;
+  readonly connectionLimit: number;
+  readonly descriptorLimit: number | null;
+  /** Connections closed at once because the cap was reached, and accepts that failed (EMFILE). */
+  private dropped = 0;
+  private readonly acceptGate = new LogGate(1000);
 
   constructor(options: LoadBalancerOptions) {
     const { config, logger } = options;
@@ -67,6 +79,7 @@ export class LoadBalancer {
         retry: config.retry,
         proxyTimeoutMs: config.proxyTimeoutMs,
         retryAfterS: Math.max(1, Math.ceil((config.health.intervalMs * config.health.rise) / 1000)),
+        requestBufferBytes: config.requestBufferBytes,
       },
       logger,
       this.events,
@@ -79,6 +92,11 @@ export class LoadBalancer {
         maxHeaderSize: config.maxHeaderSize,
         requestTimeout: config.requestTimeoutMs,
         headersTimeout: config.headersTimeoutMs,
+        // Node checks both timeouts on this interval; without it they hold up to 30 s late.
+        connectionsCheckingInterval: connectionsCheckingIntervalMs(
+          config.headersTimeoutMs,
+          config.requestTimeoutMs,
+        ),
         noDelay: true,
         // Checked by the request path, which says why in its 400 (node:http's own has no body).
         requireHostHeader: false,
@@ -87,9 +105,36 @@ export class LoadBalancer {
     );
     this.server = server as unknown as http.Server;
     this.server.keepAliveTimeout = config.keepAliveTimeoutMs;
-    this.server.on('clientError', (err: Error & { code?: string }, socket) =>
-      handleClientError(err, socket, config.name, logger),
-    );
+    this.server.on('clientError', (err: Error & { code?: string }, socket) => {
+      // A request already handed to the proxy whose body did not arrive in time: the proxy
+      // answers the 408 itself, so the request is accounted for and no upstream is blamed.
+      const pending = (socket as { _httpMessage?: unknown })._httpMessage;
+      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && pending instanceof Exchange && !pending.headersSent) {
+        this.handler.requestTimedOut(pending, config.requestTimeoutMs);
+        return;
+      }
+      handleClientError(err, socket, config.name, logger);
+    });
+    this.descriptorLimit = readDescriptorLimit();
+    this.connectionLimit = connectionCap(this.descriptorLimit, config.maxConnections);
+    // Node closes connections over the cap as they are accepted, before any descriptor runs out.
+    this.server.maxConnections = this.connectionLimit;
+    this.server.on('connection', (socket) => {
+      this.openConnections++;
+      socket.once('close', () => this.openConnections--);
+    });
+    this.server.on('drop', () => {
+      this.dropped++;
+      this.localTrouble(
+        `at the connection limit (${this.connectionLimit}): a new client connection was closed`,
+      );
+    });
+    // After listening, an error here is a failed accept (EMFILE, ENFILE): the listener carries on.
+    this.server.on('error', (err) => {
+      if (!this.listening) return;
+      this.dropped++;
+      this.localTrouble(`accepting a client connection failed: ${errorMessage(err)}`);
+    });
     this.admin = new AdminServer(logger);
     this.admin.route(STATUS_PATH, (_req, res) => sendJson(res, 200, this.status()));
     this.admin.route('/healthz', (_req, res) =>
@@ -141,14 +186,20 @@ export class LoadBalancer {
       },
     );
 
-    this.port = await listen(this.server, config.port, config.host);
+    this.port = await listenRetrying(this.server, config.port, config.host, { logger, what: config.name });
+    this.listening = true;
     logger.info(
       `${config.name} listening on ${url(config.host, this.port)}: ${this.pool.policyName} over ` +
         `${plural(this.pool.size, 'upstream')} through ${this.engine.name}, ` +
         `retries ${config.retry.enabled ? 'on' : 'off'}`,
       { event: 'listening', port: this.port, host: config.host },
     );
-    this.adminPort = await this.admin.listen(config.adminPort, config.adminHost);
+    logger.info(
+      `at most ${this.connectionLimit} client connections` +
+        (this.descriptorLimit === null ? '' : ` (descriptor limit ${this.descriptorLimit})`),
+      { event: 'connection-limit', limit: this.connectionLimit, descriptorLimit: this.descriptorLimit },
+    );
+    this.adminPort = await this.admin.listen(config.adminPort, config.adminHost, `${config.name} admin`);
     logger.info(`admin listening on ${url(config.adminHost, this.adminPort)} (GET ${STATUS_PATH})`, {
       event: 'listening',
       listener: 'admin',
@@ -179,6 +230,24 @@ export class LoadBalancer {
       policy: this.pool.policyName,
       retries: this.config.retry.enabled,
       draining: this.handler.draining,
+      connections: {
+        open: this.openConnections,
+        limit: this.connectionLimit,
+        descriptorLimit: this.descriptorLimit,
+        dropped: this.dropped,
+        localFailures: this.handler.localFailures,
+      },
+    });
+  }
+
+  /** The balancer's own resources ran short: one line a second at most, no upstream involved. */
+  private localTrouble(message: string): void {
+    const skipped = this.acceptGate.pass(performance.now());
+    if (skipped === undefined) return;
+    this.logger.warn(`${message}${skipped > 0 ? ` (and ${skipped} more in the last second)` : ''}`, {
+      event: 'local-resource',
+      open: this.openConnections,
+      limit: this.connectionLimit,
     });
   }
 
@@ -233,14 +302,4 @@ function describeMembers(members: readonly UpstreamSpec[]): string {
 
 function url(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-}
-
-function listen(server: http.Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }

@@ -21,6 +21,16 @@ export type FailureKind =
   /** Our own client went away; not the upstream's fault. */
   | 'client-gone'
   /**
+   * The upstream closed while the client was still sending its body: a slow client's doing as
+   * likely as the upstream's, so it is held against neither (docs/hardening.md).
+   */
+  | 'awaiting-body'
+  /**
+   * The balancer itself is out of descriptors, buffers or local ports (EMFILE, ENFILE, ENOBUFS,
+   * EADDRNOTAVAIL): its own failure, never an upstream's. The client gets 503 with Retry-After.
+   */
+  | 'local-resource'
+  /**
    * The engine refused to send the request as given (undici validates what node:http let
    * through); nothing reached the upstream, and it is not the upstream's fault.
    */
@@ -71,6 +81,13 @@ function neverReached(kind: FailureKind): boolean {
 export function decideRetry(facts: AttemptFacts, settings: RetrySettings): RetryDecision {
   if (facts.kind === 'client-gone') return { retry: false, reason: 'the client went away' };
   if (facts.kind === 'unsendable') return { retry: false, reason: 'no upstream would get it either' };
+  if (facts.kind === 'local-resource') {
+    return {
+      retry: false,
+      reason: 'the balancer is out of local resources; another upstream would not help',
+    };
+  }
+  if (facts.kind === 'awaiting-body') return { retry: false, reason: 'part of the body was sent already' };
   if (!settings.enabled) return { retry: false, reason: 'retries are off' };
   if (facts.kind === 'bad-response') return { retry: false, reason: 'the upstream answered, badly' };
   if (facts.kind === 'reset-during-response') {
@@ -112,12 +129,22 @@ export function marksDown(kind: FailureKind): boolean {
 }
 
 export function countsAsFailure(kind: FailureKind): boolean {
-  return kind !== 'client-gone' && kind !== 'unsendable';
+  return (
+    kind !== 'client-gone' && kind !== 'unsendable' && kind !== 'local-resource' && kind !== 'awaiting-body'
+  );
 }
 
 /** The client's answer when no attempt produced a response. */
-export function finalStatus(kind: FailureKind): 502 | 504 {
+export function finalStatus(kind: FailureKind): 502 | 503 | 504 {
+  if (kind === 'local-resource') return 503;
   return kind === 'response-timeout' || kind === 'connect-timeout' ? 504 : 502;
+}
+
+/** Errors that say the balancer's own process or host ran out of something. */
+const LOCAL_RESOURCE = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'EADDRNOTAVAIL', 'ENOMEM']);
+
+export function isLocalResourceError(code: string | undefined): boolean {
+  return code !== undefined && LOCAL_RESOURCE.has(code);
 }
 
 /**
@@ -127,15 +154,18 @@ export function finalStatus(kind: FailureKind): 502 | 504 {
  */
 export function classifyError(
   code: string | undefined,
-  phase: { responded: boolean; clientGone: boolean },
+  phase: { responded: boolean; clientGone: boolean; bodyPending?: boolean },
 ): FailureKind {
   if (phase.clientGone) return 'client-gone';
   if (code === 'UND_ERR_INVALID_ARG') return 'unsendable';
+  if (isLocalResourceError(code)) return 'local-resource';
   if (phase.responded) return 'reset-during-response';
   if (code === 'ERR_UPSTREAM_CONNECT_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect-timeout';
   if (code === 'ERR_UPSTREAM_TIMEOUT') return 'response-timeout';
   if (code === 'ECONNREFUSED' || isConnectError(code)) return 'connect-refused';
   if (code !== undefined && (code.startsWith('HPE_') || BAD_RESPONSE.has(code))) return 'bad-response';
+  // The upstream hung up while the client's body was still on its way: the slow client may be why.
+  if (phase.bodyPending === true) return 'awaiting-body';
   return 'reset-before-response';
 }
 
@@ -148,11 +178,5 @@ const BAD_RESPONSE = new Set([
 ]);
 
 function isConnectError(code: string | undefined): boolean {
-  return (
-    code === 'EHOSTUNREACH' ||
-    code === 'ENETUNREACH' ||
-    code === 'EADDRNOTAVAIL' ||
-    code === 'ENOTFOUND' ||
-    code === 'EAI_AGAIN'
-  );
+  return code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'ENOTFOUND' || code === 'EAI_AGAIN';
 }

@@ -45,6 +45,20 @@ export interface StatusFacts {
   policy: string;
   retries: boolean;
   draining: boolean;
+  /** Client connections against the balancer's own cap (docs/hardening.md). */
+  connections: ConnectionFacts;
+}
+
+export interface ConnectionFacts {
+  open: number;
+  /** --max-connections, or derived from the descriptor limit. */
+  limit: number;
+  /** The process's soft descriptor limit; null where unknown. */
+  descriptorLimit: number | null;
+  /** Connections closed at once at the limit, and failed accepts. */
+  dropped: number;
+  /** Requests answered 503 because the balancer ran out of descriptors or local ports. */
+  localFailures: number;
 }
 
 export interface BalancerStatus {

@@ -6,9 +6,9 @@
  * or a proxy holds open can keep the process alive past the grace period.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { listenRetrying } from './listen-retry.js';
 import { announceStopping } from './stopping-notice.js';
 
 /** Shared, mutable: the request path reads `draining` to answer 503 and close connections. */
@@ -16,7 +16,10 @@ export interface Lifecycle {
   draining: boolean;
 }
 
-/** Listen, log `{event: 'listening', port, host}` and tell a supervisor we are ready. */
+/**
+ * Listen (retrying while the port is taken, listen-retry.ts), log `{event: 'listening', port,
+ * host}` and tell a supervisor we are ready.
+ */
 export async function listen(
   server: Server,
   port: number,
@@ -24,14 +27,7 @@ export async function listen(
   logger: Logger,
   what: string,
 ): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const actual = (server.address() as AddressInfo).port;
+  const actual = await listenRetrying(server, port, host, { logger, what: what.split(' ')[0] ?? what });
   logger.info(`${what} listening on http://${host.includes(':') ? `[${host}]` : host}:${actual}`, {
     event: 'listening',
     port: actual,

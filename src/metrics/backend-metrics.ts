@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { BucketHistogram, type HistogramSeries } from './bucket-histogram.js';
 import { DeferredCounter, type CounterSlot } from './deferred-counter.js';
+import { eventLoopDelayGauges } from './event-loop-delay.js';
 import { serveMetrics } from './serve-metrics.js';
 
 /** A static file from memory takes well under a millisecond; the tail reaches into seconds. */
@@ -49,6 +50,7 @@ export class BackendMetrics {
       registers,
     }).series();
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    eventLoopDelayGauges(this.registry);
   }
 
   /** One request answered with `status` after `durationMs`. */

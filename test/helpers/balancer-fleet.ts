@@ -18,14 +18,31 @@ export interface Backend {
 }
 
 /** Start one backend on `port` (0 for a free one); stopped after the test. */
-export async function startBackend(t: TestContext, name: string, port = 0): Promise<Backend> {
-  const proc = await startNode('backend', ['--port', String(port), '--name', name, '--grace-ms', '2000']);
+export async function startBackend(
+  t: TestContext,
+  name: string,
+  port = 0,
+  args: readonly string[] = [],
+): Promise<Backend> {
+  const proc = await startNode('backend', [
+    '--port',
+    String(port),
+    '--name',
+    name,
+    '--grace-ms',
+    '2000',
+    ...args,
+  ]);
   t.after(() => proc.stop('SIGKILL'));
   return { name, port: proc.port, proc };
 }
 
-export async function startBackends(t: TestContext, count: number): Promise<Backend[]> {
-  return Promise.all(Array.from({ length: count }, (_, i) => startBackend(t, `b${i + 1}`)));
+export async function startBackends(
+  t: TestContext,
+  count: number,
+  args: readonly string[] = [],
+): Promise<Backend[]> {
+  return Promise.all(Array.from({ length: count }, (_, i) => startBackend(t, `b${i + 1}`, 0, args)));
 }
 
 export interface Balancer {
