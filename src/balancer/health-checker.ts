@@ -8,6 +8,7 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { errorMessage } from '../errors.js';
 import type { Pool } from './pool.js';
+import { isLocalResourceError } from './retry-policy.js';
 import type { CheckResult, Upstream } from './upstream.js';
 
 export interface HealthCheckSettings {
@@ -70,7 +71,7 @@ export class HealthChecker {
     const servedBefore = upstream.served;
     return new Promise((resolve) => {
       let settled = false;
-      const settle = (error: string | null, timedOut = false): void => {
+      const settle = (error: string | null, timedOut = false, local = false): void => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
@@ -80,6 +81,7 @@ export class HealthChecker {
           error,
           timedOut,
           servedDuring: upstream.served - servedBefore,
+          local,
         });
       };
       const req = http.request({
@@ -100,7 +102,9 @@ export class HealthChecker {
         res.on('error', () => undefined);
         settle(status >= 200 && status < 300 ? null : `status ${status}`);
       });
-      req.on('error', (err) => settle(errorMessage(err)));
+      req.on('error', (err) =>
+        settle(errorMessage(err), false, isLocalResourceError((err as NodeJS.ErrnoException).code)),
+      );
       req.end();
     });
   }

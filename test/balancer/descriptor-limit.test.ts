@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connectionCap, parseOpenFilesLimit } from '../../src/balancer/descriptor-limit.js';
 import { LogGate } from '../../src/balancer/log-gate.js';
+import { checkVerdict } from '../../src/balancer/upstream.js';
 
 void test('the default connection cap leaves a reserve and a descriptor for each upstream connection', () => {
   assert.equal(connectionCap(256, 0), 96);
@@ -29,4 +30,10 @@ void test('a log gate lets one line a second through and counts the rest', () =>
   assert.equal(gate.pass(1000), 2);
   assert.equal(gate.pass(1500), undefined);
   assert.equal(gate.pass(2100), 1);
+});
+
+void test('a health check the balancer could not make for want of descriptors says nothing about the upstream', () => {
+  const failed = { ok: false, ms: 1, at: 0, error: 'EMFILE: too many open files' };
+  assert.equal(checkVerdict({ ...failed, local: true }), 'inconclusive');
+  assert.equal(checkVerdict(failed), 'failure');
 });

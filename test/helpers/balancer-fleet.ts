@@ -8,7 +8,7 @@ import net from 'node:net';
 import type { TestContext } from 'node:test';
 import type { BalancerStatus, UpstreamStatus } from '../../src/balancer/status.js';
 import { PROXY_ENGINES, type ProxyEngineName } from '../../src/balancer/config.js';
-import { startNode, type StartedProcess } from './processes.js';
+import { startNode, type StartedProcess, type StartOptions } from './processes.js';
 import { waitFor } from './wait.js';
 
 export interface Backend {
@@ -63,6 +63,7 @@ export async function startBalancer(
   ports: readonly number[],
   args: string[] = [],
   env: Record<string, string> = {},
+  start: Pick<StartOptions, 'descriptorLimit'> = {},
 ): Promise<Balancer> {
   const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(',');
   const defaults: Record<string, string> = {
@@ -76,7 +77,7 @@ export async function startBalancer(
   };
   const given = new Set(args.filter((a) => a.startsWith('--')));
   const base = Object.entries(defaults).flatMap(([flag, value]) => (given.has(flag) ? [] : [flag, value]));
-  const proc = await startNode('balancer', [...base, ...args], { listeners: 2, env });
+  const proc = await startNode('balancer', [...base, ...args], { listeners: 2, env, ...start });
   t.after(() => proc.stop('SIGKILL'));
   await proc.waitForLine((l) => l.event === 'ready', 'the balancer to be ready');
   const admin = proc.lines.find((l) => l.event === 'listening' && l.listener === 'admin');
@@ -106,7 +107,8 @@ export const ENGINES: readonly ProxyEngineName[] = PROXY_ENGINES;
 
 /** startBalancer, proxying through `engine`. */
 export function balancerOn(engine: ProxyEngineName): typeof startBalancer {
-  return (t, ports, args = [], env = {}) => startBalancer(t, ports, [...args, '--proxy-engine', engine], env);
+  return (t, ports, args = [], env = {}, start = {}) =>
+    startBalancer(t, ports, [...args, '--proxy-engine', engine], env, start);
 }
 
 export function getJson(port: number, path: string): Promise<unknown> {
