@@ -6,17 +6,18 @@
  * prom-client's own `nodejs_eventloop_lag_*` gauges reset their histogram on every scrape, so two
  * scrapers see halves of the truth. These gauges do not depend on scrapes: two native histograms
  * (perf_hooks.monitorEventLoopDelay, 10 ms resolution) take turns, each reset every half window,
- * so `max` and `p99` always cover the last 5 to 10 seconds; `worst` covers the process's life.
+ * so `max` and `p99` always cover the last 1 to 2 seconds (a scraper reading once a second sees
+ * every stall); `worst` covers the process's life.
  * (A histogram drops the first delay after its reset; with two, the other one still has it.)
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { Gauge, type Registry } from 'prom-client';
 
-const WINDOW_MS = 10_000;
+const WINDOW_MS = 2000;
 const NS_PER_S = 1e9;
 
 export interface EventLoopDelayReading {
-  /** Seconds, over the last 5-10 s. */
+  /** Seconds, over the last 1-2 s. */
   maxS: number;
   p99S: number;
   /** Seconds, since the process started. */
@@ -76,12 +77,12 @@ export function eventLoopDelayGauges(registry: Registry): void {
   };
   gauge(
     'process_event_loop_delay_max_seconds',
-    'Longest event-loop delay over the last 5-10 s (not reset by scrapes)',
+    'Longest event-loop delay over the last 1-2 s (not reset by scrapes)',
     (r) => r.maxS,
   );
   gauge(
     'process_event_loop_delay_p99_seconds',
-    '99th percentile event-loop delay over the last 5-10 s',
+    '99th percentile event-loop delay over the last 1-2 s',
     (r) => r.p99S,
   );
   gauge(
