@@ -230,7 +230,7 @@ export async function freePorts(count: number): Promise<number[]> {
  * - `crash`: exits with code 1 at once (a crash loop under autorestart).
  */
 export async function writeFixtures(home: string): Promise<{ server: string; crash: string }> {
-  const notice = path.join(ROOT, 'dist', 'src', 'supervisor', 'stopping-notice.js');
+  const notice = path.join(ROOT, 'dist', 'src', 'http', 'stopping-notice.js');
   const server = path.join(home, 'fixture-server.mjs');
   const crash = path.join(home, 'fixture-crash.cjs');
   await fs.writeFile(
