@@ -49,6 +49,8 @@ load() { # url [metrics-url]
   node dist/bench/latency-load.js --url "$1" --rate "$RATE" --duration "$DURATION" --warmup "$WARMUP" \
     --connections "$CONNECTIONS" --metrics-url "${2:-}"
 }
+time_wait() { ss -Htan state time-wait 2>/dev/null | wc -l; }
+TIME_WAIT_BEFORE=$(time_wait)
 RUNS=()
 for round in $(seq "$ROUNDS"); do
   RUNS+=("{\"target\":\"balancer\",\"round\":$round,\"result\":$(load "http://127.0.0.1:$BALANCER_PORT/page.html" \
@@ -74,4 +76,5 @@ console.log(`\nmedians: balancer p50 ${median(b.map((x) => x.p50Ms)).toFixed(2)}
 console.log(`balancer worst event-loop delay: ${Math.max(...b.map((x) => x.worstLoopDelayMs ?? 0)).toFixed(1)} ms`);
 console.log(`balancer p99 / HAProxy p99: ${(bp99 / hp99).toFixed(2)}x (target <= 2x)`);
 ' "$JSON"
+echo "sockets in TIME_WAIT on this machine: $TIME_WAIT_BEFORE before the load, $(time_wait) after"
 echo "$(nproc) CPUs shared by the load client, the proxy and four backends; load average $(cut -d' ' -f1-3 /proc/loadavg)"
