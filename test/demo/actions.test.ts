@@ -38,7 +38,7 @@ function fakeActions(calls: string[]): DemoActions {
     },
     slowClients: (count) => {
       calls.push(`slow-clients ${count}`);
-      return Promise.resolve(`${count} slow uploads over 6s: ${count} x 200`);
+      return Promise.resolve(`${count} slow uploads over 8s: ${count} x 200`);
     },
   };
 }
@@ -121,7 +121,7 @@ void test('a slow-clients entry takes a count, runs without a PM2 app, and recor
   const calls: string[] = [];
   const record = await runAction(entry, fakeActions(calls), () => 0);
   assert.equal(record.ok, true);
-  assert.equal(record.detail, '20 slow uploads over 6s: 20 x 200');
+  assert.equal(record.detail, '20 slow uploads over 8s: 20 x 200');
   assert.equal(record.pidBefore, null);
   assert.deepEqual(calls, ['slow-clients 20']);
 });
