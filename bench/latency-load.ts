@@ -11,7 +11,10 @@ import { loadConfigOrExit } from '../src/config/load.js';
 import { HistogramRecorder, percentile } from './lib/histogram.js';
 import { latencyLoadSpecs } from './lib/latency-config.js';
 
-const options = loadConfigOrExit('latency-load: steady open-loop load with latency percentiles', latencyLoadSpecs);
+const options = loadConfigOrExit(
+  'latency-load: steady open-loop load with latency percentiles',
+  latencyLoadSpecs,
+);
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
 const target = new URL(options.url);

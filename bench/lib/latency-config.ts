@@ -34,7 +34,8 @@ export const latencyLoadSpecs = {
   } satisfies OptionSpec<number>,
   metricsUrl: {
     flag: 'metrics-url',
-    description: "A /metrics to read every second during the run for the proxy's worst event-loop delay ('' for none)",
+    description:
+      "A /metrics to read every second during the run for the proxy's worst event-loop delay ('' for none)",
     default: '',
     parse: (raw: string) => raw,
   } satisfies OptionSpec<string>,

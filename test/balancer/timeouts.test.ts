@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { RawConnection, rawRequest, request } from '../helpers/raw-http.js';
 import { startBackends, startBalancer, startHttpServer } from '../helpers/balancer-fleet.js';
-import { assertWithinASecond, closedAfter, silentSockets, slowloris } from '../helpers/timing.js';
+import { assertWithinASecond, silentSockets, slowloris } from '../helpers/timing.js';
 import { waitFor } from '../helpers/wait.js';
 
 void test("slowloris and silent sockets are cut within a second of the balancer's --headers-timeout", async (t) => {

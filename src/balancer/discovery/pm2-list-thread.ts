@@ -31,18 +31,20 @@ export class Pm2ListThread {
   ) {
     // Run from the TypeScript source (tests under tsx), a worker could not load the .ts worker
     // file (tsx's loader does not reach worker threads), so the list is read here instead.
-    let worker: Worker | null = null;
+    this.worker = import.meta.url.endsWith('.ts') ? null : this.startWorker(data);
+  }
+
+  private startWorker(data: ListWorkerData): Worker | null {
     try {
-      if (import.meta.url.endsWith('.ts')) throw new Error('no worker from source');
-      worker = new Worker(new URL('./pm2-list-worker.js', import.meta.url), { workerData: data });
+      const worker = new Worker(new URL('./pm2-list-worker.js', import.meta.url), { workerData: data });
       worker.unref();
       worker.on('message', (reply: ListReply) => this.settle(reply));
       worker.on('error', () => this.abandon());
       worker.on('exit', () => this.abandon());
+      return worker;
     } catch {
-      worker = null;
+      return null;
     }
-    this.worker = worker;
   }
 
   list(): Promise<Pm2App[]> {
