@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The balancer against nginx as a round-robin reverse proxy, with wrk, on this machine and in one
 # run: four event-loop backends (LOG_LEVEL=warn) on free ports, nginx in front of them
-# (bench/nginx/proxy.conf.template: one worker, upstream keepalive 32, no access log), and one
+# (bench/nginx/proxy.conf.template: one worker, upstream keepalive 64, no access log), and one
 # balancer per engine (--proxy-engine: undici, http-proxy-3, http-proxy; LOG_LEVEL=warn) in front
 # of the same four. `wrk -t1 -c50 -d5s --latency` on /page.html against each in turn, ROUNDS times.
 # Prints requests/s, p99 and the proxy's CPU time per request for every run, the medians, and each

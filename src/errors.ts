@@ -57,6 +57,7 @@ export type SupervisorErrorCode =
   | 'ERR_PM2_APP_NOT_FOUND'
   | 'ERR_PM2_CALL'
   | 'ERR_PM2_DAEMON_DOWN'
+  | 'ERR_PM2_LIST'
   | 'ERR_PM2_NOT_RUNNING'
   | 'ERR_PM2_NOT_STOPPED'
   | 'ERR_PM2_TIMEOUT'

@@ -6,9 +6,10 @@
  * a handler that throws gets a 500, never a crash.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { connectionsCheckingIntervalMs } from '../http/connection-checks.js';
+import { listenRetrying } from '../net/listen.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { listenOn } from '../net/listen.js';
 
 export type AdminHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -17,7 +18,11 @@ export class AdminServer {
   readonly server: http.Server;
 
   constructor(private readonly logger: Logger) {
-    this.server = http.createServer((req, res) => this.dispatch(req, res));
+    // node:http's own timeouts (headers 60 s, request 300 s), checked often enough to hold.
+    this.server = http.createServer(
+      { connectionsCheckingInterval: connectionsCheckingIntervalMs(60_000, 300_000) },
+      (req, res) => this.dispatch(req, res),
+    );
     this.server.keepAliveTimeout = 5000;
   }
 
@@ -33,8 +38,8 @@ export class AdminServer {
     return [...this.routes.keys()];
   }
 
-  listen(port: number, host: string): Promise<number> {
-    return listenOn(this.server, port, host);
+  listen(port: number, host: string, what = 'admin'): Promise<number> {
+    return listenRetrying(this.server, port, host, { logger: this.logger, what });
   }
 
   /** Stop listening and close every connection (event streams included). */

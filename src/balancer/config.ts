@@ -66,6 +66,10 @@ export interface BalancerConfig {
   headersTimeoutMs: number;
   requestTimeoutMs: number;
   maxHeaderSize: number;
+  /** Request bodies are read this far (or whole) before an upstream request is opened. */
+  requestBufferBytes: number;
+  /** Most client connections at once; 0: derived from the descriptor limit at start-up. */
+  maxConnections: number;
   graceMs: number;
   proxyEngine: ProxyEngineName;
   /** Request-path processes under one primary; 1 means one process doing everything. */
@@ -310,8 +314,9 @@ export const balancerSpecs = {
   requestTimeout: {
     flag: 'request-timeout',
     env: 'REQUEST_TIMEOUT',
-    description: 'A client must send the whole request (headers and body) within this time',
-    default: 60_000,
+    description:
+      "A client must send the whole request (headers and body) within this time (408 otherwise); no longer than the backends' (30s)",
+    default: 30_000,
     parse: durationParser(100, 3_600_000),
   } satisfies OptionSpec<number>,
   maxHeaderSize: {
@@ -320,6 +325,22 @@ export const balancerSpecs = {
     description: 'Largest request line plus headers in bytes; bigger gets 431',
     default: 16 * 1024,
     parse: intParser(1024, 1024 * 1024),
+  } satisfies OptionSpec<number>,
+  requestBufferBytes: {
+    flag: 'request-buffer-bytes',
+    env: 'REQUEST_BUFFER_BYTES',
+    description:
+      'A request body is read this far (or whole) before any upstream gets the request, so a slow client holds no upstream connection',
+    default: 1024 * 1024,
+    parse: intParser(0, 256 * 1024 * 1024),
+  } satisfies OptionSpec<number>,
+  maxConnections: {
+    flag: 'max-connections',
+    env: 'MAX_CONNECTIONS',
+    description:
+      'Most client connections at once (more are closed at once); 0: half the descriptor limit less 64, so each can have an upstream connection',
+    default: 0,
+    parse: intParser(0, 1_000_000),
   } satisfies OptionSpec<number>,
   graceMs: {
     flag: 'grace-ms',
@@ -519,6 +540,8 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
     headersTimeoutMs: v.headersTimeout,
     requestTimeoutMs: v.requestTimeout,
     maxHeaderSize: v.maxHeaderSize,
+    requestBufferBytes: v.requestBufferBytes,
+    maxConnections: v.maxConnections,
     graceMs: v.graceMs,
     proxyEngine: v.proxyEngine,
     workers: v.workers,

@@ -1,11 +1,10 @@
 /**
  * The proxy timeout without a timer per request: attempts in progress sit in a list, and one
- * interval timer (a quarter of the timeout, between 10 ms and 1 s) finds those whose upstream has
+ * interval timer (a quarter of the timeout, between 10 and 500 ms) finds those whose upstream has
  * been silent too long. Arming and disarming a socket timer on every request cost more than the
  * rest of the balancer's own request path; linking an attempt into a list costs a few field writes
  * (the list runs through the attempts themselves, as node's timer lists do: no allocation, no
- * hashing). The price is precision: a timeout fires up to a quarter late, which for the default
- * 30 s does not matter.
+ * hashing). The price is precision: a timeout fires up to two ticks (a second at most) late.
  *
  * "Silent" counts from the later of: the attempt's start, the last response bytes relayed, and
  * the last time the client was the one holding things up (still uploading its request, which
@@ -41,7 +40,9 @@ export class DeadlineWatch<T extends Watched> {
     private readonly expired: (item: T) => void,
     private readonly clock: () => number = Date.now,
   ) {
-    this.tickMs = Math.max(10, Math.min(1000, Math.floor(timeoutMs / 4)));
+    // At most 500 ms: relayed bytes are dated at the next tick, so a timeout can fire up to two
+    // ticks late, and the project promises a second (docs/hardening.md).
+    this.tickMs = Math.max(10, Math.min(500, Math.floor(timeoutMs / 4)));
     this.now = clock();
   }
 
@@ -61,7 +62,8 @@ export class DeadlineWatch<T extends Watched> {
 
   watch(item: T): void {
     if (item.watchPrev !== null || this.head === item) return;
-    item.lastActivity = this.now;
+    // The clock, not the last tick's reading: dated a tick early, an attempt would expire early.
+    item.lastActivity = this.now = this.clock();
     item.watchNext = this.head;
     if (this.head !== null) this.head.watchPrev = item;
     this.head = item;

@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { describeOutcome, getWithDeadline } from '../net/http-get.js';
 import type { Pool } from './pool.js';
+import { isLocalResourceError } from './retry-policy.js';
 import type { CheckResult, Upstream } from './upstream.js';
 
 export interface HealthCheckSettings {
@@ -78,6 +79,8 @@ export class HealthChecker {
       error: ok ? null : outcome.kind === 'answered' ? `status ${outcome.status}` : describeOutcome(outcome),
       timedOut: outcome.kind === 'timeout',
       servedDuring: upstream.served - servedBefore,
+      // Our own descriptors or ports ran out: says nothing about the upstream.
+      local: outcome.kind === 'failed' && isLocalResourceError((outcome.error as NodeJS.ErrnoException).code),
     };
   }
 }

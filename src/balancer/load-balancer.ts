@@ -22,6 +22,7 @@ import {
   buildStatus,
   STATUS_PATH,
   type BalancerStatus,
+  type ConnectionFacts,
   type RequestTotals,
   type StatusFacts,
   type WorkerStatus,
@@ -124,6 +125,7 @@ export class LoadBalancer {
       reloads: 0,
       scheme: this.path.scheme,
       tunnelsOpen: this.upgrades.tunnels.size,
+      connections: this.path.connections(),
     });
   }
 
@@ -142,6 +144,7 @@ export interface BalancerNow {
   reloads: number;
   scheme: 'http' | 'https';
   tunnelsOpen: number;
+  connections: ConnectionFacts;
 }
 
 /** The facts of the status document, for a single process and a cluster primary alike. */
@@ -163,6 +166,7 @@ export function statusFacts(config: BalancerConfig, control: ControlPlane, now: 
     reloads: now.reloads,
     scheme: now.scheme,
     tunnels: { open: now.tunnelsOpen, max: config.tunnels.max },
+    connections: now.connections,
   };
 }
 

@@ -170,7 +170,9 @@ export class Pool {
     const verdict = checkVerdict(result);
     if (verdict === 'inconclusive') {
       this.logger.debug(
-        `${upstream.name}: health check timed out while it answered ${result.servedDuring} proxied requests; busy, not counted`,
+        result.local === true
+          ? `${upstream.name}: health check not made (${result.error ?? 'error'}): the balancer is out of local resources; not counted`
+          : `${upstream.name}: health check timed out while it answered ${result.servedDuring} proxied requests; busy, not counted`,
         { event: 'health-inconclusive', id: upstream.id, upstream: upstream.name },
       );
       return;

@@ -6,7 +6,9 @@
  *
  * Accounting happens in one place, when the client's response closes: in-flight counts, the access
  * log line and the `requestFinished` event. A client that hangs up is never held against the
- * upstream it was talking to.
+ * upstream it was talking to, and neither is a slow one: a request body is buffered before any
+ * upstream is chosen (request-body.ts), and a body still arriving when the balancer's request
+ * timeout ends gets the client a 408 from the balancer (docs/hardening.md).
  */
 import type { BalancerConfig } from './config.js';
 import { performance } from 'node:perf_hooks';
@@ -17,6 +19,7 @@ import type { BalancerEvents } from './events.js';
 import { DeadlineWatch } from './deadline-watch.js';
 import type { ClientMessage, Exchange, UpstreamRequest } from './exchange.js';
 import { hasRequestBody, requestFramingProblem, forwardResponseHeaders } from './headers.js';
+import { LogGate } from './log-gate.js';
 import { sendOwnAnswer, type OwnAnswer } from './own-answers.js';
 import type { Pool } from './pool.js';
 import type { EngineHandlers, ProxyEngine } from './engines/proxy-engine.js';
@@ -38,6 +41,8 @@ export interface ProxySettings {
   proxyTimeoutMs: number;
   /** Retry-After of the 503 sent when no upstream is available. */
   retryAfterS: number;
+  /** Request bodies are read this far (or whole) before an upstream request is opened. */
+  requestBufferBytes: number;
   /** How long a request waits for an available upstream before that 503 (0: not at all). */
   queueTimeoutMs: number;
   /** Requests that may wait at once. */
@@ -54,6 +59,11 @@ export interface RequestCounts {
   failures: number;
 }
 
+/** Retry-After of the 503 sent when the balancer itself is out of descriptors or ports. */
+const LOCAL_RETRY_AFTER_S = 1;
+/** A refused client that keeps sending is cut after this (as client-error.ts lingers). */
+const LINGER_MS = 1000;
+
 const FAILURE_WORDS: Record<FailureKind, string> = {
   'connect-refused': 'connection refused',
   'connect-timeout': 'connect timeout',
@@ -63,7 +73,14 @@ const FAILURE_WORDS: Record<FailureKind, string> = {
   'reset-during-response': 'connection closed during the response',
   'client-gone': 'client went away',
   unsendable: 'request the engine would not send',
+  'awaiting-body': 'connection closed while the request body was still arriving',
+  'local-resource': 'the balancer is out of local resources',
 };
+
+/** What a final status must be to be relayed: 1xx are interim, and node:http writes 100-999 only. */
+function relayableStatus(status: number): boolean {
+  return status >= 200 && status <= 599;
+}
 
 export class ProxyHandler implements EngineHandlers {
   /** Set at shutdown: responses carry `Connection: close` so clients move on. */
@@ -75,6 +92,10 @@ export class ProxyHandler implements EngineHandlers {
   /** Requests waiting for an upstream to become available, oldest first. */
   private readonly queue = new Set<Exchange>();
   readonly counts: RequestCounts = { inFlight: 0, served: 0, failures: 0 };
+  /** Running out of descriptors is logged once a second at most. */
+  private readonly localGate = new LogGate(1000);
+  /** Requests answered 503 because the balancer was out of local resources (for /metrics). */
+  localFailures = 0;
 
   constructor(
     private readonly pool: Pool,
@@ -127,14 +148,48 @@ export class ProxyHandler implements EngineHandlers {
       return;
     }
     res.hasBody = hasRequestBody(req.rawHeaders);
+    if (res.hasBody) {
+      // Nothing goes upstream before the body is in hand (or the buffer is full).
+      const body = (res.body = new ReplayableBody(
+        req,
+        Math.max(this.settings.requestBufferBytes, this.settings.retry.maxBodyBytes),
+      ));
+      body.whenBuffered(() => {
+        if (!res.destroyed && !res.headersSent) this.route(req, res);
+      });
+      return;
+    }
+    this.route(req, res);
+  };
 
+  /**
+   * The client's request did not arrive whole within the request timeout (node:http's
+   * ERR_HTTP_REQUEST_TIMEOUT on a request already handed to us): the client's 408, answered here.
+   * An attempt in progress (a body bigger than the buffer) is stopped without blaming its upstream.
+   */
+  requestTimedOut(res: Exchange, timeoutMs: number): void {
+    const upstream = res.current;
+    if (upstream !== null) {
+      this.endAttempt(res, upstream);
+      res.upstreamRequest?.destroy();
+    }
+    const socket = res.req.socket;
+    this.answer(res, {
+      status: 408,
+      reason: `the request was not received within ${timeoutMs}ms`,
+      close: true,
+    });
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
+  }
+
+  private route(req: ClientMessage, res: Exchange): void {
     const upstream = this.pool.select();
     if (upstream === undefined) {
       this.waitOrRefuse(res);
       return;
     }
     this.attempt(req, res, upstream);
-  };
+  }
 
   /** None available: wait for one (HAProxy's queue) while there is room and time, else 503. */
   private waitOrRefuse(res: Exchange): void {
@@ -179,6 +234,18 @@ export class ProxyHandler implements EngineHandlers {
 
   onResponse(res: Exchange, upstream: Upstream, statusCode: number, rawHeaders: readonly string[]): boolean {
     if (res.current !== upstream || res.responded) return false;
+    if (!relayableStatus(statusCode)) {
+      // 000, 099, 600+: not a status a client can be given. A bad response, like garbage would be.
+      const err = new UpstreamError(
+        'ERR_UPSTREAM_BAD_RESPONSE',
+        upstream.id,
+        `${upstream.name} answered with status ${String(statusCode).padStart(3, '0')}`,
+      );
+      if (res.upstreamRequest !== null) res.upstreamRequest.destroy(err);
+      // The engine may not report the error of a request it considers finished: fail it here.
+      this.onError(err, res, upstream);
+      return false;
+    }
     res.responded = true;
     res.servedBy = upstream;
     upstream.served++;
@@ -191,7 +258,11 @@ export class ProxyHandler implements EngineHandlers {
   onError(err: Error, res: Exchange, upstream: Upstream): void {
     if (res.current !== upstream) return; // an attempt already given up, or a finished request
     const clientGone = res.destroyed || res.req.socket.destroyed;
-    const kind = classifyError((err as NodeJS.ErrnoException).code, { responded: res.responded, clientGone });
+    const kind = classifyError((err as NodeJS.ErrnoException).code, {
+      responded: res.responded,
+      clientGone,
+      bodyPending: res.hasBody && !res.req.complete,
+    });
     this.failed(res, upstream, kind, errorMessage(err));
   }
 
@@ -205,11 +276,7 @@ export class ProxyHandler implements EngineHandlers {
     upstream.inFlight++;
     upstream.attempts++;
     this.deadlines.watch(res);
-    let body;
-    if (res.hasBody && this.settings.retry.enabled) {
-      res.body ??= new ReplayableBody(req, this.settings.retry.maxBodyBytes);
-      body = res.body.open();
-    }
+    const body = res.body?.open();
     if (this.engine === undefined) throw new Error('ProxyHandler.use(engine) was not called');
     this.engine.forward(upstream, req, res, body);
   }
@@ -230,9 +297,13 @@ export class ProxyHandler implements EngineHandlers {
       upstream.id,
       `nothing from ${upstream.name} for ${this.settings.proxyTimeoutMs}ms`,
     );
-    // Once on a connection, stopping the upstream request reports this error through the usual path.
+    // Once on a connection, stopping the upstream request reports this error through the usual path...
+    const attempt = res.attempts;
     if (res.upstreamRequest !== null) res.upstreamRequest.destroy(err);
-    else this.failed(res, upstream, 'response-timeout', err.message);
+    // ...unless the engine had already let go of it (a connection taken over by an unasked 101):
+    // the attempt still being current after that means nobody reported it, so fail it here.
+    if (res.current === upstream && res.attempts === attempt)
+      this.failed(res, upstream, 'response-timeout', err.message);
   }
 
   private failed(res: Exchange, upstream: Upstream, kind: FailureKind, detail: string): void {
@@ -243,6 +314,20 @@ export class ProxyHandler implements EngineHandlers {
     }
     const words = FAILURE_WORDS[kind];
     const req = res.req;
+    if (kind === 'local-resource') {
+      this.localFailures++;
+      this.answer(
+        res,
+        {
+          status: 503,
+          reason: `the balancer is out of local resources (${detail}); no upstream was at fault`,
+          retryAfterS: LOCAL_RETRY_AFTER_S,
+        },
+        undefined,
+        this.localGate.pass(performance.now()),
+      );
+      return;
+    }
     if (kind === 'unsendable') {
       // The engine would not send it as given: the request's doing, so no upstream is blamed.
       this.answer(res, {
@@ -274,7 +359,7 @@ export class ProxyHandler implements EngineHandlers {
         kind,
         method: req.method ?? 'GET',
         hasBody: res.hasBody,
-        bodyReplayable: res.body?.replayable ?? false,
+        bodyReplayable: res.body !== null && res.body.replayable && res.body.bytes <= retry.maxBodyBytes,
         attempts: res.attempts,
         elapsedMs: performance.now() - res.started,
         otherUpstreamLeft: next !== undefined,
@@ -307,20 +392,26 @@ export class ProxyHandler implements EngineHandlers {
       {
         status,
         reason: `${status === 504 ? 'the upstream did not answer in time' : 'the upstream failed'}; tried ${res.failures.join(', ')}`,
+        // The rest of a body the upstream stopped reading cannot be trusted to frame a next request.
+        close: kind === 'awaiting-body',
       },
       decision.reason,
     );
   }
 
-  private answer(res: Exchange, answer: OwnAnswer, why?: string): void {
+  /** `skipped`: undefined sends without a line (a log gate said quiet), a number notes the skipped. */
+  private answer(res: Exchange, answer: OwnAnswer, why?: string, skipped: number | undefined = 0): void {
     const req = res.req;
-    const tail = why === undefined ? '' : ` (not retried: ${why})`;
-    this.logger.warn(`${answer.status} for ${req.method} ${req.url}: ${answer.reason}${tail}`, {
-      event: 'own-answer',
-      status: answer.status,
-      tried: res.tried?.map((u) => u.name) ?? [],
-      reason: answer.reason,
-    });
+    if (skipped !== undefined) {
+      const tail = why === undefined ? '' : ` (not retried: ${why})`;
+      const more = skipped > 0 ? ` (and ${skipped} more like it in the last second)` : '';
+      this.logger.warn(`${answer.status} for ${req.method} ${req.url}: ${answer.reason}${tail}${more}`, {
+        event: 'own-answer',
+        status: answer.status,
+        tried: res.tried?.map((u) => u.name) ?? [],
+        reason: answer.reason,
+      });
+    }
     sendOwnAnswer(res, answer, this.settings.name);
   }
 

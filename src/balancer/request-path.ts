@@ -5,19 +5,25 @@
  * it beside its control plane; a cluster runs one in every worker, over a copy of the primary's pool.
  */
 import http from 'node:http';
-import type { Server as NetServer } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { BalancerConfig } from './config.js';
+import { errorMessage } from '../errors.js';
 import { handleClientError } from '../http/client-error.js';
+import { connectionsCheckingIntervalMs } from '../http/connection-checks.js';
 import type { DrainableServer } from '../http/graceful-shutdown.js';
 import type { Logger } from '../logger.js';
 import { hostPort, httpUrl } from '../net/address.js';
-import { listenOn } from '../net/listen.js';
+import { listenRetrying } from '../net/listen.js';
+import { connectionCap, readDescriptorLimit } from './descriptor-limit.js';
+import { LogGate } from './log-gate.js';
 import type { BalancerEvents } from './events.js';
 import { Http1Exchange } from './exchange.js';
 import { createProxyEngine } from './engines/create-engine.js';
 import type { ProxyEngine } from './engines/proxy-engine.js';
 import { createRedirectServer } from './https-redirect.js';
 import type { Pool } from './pool.js';
+import type { ConnectionFacts } from './status.js';
 import { ProxyHandler } from './proxy-handler.js';
 import type { TlsCredentials } from './tls-credentials.js';
 import { TlsListener } from './tls-listener.js';
@@ -38,6 +44,14 @@ export class RequestPath {
   private readonly redirect: http.Server | undefined;
   private engine: ProxyEngine | undefined;
   port = 0;
+  private listening = false;
+  /** Client connections open now, and the cap (--max-connections, or from the descriptor limit). */
+  private openConnections = 0;
+  readonly connectionLimit: number;
+  readonly descriptorLimit: number | null;
+  /** Connections closed at once because the cap was reached, and accepts that failed (EMFILE). */
+  private dropped = 0;
+  private readonly acceptGate = new LogGate(1000);
 
   constructor(
     private readonly config: BalancerConfig,
@@ -54,6 +68,7 @@ export class RequestPath {
         retry: config.retry,
         proxyTimeoutMs: config.proxyTimeoutMs,
         retryAfterS,
+        requestBufferBytes: config.requestBufferBytes,
         queueTimeoutMs: config.queueTimeoutMs,
         maxQueued: config.maxQueued,
       },
@@ -67,6 +82,7 @@ export class RequestPath {
         retry: config.retry,
         proxyTimeoutMs: config.proxyTimeoutMs,
         retryAfterS,
+        requestBufferBytes: config.requestBufferBytes,
         queueTimeoutMs: 0,
         maxQueued: 0,
         connectTimeoutMs: config.connectTimeoutMs,
@@ -101,6 +117,54 @@ export class RequestPath {
       this.listener = plain;
     }
     pool.onAvailability(this.handler.wake);
+    this.descriptorLimit = readDescriptorLimit();
+    this.connectionLimit = connectionCap(this.descriptorLimit, config.maxConnections);
+    this.capConnections(this.listener);
+  }
+
+  /**
+   * The balancer's own limit, before any descriptor runs out (nginx's worker_connections): node
+   * closes connections over it as they are accepted, and a failed accept is logged, not fatal.
+   */
+  private capConnections(listener: NetServer): void {
+    listener.maxConnections = this.connectionLimit;
+    listener.on('connection', (socket: Socket) => {
+      this.openConnections++;
+      socket.once('close', () => this.openConnections--);
+    });
+    listener.on('drop', () => {
+      this.dropped++;
+      this.localTrouble(
+        `at the connection limit (${this.connectionLimit}): a new client connection was closed`,
+      );
+    });
+    // After listening, an error here is a failed accept (EMFILE, ENFILE): the listener carries on.
+    listener.on('error', (err) => {
+      if (!this.listening) return;
+      this.dropped++;
+      this.localTrouble(`accepting a client connection failed: ${errorMessage(err)}`);
+    });
+  }
+
+  /** The balancer's own resources ran short: one line a second at most, no upstream involved. */
+  private localTrouble(message: string): void {
+    const skipped = this.acceptGate.pass(performance.now());
+    if (skipped === undefined) return;
+    this.logger.warn(`${message}${skipped > 0 ? ` (and ${skipped} more in the last second)` : ''}`, {
+      event: 'local-resource',
+      open: this.openConnections,
+      limit: this.connectionLimit,
+    });
+  }
+
+  connections(): ConnectionFacts {
+    return {
+      open: this.openConnections,
+      limit: this.connectionLimit,
+      descriptorLimit: this.descriptorLimit,
+      dropped: this.dropped,
+      localFailures: this.handler.localFailures,
+    };
   }
 
   get scheme(): 'http' | 'https' {
@@ -122,6 +186,11 @@ export class RequestPath {
         maxHeaderSize: config.maxHeaderSize,
         requestTimeout: config.requestTimeoutMs,
         headersTimeout: config.headersTimeoutMs,
+        // Node checks both timeouts on this interval; without it they hold up to 30 s late.
+        connectionsCheckingInterval: connectionsCheckingIntervalMs(
+          config.headersTimeoutMs,
+          config.requestTimeoutMs,
+        ),
         noDelay: true,
         // Checked by the request path, which says why in its 400 (node:http's own has no body).
         requireHostHeader: false,
@@ -130,9 +199,20 @@ export class RequestPath {
     ) as unknown as http.Server;
     server.keepAliveTimeout = config.keepAliveTimeoutMs;
     server.on('upgrade', this.upgrades.handle);
-    server.on('clientError', (err: Error & { code?: string }, socket) =>
-      handleClientError(err, socket, config.name, logger),
-    );
+    server.on('clientError', (err: Error & { code?: string }, socket) => {
+      // A request already handed to the proxy whose body did not arrive in time: the proxy
+      // answers the 408 itself, so the request is accounted for and no upstream is blamed.
+      const pending = (socket as { _httpMessage?: unknown })._httpMessage;
+      if (
+        err.code === 'ERR_HTTP_REQUEST_TIMEOUT' &&
+        pending instanceof Http1Exchange &&
+        !pending.headersSent
+      ) {
+        this.handler.requestTimedOut(pending, config.requestTimeoutMs);
+        return;
+      }
+      handleClientError(err, socket, config.name, logger);
+    });
     return server;
   }
 
@@ -151,7 +231,14 @@ export class RequestPath {
   }
 
   async listen(): Promise<number> {
-    this.port = await listenOn(this.listener, this.config.port, this.config.host);
+    const { config, logger } = this;
+    this.port = await listenRetrying(this.listener, config.port, config.host, { logger, what: config.name });
+    this.listening = true;
+    logger.info(
+      `at most ${this.connectionLimit} client connections` +
+        (this.descriptorLimit === null ? '' : ` (descriptor limit ${this.descriptorLimit})`),
+      { event: 'connection-limit', limit: this.connectionLimit, descriptorLimit: this.descriptorLimit },
+    );
     return this.port;
   }
 
@@ -159,7 +246,10 @@ export class RequestPath {
   async listenRedirect(): Promise<void> {
     const { config, logger } = this;
     if (this.redirect !== undefined && config.httpRedirectPort !== null) {
-      const redirectPort = await listenOn(this.redirect, config.httpRedirectPort, config.host);
+      const redirectPort = await listenRetrying(this.redirect, config.httpRedirectPort, config.host, {
+        logger,
+        what: `${config.name} redirect`,
+      });
       logger.info(
         `redirect listening on ${httpUrl(config.host, redirectPort)}: 308 to ${this.url(config.host, this.port)}`,
         { event: 'listening', listener: 'redirect', port: redirectPort, host: config.host },

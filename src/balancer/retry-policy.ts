@@ -22,6 +22,16 @@ export type FailureKind =
   /** Our own client went away; not the upstream's fault. */
   | 'client-gone'
   /**
+   * The upstream closed while the client was still sending its body: a slow client's doing as
+   * likely as the upstream's, so it is held against neither (docs/hardening.md).
+   */
+  | 'awaiting-body'
+  /**
+   * The balancer itself is out of descriptors, buffers or local ports (EMFILE, ENFILE, ENOBUFS,
+   * EADDRNOTAVAIL): its own failure, never an upstream's. The client gets 503 with Retry-After.
+   */
+  | 'local-resource'
+  /**
    * The engine refused to send the request as given (undici validates what node:http let
    * through); nothing reached the upstream, and it is not the upstream's fault.
    */
@@ -72,6 +82,13 @@ function neverReached(kind: FailureKind): boolean {
 export function decideRetry(facts: AttemptFacts, settings: RetrySettings): RetryDecision {
   if (facts.kind === 'client-gone') return { retry: false, reason: 'the client went away' };
   if (facts.kind === 'unsendable') return { retry: false, reason: 'no upstream would get it either' };
+  if (facts.kind === 'local-resource') {
+    return {
+      retry: false,
+      reason: 'the balancer is out of local resources; another upstream would not help',
+    };
+  }
+  if (facts.kind === 'awaiting-body') return { retry: false, reason: 'part of the body was sent already' };
   if (!settings.enabled) return { retry: false, reason: 'retries are off' };
   if (facts.kind === 'bad-response') return { retry: false, reason: 'the upstream answered, badly' };
   if (facts.kind === 'reset-during-response') {
@@ -113,12 +130,22 @@ export function marksDown(kind: FailureKind): boolean {
 }
 
 export function countsAsFailure(kind: FailureKind): boolean {
-  return kind !== 'client-gone' && kind !== 'unsendable';
+  return (
+    kind !== 'client-gone' && kind !== 'unsendable' && kind !== 'local-resource' && kind !== 'awaiting-body'
+  );
 }
 
 /** The client's answer when no attempt produced a response. */
-export function finalStatus(kind: FailureKind): 502 | 504 {
+export function finalStatus(kind: FailureKind): 502 | 503 | 504 {
+  if (kind === 'local-resource') return 503;
   return kind === 'response-timeout' || kind === 'connect-timeout' ? 504 : 502;
+}
+
+/** Errors that say the balancer's own process or host ran out of something. */
+const LOCAL_RESOURCE = new Set(['EMFILE', 'ENFILE', 'ENOBUFS', 'EADDRNOTAVAIL', 'ENOMEM']);
+
+export function isLocalResourceError(code: string | undefined): boolean {
+  return code !== undefined && LOCAL_RESOURCE.has(code);
 }
 
 /**
@@ -128,20 +155,24 @@ export function finalStatus(kind: FailureKind): 502 | 504 {
  */
 export function classifyError(
   code: string | undefined,
-  phase: { responded: boolean; clientGone: boolean },
+  phase: { responded: boolean; clientGone: boolean; bodyPending?: boolean },
 ): FailureKind {
   if (phase.clientGone) return 'client-gone';
   if (code === 'UND_ERR_INVALID_ARG') return 'unsendable';
+  if (isLocalResourceError(code)) return 'local-resource';
   if (phase.responded) return 'reset-during-response';
-  if (code === undefined) return 'reset-before-response';
-  if (isUpstreamErrorCode(code)) return ownFailure(code);
+  // A hang-up while the client's body was still on its way: the slow client may be why.
+  const reset = phase.bodyPending === true ? 'awaiting-body' : 'reset-before-response';
+  if (isUpstreamErrorCode(code)) {
+    const kind = ownFailure(code);
+    return kind === 'reset-before-response' ? reset : kind;
+  }
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
       return 'connect-timeout';
     case 'ECONNREFUSED':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-    case 'EADDRNOTAVAIL':
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return 'connect-refused';
@@ -151,7 +182,7 @@ export function classifyError(
       return 'bad-response';
     default:
       // llhttp names every parse failure HPE_*; anything else broke the connection.
-      return code.startsWith('HPE_') ? 'bad-response' : 'reset-before-response';
+      return code?.startsWith('HPE_') === true ? 'bad-response' : reset;
   }
 }
 
@@ -169,6 +200,6 @@ function ownFailure(code: UpstreamErrorCode): FailureKind {
   }
 }
 
-function isUpstreamErrorCode(code: string): code is UpstreamErrorCode {
-  return code.startsWith('ERR_UPSTREAM_');
+function isUpstreamErrorCode(code: string | undefined): code is UpstreamErrorCode {
+  return code?.startsWith('ERR_UPSTREAM_') === true;
 }

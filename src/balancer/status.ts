@@ -73,6 +73,20 @@ export interface StatusFacts {
   scheme: 'http' | 'https';
   /** Tunnels open now, and the cap (--max-tunnels). */
   tunnels: { open: number; max: number };
+  /** Client connections against the balancer's own cap (docs/hardening.md). */
+  connections: ConnectionFacts;
+}
+
+export interface ConnectionFacts {
+  open: number;
+  /** --max-connections, or derived from the descriptor limit. */
+  limit: number;
+  /** The process's soft descriptor limit; null where unknown. */
+  descriptorLimit: number | null;
+  /** Connections closed at once at the limit, and failed accepts. */
+  dropped: number;
+  /** Requests answered 503 because the balancer ran out of descriptors or local ports. */
+  localFailures: number;
 }
 
 /** Totals over every request-path process, retired workers included: they never go backwards. */

@@ -19,6 +19,8 @@ export interface CheckResult {
   timedOut?: boolean;
   /** Proxied responses the upstream gave while the check was waiting. */
   servedDuring?: number;
+  /** The check could not be made: the balancer itself was out of descriptors or ports. */
+  local?: boolean;
 }
 
 /**
@@ -29,6 +31,8 @@ export interface CheckResult {
  */
 export function checkVerdict(result: CheckResult): 'success' | 'failure' | 'inconclusive' {
   if (result.ok) return 'success';
+  // The balancer's own EMFILE says nothing about the upstream.
+  if (result.local === true) return 'inconclusive';
   if (result.timedOut === true && (result.servedDuring ?? 0) > 0) return 'inconclusive';
   return 'failure';
 }

@@ -41,6 +41,7 @@ export class Dashboard {
     this.changes = new PoolChangeLog(options.changesKept ?? 20);
     this.metrics = new BalancerMetrics({
       upstreams: () => this.source.read().upstreams.map(gaugeSource),
+      connections: () => this.source.read().balancer.connections,
       processMetrics: options.processMetrics ?? true,
     });
     this.stream = new EventStream({

@@ -42,6 +42,12 @@ export function statusView(status: BalancerStatus): Pick<DashboardView, 'balance
       discovery: b.discovery,
       policy: b.policy,
       engine: b.proxyEngine,
+      connections: {
+        open: b.connections.open,
+        limit: b.connections.limit,
+        dropped: b.connections.dropped,
+        localFailures: b.connections.localFailures,
+      },
     },
     upstreams: status.upstreams.map(upstreamView),
   };

@@ -51,6 +51,8 @@ export interface DashboardView {
     policy: string;
     /** What carries requests to the upstreams (--proxy-engine). */
     engine: string;
+    /** Client connections open now against the balancer's cap (--max-connections). */
+    connections: { open: number; limit: number; dropped: number; localFailures: number };
   };
   upstreams: UpstreamView[];
   totals: TotalsView;

@@ -16,6 +16,8 @@ export interface DemoActions {
   kill(app: string): Promise<number>;
   stop(app: string): Promise<void>;
   start(app: string): Promise<void>;
+  /** `count` clients trickle POST bodies to the balancer; resolves with what they got. */
+  slowClients(count: number): Promise<string>;
 }
 
 async function perform(
@@ -38,6 +40,8 @@ async function perform(
     case 'start':
       await actions.start(entry.app);
       return `started, pid ${(await actions.pidOf(entry.app)) ?? '?'}`;
+    case 'slow-clients':
+      return actions.slowClients(Number(entry.app));
   }
 }
 
@@ -52,7 +56,7 @@ export async function runAction(
   onStart?.(startedAtMs);
   let pidBefore: number | null = null;
   try {
-    pidBefore = await actions.pidOf(entry.app);
+    if (entry.action !== 'slow-clients') pidBefore = await actions.pidOf(entry.app);
     const detail = await perform(entry, actions, pidBefore);
     return { ...entry, startedAtMs, finishedAtMs: clock(), ok: true, detail, pidBefore };
   } catch (err) {

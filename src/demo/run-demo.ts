@@ -12,7 +12,8 @@ import { DemoSupervisor } from './demo-supervisor.js';
 import { loadFleetApps } from '../fleet/ecosystem.js';
 import { ensureFleet } from '../fleet/fleet.js';
 import type { Pm2App } from '../supervisor/pm2-client.js';
-import { runSchedule } from './action-runner.js';
+import { runSchedule, type DemoActions } from './action-runner.js';
+import { runSlowClients, SLOW_CLIENT_DEFAULTS } from './slow-clients.js';
 import { formatSummary, formatTimelineLine, TIMELINE_HEADER, formatSettings } from './format-text.js';
 import { notInRotation } from './lb-status.js';
 import { plannedRequests, runLoad } from './load-runner.js';
@@ -94,7 +95,7 @@ function demoApps(config: DemoConfig) {
   }
   // The balancer's LB_POOL names the pool it serves; the backends' LB_POOL says they belong to it.
   const pool = balancer.config.env?.LB_POOL ?? null;
-  const scheduled = new Set(config.schedule.map((a) => a.app));
+  const scheduled = new Set(config.schedule.filter((a) => a.action !== 'slow-clients').map((a) => a.app));
   const names = apps
     .filter((a) => a === balancer || (pool !== null && a.pool === pool) || scheduled.has(a.name))
     .map((a) => a.name);
@@ -159,7 +160,7 @@ export async function runDemo(
       });
     }
 
-    const scheduled = new Set(config.schedule.map((a) => a.app));
+    const scheduled = new Set(config.schedule.filter((a) => a.action !== 'slow-clients').map((a) => a.app));
     logger.info(`waiting for every backend to be in rotation (admin port ${adminPort})`);
     await waitUntil(
       'the whole pool in rotation',
@@ -191,9 +192,18 @@ export async function runDemo(
       clock,
       { sent: () => recorder.addSent(), outcome: (o) => recorder.addOutcome(o) },
     );
+    const actions: DemoActions = {
+      pidOf: (app) => pm2.pidOf(app),
+      restart: (app) => pm2.restart(app),
+      kill: (app) => pm2.kill(app),
+      stop: (app) => pm2.stop(app),
+      start: (app) => pm2.start(app),
+      slowClients: (count) =>
+        runSlowClients(count, { host: '127.0.0.1', port: balancer.port, ...SLOW_CLIENT_DEFAULTS }),
+    };
     const schedule = runSchedule(
       config.schedule,
-      pm2,
+      actions,
       clock,
       (record) => recorder.addAction(record),
       (entry, startedAtMs) => recorder.addActionStart({ ...entry, startedAtMs }),

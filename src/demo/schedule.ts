@@ -33,7 +33,11 @@ export function parseScheduleEntry(raw: string): ScheduledAction {
   if (!(DEMO_ACTIONS as readonly string[]).includes(action)) {
     throw new Error(`"${raw}": action "${action}" is not one of ${DEMO_ACTIONS.join(', ')}`);
   }
-  if (!APP_NAME.test(app)) throw new Error(`"${raw}": "${app}" is not a PM2 app name`);
+  if (action === 'slow-clients') {
+    if (!/^\d+$/.test(app) || Number(app) < 1 || Number(app) > 500) {
+      throw new Error(`"${raw}": slow-clients takes a count of clients from 1 to 500 (6s:slow-clients:20)`);
+    }
+  } else if (!APP_NAME.test(app)) throw new Error(`"${raw}": "${app}" is not a PM2 app name`);
   return { atMs, action: action as DemoActionKind, app };
 }
 
@@ -60,6 +64,7 @@ export function scheduleProblems(schedule: readonly ScheduledAction[], durationM
     if (entry.atMs >= durationMs) {
       problems.push(`--at ${text}: happens after the load ends (--duration ${formatSeconds(durationMs)})`);
     }
+    if (entry.action === 'slow-clients') continue;
     const key = `${entry.app}@${entry.atMs}`;
     if (seen.has(key)) problems.push(`--at ${text}: two actions on ${entry.app} at the same moment`);
     seen.set(key, entry.atMs);

@@ -3,14 +3,18 @@
  * the timeline, the actions, the pool samples and PM2's events line up on one axis.
  */
 
-export const DEMO_ACTIONS = ['restart', 'kill', 'stop', 'start'] as const;
-/** restart: PM2's graceful restart; kill: SIGKILL the app's pid (a crash); stop / start through PM2. */
+export const DEMO_ACTIONS = ['restart', 'kill', 'stop', 'start', 'slow-clients'] as const;
+/**
+ * restart: PM2's graceful restart; kill: SIGKILL the app's pid (a crash); stop / start through PM2;
+ * slow-clients: the third field is a count of clients that trickle POST bodies to the balancer
+ * (`6s:slow-clients:20`).
+ */
 export type DemoActionKind = (typeof DEMO_ACTIONS)[number];
 
 export interface ScheduledAction {
   atMs: number;
   action: DemoActionKind;
-  /** PM2 app name, e.g. backend-9003 (names stay the same under PORT_OFFSET). */
+  /** PM2 app name, e.g. backend-9003 (names stay the same under PORT_OFFSET); for slow-clients, the count. */
   app: string;
 }
 

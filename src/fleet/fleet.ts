@@ -18,6 +18,7 @@ import type { UpstreamStatus } from '../balancer/status.js';
 import { loadFleetApps, type FleetApp } from './ecosystem.js';
 import { probe, type ProbeResult } from './health-probe.js';
 import { withPm2, type Pm2App } from '../supervisor/pm2-client.js';
+import { canListen, describeHolders, findPortHolders } from './port-holder.js';
 
 export type { FleetApp, FleetRole } from './ecosystem.js';
 
@@ -178,6 +179,8 @@ export async function ensureFleet(options: EnsureFleetOptions): Promise<Fleet> {
         const status = known.get(a.name)?.status;
         return status !== undefined && status !== 'online' && status !== 'launching';
       });
+      // Not running under PM2, so nothing of ours can be on these ports.
+      await checkPortsFree([...toStart, ...toRestart], logger);
       if (toStart.length > 0) {
         logger.info(`starting ${toStart.map((a) => a.name).join(', ')} under PM2 (PM2_HOME ${pm2Home})`, {
           event: 'fleet-start',
@@ -217,6 +220,32 @@ export async function ensureFleet(options: EnsureFleetOptions): Promise<Fleet> {
     { event: 'fleet-ready', startedByUs, restartedByUs },
   );
   return fleet(startedByUs, restartedByUs);
+}
+
+/**
+ * Before starting apps, look at their ports: one another process listens on is a clear error now
+ * (which port, and by what when `ss` can tell); one held only by old sockets (TIME_WAIT after a
+ * benchmark) is a warning, since the app's listener retries until it frees.
+ */
+async function checkPortsFree(apps: readonly FleetApp[], logger: Logger): Promise<void> {
+  const problems: string[] = [];
+  for (const app of apps) {
+    for (const port of [app.port, app.adminPort]) {
+      if (port === null || port === 0 || (await canListen(port, '127.0.0.1'))) continue;
+      const holders = await findPortHolders(port);
+      const what = describeHolders(holders) ?? 'in use (ss could not say by what)';
+      if (holders.listeners.length > 0) {
+        problems.push(`${app.name} needs port ${port}, which is ${what}`);
+      } else {
+        logger.warn(
+          `${app.name}'s port ${port} is ${what}; it will retry until the port frees ` +
+            '(docs/hardening.md: net.ipv4.ip_local_reserved_ports)',
+          { event: 'fleet-port-busy', app: app.name, port },
+        );
+      }
+    }
+  }
+  if (problems.length > 0) throw new SupervisorError('ERR_FLEET_PORT_TAKEN', problems.join('; '));
 }
 
 /**

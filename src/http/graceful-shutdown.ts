@@ -9,7 +9,7 @@ import type { Server } from 'node:http';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { httpUrl } from '../net/address.js';
-import { listenOn } from '../net/listen.js';
+import { listenRetrying } from '../net/listen.js';
 import { announceStopping } from './stopping-notice.js';
 
 /** Shared, mutable: the request path reads `draining` to answer 503 and close connections. */
@@ -17,7 +17,10 @@ export interface Lifecycle {
   draining: boolean;
 }
 
-/** Listen, log `{event: 'listening', port, host}` and tell a supervisor we are ready. */
+/**
+ * Listen (retrying while the port is taken: src/net/listen.ts), log `{event: 'listening', port,
+ * host}` and tell a supervisor we are ready.
+ */
 export async function listen(
   server: Server,
   port: number,
@@ -25,7 +28,7 @@ export async function listen(
   logger: Logger,
   what: string,
 ): Promise<number> {
-  const actual = await listenOn(server, port, host);
+  const actual = await listenRetrying(server, port, host, { logger, what: what.split(' ')[0] ?? what });
   logger.info(`${what} listening on ${httpUrl(host, actual)}`, {
     event: 'listening',
     port: actual,

@@ -11,6 +11,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { createAccessLog } from './access-log.js';
 import { handleClientError } from './client-error.js';
+import { connectionsCheckingIntervalMs } from './connection-checks.js';
 import { errorResponse, type CoreRequest, type CoreResponse } from './core.js';
 import type { Lifecycle } from './graceful-shutdown.js';
 import { writeResponse } from './respond.js';
@@ -45,7 +46,10 @@ export function createServerShell(options: ServerShellOptions): http.Server {
     headersTimeout: config.headersTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     // Timeouts are only noticed when Node checks its connections; check often enough to matter.
-    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(config.headersTimeoutMs / 4))),
+    connectionsCheckingInterval: connectionsCheckingIntervalMs(
+      config.headersTimeoutMs,
+      config.requestTimeoutMs,
+    ),
     keepAliveTimeout: config.keepAliveTimeoutMs,
     noDelay: true,
   });

@@ -10,6 +10,7 @@ import { Registry } from 'prom-client';
 import { BucketHistogram, type HistogramSeries } from './bucket-histogram.js';
 import { DeferredCounter, type CounterSlot } from './deferred-counter.js';
 import { registerBuildInfo, registerProcessMetrics } from './process-metrics.js';
+import { eventLoopDelayGauges } from './event-loop-delay.js';
 import { serveMetrics } from './serve-metrics.js';
 
 /** A static file from memory takes well under a millisecond; the tail reaches into seconds. */
@@ -58,6 +59,7 @@ export class BackendMetrics {
     for (const status of KNOWN_STATUSES) this.byStatus.set(status, this.requests.slot(String(status)));
     registerBuildInfo(this.registry);
     if (options.processMetrics ?? true) registerProcessMetrics(this.registry);
+    eventLoopDelayGauges(this.registry);
   }
 
   /** One request answered with `status` after `durationMs`. */

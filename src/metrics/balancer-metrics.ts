@@ -12,6 +12,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import { BucketHistogram, type HistogramSeries } from './bucket-histogram.js';
 import { DeferredCounter, type CounterSlot } from './deferred-counter.js';
 import { registerBuildInfo, registerProcessMetrics } from './process-metrics.js';
+import { eventLoopDelayGauges } from './event-loop-delay.js';
 
 /** What the gauges need from the balancer's status for one upstream. */
 export interface UpstreamGaugeSource {
@@ -29,8 +30,17 @@ export interface UpstreamGaugeSource {
 export interface BalancerMetricsOptions {
   /** Read at scrape time for the gauges. */
   upstreams: () => Iterable<UpstreamGaugeSource>;
+  /** Client connections against the balancer's cap, read at scrape time. */
+  connections?: () => ConnectionGaugeSource;
   /** Also export prom-client's process metrics (CPU, memory, event loop lag); default true. */
   processMetrics?: boolean;
+}
+
+export interface ConnectionGaugeSource {
+  open: number;
+  limit: number;
+  dropped: number;
+  localFailures: number;
 }
 
 /** Label used for requests the balancer answered itself (503 with no upstream available). */
@@ -122,6 +132,35 @@ export class BalancerMetrics {
     );
     registerBuildInfo(this.registry);
     if (options.processMetrics ?? true) registerProcessMetrics(this.registry);
+    const { connections } = options;
+    if (connections !== undefined) {
+      const gauge = (name: string, help: string, read: (c: ConnectionGaugeSource) => number) =>
+        new Gauge({
+          name,
+          help,
+          registers,
+          collect() {
+            this.set(read(connections()));
+          },
+        });
+      gauge('balancer_client_connections', 'Client connections open now', (c) => c.open);
+      gauge(
+        'balancer_client_connections_limit',
+        'Most client connections at once (--max-connections, or half the descriptor limit less 64)',
+        (c) => c.limit,
+      );
+      gauge(
+        'balancer_client_connections_dropped',
+        'Client connections closed at once at the limit, and failed accepts, since start',
+        (c) => c.dropped,
+      );
+      gauge(
+        'balancer_local_resource_failures',
+        'Requests answered 503 because the balancer ran out of descriptors or local ports, since start',
+        (c) => c.localFailures,
+      );
+    }
+    eventLoopDelayGauges(this.registry);
   }
 
   /** One request finished: who served it (null: nobody), its status, how long it took, retries. */

@@ -148,11 +148,19 @@ void test('the status lists every upstream with its state, counters and last che
       reloads: 0,
       scheme: 'http',
       tunnels: { open: 1, max: 10 },
+      connections: { open: 3, limit: 96, descriptorLimit: 256, dropped: 0, localFailures: 0 },
     },
     NO_REQUESTS,
     [],
   );
   assert.equal(status.balancer.uptimeMs, 2000);
+  assert.deepEqual(status.balancer.connections, {
+    open: 3,
+    limit: 96,
+    descriptorLimit: 256,
+    dropped: 0,
+    localFailures: 0,
+  });
   assert.deepEqual(status.pool, { size: 2, available: 1 });
   assert.deepEqual(status.upstreams[0], {
     id: '127.0.0.1:1',

@@ -135,3 +135,26 @@ void test("a request the engine will not send is nobody's failure: not retried, 
   assert.equal(marksDown('unsendable'), false);
   assert.equal(countsAsFailure('unsendable'), false);
 });
+
+void test("the balancer's own EMFILE, ENFILE, ENOBUFS or EADDRNOTAVAIL is its failure: 503, no upstream blamed", () => {
+  for (const code of ['EMFILE', 'ENFILE', 'ENOBUFS', 'EADDRNOTAVAIL']) {
+    const kind = classifyError(code, { responded: false, clientGone: false });
+    assert.equal(kind, 'local-resource', code);
+    assert.equal(marksDown(kind), false);
+    assert.equal(countsAsFailure(kind), false);
+    assert.equal(finalStatus(kind), 503);
+    assert.equal(decideRetry(facts({ kind }), settings).retry, false);
+  }
+});
+
+void test('an upstream that closes while the client is still sending its body is not blamed for it', () => {
+  const kind = classifyError('ECONNRESET', { responded: false, clientGone: false, bodyPending: true });
+  assert.equal(kind, 'awaiting-body');
+  assert.equal(marksDown(kind), false);
+  assert.equal(countsAsFailure(kind), false);
+  // A refused connection is still the upstream's, body or not.
+  assert.equal(
+    classifyError('ECONNREFUSED', { responded: false, clientGone: false, bodyPending: true }),
+    'connect-refused',
+  );
+});

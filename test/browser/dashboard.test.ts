@@ -80,7 +80,10 @@ void test('the dashboard shows a backend stopped and started through PM2, live, 
   for (const b of backends) await row(b.name, 'healthy').waitFor({ timeout: 10_000 });
   assert.equal(await page.locator('#upstreams tbody tr').count(), 4);
   assert.equal(await page.locator('#connection').textContent(), 'live');
-  assert.match((await page.locator('#balancer-info').textContent()) ?? '', / · round-robin · undici$/);
+  assert.match(
+    (await page.locator('#balancer-info').textContent()) ?? '',
+    / · round-robin · undici · connections \d+ of \d+$/,
+  );
   for (const b of backends) {
     const cells = await row(b.name, 'healthy').locator('td').allTextContents();
     assert.match(cells[0] ?? '', new RegExp(`127\\.0\\.0\\.1:${b.port}`), `${b.name} shows its address`);

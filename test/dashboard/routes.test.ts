@@ -33,6 +33,7 @@ async function start(t: import('node:test').TestContext) {
         discovery: 'static',
         policy: 'round-robin',
         engine: 'undici',
+        connections: { open: 7, limit: 96, dropped: 2, localFailures: 1 },
       },
       upstreams: pool,
     }),
@@ -150,4 +151,14 @@ void test('/metrics is Prometheus text with the requests, retries and gauges', a
   assert.equal(sumSamples(f, 'balancer_upstream_healthy', { upstream: 'backend-1' }), 1);
   assert.equal(sumSamples(f, 'balancer_upstream_healthy', { upstream: 'backend-2' }), 0);
   assert.equal(sumSamples(f, 'balancer_upstream_in_flight'), 4);
+});
+
+void test('/metrics shows the client connections against their limit, and what the limit turned away', async (t) => {
+  const { base } = await start(t);
+  const f = parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
+  assert.equal(sumSamples(f, 'balancer_client_connections'), 7);
+  assert.equal(sumSamples(f, 'balancer_client_connections_limit'), 96);
+  assert.equal(sumSamples(f, 'balancer_client_connections_dropped'), 2);
+  assert.equal(sumSamples(f, 'balancer_local_resource_failures'), 1);
+  assert.ok(sumSamples(f, 'process_event_loop_delay_max_seconds') >= 0);
 });

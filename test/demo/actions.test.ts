@@ -36,6 +36,10 @@ function fakeActions(calls: string[]): DemoActions {
       pids.set(app, next++);
       return Promise.resolve();
     },
+    slowClients: (count) => {
+      calls.push(`slow-clients ${count}`);
+      return Promise.resolve(`${count} slow uploads over 8s: ${count} x 200`);
+    },
   };
 }
 
@@ -107,4 +111,17 @@ void test('an action never starts before its time on the demo clock, even when t
   const [record] = await run.done;
   assert.ok(record !== undefined);
   assert.ok(record.startedAtMs >= 30, `started at ${record.startedAtMs}`);
+});
+
+void test('a slow-clients entry takes a count, runs without a PM2 app, and records what the clients got', async () => {
+  const entry = parseScheduleEntry('2s:slow-clients:20');
+  assert.deepEqual(entry, { atMs: 2000, action: 'slow-clients', app: '20' });
+  assert.throws(() => parseScheduleEntry('2s:slow-clients:many'), /count of clients from 1 to 500/);
+  assert.throws(() => parseScheduleEntry('2s:slow-clients:0'), /count of clients/);
+  const calls: string[] = [];
+  const record = await runAction(entry, fakeActions(calls), () => 0);
+  assert.equal(record.ok, true);
+  assert.equal(record.detail, '20 slow uploads over 8s: 20 x 200');
+  assert.equal(record.pidBefore, null);
+  assert.deepEqual(calls, ['slow-clients 20']);
 });

@@ -10,6 +10,7 @@ import { loadFleetApps } from '../../src/fleet/ecosystem.js';
 import { ensureFleet, poolShortfall } from '../../src/fleet/fleet.js';
 import { statusDocument } from '../helpers/status-document.js';
 import { createPm2Home, findFreePortOffset } from '../helpers/pm2-home.js';
+import { waitFor } from '../helpers/wait.js';
 
 const quiet: Logger = {
   error: () => undefined,
@@ -116,11 +117,12 @@ void test('ensureFleet refuses a port another program answers on, before touchin
   assert.equal(await pm2.daemonPid(), null, 'no daemon was started');
 });
 
-void test('an app that cannot come up fails ensureFleet with its logs, and what was started is undone', async (t) => {
+void test('a port another process listens on fails ensureFleet before anything starts, naming the process', async (t) => {
   const { pm2, offset, env } = await setup(t);
   const [first, second] = loadFleetApps(env, offset).filter((a) => a.role === 'backend');
   assert.ok(first !== undefined && second !== undefined);
-  // Something that is not an HTTP server holds the second backend's port.
+  // Something that is not an HTTP server holds the second backend's port. (Before the port check,
+  // the backend crash-looped on EADDRINUSE; now it would retry the port for 75 s.)
   const squatter = net.createServer((socket) => socket.destroy());
   await new Promise<void>((resolve) => squatter.listen(second.port, '127.0.0.1', resolve));
   t.after(() => new Promise<void>((resolve) => squatter.close(() => resolve())));
@@ -136,12 +138,60 @@ void test('an app that cannot come up fails ensureFleet with its logs, and what 
     }),
     (err: unknown) => {
       assert.ok(err instanceof SupervisorError);
-      assert.equal(err.code, 'ERR_FLEET_START');
-      assert.match(err.message, new RegExp(`not healthy after 4000 ms:\\n {4}${second.name} \\(`));
-      assert.match(err.message, /EADDRINUSE/, 'the end of its log says why');
-      assert.doesNotMatch(err.message, new RegExp(`${first.name} \\(`), 'the healthy one is not blamed');
+      assert.equal(err.code, 'ERR_FLEET_PORT_TAKEN');
+      assert.match(
+        err.message,
+        new RegExp(
+          `${second.name} needs port ${second.port}, which is listened on by pid ${process.pid} \\(node\\)`,
+        ),
+      );
+      assert.doesNotMatch(err.message, new RegExp(`${first.name} needs`), 'the free one is not named');
       return true;
     },
   );
-  assert.deepEqual(await pm2.jlist(), [], 'both apps it started are deleted again');
+  assert.deepEqual(await pm2.jlist(), [], 'nothing was started');
+});
+
+void test("a backend under PM2 whose port is held waits for it, past PM2's whole restart backoff, and is never restarted", async (t) => {
+  const { pm2, offset, env } = await setup(t);
+  const [app] = loadFleetApps(env, offset).filter((a) => a.role === 'backend');
+  assert.ok(app !== undefined);
+  // Held by a listener this test closes later (as a process that is still exiting would).
+  const squatter = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => squatter.listen(app.port, '127.0.0.1', resolve));
+  let closed = false;
+  const free = () =>
+    new Promise<void>((resolve) => {
+      if (closed) return resolve();
+      closed = true;
+      squatter.close(() => resolve());
+    });
+  t.after(free);
+  const started = await pm2.pm2(['start', 'ecosystem.config.cjs', '--only', app.name], {
+    ...env,
+    PORT_OFFSET: String(offset),
+  });
+  assert.equal(started.code, 0, started.stderr);
+  for (const entry of await pm2.jlist()) pm2.track(entry.pid);
+  // Longer than PM2's backoff for 10 quick restarts (about 11 s).
+  await new Promise((resolve) => setTimeout(resolve, 13_000));
+  await free();
+  await waitFor(
+    () =>
+      new Promise<boolean | undefined>((resolve) => {
+        http
+          .get({ host: '127.0.0.1', port: app.port, path: '/healthz', agent: false }, (res) => {
+            res.resume();
+            resolve(res.statusCode === 200 ? true : undefined);
+          })
+          .on('error', () => resolve(undefined));
+      }),
+    `${app.name} to answer once the port is free`,
+    { timeoutMs: 5000 },
+  );
+  const [entry] = await pm2.jlist();
+  assert.equal(entry?.pm2_env.status, 'online');
+  assert.equal(entry?.pm2_env.restart_time, 0, 'it waited for the port instead of crash-looping');
+  const log = fs.readFileSync(path.join(env.FLEET_LOG_DIR, `${app.name}.out.log`), 'utf8');
+  assert.match(log, new RegExp(`127\\.0\\.0\\.1:${app.port} is in use \\(try 10\\)`));
 });

@@ -11,7 +11,7 @@ import { readBalancerStatus } from '../../src/balancer/status-reader.js';
 import { PROXY_ENGINES, type ProxyEngineName } from '../../src/balancer/config.js';
 import { describeOutcome, getWithDeadline } from '../../src/net/http-get.js';
 import { listenOn } from '../../src/net/listen.js';
-import { startNode, type StartedProcess } from './processes.js';
+import { startNode, type StartedProcess, type StartOptions } from './processes.js';
 import { waitFor } from './wait.js';
 
 export interface Backend {
@@ -21,14 +21,31 @@ export interface Backend {
 }
 
 /** Start one backend on `port` (0 for a free one); stopped after the test. */
-export async function startBackend(t: TestContext, name: string, port = 0): Promise<Backend> {
-  const proc = await startNode('backend', ['--port', String(port), '--name', name, '--grace-ms', '2000']);
+export async function startBackend(
+  t: TestContext,
+  name: string,
+  port = 0,
+  args: readonly string[] = [],
+): Promise<Backend> {
+  const proc = await startNode('backend', [
+    '--port',
+    String(port),
+    '--name',
+    name,
+    '--grace-ms',
+    '2000',
+    ...args,
+  ]);
   t.after(() => proc.stop('SIGKILL'));
   return { name, port: proc.port, proc };
 }
 
-export async function startBackends(t: TestContext, count: number): Promise<Backend[]> {
-  return Promise.all(Array.from({ length: count }, (_, i) => startBackend(t, `b${i + 1}`)));
+export async function startBackends(
+  t: TestContext,
+  count: number,
+  args: readonly string[] = [],
+): Promise<Backend[]> {
+  return Promise.all(Array.from({ length: count }, (_, i) => startBackend(t, `b${i + 1}`, 0, args)));
 }
 
 export interface Balancer {
@@ -49,6 +66,7 @@ export async function startBalancer(
   ports: readonly number[],
   args: string[] = [],
   env: Record<string, string> = {},
+  start: Pick<StartOptions, 'descriptorLimit'> = {},
 ): Promise<Balancer> {
   const upstreams = ports.map((p) => `127.0.0.1:${p}`).join(',');
   const defaults: Record<string, string> = {
@@ -65,7 +83,7 @@ export async function startBalancer(
   };
   const given = new Set(args.filter((a) => a.startsWith('--')));
   const base = Object.entries(defaults).flatMap(([flag, value]) => (given.has(flag) ? [] : [flag, value]));
-  const proc = await startNode('balancer', [...base, ...args], { listeners: 2, env });
+  const proc = await startNode('balancer', [...base, ...args], { listeners: 2, env, ...start });
   t.after(() => proc.stop('SIGKILL'));
   await proc.waitForLine((l) => l.event === 'ready', 'the balancer to be ready');
   const admin = proc.lines.find((l) => l.event === 'listening' && l.listener === 'admin');
@@ -94,7 +112,8 @@ export const ENGINES: readonly ProxyEngineName[] = PROXY_ENGINES;
 
 /** startBalancer, proxying through `engine`. */
 export function balancerOn(engine: ProxyEngineName): typeof startBalancer {
-  return (t, ports, args = [], env = {}) => startBalancer(t, ports, [...args, '--proxy-engine', engine], env);
+  return (t, ports, args = [], env = {}, start = {}) =>
+    startBalancer(t, ports, [...args, '--proxy-engine', engine], env, start);
 }
 
 export async function getJson(port: number, path: string): Promise<unknown> {

@@ -54,6 +54,8 @@ export interface StartOptions {
   /** Wait for this many `listening` lines (the balancer has a public and an admin listener). */
   listeners?: number;
   timeoutMs?: number;
+  /** Start under `ulimit -n <n>` (the soft descriptor limit), through /bin/sh. */
+  descriptorLimit?: number;
 }
 
 /** Run `node dist/src/<script>.js ...args` with LOG_FORMAT=json and wait until it listens. */
@@ -63,7 +65,15 @@ export async function startNode(
   options: StartOptions = {},
 ): Promise<StartedProcess> {
   const file = script.endsWith('.js') ? script : path.join(DIST, `${script}.js`);
-  const child = spawn(process.execPath, [file, ...args], {
+  // `exec` keeps the PID: the shell becomes node, so stopping by PID stops the server itself.
+  const [command, argv] =
+    options.descriptorLimit === undefined
+      ? [process.execPath, [file, ...args]]
+      : [
+          '/bin/sh',
+          ['-c', `ulimit -n ${options.descriptorLimit} && exec "$0" "$@"`, process.execPath, file, ...args],
+        ];
+  const child = spawn(command, argv, {
     cwd: ROOT,
     env: { ...process.env, LOG_FORMAT: 'json', LOG_LEVEL: 'info', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],

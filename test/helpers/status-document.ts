@@ -49,6 +49,7 @@ export function statusDocument(count: number, down: readonly string[] = [], retr
       reloads: 0,
       scheme: 'http',
       tunnels: { open: 0, max: 10 },
+      connections: { open: 0, limit: 96, descriptorLimit: 256, dropped: 0, localFailures: 0 },
     },
     NO_REQUESTS,
     [],

@@ -4,12 +4,14 @@
  * aside), so what the status page shows never goes backwards across a reload or a crash. Pure.
  */
 import type { RequestCounts } from '../proxy-handler.js';
+import type { ConnectionFacts } from '../status.js';
 import type { Counts, UpstreamCounts } from './messages.js';
 
 export interface WorkerReport {
   totals: RequestCounts;
   queued: number;
   tunnels: number;
+  connections: ConnectionFacts;
   upstreams: UpstreamCounts;
 }
 
@@ -21,7 +23,13 @@ const ZERO: RequestCounts = { inFlight: 0, served: 0, failures: 0 };
 
 export class CounterBook {
   private readonly live = new Map<number, WorkerReport>();
-  private retired: WorkerReport = { totals: { ...ZERO }, queued: 0, tunnels: 0, upstreams: {} };
+  private retired: WorkerReport = {
+    totals: { ...ZERO },
+    queued: 0,
+    tunnels: 0,
+    connections: { open: 0, limit: 0, descriptorLimit: null, dropped: 0, localFailures: 0 },
+    upstreams: {},
+  };
 
   record(worker: number, report: WorkerReport): void {
     this.live.set(worker, report);
@@ -37,6 +45,12 @@ export class CounterBook {
       inFlight: 0,
       served: t.served + last.totals.served,
       failures: t.failures + last.totals.failures,
+    };
+    const c = this.retired.connections;
+    this.retired.connections = {
+      ...c,
+      dropped: c.dropped + last.connections.dropped,
+      localFailures: c.localFailures + last.connections.localFailures,
     };
     for (const [id, counts] of Object.entries(last.upstreams)) {
       const kept = this.retired.upstreams[id] ?? [...NONE];
@@ -56,6 +70,19 @@ export class CounterBook {
       sum.failures += r.totals.failures;
       sum.queued += r.queued;
       sum.tunnels += r.tunnels;
+    }
+    return sum;
+  }
+
+  /** Connections over the live workers (each has its own cap), failures since start. */
+  connections(): ConnectionFacts {
+    const sum: ConnectionFacts = { ...this.retired.connections, open: 0, limit: 0 };
+    for (const r of this.live.values()) {
+      sum.open += r.connections.open;
+      sum.limit += r.connections.limit;
+      sum.dropped += r.connections.dropped;
+      sum.localFailures += r.connections.localFailures;
+      sum.descriptorLimit = r.connections.descriptorLimit;
     }
     return sum;
   }

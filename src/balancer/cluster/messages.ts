@@ -7,6 +7,7 @@
 import type { UpstreamSpec } from '../discovery/types.js';
 import type { UpstreamHealth } from '../pool.js';
 import type { RequestCounts } from '../proxy-handler.js';
+import type { ConnectionFacts } from '../status.js';
 
 /**
  * One upstream as a worker counted it: in flight, attempts, served, failures, open tunnels,
@@ -42,6 +43,7 @@ export type ToPrimary =
       totals: RequestCounts;
       queued: number;
       tunnels: number;
+      connections: ConnectionFacts;
       upstreams: UpstreamCounts;
     }
   /** Requests finished since the last batch (sent only while the primary wants them). */

@@ -255,6 +255,7 @@ export class ClusterPrimary {
       reloads: this.reloads,
       scheme: this.scheme,
       tunnelsOpen,
+      connections: this.book.connections(),
     });
   }
 

@@ -55,6 +55,7 @@ export async function runWorker(config: BalancerConfig, logger: Logger, tls?: Tl
       totals: { ...handler.counts },
       queued: handler.queued,
       tunnels: path.upgrades.tunnels.size,
+      connections: path.connections(),
       upstreams,
     });
   };

@@ -5,7 +5,8 @@
  * - PM2's bus, for at-once reactions: a member's `process:event` exit/stop/delete/restart overlimit,
  *   or its own 'stopping' notice (stopping-notice.ts), takes it out of rotation; `online` has it
  *   health-checked at once.
- * - `pm2 list` every `reconcileMs`, in case an event was missed (and for memory/cpu/uptime).
+ * - `pm2 list` every `reconcileMs`, in case an event was missed (and for memory/cpu/uptime), read
+ *   on a worker thread (pm2-list-thread.ts) so decoding PM2's answer never stalls the request path.
  * - When the daemon is unreachable (killed, restarting, never started), the last known pool stays as
  *   it is and the balancer's own health checks carry on. One warning, quiet retries (never launching
  *   a daemon), one line when it is back.
@@ -15,6 +16,7 @@ import type { Logger } from '../../logger.js';
 import { errorMessage } from '../../errors.js';
 import { currentPm2Home, currentPm2Id } from '../../supervisor/config.js';
 import { Pm2Client } from '../../supervisor/pm2-client.js';
+import { Pm2ListThread } from './pm2-list-thread.js';
 import { PoolTracker } from './pool-tracker.js';
 
 export interface Pm2DiscoveryOptions {
@@ -52,6 +54,7 @@ class Pm2Discovery implements DiscoverySource {
   /** Set while the daemon is unreachable: when it went away (for the "back after" line). */
   private downSince: number | null = null;
   private readonly warnedIgnored = new Set<string>();
+  private readonly lister: Pm2ListThread;
 
   constructor(options: Pm2DiscoveryOptions) {
     this.options = {
@@ -62,6 +65,14 @@ class Pm2Discovery implements DiscoverySource {
       pm2Home: options.pm2Home ?? currentPm2Home(),
       callTimeoutMs: options.callTimeoutMs ?? Math.min(5000, Math.max(1000, options.reconcileMs)),
     };
+    this.lister = new Pm2ListThread(
+      { pm2Home: this.options.pm2Home, timeoutMs: this.options.callTimeoutMs },
+      async () => {
+        const client = await this.connect();
+        if (client === null) throw new Error('the PM2 daemon is unreachable');
+        return client.list();
+      },
+    );
     this.tracker = new PoolTracker({
       pool: options.pool,
       host: options.host,
@@ -83,6 +94,7 @@ class Pm2Discovery implements DiscoverySource {
     this.listener = null;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    this.lister.close();
     const client = this.client;
     this.client = null;
     await client?.disconnect();
@@ -114,7 +126,7 @@ class Pm2Discovery implements DiscoverySource {
         if (client === null || this.stopped) return;
         const requestedAt = this.tracker.sequence;
         try {
-          const apps = await client.list();
+          const apps = await this.lister.list();
           if (this.stopped) return;
           this.emit(this.tracker.applyList(apps, requestedAt));
           this.warnAboutIgnoredApps();

@@ -59,6 +59,9 @@ const LEAVING_REASONS: Readonly<Record<string, (e: Pm2ProcessEvent) => string>> 
 /** Bus events after which the set of apps may differ from the last `pm2 list`. */
 const MEMBERSHIP_EVENTS = new Set(['start', 'delete', 'restart overlimit']);
 
+/** The only entries of an app's environment membership reads (the rest need not be carried). */
+export const MEMBERSHIP_ENV_KEYS = ['LB_POOL', 'DISCOVERY', 'PORT'] as const;
+
 function validPort(raw: string | undefined): number | null {
   if (raw === undefined || !/^\d+$/.test(raw)) return null;
   const port = Number(raw);

@@ -111,7 +111,23 @@ export class HttpProxyEngine implements ProxyEngine {
     });
     const { handlers } = this;
     // The library hands back the `res` given to web(), which is always an Exchange.
-    proxy.on('proxyReq', (proxyReq, _req, res) => handlers.onRequestSent(proxyReq, res, upstream));
+    proxy.on('proxyReq', (proxyReq, _req, res) => {
+      handlers.onRequestSent(proxyReq, res, upstream);
+      // The balancer never asks for an upgrade here, so a 101 is a bad response. node:http's client
+      // hands the connection to an 'upgrade' listener and, without one, reports nothing at all.
+      proxyReq.on('upgrade', (_res: IncomingMessage, socket: Socket) => {
+        socket.destroy();
+        handlers.onError(
+          new UpstreamError(
+            'ERR_UPSTREAM_BAD_RESPONSE',
+            upstream.id,
+            `${upstream.name} answered 101 Switching Protocols to a request that asked for no upgrade`,
+          ),
+          res,
+          upstream,
+        );
+      });
+    });
     proxy.on('proxyRes', (proxyRes: RelayedResponse, _req, res) => {
       const exchange = res;
       if (!handlers.onResponse(exchange, upstream, proxyRes.statusCode ?? 502, proxyRes.rawHeaders)) {

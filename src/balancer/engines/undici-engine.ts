@@ -47,7 +47,8 @@ class Attempt implements Handler, UpstreamRequest {
 
   onHeaders(statusCode: number, raw: Buffer[], resume: () => void): boolean {
     // 1xx (103 Early Hints): node:http's client does not pass these on either; wait for the final head.
-    if (statusCode < 200) return true;
+    if (statusCode >= 100 && statusCode < 200) return true;
+    // Below 100 (000, 099) the proxy handler refuses the response; it is not an interim one either.
     this.resume = resume;
     const headers: string[] = new Array<string>(raw.length);
     for (let i = 0; i < raw.length; i++) headers[i] = (raw[i] as Buffer).toString('latin1');
@@ -136,10 +137,22 @@ export class UndiciEngine implements ProxyEngine {
 function ignore(): void {}
 
 /**
- * undici reports some of llhttp's verdicts on a response without a code ("Expected HTTP/"); the
- * retry policy reads codes, so such an error is named for what it is, with undici's as the cause.
+ * undici reports some of llhttp's verdicts on a response without a code ("Expected HTTP/"), and an
+ * unasked 101 as a socket error; the retry policy reads codes, so such an error is named for what
+ * it is, with undici's as the cause.
  */
 function withCode(err: Error, upstream: Upstream): Error {
-  if ((err as NodeJS.ErrnoException).code !== undefined || err.name !== 'HTTPParserError') return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  // A 101 to a request that asked for no upgrade: undici calls it a socket error, but the socket
+  // was fine; the answer was wrong.
+  if (code === 'UND_ERR_SOCKET' && err.message === 'bad upgrade') {
+    return new UpstreamError(
+      'ERR_UPSTREAM_BAD_RESPONSE',
+      upstream.id,
+      `${upstream.name} answered 101 Switching Protocols to a request that asked for no upgrade`,
+      { cause: err },
+    );
+  }
+  if (code !== undefined || err.name !== 'HTTPParserError') return err;
   return new UpstreamError('ERR_UPSTREAM_BAD_RESPONSE', upstream.id, err.message, { cause: err });
 }

@@ -352,7 +352,7 @@ function render(view) {
   const b = view.balancer;
   setText(
     $('balancer-info'),
-    `${b.name} · pid ${b.pid} · up ${formatDuration(b.uptimeMs)} · ${b.discovery} discovery · ${b.policy} · ${b.engine}`,
+    `${b.name} · pid ${b.pid} · up ${formatDuration(b.uptimeMs)} · ${b.discovery} discovery · ${b.policy} · ${b.engine} · connections ${b.connections.open} of ${b.connections.limit}`,
   );
   setText($('discovery'), `${view.upstreams.length} in pool`);
   renderUpstreams(view.upstreams, view.at);

@@ -1,0 +1,126 @@
+/**
+ * Every timeout the balancer documents holds within a second of its value (docs/hardening.md):
+ * headers, request, client keep-alive, proxy, connect and health check. Measured from outside,
+ * on real sockets, with values of a few seconds so a late cut cannot hide in the noise.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { RawConnection, rawRequest, request } from '../helpers/raw-http.js';
+import { startBackends, startBalancer, startHttpServer } from '../helpers/balancer-fleet.js';
+import { assertWithinASecond, silentSockets, slowloris } from '../helpers/timing.js';
+import { waitFor } from '../helpers/wait.js';
+
+void test("slowloris and silent sockets are cut within a second of the balancer's --headers-timeout", async (t) => {
+  const [backend] = await startBackends(t, 1);
+  const lb = await startBalancer(t, [backend!.port], ['--headers-timeout', '3s']);
+  const [dripping, silent] = await Promise.all([slowloris(t, lb.port, 20), silentSockets(t, lb.port, 20)]);
+  for (const ms of dripping) assertWithinASecond('a slowloris socket', ms, 3000);
+  for (const ms of silent) assertWithinASecond('a silent socket', ms, 3000);
+});
+
+void test("a body that does not arrive within the balancer's --request-timeout gets a 408 within a second of it", async (t) => {
+  const [backend] = await startBackends(t, 1);
+  const lb = await startBalancer(t, [backend!.port], ['--request-timeout', '3s', '--headers-timeout', '2s']);
+  const conn = await RawConnection.open(lb.port);
+  t.after(() => conn.destroy());
+  const started = Date.now();
+  await conn.write('POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\npart of it');
+  const res = await conn.readResponse({ timeoutMs: 8000 });
+  assert.equal(res.status, 408);
+  assertWithinASecond('the 408', Date.now() - started, 3000);
+  const line = await lb.proc.waitForLine(
+    (l) => l.event === 'access' && l.method === 'POST',
+    'the access line',
+  );
+  assert.equal(line.status, 408);
+  assert.equal(line.upstream, null);
+});
+
+void test("an idle client connection is closed within a second of the balancer's --keep-alive-timeout", async (t) => {
+  const [backend] = await startBackends(t, 1);
+  const lb = await startBalancer(t, [backend!.port], ['--keep-alive-timeout', '2s']);
+  const conn = await RawConnection.open(lb.port);
+  t.after(() => conn.destroy());
+  await conn.write(
+    rawRequest('GET', '/page.html', { Connection: 'keep-alive' }).replace('Connection: close\r\n', ''),
+  );
+  assert.equal((await conn.readResponse()).status, 200);
+  const idleSince = Date.now();
+  await conn.waitForClose(6000);
+  assertWithinASecond('the idle connection', Date.now() - idleSince, 2000);
+});
+
+void test('an upstream silent for --proxy-timeout gets the request a 504 within a second of it', async (t) => {
+  const silent = await startHttpServer(t, (req, res) => {
+    if (req.url === '/healthz') res.end('ok');
+    // anything else: never answered
+  });
+  const lb = await startBalancer(t, [silent.port], ['--proxy-timeout', '2s']);
+  const started = Date.now();
+  const res = await request(lb.port, '/page.html');
+  assert.equal(res.status, 504);
+  assertWithinASecond('the 504', Date.now() - started, 2000);
+});
+
+/**
+ * A listener that can be made to stall: a child process listening with a backlog of 1 that
+ * answers 200 to anything until `stall()` stops it (SIGSTOP) and fills its accept queue. The
+ * kernel then drops new SYNs, so a connect neither succeeds nor fails: what a connect timeout is for.
+ */
+async function stallableListener(t: TestContext): Promise<{ port: number; stall: () => Promise<void> }> {
+  const code =
+    "const s=require('net').createServer(c=>c.end('HTTP/1.1 200 OK\\r\\nContent-Length: 2\\r\\nConnection: close\\r\\n\\r\\nok'));" +
+    "s.listen({port:0,host:'127.0.0.1',backlog:1},()=>console.log(s.address().port));";
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const pid = child.pid ?? -1;
+  t.after(() => {
+    if (child.exitCode === null) process.kill(pid, 'SIGKILL');
+  });
+  const port = await new Promise<number>((resolve) =>
+    child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))),
+  );
+  const fillers: net.Socket[] = [];
+  t.after(() => fillers.forEach((s) => s.destroy()));
+  return {
+    port,
+    async stall() {
+      process.kill(pid, 'SIGSTOP');
+      for (let i = 0; i < 4; i++) {
+        const s = net.connect({ port, host: '127.0.0.1' });
+        s.on('error', () => undefined);
+        fillers.push(s);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    },
+  };
+}
+
+void test('a connect that never completes gets the request a 504 within a second of --connect-timeout', async (t) => {
+  const listener = await stallableListener(t);
+  // One health round while it answers, then none for the test's length.
+  const lb = await startBalancer(t, [listener.port], ['--connect-timeout', '2s', '--health-interval', '60s']);
+  await listener.stall();
+  const started = Date.now();
+  const res = await request(lb.port, '/page.html');
+  assert.equal(res.status, 504, res.body.toString('utf8'));
+  assertWithinASecond('the 504', Date.now() - started, 2000);
+  assert.match(res.body.toString('utf8'), /connect timeout/);
+});
+
+void test('a health check with no answer fails within a second of --health-timeout', async (t) => {
+  const mute = await startHttpServer(t, () => undefined);
+  const lb = await startBalancer(t, [mute.port], ['--health-timeout', '2s', '--health-interval', '500ms']);
+  const u = await waitFor(
+    async () => {
+      const s = await lb.upstream(`backend-${mute.port}`);
+      return s.lastCheck !== null ? s : undefined;
+    },
+    'a finished check',
+    { timeoutMs: 8000 },
+  );
+  assert.equal(u.lastCheck?.ok, false);
+  assert.match(u.lastCheck?.error ?? '', /no answer within 2000ms/);
+  assertWithinASecond('the failed check', Math.round(u.lastCheck?.latencyMs ?? 0), 2000);
+});

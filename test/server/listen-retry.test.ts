@@ -1,0 +1,57 @@
+/**
+ * A port that is taken when a listener starts (a process still exiting, a socket left by a
+ * benchmark) is retried, with a line each try, and the listener comes up once it frees, instead of
+ * exiting into a crash loop.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { startNode } from '../helpers/processes.js';
+import { freePorts } from '../helpers/pm2-home.js';
+import { request } from '../helpers/raw-http.js';
+
+/** Hold `port` with a plain listener until `release()`. */
+async function holdPort(t: TestContext, port: number): Promise<{ release: () => Promise<void> }> {
+  const holder = net.createServer();
+  await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+  let released = false;
+  const release = () =>
+    new Promise<void>((resolve) => {
+      if (released) return resolve();
+      released = true;
+      holder.close(() => resolve());
+    });
+  t.after(release);
+  return { release };
+}
+
+for (const script of ['backend', 'threaded', 'balancer'] as const) {
+  void test(`${script}: a port held at start-up is retried with a line each try, and taken once it frees`, async (t) => {
+    const [port, admin, upstream] = await freePorts(3);
+    const holder = await holdPort(t, port!);
+    const args =
+      script === 'balancer'
+        ? [
+            '--port',
+            String(port),
+            '--admin-port',
+            String(admin),
+            '--discovery',
+            'static',
+            '--upstreams',
+            `127.0.0.1:${upstream}`,
+          ]
+        : ['--port', String(port)];
+    const starting = startNode(script, args, { listeners: script === 'balancer' ? 2 : 1, timeoutMs: 20_000 });
+    // Free it after a few tries; the process must still be there, trying.
+    setTimeout(() => void holder.release(), 2500);
+    const proc = await starting;
+    t.after(() => proc.stop('SIGKILL'));
+    const tries = proc.lines.filter((l) => l.event === 'listen-retry');
+    assert.ok(tries.length >= 2, `${tries.length} retry lines`);
+    assert.match(tries[0]?.message ?? '', new RegExp(`127\\.0\\.0\\.1:${port} is in use \\(try 1\\)`));
+    assert.equal(proc.port, port);
+    const res = await request(port!, script === 'balancer' ? '/page.html' : '/healthz');
+    assert.ok(res.status === 200 || res.status === 503, `answers on the port (${res.status})`);
+  });
+}
