@@ -192,6 +192,7 @@ void test("a backend under PM2 whose port is held waits for it, past PM2's whole
   const [entry] = await pm2.jlist();
   assert.equal(entry?.pm2_env.status, 'online');
   assert.equal(entry?.pm2_env.restart_time, 0, 'it waited for the port instead of crash-looping');
-  const log = fs.readFileSync(path.join(env.FLEET_LOG_DIR, `${app.name}.out.log`), 'utf8');
+  // Warnings go to stderr, which PM2 files in .err.log.
+  const log = fs.readFileSync(path.join(env.FLEET_LOG_DIR, `${app.name}.err.log`), 'utf8');
   assert.match(log, new RegExp(`127\\.0\\.0\\.1:${app.port} is in use \\(try 10\\)`));
 });
