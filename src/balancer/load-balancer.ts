@@ -12,7 +12,13 @@ import { handleClientError } from '../http/client-error.js';
 import type { Logger } from '../logger.js';
 import { AdminServer, sendJson } from './admin-server.js';
 import { createDiscovery } from './discovery/create-discovery.js';
-import type { DiscoveryEvent, DiscoverySource, UpstreamSpec } from './discovery/types.js';
+import type {
+  DiscoveryEvent,
+  DiscoveryKind,
+  DiscoverySource,
+  DiscoveryState,
+  UpstreamSpec,
+} from './discovery/types.js';
 import { BalancerEvents } from './events.js';
 import { Exchange } from './exchange.js';
 import { HealthChecker } from './health-checker.js';
@@ -26,8 +32,8 @@ export const STATUS_PATH = '/__lb/status';
 
 export interface LoadBalancerOptions {
   config: BalancerConfig;
-  /** static or pm2, after resolving `auto`. */
-  discoveryKind: 'static' | 'pm2';
+  /** static, pm2 or etcd, after resolving `auto`. */
+  discoveryKind: DiscoveryKind;
   logger: Logger;
   /** A ready-made source (tests); otherwise one is created from the config. */
   discovery?: DiscoverySource;
@@ -42,7 +48,7 @@ export class LoadBalancer {
   private readonly config: BalancerConfig;
   private readonly logger: Logger;
   readonly health: HealthChecker;
-  private readonly discoveryKind: 'static' | 'pm2';
+  private readonly discoveryKind: DiscoveryKind;
   private discovery: DiscoverySource | undefined;
   private engine: ProxyEngine | undefined;
   private readonly startedAt = Date.now();
@@ -125,18 +131,19 @@ export class LoadBalancer {
         pool: config.pool,
         host: '127.0.0.1',
         reconcileMs: config.reconcileMs,
+        etcd: config.etcd,
       },
       logger,
     );
     const members = await this.discovery.start((event) => this.onDiscovery(event));
     this.pool.setMembers(members, this.discovery.kind, true);
     logger.info(
-      `${this.discovery.kind} discovery${this.discovery.kind === 'pm2' ? ` (LB_POOL=${config.pool})` : ''}: ` +
+      `${this.discovery.kind} discovery${describeSource(this.discovery.kind, config)}: ` +
         `a pool of ${members.length}: ${describeMembers(members)}`,
       {
         event: 'discovery',
         kind: this.discovery.kind,
-        pool: this.discovery.kind === 'pm2' ? config.pool : null,
+        pool: this.discovery.kind === 'static' ? null : config.pool,
         members: members.map((m) => ({ id: m.id, name: m.name })),
       },
     );
@@ -174,12 +181,27 @@ export class LoadBalancer {
       port: this.port,
       adminPort: this.adminPort,
       discovery: this.discovery?.kind ?? this.discoveryKind,
-      pool: (this.discovery?.kind ?? this.discoveryKind) === 'pm2' ? this.config.pool : null,
+      pool: (this.discovery?.kind ?? this.discoveryKind) === 'static' ? null : this.config.pool,
+      source: this.discoveryState(),
       proxyEngine: this.config.proxyEngine,
       policy: this.pool.policyName,
       retries: this.config.retry.enabled,
       draining: this.handler.draining,
     });
+  }
+
+  /** The discovery source's own report, or a plain "connected" for sources that cannot lose theirs. */
+  private discoveryState(): DiscoveryState {
+    const kind = this.discovery?.kind ?? this.discoveryKind;
+    return (
+      this.discovery?.state?.() ?? {
+        kind,
+        connected: true,
+        lastRevision: null,
+        lastError: null,
+        since: this.startedAt,
+      }
+    );
   }
 
   /** After the public listener has drained: stop the timers, discovery, admin and upstream sockets. */
@@ -218,6 +240,12 @@ export class LoadBalancer {
       });
     }
   }
+}
+
+function describeSource(kind: DiscoveryKind, config: BalancerConfig): string {
+  if (kind === 'pm2') return ` (LB_POOL=${config.pool})`;
+  if (kind === 'etcd') return ` (${config.etcd.prefix}/pools/${config.pool}/ on ${config.etcd.endpoints.join(',')})`;
+  return '';
 }
 
 function plural(n: number, word: string): string {

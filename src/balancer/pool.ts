@@ -4,7 +4,7 @@
  * here, so each one gives exactly one log line and one `pool-change` event.
  */
 import type { Logger } from '../logger.js';
-import type { UpstreamSpec } from './discovery/types.js';
+import type { DiscoveryKind, UpstreamSpec } from './discovery/types.js';
 import type { BalancerEvents, PoolChange } from './events.js';
 import type { HealthFlip, HealthThresholds } from './health-state.js';
 import { policyFor, type SelectionPolicy } from './selection.js';
@@ -78,6 +78,7 @@ export class Pool {
         reshaped = true;
       }
       upstream.pm2 = spec.pm2 ?? null;
+      upstream.origin = spec.origin ?? { source: originOf(source), host: null };
       if (this.members[next.length] !== upstream) reshaped = true;
       next.push(upstream);
     }
@@ -187,6 +188,10 @@ export class Pool {
     });
     this.events.poolChanged({ id: upstream.id, name: upstream.name, from, to, reason, at });
   }
+}
+
+function originOf(source: string): DiscoveryKind {
+  return source === 'pm2' || source === 'etcd' ? source : 'static';
 }
 
 export function formatMs(ms: number): string {
