@@ -127,10 +127,10 @@ export class HostFleet {
     );
   }
 
-  async startRegistrar(settings: RegistrarSettings): Promise<void> {
-    await this.startApps('registrar.json', [
+  async startRegistrar(settings: RegistrarSettings, name = 'registrar'): Promise<void> {
+    await this.startApps(`${name}.json`, [
       {
-        ...this.appDefaults('registrar'),
+        ...this.appDefaults(name),
         script: path.join(DIST, 'registrar.js'),
         wait_ready: true,
         listen_timeout: 15_000,
@@ -146,6 +146,7 @@ export class HostFleet {
           REGISTRAR_ADDRESS: this.host.address,
           REGISTRAR_LEASE_TTL: String(settings.leaseTtlS),
           RECONCILE_MS: '1000',
+          NAME: name,
           LOG_LEVEL: 'info',
         },
       },
@@ -165,9 +166,9 @@ export class HostFleet {
   }
 
   /** What the registrar logged (its lines, for tests and the demo's notes). */
-  async registrarLog(): Promise<string> {
+  async registrarLog(name = 'registrar'): Promise<string> {
     const read = (f: string) => fs.readFile(path.join(this.home, f), 'utf8').catch(() => '');
-    return `${await read('registrar.out.log')}${await read('registrar.err.log')}`;
+    return `${await read(`${name}.out.log`)}${await read(`${name}.err.log`)}`;
   }
 
   /** `pm2 kill`: the daemon and every app. What survives is the namespace cleanup's to SIGKILL. */
