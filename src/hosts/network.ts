@@ -7,6 +7,7 @@
  * Every name carries the lab's tag (`sbl<tag>...`), so `destroy` (and `npm run hosts:down`, by
  * tag) removes exactly what was created here.
  */
+import { readFile } from 'node:fs/promises';
 import { InternalError } from '../errors.js';
 import { mustRun, runCommand } from './command.js';
 
@@ -127,7 +128,7 @@ export class HostNetwork {
   async destroy(): Promise<string[]> {
     if (this.destroyed) return [];
     this.destroyed = true;
-    return removeLab(this.tag);
+    return removeLab(this.tag, 5000);
   }
 }
 
@@ -155,17 +156,24 @@ export async function labTags(): Promise<string[]> {
  * Remove one lab by its tag: SIGKILL every process left in its namespaces, delete the namespaces
  * (their veth ends go with them) and the bridge. Returns what it removed, for the log.
  */
-export async function removeLab(tag: string): Promise<string[]> {
+export async function removeLab(tag: string, graceMs = 0): Promise<string[]> {
   const removed: string[] = [];
   const list = await runCommand('ip', ['netns', 'list']);
   const namespaces = [...list.stdout.matchAll(new RegExp(`^(${NAME_PREFIX}-${tag}-h\\d+)`, 'gm'))].map(
     (m) => m[1] ?? '',
   );
+  // Processes told to stop (pm2 kill) get a moment to finish exiting before they count as strays.
+  const deadline = Date.now() + graceMs;
+  const pidsLeft = async () => (await Promise.all(namespaces.map(namespacePids))).flat();
+  while (Date.now() < deadline && (await pidsLeft()).length > 0) await new Promise((r) => setTimeout(r, 100));
   for (const netns of namespaces) {
     for (const pid of await namespacePids(netns)) {
+      const what = await readFile(`/proc/${pid}/cmdline`, 'utf8')
+        .then((c) => c.split('\0').join(' ').trim().slice(0, 120))
+        .catch(() => '?');
       try {
         process.kill(pid, 'SIGKILL');
-        removed.push(`process ${pid} in ${netns}`);
+        removed.push(`process ${pid} in ${netns} (${what})`);
       } catch {
         // gone meanwhile
       }

@@ -30,7 +30,8 @@ export function createEtcdClient(options: EtcdClientOptions): Etcd3 {
     grpcOptions: {
       'grpc.keepalive_time_ms': options.keepaliveMs,
       'grpc.keepalive_timeout_ms': 1000,
-      'grpc.keepalive_permit_without_calls': 1,
+      // etcd counts pings on a connection without a stream as abuse (and closes it).
+      'grpc.keepalive_permit_without_calls': 0,
       'grpc.initial_reconnect_backoff_ms': 200,
       'grpc.max_reconnect_backoff_ms': 2000,
     },
