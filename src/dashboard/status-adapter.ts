@@ -28,6 +28,7 @@ export function upstreamView(u: UpstreamStatus): UpstreamView {
     failures: u.failures,
     check: u.lastCheck,
     pm2: u.pm2,
+    origin: u.origin,
   };
 }
 
@@ -41,6 +42,7 @@ export function statusView(status: BalancerStatus): Pick<DashboardView, 'balance
       discovery: b.discovery,
       policy: b.policy,
       engine: b.proxyEngine,
+      source: b.source ?? null,
     },
     upstreams: status.upstreams.map(upstreamView),
   };

@@ -145,7 +145,8 @@ function renderUpstreams(upstreams, now) {
     if (tbody.rows[index] !== tr) tbody.insertBefore(tr, tbody.rows[index] ?? null);
 
     const [name, health, check, pm2, pid, restarts, uptime, memory, cpu, inFlight, served, failures] = cells;
-    setCell(name, el('span', 'name', u.name), el('span', 'addr', u.address));
+    const from = u.origin && u.origin.host ? ` · ${u.origin.host} via ${u.origin.source}` : '';
+    setCell(name, el('span', 'name', u.name), el('span', 'addr', `${u.address}${from}`));
     setCell(
       health,
       badge(u.health, healthTone(u.health)),
@@ -261,6 +262,14 @@ function renderChanges(all) {
   $('no-changes').hidden = changes.length > 0;
 }
 
+/** etcd: connected at which revision, or unreachable with its error (the pool is then the last known). */
+function describeSource(source) {
+  if (!source || source.kind !== 'etcd') return '';
+  const revision = source.lastRevision === null ? '' : `, revision ${source.lastRevision}`;
+  if (source.connected) return ` · etcd connected${revision}`;
+  return ` · etcd unreachable for ${formatDuration(Date.now() - source.since)}${revision}: ${source.lastError ?? 'no answer'} (serving the last known pool)`;
+}
+
 function render(view) {
   lastFrameAt = Date.now();
   const b = view.balancer;
@@ -268,7 +277,8 @@ function render(view) {
     $('balancer-info'),
     `${b.name} · pid ${b.pid} · up ${formatDuration(b.uptimeMs)} · ${b.discovery} discovery · ${b.policy} · ${b.engine}`,
   );
-  setText($('discovery'), `${view.upstreams.length} in pool`);
+  setText($('discovery'), `${view.upstreams.length} in pool${describeSource(b.source)}`);
+  $('discovery').dataset.connected = String(!b.source || b.source.connected);
   renderUpstreams(view.upstreams, view.at);
   renderTotals(view.totals);
   renderChanges(view.poolChanges);
