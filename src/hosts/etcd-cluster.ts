@@ -26,6 +26,8 @@ export interface EtcdClusterOptions {
   token: string;
   clientPort: number;
   peerPort: number;
+  /** Let the members outlive this process (`npm run hosts:up`). */
+  detached?: boolean;
 }
 
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -86,9 +88,10 @@ export class EtcdCluster {
         '--logger', 'zap',
         '--log-level', 'warn',
       ],
-      { stdio: ['ignore', log, log] },
+      { stdio: ['ignore', log, log], detached: this.options.detached === true },
     );
     fs.closeSync(log);
+    if (this.options.detached === true) child.unref();
     child.on('error', () => undefined);
     m.process = child;
   }

@@ -173,11 +173,16 @@ export class HostFleet {
 
   /** `pm2 kill`: the daemon and every app. What survives is the namespace cleanup's to SIGKILL. */
   async kill(): Promise<void> {
-    try {
-      await fs.access(path.join(this.home, 'pm2.pid'));
-    } catch {
-      return;
-    }
-    await this.pm2(['kill'], 30_000);
+    await killPm2Home(this.home);
   }
+}
+
+/** `pm2 kill` against a PM2_HOME, if a daemon ever ran there (hosts:down finds them in its notes). */
+export async function killPm2Home(home: string): Promise<void> {
+  try {
+    await fs.access(path.join(home, 'pm2.pid'));
+  } catch {
+    return;
+  }
+  await runCommand(process.execPath, [PM2_BIN, 'kill'], { env: cliEnv(home), cwd: PROJECT_ROOT, timeoutMs: 30_000 });
 }

@@ -28,6 +28,10 @@ export interface LabOptions {
   /** Start registrars and backends (default true). */
   fleets?: boolean;
   log?: (line: string) => void;
+  /** Let etcd outlive this process (`npm run hosts:up`; `hosts:down` removes it). */
+  detached?: boolean;
+  /** Where the lab's folder goes (default: the system's temporary folder). */
+  parentDir?: string;
 }
 
 export interface LabHost {
@@ -74,7 +78,7 @@ export class Lab {
 
   static async create(options: LabOptions): Promise<Lab> {
     const tag = options.tag ?? randomBytes(3).toString('hex').slice(0, 4);
-    const dir = await fs.mkdtemp(path.join(os.tmpdir(), `sbl-${tag}-`));
+    const dir = await fs.mkdtemp(path.join(options.parentDir ?? os.tmpdir(), `sbl-${tag}-`));
     let network: HostNetwork | null = null;
     let lab: Lab | null = null;
     try {
@@ -85,6 +89,7 @@ export class Lab {
         token: `sbl-${tag}`,
         clientPort,
         peerPort: clientPort + 1,
+        detached: options.detached,
       });
       lab = new Lab(network, etcd, dir, options);
       lab.log(`lab ${tag}: ${options.hosts} hosts on ${network.bridge} (10.213.${network.subnet}.0/24)`);
