@@ -83,6 +83,8 @@ export interface HostsDemoConfig {
   rate: number;
   concurrency: number;
   schedule: ScheduledAction[];
+  /** No --at was given: the schedule is the default one. */
+  defaultSchedule: boolean;
   retries: boolean;
   path: string;
   outDir: string;
@@ -110,6 +112,7 @@ export function toHostsDemoConfig(v: Values, now: Date = new Date()): HostsDemoC
     rate: v.rate,
     concurrency: v.concurrency,
     schedule: scheduleOf(v),
+    defaultSchedule: (Array.isArray(v.schedule) ? v.schedule : [v.schedule]).length === 0,
     retries: v.retries,
     path: v.path,
     outDir: v.out === '' ? path.join(RESULTS_DIR, `demo-hosts-${stamp}`) : path.resolve(v.out),

@@ -55,13 +55,14 @@ export function propagationTimes(
     if (link !== undefined) {
       const before = rows.filter((s) => s.atMs <= a.startedAtMs).at(-1);
       const names = (before?.upstreams ?? []).map((u) => u.name).filter((n) => hostOf(n) === link);
-      if (names.length === 0) continue;
       if (a.action === 'stop') {
+        if (names.length === 0) continue;
         out.push(row(text, `no ${link} upstream in rotation`, a.startedAtMs,
           firstAfter(rows, a.startedAtMs, (s) => names.every((n) => !inRotation(s, n)))));
       } else {
         const everyName = rows.flatMap((s) => (s.upstreams ?? []).map((u) => u.name)).filter((n) => hostOf(n) === link);
         const all = [...new Set(everyName)];
+        if (all.length === 0) continue;
         out.push(row(text, `every ${link} upstream in rotation`, a.startedAtMs,
           firstAfter(rows, a.startedAtMs, (s) => all.every((n) => inRotation(s, n)))));
       }

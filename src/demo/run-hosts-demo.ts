@@ -26,6 +26,7 @@ import { writeDemoReport, type ReportPaths } from './report-files.js';
 import { pollLbStatus, readLbStatus } from './status-poller.js';
 import { buildSummary, type DemoSettings, type DemoSummary } from './summary.js';
 import { TimelineRecorder } from './timeline.js';
+import type { ScheduledAction } from './types.js';
 
 export interface HostsDemoResult {
   summary: DemoSummary;
@@ -105,6 +106,51 @@ function startBalancer(lab: Lab, config: HostsDemoConfig, port: number, adminPor
   return child;
 }
 
+/**
+ * The default schedule's latency fault needs netem, which some kernels are built without. Then it
+ * is left out, saying so; a latency fault asked for with --at stays and fails, as asked.
+ */
+async function withoutImpossibleLatency(
+  config: HostsDemoConfig,
+  lab: Lab,
+  logger: Logger,
+  print: (line: string) => void,
+  notes: string[],
+): Promise<ScheduledAction[]> {
+  const usesNetem = config.schedule.some((a) => a.app.startsWith('netem-'));
+  if (!usesNetem || !config.defaultSchedule || (await lab.network.netemAvailable())) return config.schedule;
+  const line = "this kernel has no netem (sch_netem): the default schedule's 100 ms latency fault is left out";
+  logger.warn(line);
+  print(`note: ${line}`);
+  notes.push(line);
+  return config.schedule.filter((a) => !a.app.startsWith('netem-'));
+}
+
+/**
+ * The operations demo's report, retitled for hosts: its PM2 sections say nothing here (the faults
+ * are not PM2's), and the propagation table is added.
+ */
+function hostsMarkdown(
+  md: string,
+  propagation: readonly Propagation[],
+  config: HostsDemoConfig,
+  notes: readonly string[],
+): string {
+  const sections = md.split(/^(?=## )/m).filter((s) => !/^## (PM2 restart counts|From PM2 `online`)/.test(s));
+  const text = sections
+    .join('')
+    .replace(/^# Operations demo:/, '# Multi-host demo:')
+    .replace(/^## Actions \(through PM2\)/m, '## Faults');
+  const noted = notes.length === 0 ? text : text.replace(/^(# .*\n)/, `$1\n${notes.map((n) => `Note: ${n}.`).join('\n')}\n`);
+  return `${noted.trimEnd()}\n\n${renderPropagationMarkdown(propagation, config.statusIntervalMs)}`;
+}
+
+/** The balancer's log without its one line per request: what is left is every pool and etcd event. */
+function keepEventLines(file: string): void {
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  fs.writeFileSync(file, lines.filter((l) => !/\] [A-Z]+ \/\S* -> /.test(l)).join('\n'));
+}
+
 export async function runHostsDemo(
   config: HostsDemoConfig,
   logger: Logger,
@@ -125,6 +171,8 @@ export async function runHostsDemo(
       log: (line) => logger.info(line),
     });
     cleanups.push({ what: 'tear the hosts down', run: async () => void (await lab.destroy()) });
+    const notes: string[] = [];
+    const schedule = await withoutImpossibleLatency(config, lab, logger, print, notes);
 
     const [port, adminPort] = [await freePort(), await freePort()];
     const balancer = startBalancer(lab, config, port, adminPort, path.join(config.outDir, 'balancer.log'));
@@ -150,7 +198,7 @@ export async function runHostsDemo(
       rate: config.rate,
       concurrency: config.concurrency,
       retries: config.retries,
-      schedule: config.schedule,
+      schedule,
       statusIntervalMs: config.statusIntervalMs,
       portOffset: 0,
     };
@@ -180,8 +228,8 @@ export async function runHostsDemo(
       clock,
       { sent: () => recorder.addSent(), outcome: (o) => recorder.addOutcome(o) },
     );
-    const schedule = runSchedule(
-      config.schedule,
+    const scheduleRun = runSchedule(
+      schedule,
       new HostFaults(lab),
       clock,
       (record) => recorder.addAction(record),
@@ -189,7 +237,7 @@ export async function runHostsDemo(
     );
     const interrupt = () => {
       logger.warn('interrupted: stopping the load and the schedule, then tearing the hosts down');
-      schedule.cancel();
+      scheduleRun.cancel();
       load.abort('interrupted');
     };
     if (signal?.aborted === true) interrupt();
@@ -203,8 +251,8 @@ export async function runHostsDemo(
       while (clock() >= (printed + 1) * 1000 + 50) print(formatTimelineLine(recorder.row(printed++), true));
     }
     await loadResult;
-    schedule.cancel();
-    await schedule.done;
+    scheduleRun.cancel();
+    await scheduleRun.done;
     signal?.removeEventListener('abort', interrupt);
 
     // Every host there is now (a joined one too) back in rotation, so each return is measured.
@@ -242,8 +290,8 @@ export async function runHostsDemo(
       pm2Events: recorder.pm2Events(),
     });
     fs.writeFileSync(path.join(config.outDir, 'propagation.json'), `${JSON.stringify(propagation, null, 2)}\n`);
-    const md = fs.readFileSync(paths.markdown, 'utf8').replace(/^# Operations demo:/, '# Multi-host demo:');
-    fs.writeFileSync(paths.markdown, `${md.trimEnd()}\n\n${renderPropagationMarkdown(propagation, config.statusIntervalMs)}`);
+    fs.writeFileSync(paths.markdown, hostsMarkdown(fs.readFileSync(paths.markdown, 'utf8'), propagation, config, notes));
+    keepEventLines(path.join(config.outDir, 'balancer.log'));
     print(formatSummary(summary));
     print('How long each change took to reach the pool:');
     for (const p of propagation) {

@@ -102,7 +102,8 @@ export class EtcdCluster {
     if (child === null || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    // A member that lost quorum can hang in its clean stop; a stop is a stop.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 1500);
     await exited;
     clearTimeout(timer);
   }

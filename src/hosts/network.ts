@@ -120,6 +120,14 @@ export class HostNetwork {
     await mustRun('tc', ['qdisc', 'replace', 'dev', this.host(name).link, 'root', 'netem', 'delay', `${ms}ms`]);
   }
 
+  /** Whether this kernel has netem (sch_netem); some do not, and then no latency can be added. */
+  async netemAvailable(): Promise<boolean> {
+    const probe = await runCommand('tc', ['qdisc', 'add', 'dev', this.bridge, 'root', 'netem', 'delay', '1ms']);
+    if (probe.code !== 0) return false;
+    await runCommand('tc', ['qdisc', 'del', 'dev', this.bridge, 'root']);
+    return true;
+  }
+
   async removeLatency(name: string): Promise<void> {
     await runCommand('tc', ['qdisc', 'del', 'dev', this.host(name).link, 'root']);
   }
