@@ -144,7 +144,8 @@ async function linkDownToOut(lab: Lab, lb: LoadBalancer, url: string): Promise<n
   try {
     for (let i = 0; i < TRIES; i++) {
       await until('h3 in rotation', () => ids.every(inRotation), 30_000, 20);
-      await pause(500);
+      // Let connection attempts from the last outage settle, so none of them times out in this one.
+      await pause(1500);
       const downAt = performance.now();
       await lab.network.linkDown('h3');
       const outAt = await until('h3 out of rotation', () => ids.every((id) => !inRotation(id)), 20_000, 1);
@@ -195,8 +196,8 @@ async function throughput(lab: Lab): Promise<ThroughputRound[]> {
   const children: ChildProcess[] = [...loop];
   try {
     await Promise.all(loop.map((c) => new Promise<void>((r) => c.once('message', () => r()))));
-    const nsList = lab.hosts.map((h) => `${h.link.address}:${h.backends[0]?.port ?? 0}`).join(',');
-    const loList = loopPorts.map((p) => `127.0.0.1:${p}`).join(',');
+    const nsList = lab.hosts.map((h) => `${h.link.name}=${h.link.address}:${h.backends[0]?.port ?? 0}`).join(',');
+    const loList = loopPorts.map((p, i) => `lo${i + 1}=127.0.0.1:${p}`).join(',');
     const ns = await staticBalancer(nsList);
     children.push(ns.child);
     const lo = await staticBalancer(loList);
