@@ -64,13 +64,37 @@ async function startEtcdBalancer(lab: Lab) {
   const logger = createLogger({ name: 'bench-lb', level: 'warn', format: 'text', color: false });
   const config = buildBalancerConfig({
     argv: [
-      '--port', '0', '--admin-port', '0', '--discovery', 'etcd',
-      '--etcd-endpoints', lab.etcd.endpoints.join(','), '--etcd-prefix', lab.prefix, '--pool', lab.pool,
-      '--etcd-keepalive', '1s', '--etcd-timeout', '1s',
-      '--health-interval', HEALTH.interval, '--health-timeout', HEALTH.timeout,
-      '--fall', HEALTH.fall, '--rise', HEALTH.rise,
-      '--connect-timeout', '300ms', '--proxy-timeout', '1s', '--retry-timeouts',
-      '--log-level', 'warn',
+      '--port',
+      '0',
+      '--admin-port',
+      '0',
+      '--discovery',
+      'etcd',
+      '--etcd-endpoints',
+      lab.etcd.endpoints.join(','),
+      '--etcd-prefix',
+      lab.prefix,
+      '--pool',
+      lab.pool,
+      '--etcd-keepalive',
+      '1s',
+      '--etcd-timeout',
+      '1s',
+      '--health-interval',
+      HEALTH.interval,
+      '--health-timeout',
+      HEALTH.timeout,
+      '--fall',
+      HEALTH.fall,
+      '--rise',
+      HEALTH.rise,
+      '--connect-timeout',
+      '300ms',
+      '--proxy-timeout',
+      '1s',
+      '--retry-timeouts',
+      '--log-level',
+      'warn',
     ],
     env: {},
   });
@@ -164,8 +188,19 @@ async function staticBalancer(upstreams: string): Promise<{ child: ChildProcess;
   const [port, admin] = [await freePort(), await freePort()];
   const child = spawn(
     process.execPath,
-    [path.join(PROJECT_ROOT, 'dist', 'src', 'balancer.js'), '--port', String(port), '--admin-port', String(admin),
-      '--discovery', 'static', '--upstreams', upstreams, '--log-level', 'warn'],
+    [
+      path.join(PROJECT_ROOT, 'dist', 'src', 'balancer.js'),
+      '--port',
+      String(port),
+      '--admin-port',
+      String(admin),
+      '--discovery',
+      'static',
+      '--upstreams',
+      upstreams,
+      '--log-level',
+      'warn',
+    ],
     { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
   );
   await new Promise<void>((resolve, reject) => {
@@ -196,7 +231,9 @@ async function throughput(lab: Lab): Promise<ThroughputRound[]> {
   const children: ChildProcess[] = [...loop];
   try {
     await Promise.all(loop.map((c) => new Promise<void>((r) => c.once('message', () => r()))));
-    const nsList = lab.hosts.map((h) => `${h.link.name}=${h.link.address}:${h.backends[0]?.port ?? 0}`).join(',');
+    const nsList = lab.hosts
+      .map((h) => `${h.link.name}=${h.link.address}:${h.backends[0]?.port ?? 0}`)
+      .join(',');
     const loList = loopPorts.map((p, i) => `lo${i + 1}=127.0.0.1:${p}`).join(',');
     const ns = await staticBalancer(nsList);
     children.push(ns.child);
@@ -204,7 +241,10 @@ async function throughput(lab: Lab): Promise<ThroughputRound[]> {
     children.push(lo.child);
     const rounds: ThroughputRound[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      for (const [kind, port] of [['namespaces', ns.port], ['loopback', lo.port]] as const) {
+      for (const [kind, port] of [
+        ['namespaces', ns.port],
+        ['loopback', lo.port],
+      ] as const) {
         await runWrk(`http://127.0.0.1:${port}/page.html`, 1000); // warm-up
         const run = await runWrk(`http://127.0.0.1:${port}/page.html`, ROUND_MS);
         if (!run.ok) throw new Error(run.reason);

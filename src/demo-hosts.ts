@@ -20,7 +20,12 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => 
 
 let code = 1;
 try {
-  const result = await runHostsDemo(config, logger, (line) => process.stdout.write(`${line}\n`), interrupted.signal);
+  const result = await runHostsDemo(
+    config,
+    logger,
+    (line) => process.stdout.write(`${line}\n`),
+    interrupted.signal,
+  );
   code = result.passed ? 0 : 1;
 } catch (err) {
   logger.error(`the demo could not run: ${errorMessage(err)}`);

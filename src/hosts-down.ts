@@ -13,7 +13,9 @@ import { hostsSupportProblems } from './hosts/support.js';
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const problems = await hostsSupportProblems({ etcd: false });
 if (problems.length > 0) {
-  process.stderr.write(`hosts:down cannot remove test hosts here:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  process.stderr.write(
+    `hosts:down cannot remove test hosts here:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`,
+  );
   process.exit(1);
 }
 

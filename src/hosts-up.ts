@@ -12,18 +12,27 @@ import { labTags } from './hosts/network.js';
 import { hostsSupportProblems } from './hosts/support.js';
 
 const options = loadConfigOrExit('npm run hosts:up -- [options]', {
-  hosts: { flag: 'hosts', description: 'How many hosts (the first three run etcd)', default: 3, parse: intParser(3, 9) },
+  hosts: {
+    flag: 'hosts',
+    description: 'How many hosts (the first three run etcd)',
+    default: 3,
+    parse: intParser(3, 9),
+  },
   backends: { flag: 'backends', description: 'Backends per host', default: 2, parse: intParser(1, 8) },
 } satisfies Record<string, OptionSpec<number>>);
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const problems = await hostsSupportProblems();
 if (problems.length > 0) {
-  process.stderr.write(`hosts:up cannot build test hosts here:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`);
+  process.stderr.write(
+    `hosts:up cannot build test hosts here:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`,
+  );
   process.exit(1);
 }
 if ((await labTags()).length > 0) {
-  process.stderr.write(`hosts:up: test hosts are already up (${(await labTags()).join(', ')}); run npm run hosts:down first\n`);
+  process.stderr.write(
+    `hosts:up: test hosts are already up (${(await labTags()).join(', ')}); run npm run hosts:down first\n`,
+  );
   process.exit(1);
 }
 
@@ -51,7 +60,9 @@ try {
     })),
   });
   say('');
-  say(`Up: ${lab.hosts.length} hosts (${lab.hosts.map((h) => `${h.link.name} ${h.link.address}`).join(', ')}).`);
+  say(
+    `Up: ${lab.hosts.length} hosts (${lab.hosts.map((h) => `${h.link.name} ${h.link.address}`).join(', ')}).`,
+  );
   say(`Notes: ${file}`);
   say('A balancer on them:');
   say(

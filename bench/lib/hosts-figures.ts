@@ -57,7 +57,9 @@ export function throughputRatio(rounds: readonly ThroughputRound[]): number | nu
 const ms = (v: number | null) => (v === null ? '–' : `${Math.round(v)} ms`);
 
 export function renderHostsBenchMarkdown(r: HostsBenchResults): string {
-  const settings = Object.entries(r.settings).map(([k, v]) => `${k} ${v}`).join(', ');
+  const settings = Object.entries(r.settings)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
   return [
     '# Multi-host benchmark',
     '',
@@ -88,7 +90,12 @@ export function renderHostsBenchMarkdown(r: HostsBenchResults): string {
         { header: 'requests/s', align: 'right' as const },
         { header: 'errors', align: 'right' as const },
       ],
-      r.throughput.map((t, i) => [String(i + 1), t.upstreams, Math.round(t.rps).toLocaleString('en-US'), String(t.errors)]),
+      r.throughput.map((t, i) => [
+        String(i + 1),
+        t.upstreams,
+        Math.round(t.rps).toLocaleString('en-US'),
+        String(t.errors),
+      ]),
     ),
     '',
     `Namespaces / loopback: **${r.throughputRatio === null ? '–' : r.throughputRatio.toFixed(3)}**`,

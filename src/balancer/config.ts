@@ -169,7 +169,7 @@ export const balancerSpecs = {
   etcdEndpoints: {
     flag: 'etcd-endpoints',
     env: 'ETCD_ENDPOINTS',
-    description: 'etcd discovery: the cluster\'s client URLs, http://host:port,...',
+    description: "etcd discovery: the cluster's client URLs, http://host:port,...",
     default: ['http://127.0.0.1:2379'],
     defaultText: 'http://127.0.0.1:2379',
     parse: parseEtcdEndpoints,

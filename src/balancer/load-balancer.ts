@@ -244,7 +244,8 @@ export class LoadBalancer {
 
 function describeSource(kind: DiscoveryKind, config: BalancerConfig): string {
   if (kind === 'pm2') return ` (LB_POOL=${config.pool})`;
-  if (kind === 'etcd') return ` (${config.etcd.prefix}/pools/${config.pool}/ on ${config.etcd.endpoints.join(',')})`;
+  if (kind === 'etcd')
+    return ` (${config.etcd.prefix}/pools/${config.pool}/ on ${config.etcd.endpoints.join(',')})`;
   return '';
 }
 

@@ -60,7 +60,9 @@ export function hostScheduleProblems(
     }
     const target = parseTarget(entry.app);
     if (target === null) {
-      problems.push(`${text}: "${entry.app}" is not link-hN, netem-hN, host-hN, etcd-eN, etcd-leader or etcd-all`);
+      problems.push(
+        `${text}: "${entry.app}" is not link-hN, netem-hN, host-hN, etcd-eN, etcd-leader or etcd-all`,
+      );
       continue;
     }
     if (!ALLOWED[target.kind].includes(entry.action)) {

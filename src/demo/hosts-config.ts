@@ -59,7 +59,10 @@ export const hostsDemoOptions = {
     description: "The balancer's retries (on by default); --no-retry runs it with --no-retries",
   } satisfies OptionSpec<boolean>,
   path: demoOptions.path,
-  out: { ...demoOptions.out, defaultText: 'bench/results/demo-hosts-<timestamp>' } satisfies OptionSpec<string>,
+  out: {
+    ...demoOptions.out,
+    defaultText: 'bench/results/demo-hosts-<timestamp>',
+  } satisfies OptionSpec<string>,
   statusIntervalMs: demoOptions.statusIntervalMs,
   requestTimeoutMs: demoOptions.requestTimeoutMs,
   settleTimeoutMs: demoOptions.settleTimeoutMs,

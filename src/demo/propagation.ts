@@ -46,7 +46,8 @@ export function propagationTimes(
 ): Propagation[] {
   const rows = readable(samples);
   const out: Propagation[] = [];
-  const inRotation = (s: PoolSample, name: string) => s.upstreams?.some((u) => u.name === name && u.inRotation) ?? false;
+  const inRotation = (s: PoolSample, name: string) =>
+    s.upstreams?.some((u) => u.name === name && u.inRotation) ?? false;
   for (const a of actions) {
     if (!a.ok) continue;
     const link = /^link-(h\d+)$/.exec(a.app)?.[1];
@@ -57,19 +58,44 @@ export function propagationTimes(
       const names = (before?.upstreams ?? []).map((u) => u.name).filter((n) => hostOf(n) === link);
       if (a.action === 'stop') {
         if (names.length === 0) continue;
-        out.push(row(text, `no ${link} upstream in rotation`, a.startedAtMs,
-          firstAfter(rows, a.startedAtMs, (s) => names.every((n) => !inRotation(s, n)))));
+        out.push(
+          row(
+            text,
+            `no ${link} upstream in rotation`,
+            a.startedAtMs,
+            firstAfter(rows, a.startedAtMs, (s) => names.every((n) => !inRotation(s, n))),
+          ),
+        );
       } else {
-        const everyName = rows.flatMap((s) => (s.upstreams ?? []).map((u) => u.name)).filter((n) => hostOf(n) === link);
+        const everyName = rows
+          .flatMap((s) => (s.upstreams ?? []).map((u) => u.name))
+          .filter((n) => hostOf(n) === link);
         const all = [...new Set(everyName)];
         if (all.length === 0) continue;
-        out.push(row(text, `every ${link} upstream in rotation`, a.startedAtMs,
-          firstAfter(rows, a.startedAtMs, (s) => all.every((n) => inRotation(s, n)))));
+        out.push(
+          row(
+            text,
+            `every ${link} upstream in rotation`,
+            a.startedAtMs,
+            firstAfter(rows, a.startedAtMs, (s) => all.every((n) => inRotation(s, n))),
+          ),
+        );
       }
     } else if (joined !== undefined) {
-      out.push(row(text, `${backendsPerHost} ${joined} upstreams in rotation`, a.startedAtMs,
-        firstAfter(rows, a.startedAtMs, (s) =>
-          (s.upstreams ?? []).filter((u) => hostOf(u.name) === joined && u.inRotation).length >= backendsPerHost)));
+      out.push(
+        row(
+          text,
+          `${backendsPerHost} ${joined} upstreams in rotation`,
+          a.startedAtMs,
+          firstAfter(
+            rows,
+            a.startedAtMs,
+            (s) =>
+              (s.upstreams ?? []).filter((u) => hostOf(u.name) === joined && u.inRotation).length >=
+              backendsPerHost,
+          ),
+        ),
+      );
     }
   }
   for (const e of etcdEvents) {
@@ -77,9 +103,23 @@ export function propagationTimes(
     const was = before !== undefined && inRotation(before, e.app);
     const listed = before?.upstreams?.some((u) => u.name === e.app) ?? false;
     if (e.event === 'etcd put' && !was) {
-      out.push(row(`etcd put ${e.app}`, 'in rotation', e.atMs, firstAfter(rows, e.atMs, (s) => inRotation(s, e.app))));
+      out.push(
+        row(
+          `etcd put ${e.app}`,
+          'in rotation',
+          e.atMs,
+          firstAfter(rows, e.atMs, (s) => inRotation(s, e.app)),
+        ),
+      );
     } else if (e.event === 'etcd delete' && listed) {
-      out.push(row(`etcd delete ${e.app}`, 'out of rotation', e.atMs, firstAfter(rows, e.atMs, (s) => !inRotation(s, e.app))));
+      out.push(
+        row(
+          `etcd delete ${e.app}`,
+          'out of rotation',
+          e.atMs,
+          firstAfter(rows, e.atMs, (s) => !inRotation(s, e.app)),
+        ),
+      );
     }
   }
   return out.sort((a, b) => a.fromMs - b.fromMs);

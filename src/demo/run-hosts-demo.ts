@@ -37,15 +37,23 @@ export interface HostsDemoResult {
 
 /** The balancer's settings for hosts on a LAN: quick checks, retries of timed-out idempotent requests. */
 export const DEMO_BALANCER_ARGS = [
-  '--health-interval', '250ms',
-  '--health-timeout', '400ms',
-  '--fall', '2',
-  '--rise', '2',
-  '--connect-timeout', '300ms',
-  '--proxy-timeout', '1s',
+  '--health-interval',
+  '250ms',
+  '--health-timeout',
+  '400ms',
+  '--fall',
+  '2',
+  '--rise',
+  '2',
+  '--connect-timeout',
+  '300ms',
+  '--proxy-timeout',
+  '1s',
   '--retry-timeouts',
-  '--etcd-keepalive', '1s',
-  '--etcd-timeout', '1s',
+  '--etcd-keepalive',
+  '1s',
+  '--etcd-timeout',
+  '1s',
 ];
 
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -61,7 +69,12 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitFor(what: string, timeoutMs: number, check: () => Promise<string | null>, signal?: AbortSignal) {
+async function waitFor(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<string | null>,
+  signal?: AbortSignal,
+) {
   const deadline = Date.now() + timeoutMs;
   let pending: string | null = what;
   while (Date.now() < deadline) {
@@ -70,7 +83,10 @@ async function waitFor(what: string, timeoutMs: number, check: () => Promise<str
     if (pending === null) return;
     await pause(100);
   }
-  throw new InternalError('ERR_DEMO_TIMEOUT', `gave up after ${timeoutMs} ms waiting for ${what}: ${pending}`);
+  throw new InternalError(
+    'ERR_DEMO_TIMEOUT',
+    `gave up after ${timeoutMs} ms waiting for ${what}: ${pending}`,
+  );
 }
 
 /** `expected` upstream names in rotation (and nothing listed that is out). */
@@ -84,21 +100,34 @@ function whole(adminPort: number, expected: () => string[]) {
 }
 
 /** The balancer as a user runs it, in the root namespace, its log in the results folder. */
-function startBalancer(lab: Lab, config: HostsDemoConfig, port: number, adminPort: number, logFile: string): ChildProcess {
+function startBalancer(
+  lab: Lab,
+  config: HostsDemoConfig,
+  port: number,
+  adminPort: number,
+  logFile: string,
+): ChildProcess {
   const log = fs.openSync(logFile, 'a');
   const child = spawn(
     process.execPath,
     [
       path.join(PROJECT_ROOT, 'dist', 'src', 'balancer.js'),
-      '--port', String(port),
-      '--admin-port', String(adminPort),
-      '--discovery', 'etcd',
-      '--etcd-endpoints', lab.etcd.endpoints.join(','),
-      '--etcd-prefix', lab.prefix,
-      '--pool', lab.pool,
+      '--port',
+      String(port),
+      '--admin-port',
+      String(adminPort),
+      '--discovery',
+      'etcd',
+      '--etcd-endpoints',
+      lab.etcd.endpoints.join(','),
+      '--etcd-prefix',
+      lab.prefix,
+      '--pool',
+      lab.pool,
       ...DEMO_BALANCER_ARGS,
       ...(config.retries ? [] : ['--no-retries']),
-      '--log-level', 'info',
+      '--log-level',
+      'info',
     ],
     { stdio: ['ignore', log, log, 'ipc'] },
   );
@@ -119,7 +148,8 @@ async function withoutImpossibleLatency(
 ): Promise<ScheduledAction[]> {
   const usesNetem = config.schedule.some((a) => a.app.startsWith('netem-'));
   if (!usesNetem || !config.defaultSchedule || (await lab.network.netemAvailable())) return config.schedule;
-  const line = "this kernel has no netem (sch_netem): the default schedule's 100 ms latency fault is left out";
+  const line =
+    "this kernel has no netem (sch_netem): the default schedule's 100 ms latency fault is left out";
   logger.warn(line);
   print(`note: ${line}`);
   notes.push(line);
@@ -141,7 +171,10 @@ function hostsMarkdown(
     .join('')
     .replace(/^# Operations demo:/, '# Multi-host demo:')
     .replace(/^## Actions \(through PM2\)/m, '## Faults');
-  const noted = notes.length === 0 ? text : text.replace(/^(# .*\n)/, `$1\n${notes.map((n) => `Note: ${n}.`).join('\n')}\n`);
+  const noted =
+    notes.length === 0
+      ? text
+      : text.replace(/^(# .*\n)/, `$1\n${notes.map((n) => `Note: ${n}.`).join('\n')}\n`);
   return `${noted.trimEnd()}\n\n${renderPropagationMarkdown(propagation, config.statusIntervalMs)}`;
 }
 
@@ -158,11 +191,14 @@ export async function runHostsDemo(
   signal?: AbortSignal,
 ): Promise<HostsDemoResult> {
   const problems = await hostsSupportProblems();
-  if (problems.length > 0) throw new InternalError('ERR_DEMO_HOSTS', `cannot build test hosts: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new InternalError('ERR_DEMO_HOSTS', `cannot build test hosts: ${problems.join('; ')}`);
   fs.mkdirSync(config.outDir, { recursive: true });
   const cleanups: { what: string; run: () => Promise<void> }[] = [];
   try {
-    logger.info(`building ${DEMO_HOSTS} hosts with ${config.backendsPerHost} backends each and a ${DEMO_ETCD_MEMBERS}-member etcd cluster`);
+    logger.info(
+      `building ${DEMO_HOSTS} hosts with ${config.backendsPerHost} backends each and a ${DEMO_ETCD_MEMBERS}-member etcd cluster`,
+    );
     const lab = await Lab.create({
       hosts: DEMO_HOSTS,
       etcdMembers: DEMO_ETCD_MEMBERS,
@@ -189,7 +225,12 @@ export async function runHostsDemo(
     });
     const initial = lab.hosts.flatMap((h) => h.backends.map((b) => `${h.link.name}/${b.name}`));
     logger.info(`waiting for the pool of ${initial.length} to be in rotation (admin port ${adminPort})`);
-    await waitFor('the whole pool in rotation', config.settleTimeoutMs, whole(adminPort, () => initial), signal);
+    await waitFor(
+      'the whole pool in rotation',
+      config.settleTimeoutMs,
+      whole(adminPort, () => initial),
+      signal,
+    );
 
     const url = `http://127.0.0.1:${port}${config.path}`;
     const settings: DemoSettings = {
@@ -212,7 +253,9 @@ export async function runHostsDemo(
     const base = poolPrefix(lab.prefix, lab.pool);
     const nameOf = (key: Buffer) => key.toString().slice(base.length);
     const watcher = await etcd.watch().prefix(base).create();
-    watcher.on('put', (kv: { key: Buffer }) => recorder.addPm2Event({ atMs: clock(), app: nameOf(kv.key), event: 'etcd put' }));
+    watcher.on('put', (kv: { key: Buffer }) =>
+      recorder.addPm2Event({ atMs: clock(), app: nameOf(kv.key), event: 'etcd put' }),
+    );
     watcher.on('error', (err) => logger.warn(`the demo's etcd watch ended: ${errorMessage(err)}`));
     watcher.on('delete', (kv: { key: Buffer }) =>
       recorder.addPm2Event({ atMs: clock(), app: nameOf(kv.key), event: 'etcd delete' }),
@@ -224,7 +267,13 @@ export async function runHostsDemo(
     const poller = pollLbStatus(adminPort, config.statusIntervalMs, clock, (s) => recorder.addSample(s));
     cleanups.push({ what: 'stop reading the status', run: () => poller.stop() });
     const load = runLoad(
-      { url, rate: config.rate, concurrency: config.concurrency, durationMs: config.durationMs, requestTimeoutMs: config.requestTimeoutMs },
+      {
+        url,
+        rate: config.rate,
+        concurrency: config.concurrency,
+        durationMs: config.durationMs,
+        requestTimeoutMs: config.requestTimeoutMs,
+      },
       clock,
       { sent: () => recorder.addSent(), outcome: (o) => recorder.addOutcome(o) },
     );
@@ -281,21 +330,36 @@ export async function runHostsDemo(
       appsBefore: [],
       appsAfter: [],
     });
-    const propagation = propagationTimes(summary.actions, recorder.pm2Events(), recorder.poolSamples(), config.backendsPerHost);
-    const unmeasured = propagation.filter((p) => p.delayMs === null).map((p) => `${p.change} never reached the pool`);
+    const propagation = propagationTimes(
+      summary.actions,
+      recorder.pm2Events(),
+      recorder.poolSamples(),
+      config.backendsPerHost,
+    );
+    const unmeasured = propagation
+      .filter((p) => p.delayMs === null)
+      .map((p) => `${p.change} never reached the pool`);
     const paths = await writeDemoReport(config.outDir, {
       summary,
       timeline: rows,
       poolSamples: recorder.poolSamples(),
       pm2Events: recorder.pm2Events(),
     });
-    fs.writeFileSync(path.join(config.outDir, 'propagation.json'), `${JSON.stringify(propagation, null, 2)}\n`);
-    fs.writeFileSync(paths.markdown, hostsMarkdown(fs.readFileSync(paths.markdown, 'utf8'), propagation, config, notes));
+    fs.writeFileSync(
+      path.join(config.outDir, 'propagation.json'),
+      `${JSON.stringify(propagation, null, 2)}\n`,
+    );
+    fs.writeFileSync(
+      paths.markdown,
+      hostsMarkdown(fs.readFileSync(paths.markdown, 'utf8'), propagation, config, notes),
+    );
     keepEventLines(path.join(config.outDir, 'balancer.log'));
     print(formatSummary(summary));
     print('How long each change took to reach the pool:');
     for (const p of propagation) {
-      print(`  ${(p.fromMs / 1000).toFixed(1).padStart(5)}s  ${p.change.padEnd(42)} ${p.delayMs === null ? 'never' : `${p.delayMs} ms`}  (${p.until})`);
+      print(
+        `  ${(p.fromMs / 1000).toFixed(1).padStart(5)}s  ${p.change.padEnd(42)} ${p.delayMs === null ? 'never' : `${p.delayMs} ms`}  (${p.until})`,
+      );
     }
     for (const line of unmeasured) print(`  ! ${line}`);
     print(`Report: ${paths.markdown}, ${paths.json}, ${paths.svg}`);

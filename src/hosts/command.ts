@@ -14,7 +14,11 @@ export interface RunOptions {
   cwd?: string;
 }
 
-export function runCommand(file: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+export function runCommand(
+  file: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<CommandResult> {
   return new Promise((resolve) => {
     const child = spawn(file, args, {
       env: options.env,
@@ -38,7 +42,11 @@ export function runCommand(file: string, args: readonly string[], options: RunOp
 }
 
 /** The same, failing with the command and its stderr when it does not exit 0. */
-export async function mustRun(file: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
+export async function mustRun(
+  file: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<string> {
   const result = await runCommand(file, args, options);
   if (result.code !== 0) {
     throw new InternalError(

@@ -71,22 +71,38 @@ export class EtcdCluster {
     const child = spawn(
       'ip',
       [
-        'netns', 'exec', m.host.netns,
+        'netns',
+        'exec',
+        m.host.netns,
         'etcd',
-        '--name', m.name,
-        '--data-dir', m.dataDir,
-        '--listen-client-urls', m.clientUrl,
-        '--advertise-client-urls', m.clientUrl,
-        '--listen-peer-urls', m.peerUrl,
-        '--initial-advertise-peer-urls', m.peerUrl,
-        '--initial-cluster', initialCluster,
-        '--initial-cluster-token', this.options.token,
-        '--initial-cluster-state', 'new',
-        '--heartbeat-interval', '100',
-        '--election-timeout', '1000',
-        '--grpc-keepalive-min-time', '500ms',
-        '--logger', 'zap',
-        '--log-level', 'warn',
+        '--name',
+        m.name,
+        '--data-dir',
+        m.dataDir,
+        '--listen-client-urls',
+        m.clientUrl,
+        '--advertise-client-urls',
+        m.clientUrl,
+        '--listen-peer-urls',
+        m.peerUrl,
+        '--initial-advertise-peer-urls',
+        m.peerUrl,
+        '--initial-cluster',
+        initialCluster,
+        '--initial-cluster-token',
+        this.options.token,
+        '--initial-cluster-state',
+        'new',
+        '--heartbeat-interval',
+        '100',
+        '--election-timeout',
+        '1000',
+        '--grpc-keepalive-min-time',
+        '500ms',
+        '--logger',
+        'zap',
+        '--log-level',
+        'warn',
       ],
       { stdio: ['ignore', log, log], detached: this.options.detached === true },
     );
@@ -113,14 +129,27 @@ export class EtcdCluster {
   }
 
   running(): EtcdMember[] {
-    return this.members.filter((m) => m.process !== null && m.process.exitCode === null && m.process.signalCode === null);
+    return this.members.filter(
+      (m) => m.process !== null && m.process.exitCode === null && m.process.signalCode === null,
+    );
   }
 
   /** `etcdctl endpoint status` of every member: who answers, and who they say leads. */
   async status(): Promise<{ member: string; leader: string | null }[]> {
     const result = await runCommand(
       'etcdctl',
-      ['--endpoints', this.endpoints.join(','), '--command-timeout', '1s', '--dial-timeout', '1s', 'endpoint', 'status', '-w', 'json'],
+      [
+        '--endpoints',
+        this.endpoints.join(','),
+        '--command-timeout',
+        '1s',
+        '--dial-timeout',
+        '1s',
+        'endpoint',
+        'status',
+        '-w',
+        'json',
+      ],
       { timeoutMs: 10_000 },
     );
     let parsed: { Endpoint: string; Status: { header: { member_id: number }; leader: number } }[] = [];
@@ -159,15 +188,23 @@ export class EtcdCluster {
       last = JSON.stringify(status);
       await pause(200);
     }
-    throw new InternalError('ERR_HOSTS', `etcd: ${count} healthy member(s) not seen within ${timeoutMs} ms (${last})`);
+    throw new InternalError(
+      'ERR_HOSTS',
+      `etcd: ${count} healthy member(s) not seen within ${timeoutMs} ms (${last})`,
+    );
   }
 
   /** etcdctl against the cluster (put a malformed key, read the pool). */
   async ctl(args: readonly string[]): Promise<string> {
-    const result = await runCommand('etcdctl', ['--endpoints', this.endpoints.join(','), '--command-timeout', '3s', ...args], {
-      timeoutMs: 10_000,
-    });
-    if (result.code !== 0) throw new InternalError('ERR_HOSTS', `etcdctl ${args.join(' ')}: ${result.stderr.trim()}`);
+    const result = await runCommand(
+      'etcdctl',
+      ['--endpoints', this.endpoints.join(','), '--command-timeout', '3s', ...args],
+      {
+        timeoutMs: 10_000,
+      },
+    );
+    if (result.code !== 0)
+      throw new InternalError('ERR_HOSTS', `etcdctl ${args.join(' ')}: ${result.stderr.trim()}`);
     return result.stdout;
   }
 }

@@ -38,7 +38,8 @@ interface Pm2JlistEntry {
 function cliEnv(home: string): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(processEnv())) {
-    if (value === undefined || key === 'PM2_PROGRAMMATIC' || key === 'PM2_JSON_PROCESSING' || key === 'pm_id') continue;
+    if (value === undefined || key === 'PM2_PROGRAMMATIC' || key === 'PM2_JSON_PROCESSING' || key === 'pm_id')
+      continue;
     env[key] = value;
   }
   return { ...env, PM2_HOME: home };
@@ -69,7 +70,10 @@ export class HostFleet {
   private async mustPm2(args: readonly string[], timeoutMs?: number): Promise<string> {
     const result = await this.pm2(args, timeoutMs);
     if (result.code !== 0) {
-      throw new InternalError('ERR_HOSTS_PM2', `pm2 ${args.join(' ')} on ${this.host.name}: ${result.stderr.trim() || result.stdout.trim()}`);
+      throw new InternalError(
+        'ERR_HOSTS_PM2',
+        `pm2 ${args.join(' ')} on ${this.host.name}: ${result.stderr.trim() || result.stdout.trim()}`,
+      );
     }
     return result.stdout;
   }
@@ -184,5 +188,9 @@ export async function killPm2Home(home: string): Promise<void> {
   } catch {
     return;
   }
-  await runCommand(process.execPath, [PM2_BIN, 'kill'], { env: cliEnv(home), cwd: PROJECT_ROOT, timeoutMs: 30_000 });
+  await runCommand(process.execPath, [PM2_BIN, 'kill'], {
+    env: cliEnv(home),
+    cwd: PROJECT_ROOT,
+    timeoutMs: 30_000,
+  });
 }

@@ -12,7 +12,14 @@ export interface LabNotes {
   prefix: string;
   pool: string;
   etcdEndpoints: string[];
-  hosts: { name: string; netns: string; address: string; link: string; pm2Home: string; backends: string[] }[];
+  hosts: {
+    name: string;
+    netns: string;
+    address: string;
+    link: string;
+    pm2Home: string;
+    backends: string[];
+  }[];
 }
 
 const notesFile = (tag: string) => path.join(LOGS_DIR, `hosts-${tag}.json`);

@@ -121,7 +121,9 @@ export class Lab {
         leaseTtlS: this.leaseTtlS,
         keepaliveMs: this.keepaliveMs,
       });
-      this.log(`lab ${this.tag}: ${link.name} (${link.address}) runs ${backends.length} backends and a registrar`);
+      this.log(
+        `lab ${this.tag}: ${link.name} (${link.address}) runs ${backends.length} backends and a registrar`,
+      );
     }
     return host;
   }
@@ -150,7 +152,11 @@ export class Lab {
     this.destroyed = true;
     const notes: string[] = [];
     await Promise.all(
-      this.hosts.map((h) => h.fleet.kill().catch((err: unknown) => notes.push(`pm2 kill on ${h.link.name}: ${errorMessage(err)}`))),
+      this.hosts.map((h) =>
+        h.fleet
+          .kill()
+          .catch((err: unknown) => notes.push(`pm2 kill on ${h.link.name}: ${errorMessage(err)}`)),
+      ),
     );
     await this.etcd.stopAll('SIGKILL');
     notes.push(...(await this.network.destroy()).filter((n) => n.startsWith('process')));

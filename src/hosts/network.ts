@@ -57,7 +57,8 @@ export class HostNetwork {
 
   /** A bridge with `count` hosts on a 10.213.x.0/24 that nothing else on the machine uses. */
   static async create(tag: string, count: number): Promise<HostNetwork> {
-    if (!/^[a-z0-9]{4}$/.test(tag)) throw new InternalError('ERR_HOSTS', `bad lab tag "${tag}" (4 letters or digits)`);
+    if (!/^[a-z0-9]{4}$/.test(tag))
+      throw new InternalError('ERR_HOSTS', `bad lab tag "${tag}" (4 letters or digits)`);
     const used = await usedSubnets();
     const free = Array.from({ length: 254 }, (_, i) => i + 1).filter((n) => !used.has(n));
     const subnet = free[Math.floor(Math.random() * free.length)];
@@ -117,12 +118,30 @@ export class HostNetwork {
 
   /** Added one-way delay on the host's cable (towards the host), as a slow WAN link would have. */
   async addLatency(name: string, ms: number): Promise<void> {
-    await mustRun('tc', ['qdisc', 'replace', 'dev', this.host(name).link, 'root', 'netem', 'delay', `${ms}ms`]);
+    await mustRun('tc', [
+      'qdisc',
+      'replace',
+      'dev',
+      this.host(name).link,
+      'root',
+      'netem',
+      'delay',
+      `${ms}ms`,
+    ]);
   }
 
   /** Whether this kernel has netem (sch_netem); some do not, and then no latency can be added. */
   async netemAvailable(): Promise<boolean> {
-    const probe = await runCommand('tc', ['qdisc', 'add', 'dev', this.bridge, 'root', 'netem', 'delay', '1ms']);
+    const probe = await runCommand('tc', [
+      'qdisc',
+      'add',
+      'dev',
+      this.bridge,
+      'root',
+      'netem',
+      'delay',
+      '1ms',
+    ]);
     if (probe.code !== 0) return false;
     await runCommand('tc', ['qdisc', 'del', 'dev', this.bridge, 'root']);
     return true;
@@ -197,7 +216,9 @@ export async function removeLab(tag: string, graceMs = 0): Promise<string[]> {
     removed.push(`namespace ${netns}`);
   }
   const links = await runCommand('ip', ['-o', 'link', 'show']);
-  for (const m of links.stdout.matchAll(new RegExp(`^\\d+: (${NAME_PREFIX}${tag}(?:br|h\\d+p?))[@:]`, 'gm'))) {
+  for (const m of links.stdout.matchAll(
+    new RegExp(`^\\d+: (${NAME_PREFIX}${tag}(?:br|h\\d+p?))[@:]`, 'gm'),
+  )) {
     const link = m[1] ?? '';
     if ((await runCommand('ip', ['link', 'del', link])).code === 0) removed.push(`link ${link}`);
   }

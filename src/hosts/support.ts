@@ -11,12 +11,14 @@ export async function hostsSupportProblems(needs: { etcd: boolean } = { etcd: tr
   }
   const ip = await runCommand('ip', ['netns', 'list'], { timeoutMs: 5000 });
   if (ip.code !== 0) {
-    problems.push(`\`ip netns\` does not work here (${ip.stderr.trim() || 'iproute2 missing'}); apt-get install iproute2`);
+    problems.push(
+      `\`ip netns\` does not work here (${ip.stderr.trim() || 'iproute2 missing'}); apt-get install iproute2`,
+    );
   }
   if (needs.etcd) {
     const etcd = await runCommand('etcd', ['--version'], { timeoutMs: 5000 });
     if (etcd.code !== 0) problems.push('etcd is not installed; apt-get install etcd-server etcd-client');
-    const ctl = await runCommand('etcdctl', ['version'], { timeoutMs: 5000});
+    const ctl = await runCommand('etcdctl', ['version'], { timeoutMs: 5000 });
     if (ctl.code !== 0) problems.push('etcdctl is not installed; apt-get install etcd-client');
   }
   return problems;

@@ -194,8 +194,11 @@ export class Registrar {
     if (this.downSince === null) return;
     const seconds = ((Date.now() - this.downSince) / 1000).toFixed(1);
     this.downSince = null;
-    this.options.logger.info(`etcd reachable again after ${seconds}s; ${this.written.size} key(s) registered`, {
-      event: 'etcd-reachable',
-    });
+    this.options.logger.info(
+      `etcd reachable again after ${seconds}s; ${this.written.size} key(s) registered`,
+      {
+        event: 'etcd-reachable',
+      },
+    );
   }
 }

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeMember, encodeMember, memberKey } from '../../src/balancer/discovery/etcd-keys.js';
+import {
+  decodeMember,
+  encodeMember,
+  memberKey,
+  type MemberValue,
+} from '../../src/balancer/discovery/etcd-keys.js';
 import { EtcdPoolView } from '../../src/balancer/discovery/etcd-pool-view.js';
 import { desiredKeys } from '../../src/registrar/desired-keys.js';
 import { buildRegistrarConfig } from '../../src/registrar/config.js';
@@ -10,7 +15,12 @@ const value = (address: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ address, weight: 1, host: 'h1', app: 'a', pm2: null, registeredAt: 1, ...extra });
 
 void test('a registered member decodes to an upstream named host/app, identified by its address, from etcd', () => {
-  const decoded = decodeMember('/sb', 'web', key('h1', 'backend-9002'), value('10.0.0.11:9002', { weight: 3 }));
+  const decoded = decodeMember(
+    '/sb',
+    'web',
+    key('h1', 'backend-9002'),
+    value('10.0.0.11:9002', { weight: 3 }),
+  );
   assert.ok(decoded.ok);
   assert.deepEqual(decoded.spec, {
     id: '10.0.0.11:9002',
@@ -51,12 +61,19 @@ void test('the pool view follows puts and deletes, drops a member whose value tu
   assert.deepEqual(first, { changed: true, refused: [] });
   assert.equal(view.revision, 5);
   assert.deepEqual(view.put(key('h2', 'a'), value('10.0.0.12:1'), 6).changed, true);
-  assert.deepEqual(view.put(key('h2', 'a'), value('10.0.0.12:1'), 7).changed, false, 'the same value again changes nothing');
+  assert.deepEqual(
+    view.put(key('h2', 'a'), value('10.0.0.12:1'), 7).changed,
+    false,
+    'the same value again changes nothing',
+  );
   const dup = view.put(key('h3', 'a'), value('10.0.0.12:1'), 8);
   assert.match(dup.refused[0]?.problem ?? '', /already \/sb\/pools\/web\/h2\/a/);
   const bad = view.put(key('h1', 'a'), 'garbage', 9);
   assert.equal(bad.changed, true);
-  assert.deepEqual(view.snapshot().map((m) => m.name), ['h2/a']);
+  assert.deepEqual(
+    view.snapshot().map((m) => m.name),
+    ['h2/a'],
+  );
   assert.equal(view.delete(key('h2', 'a'), 10).changed, true);
   assert.deepEqual(view.snapshot(), []);
   assert.equal(view.revision, 10);
@@ -64,7 +81,15 @@ void test('the pool view follows puts and deletes, drops a member whose value tu
 
 void test('the registrar wants a key for each online member only, and its value round-trips through the balancer', () => {
   const scope = { prefix: '/sb', pool: 'web', hostName: 'h1' };
-  const pm2 = (status: string) => ({ pmId: 1, status, pid: 10, restarts: 0, uptimeMs: 5, memoryBytes: 9, cpuPercent: 1 });
+  const pm2 = (status: string) => ({
+    pmId: 1,
+    status,
+    pid: 10,
+    restarts: 0,
+    uptimeMs: 5,
+    memoryBytes: 9,
+    cpuPercent: 1,
+  });
   const members = [
     { id: '10.0.0.11:1', name: 'b1', host: '10.0.0.11', port: 1, pm2: pm2('online') },
     { id: '10.0.0.11:2', name: 'b2', host: '10.0.0.11', port: 2, pm2: pm2('stopping') },
@@ -77,15 +102,18 @@ void test('the registrar wants a key for each online member only, and its value 
   const decoded = decodeMember('/sb', 'web', one.key, one.value(123));
   assert.ok(decoded.ok);
   assert.equal(decoded.spec.pm2?.status, 'online');
-  assert.equal(JSON.parse(one.value(123)).registeredAt, 123);
-  assert.equal(encodeMember(JSON.parse(one.value(1))), one.value(1));
+  assert.equal((JSON.parse(one.value(123)) as MemberValue).registeredAt, 123);
+  assert.equal(encodeMember(JSON.parse(one.value(1)) as MemberValue), one.value(1));
 });
 
 void test("the registrar's options refuse a bad endpoint list, an empty prefix and a host name with a slash", () => {
   assert.throws(() => buildRegistrarConfig({ argv: ['--etcd-endpoints', 'x'], env: {} }), /--etcd-endpoints/);
   assert.throws(() => buildRegistrarConfig({ argv: ['--etcd-prefix', ''], env: {} }), /--etcd-prefix/);
   assert.throws(() => buildRegistrarConfig({ argv: [], env: { REGISTRAR_HOST: 'a/b' } }), /REGISTRAR_HOST/);
-  const config = buildRegistrarConfig({ argv: [], env: { REGISTRAR_HOST: 'h7', REGISTRAR_ADDRESS: '10.0.0.7' } });
+  const config = buildRegistrarConfig({
+    argv: [],
+    env: { REGISTRAR_HOST: 'h7', REGISTRAR_ADDRESS: '10.0.0.7' },
+  });
   assert.equal(config.hostName, 'h7');
   assert.equal(config.leaseTtlS, 5);
 });

@@ -44,23 +44,42 @@ export interface EtcdBalancer {
 /** Health settings quick enough for a test and a fall time the tests can name. */
 export const TEST_HEALTH = { intervalMs: 250, timeoutMs: 200, fall: 2 };
 
-export async function startEtcdBalancer(t: TestContext, lab: Lab, extra: string[] = []): Promise<EtcdBalancer> {
+export async function startEtcdBalancer(
+  t: TestContext,
+  lab: Lab,
+  extra: string[] = [],
+): Promise<EtcdBalancer> {
   const logger = memoryLogger();
   const config = buildBalancerConfig({
     argv: [
-      '--port', '0', '--admin-port', '0',
-      '--discovery', 'etcd',
-      '--etcd-endpoints', lab.etcd.endpoints.join(','),
-      '--etcd-prefix', lab.prefix,
-      '--pool', lab.pool,
-      '--etcd-keepalive', '1s',
-      '--etcd-timeout', '1s',
-      '--health-interval', `${TEST_HEALTH.intervalMs}ms`,
-      '--health-timeout', `${TEST_HEALTH.timeoutMs}ms`,
-      '--fall', String(TEST_HEALTH.fall),
-      '--rise', '2',
-      '--connect-timeout', '300ms',
-      '--proxy-timeout', '1s',
+      '--port',
+      '0',
+      '--admin-port',
+      '0',
+      '--discovery',
+      'etcd',
+      '--etcd-endpoints',
+      lab.etcd.endpoints.join(','),
+      '--etcd-prefix',
+      lab.prefix,
+      '--pool',
+      lab.pool,
+      '--etcd-keepalive',
+      '1s',
+      '--etcd-timeout',
+      '1s',
+      '--health-interval',
+      `${TEST_HEALTH.intervalMs}ms`,
+      '--health-timeout',
+      `${TEST_HEALTH.timeoutMs}ms`,
+      '--fall',
+      String(TEST_HEALTH.fall),
+      '--rise',
+      '2',
+      '--connect-timeout',
+      '300ms',
+      '--proxy-timeout',
+      '1s',
       '--retry-timeouts',
       ...extra,
     ],
@@ -81,7 +100,10 @@ export async function startEtcdBalancer(t: TestContext, lab: Lab, extra: string[
     url: `http://127.0.0.1:${port}`,
     lines: logger.lines,
     status,
-    inRotation: () => status().upstreams.filter((u) => u.available).map((u) => u.id),
+    inRotation: () =>
+      status()
+        .upstreams.filter((u) => u.available)
+        .map((u) => u.id),
     listed: () => status().upstreams.map((u) => u.id),
   };
 }

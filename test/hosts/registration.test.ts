@@ -11,7 +11,7 @@ import type { Lab } from '../../src/hosts/lab.js';
 
 const LEASE_TTL_S = 3;
 
-test('registrars on three hosts put every backend into etcd and the balancer pools and follows them', async (t) => {
+void test('registrars on three hosts put every backend into etcd and the balancer pools and follows them', async (t) => {
   const lab: Lab = await createTestLab(t, { hosts: 3, backendsPerHost: 2, leaseTtlS: LEASE_TTL_S });
   const all = lab.hosts.flatMap((h) => lab.upstreamIds(h.link.name));
   const lb: EtcdBalancer = await startEtcdBalancer(t, lab);
@@ -42,16 +42,19 @@ test('registrars on three hosts put every backend into etcd and the balancer poo
   const stoppedId = `${h2.link.address}:${stopped.port}`;
   const key = `${lab.prefix}/pools/${lab.pool}/h2/${stopped.name}`;
 
-  await t.test('a backend PM2 stops is deleted from etcd and leaves the pool within one lease TTL', async () => {
-    const before = Date.now();
-    await h2.fleet.stop(stopped.name);
-    await waitFor(() => !lb.listed().includes(stoppedId), `${stoppedId} gone from the pool`, {
-      timeoutMs: LEASE_TTL_S * 1000,
-    });
-    t.diagnostic(`left the pool ${Date.now() - before} ms after pm2 stop was run`);
-    assert.equal((await lab.etcd.ctl(['get', key])).trim(), '', 'the key is deleted');
-    assert.match(await h2.fleet.registrarLog(), new RegExp(`unregistered ${key}`));
-  });
+  await t.test(
+    'a backend PM2 stops is deleted from etcd and leaves the pool within one lease TTL',
+    async () => {
+      const before = Date.now();
+      await h2.fleet.stop(stopped.name);
+      await waitFor(() => !lb.listed().includes(stoppedId), `${stoppedId} gone from the pool`, {
+        timeoutMs: LEASE_TTL_S * 1000,
+      });
+      t.diagnostic(`left the pool ${Date.now() - before} ms after pm2 stop was run`);
+      assert.equal((await lab.etcd.ctl(['get', key])).trim(), '', 'the key is deleted');
+      assert.match(await h2.fleet.registrarLog(), new RegExp(`unregistered ${key}`));
+    },
+  );
 
   await t.test('started again, it is registered and in rotation within one lease TTL', async () => {
     const before = Date.now();
@@ -60,7 +63,9 @@ test('registrars on three hosts put every backend into etcd and the balancer poo
     await waitFor(() => lb.inRotation().includes(stoppedId), `${stoppedId} back in rotation`, {
       timeoutMs: LEASE_TTL_S * 1000,
     });
-    t.diagnostic(`in rotation ${Date.now() - online} ms after PM2 had it online (${online - before} ms to start)`);
+    t.diagnostic(
+      `in rotation ${Date.now() - online} ms after PM2 had it online (${online - before} ms to start)`,
+    );
     assert.match(await lab.etcd.ctl(['get', key, '--print-value-only']), /"status":"online"/);
   });
 
@@ -75,7 +80,10 @@ test('registrars on three hosts put every backend into etcd and the balancer poo
     const sizeBefore = lb.listed().length;
     for (const [k, v] of Object.entries(bad)) await lab.etcd.ctl(['put', k, v]);
     await waitFor(
-      () => Object.keys(bad).every((k) => lb.lines.some((l) => l.level === 'warn' && l.message.includes(`etcd key ${k} refused`))),
+      () =>
+        Object.keys(bad).every((k) =>
+          lb.lines.some((l) => l.level === 'warn' && l.message.includes(`etcd key ${k} refused`)),
+        ),
       'a refusal line per bad key',
       { timeoutMs: 5000 },
     );
@@ -84,19 +92,32 @@ test('registrars on three hosts put every backend into etcd and the balancer poo
     // A good key after the bad ones still gets in: the watch is alive.
     const goodKey = `${base}/h9/good`;
     await lab.etcd.ctl(['put', goodKey, JSON.stringify({ address: '10.213.254.254:1', weight: 1 })]);
-    await waitFor(() => lb.listed().includes('10.213.254.254:1'), 'the good key in the pool', { timeoutMs: 5000 });
+    await waitFor(() => lb.listed().includes('10.213.254.254:1'), 'the good key in the pool', {
+      timeoutMs: 5000,
+    });
     await lab.etcd.ctl(['del', '--prefix', `${base}/h9/`]);
-    await waitFor(() => !lb.listed().includes('10.213.254.254:1'), 'the good key gone again', { timeoutMs: 5000 });
+    await waitFor(() => !lb.listed().includes('10.213.254.254:1'), 'the good key gone again', {
+      timeoutMs: 5000,
+    });
   });
 
   await t.test('a registrar whose pool has no PM2 app says so and keeps waiting', async () => {
     const h3 = lab.host('h3');
     await h3.fleet.startRegistrar(
-      { endpoints: lab.etcd.endpoints, prefix: lab.prefix, pool: 'nobody', leaseTtlS: LEASE_TTL_S, keepaliveMs: 1000 },
+      {
+        endpoints: lab.etcd.endpoints,
+        prefix: lab.prefix,
+        pool: 'nobody',
+        leaseTtlS: LEASE_TTL_S,
+        keepaliveMs: 1000,
+      },
       'registrar-nobody',
     );
     await waitFor(
-      async () => /no PM2 app has LB_POOL=nobody; nothing to register, waiting/.test(await h3.fleet.registrarLog('registrar-nobody')),
+      async () =>
+        /no PM2 app has LB_POOL=nobody; nothing to register, waiting/.test(
+          await h3.fleet.registrarLog('registrar-nobody'),
+        ),
       'the waiting line',
       { timeoutMs: 10_000 },
     );

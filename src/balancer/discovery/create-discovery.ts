@@ -23,7 +23,8 @@ export interface DiscoveryConfig {
 export async function createDiscovery(config: DiscoveryConfig, logger: Logger): Promise<DiscoverySource> {
   if (config.kind === 'static') return createStaticDiscovery(config.upstreams);
   if (config.kind === 'etcd') {
-    if (config.etcd === undefined) throw new InternalError('ERR_DISCOVERY', 'etcd discovery needs its endpoints');
+    if (config.etcd === undefined)
+      throw new InternalError('ERR_DISCOVERY', 'etcd discovery needs its endpoints');
     const { createEtcdDiscovery } = await import('./etcd-source.js');
     return createEtcdDiscovery({ ...config.etcd, pool: config.pool, logger });
   }

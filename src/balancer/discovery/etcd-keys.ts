@@ -98,7 +98,13 @@ export function decodeMember(prefix: string, pool: string, key: string, value: s
   if (!key.startsWith(base)) return { ok: false, problem: `the key is not under ${base}` };
   const rest = key.slice(base.length).split('/');
   const [host, app] = rest;
-  if (rest.length !== 2 || host === undefined || app === undefined || !isKeySegment(host) || !isKeySegment(app)) {
+  if (
+    rest.length !== 2 ||
+    host === undefined ||
+    app === undefined ||
+    !isKeySegment(host) ||
+    !isKeySegment(app)
+  ) {
     return { ok: false, problem: `the key is not ${base}<host>/<app>` };
   }
   let parsed: unknown;

@@ -121,7 +121,8 @@ class EtcdDiscovery implements DiscoverySource {
       if (live()) this.apply(this.view.delete(kv.key.toString(), Number(kv.mod_revision)));
     });
     watcher.on('data', (res) => {
-      if (live() && res.header !== undefined) this.view.revision = Math.max(this.view.revision, Number(res.header.revision));
+      if (live() && res.header !== undefined)
+        this.view.revision = Math.max(this.view.revision, Number(res.header.revision));
     });
     watcher.on('disconnected', (err) => {
       if (live()) this.markDown(errorMessage(err));
