@@ -166,9 +166,11 @@ function renderUpstreams(upstreams, now) {
     setCell(pm2, p ? badge(p.status, pm2Tone(p.status)) : badge('not PM2', 'none'));
     setText(pid, p?.pid ? String(p.pid) : '–');
     setText(restarts, p ? formatCount(p.restarts) : '–');
-    setText(uptime, p ? formatDuration(p.uptimeMs) : '–');
-    setText(memory, p && p.pid ? formatBytes(p.memoryBytes) : '–');
-    setText(cpu, p && p.pid ? `${Math.round(p.cpuPercent)} %` : '–');
+    // A member on another host: etcd carries its PM2 status, pid and restarts, not its live usage.
+    const local = !(u.origin && u.origin.source === 'etcd');
+    setText(uptime, p && local ? formatDuration(p.uptimeMs) : '–');
+    setText(memory, p && p.pid && local ? formatBytes(p.memoryBytes) : '–');
+    setText(cpu, p && p.pid && local ? `${Math.round(p.cpuPercent)} %` : '–');
     setText(inFlight, formatCount(u.inFlight));
     setText(served, formatCount(u.served));
     setText(failures, formatCount(u.failures));
