@@ -14,13 +14,20 @@
  * Pool membership is PM2 metadata: the balancer (DISCOVERY=pm2) serves every app whose env says
  * LB_POOL=web, at 127.0.0.1:<its PORT>. A fifth backend is one more number in BACKEND_PORTS below.
  *
+ * Namespace: every app is in PM2's namespace `supervised-balancer`, so `pm2 stop supervised-balancer`,
+ * `pm2 logs supervised-balancer` (and npm stop / npm run logs) act on this fleet alone, whatever other
+ * projects run in the same daemon, even under the same app names. (Starting is the exception: PM2 7
+ * matches an ecosystem file's names across namespaces, so `pm2 start ecosystem.config.cjs` would
+ * restart another project's `balancer`; `npm start` refuses instead, naming the app.)
+ *
  * Logs: logs/<app>.out.log and logs/<app>.err.log (FLEET_LOG_DIR moves them; tests use it). The
  * apps' logger already stamps each line, so PM2 adds no timestamp (no `time`, no `log_date_format`).
  * LOG_LEVEL and LOG_FORMAT given to `pm2 start` reach every app; GRACE_MS (servers, 1 s) and
  * BALANCER_GRACE_MS (5 s) set the drain time on stop, and PM2's kill_timeout follows them.
  *
- * Plain CommonJS read by PM2 itself, so it cannot import the TypeScript config; the numbers below
- * are the same as DEFAULT_PORTS in src/config/common.ts (test/supervisor/ecosystem.test.ts checks).
+ * Plain CommonJS read by PM2 itself, so it cannot import the TypeScript config; the numbers and the
+ * namespace below are the same as DEFAULT_PORTS and FLEET_NAMESPACE in src/config/common.ts (the
+ * ecosystem test checks).
  */
 'use strict';
 
@@ -33,6 +40,9 @@ const DEFAULT_PORTS = {
   async: 45000,
   threaded: 46000,
 };
+
+/** PM2's namespace of every app of the fleet. */
+const NAMESPACE = 'supervised-balancer';
 
 /** The pool the balancer serves and the backends join. */
 const POOL = 'web';
@@ -106,7 +116,7 @@ function portListFrom(env, name, fallback, problems) {
   return ports.map(Number);
 }
 
-/** The apps for an environment (PM2 calls this with its own; src/supervisor/ecosystem.ts with others). */
+/** The apps for an environment (PM2 calls this with its own; src/fleet/ecosystem.ts with others). */
 function buildApps(env) {
   const problems = [];
   const offset = intFrom(env, 'PORT_OFFSET', 0, problems);
@@ -136,6 +146,7 @@ function buildApps(env) {
 
   const app = (name, script, policy, graceMs, appEnv) => ({
     name,
+    namespace: NAMESPACE,
     script: path.join(distDir, script),
     cwd: __dirname,
     // Fork mode: one process per app, each on its own port (cluster mode would share one port).
@@ -179,6 +190,10 @@ function buildApps(env) {
       // Members are found from PM2's metadata (LB_POOL above), not from a fixed list.
       DISCOVERY: 'pm2',
       LB_POOL: POOL,
+      // HTTPS (docs/tls-websocket.md): the files as absolute paths, whatever the app's cwd.
+      ...(env.TLS_CERT ? { TLS_CERT: path.resolve(env.TLS_CERT) } : {}),
+      ...(env.TLS_KEY ? { TLS_KEY: path.resolve(env.TLS_KEY) } : {}),
+      ...(env.HTTP_REDIRECT_PORT ? { HTTP_REDIRECT_PORT: env.HTTP_REDIRECT_PORT } : {}),
     }),
   ];
   if (problems.length > 0) {
@@ -188,5 +203,5 @@ function buildApps(env) {
 }
 
 module.exports = { apps: buildApps(process.env) };
-// Not enumerable: PM2 reads only `apps`; src/supervisor/ecosystem.ts calls this with a chosen env.
+// Not enumerable: PM2 reads only `apps`; src/fleet/ecosystem.ts calls this with a chosen env.
 Object.defineProperty(module.exports, 'buildApps', { value: buildApps, enumerable: false });

@@ -1,5 +1,7 @@
-// `npm start` runs this first: compile to dist/ only when a compiled file is missing or older than
-// its source (or than the build settings), so a second `npm start` starts at once.
+// `npm start` and `npm install` (prepare) run this: compile to dist/ only when a compiled file is
+// missing or older than its source (or than the build settings), so a second `npm start` starts at
+// once. A production install (`npm ci --omit=dev`) has no TypeScript: there a built dist/ is used
+// as it is, since nothing there can rebuild it.
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -32,11 +34,21 @@ const stale = sources.filter((source) => {
   return !fs.existsSync(out) || mtime(out) < Math.max(mtime(source), settingsTime);
 });
 
+const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+const distBuilt = fs.existsSync(path.join(root, 'dist', 'src', 'supervisor', 'cli-start.js'));
+
 if (stale.length === 0) {
   process.stdout.write('build: dist/ is up to date\n');
+} else if (!fs.existsSync(tsc) && distBuilt) {
+  process.stdout.write('build: TypeScript is not installed (a production install); using dist/ as built\n');
+} else if (!fs.existsSync(tsc)) {
+  process.stderr.write(
+    'build: dist/ is not built and TypeScript is not installed: run `npm install` (with dev\n' +
+      'dependencies) and `npm run build`, then a production install (`npm ci --omit=dev`) of that tree\n',
+  );
+  process.exit(1);
 } else {
   process.stdout.write(`build: ${stale.length} of ${sources.length} files need compiling; running tsc\n`);
-  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
     cwd: root,
     stdio: 'inherit',

@@ -7,13 +7,11 @@
 import fs from 'node:fs';
 import { loadConfigOrExit } from './config/load.js';
 import { backendSpecs, toServerConfig, validateServer } from './http/server-config.js';
-import { errorMessage } from './errors.js';
 import { createProcessLogger } from './logger.js';
 import { CachedFileStore } from './http/cached-file-store.js';
 import { answerRoute, createCoreContext } from './http/core.js';
-import { installGracefulShutdown, listen, type Lifecycle } from './http/graceful-shutdown.js';
-import { createServerShell } from './http/server-shell.js';
-import { BackendMetrics } from './metrics/backend-metrics.js';
+import type { Lifecycle } from './http/graceful-shutdown.js';
+import { runFileServer } from './http/run-file-server.js';
 
 const config = toServerConfig(
   'backend',
@@ -29,27 +27,10 @@ const files = new CachedFileStore({
 });
 const ctx = createCoreContext({ name: config.name, files, isDraining: () => lifecycle.draining });
 
-const server = createServerShell({
+await runFileServer({
   config,
   logger,
   lifecycle,
   dispatch: (route, req) => answerRoute(route, req, ctx),
-  metrics: new BackendMetrics({ headers: { 'X-Served-By': config.name }, onError: (m) => logger.warn(m) }),
+  description: `backend serving ${config.root}`,
 });
-installGracefulShutdown({
-  server,
-  lifecycle,
-  graceMs: config.graceMs,
-  drainDelayMs: config.drainDelayMs,
-  logger,
-});
-
-try {
-  await listen(server, config.port, config.host, logger, `backend serving ${config.root}`);
-} catch (err) {
-  logger.error(`cannot listen on ${config.host}:${config.port}: ${errorMessage(err)}`, {
-    event: 'listen-error',
-  });
-  await logger.close();
-  process.exit(1);
-}

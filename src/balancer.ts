@@ -1,43 +1,101 @@
 /**
  * The load balancer: a health-checked round-robin reverse proxy in front of the backends
  * (port 44444, status on 127.0.0.1:44445). This file only wires the config, the logger and the
- * signals to the parts in src/balancer/.
+ * signals to the parts in src/balancer/: with `--workers 1` one process does everything; with
+ * more, this process is the cluster's primary and its children are the request-path workers.
  */
-import { balancerSpecs, resolveDiscovery, toBalancerConfig, validateBalancer } from './balancer/config.js';
-import { loadConfigOrExit } from './config/load.js';
-import { runningUnderPm2 } from './config/process-input.js';
+import cluster from 'node:cluster';
+import { balancerSpecs, resolveDiscovery, validateBalancer, type BalancerConfig } from './balancer/config.js';
+import { readBalancerSettings } from './balancer/config-source.js';
+import { ClusterPrimary } from './balancer/cluster/primary.js';
+import { runWorker } from './balancer/cluster/worker.js';
+import { loadConfigOrExit, orExit } from './config/load.js';
+import { processInput, runningUnderPm2 } from './config/process-input.js';
 import { errorMessage } from './errors.js';
+import { loadTlsCredentials, type TlsCredentials } from './balancer/tls-credentials.js';
 import { installGracefulShutdown } from './http/graceful-shutdown.js';
-import { createProcessLogger } from './logger.js';
+import { createProcessLogger, type Logger } from './logger.js';
 import { LoadBalancer } from './balancer/load-balancer.js';
 import { attachDashboard } from './dashboard/attach.js';
 
-const config = toBalancerConfig(
-  loadConfigOrExit('balancer: health-checked round-robin load balancer', balancerSpecs, validateBalancer),
-);
-const logger = createProcessLogger(config.name, config);
+const TITLE = 'balancer: health-checked round-robin load balancer';
+// Flags and the environment first (--help, exit 2), then the env file they may name.
+loadConfigOrExit(TITLE, balancerSpecs, validateBalancer);
+const settings = orExit(TITLE, () => readBalancerSettings(processInput()));
+const { config } = settings;
 
-const balancer = new LoadBalancer({
-  config,
-  discoveryKind: resolveDiscovery(config.discovery, runningUnderPm2()),
-  logger,
-});
-// The dashboard (GET /) and Prometheus metrics (GET /metrics) on the admin listener.
-attachDashboard(balancer, logger);
+/** The certificate and key, checked before anything listens; a bad pair is a config error. */
+function tlsOf(c: BalancerConfig): TlsCredentials | undefined {
+  return c.tls === null ? undefined : loadTlsCredentials(c.tls);
+}
+const tls = orExit('balancer', () => tlsOf(config));
+const discoveryKind = resolveDiscovery(config.discovery, runningUnderPm2());
 
-installGracefulShutdown({
-  server: balancer.server,
-  lifecycle: balancer.handler,
-  graceMs: config.graceMs,
-  logger,
-  cleanup: () => balancer.close(),
-});
+async function startOrExit(logger: Logger, start: () => Promise<unknown>): Promise<void> {
+  try {
+    await start();
+    process.send?.('ready');
+  } catch (err) {
+    logger.error(`could not start: ${errorMessage(err)}`, { event: 'start-failed' });
+    await logger.close();
+    process.exit(1);
+  }
+}
 
-try {
-  await balancer.start();
-  process.send?.('ready');
-} catch (err) {
-  logger.error(`could not start: ${errorMessage(err)}`, { event: 'start-failed' });
-  await logger.close();
-  process.exit(1);
+if (cluster.isWorker) {
+  const logger = createProcessLogger(`${config.name}#${cluster.worker?.id ?? '?'}`, config);
+  try {
+    await runWorker(config, logger, tls);
+  } catch (err) {
+    logger.error(`worker could not start: ${errorMessage(err)}`, { event: 'start-failed' });
+    await logger.close();
+    process.exit(1);
+  }
+} else if (config.workers > 1) {
+  const logger = createProcessLogger(config.name, config);
+  const primary = new ClusterPrimary({
+    settings,
+    discoveryKind,
+    logger,
+    reread: () => {
+      const next = readBalancerSettings(processInput());
+      tlsOf(next.config); // a certificate that does not load refuses the reload
+      return next;
+    },
+  });
+  attachDashboard(primary, logger);
+  const stop = (signal: NodeJS.Signals): void => {
+    void primary.stop(signal).then(async () => {
+      logger.info('stopped', { event: 'stopped' });
+      await logger.close();
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP: reloading', { event: 'reload-asked' });
+    void primary.reload();
+  });
+  await startOrExit(logger, () => primary.start());
+} else {
+  const logger = createProcessLogger(config.name, config);
+  const balancer = new LoadBalancer({ config, discoveryKind, logger, tls });
+  // The dashboard (GET /) and Prometheus metrics (GET /metrics) on the admin listener.
+  attachDashboard(balancer, logger);
+  installGracefulShutdown({
+    server: balancer.server,
+    upgraded: balancer.upgrades.tunnels,
+    lifecycle: balancer.handler,
+    graceMs: config.graceMs,
+    logger,
+    cleanup: () => balancer.close(),
+  });
+  // One process has no second to serve while it reloads: a reload needs --workers 2 or more.
+  process.on('SIGHUP', () =>
+    logger.warn('SIGHUP: a reload needs --workers 2 or more; this balancer runs in one process', {
+      event: 'reload-refused',
+    }),
+  );
+  await startOrExit(logger, () => balancer.start());
 }

@@ -1,79 +1,95 @@
 /**
- * The project's error classes. Every error has a stable `code` (for logs, tests and metrics), a
- * `source` saying whose fault it is (as Pingora does), whether retrying elsewhere may help, and the
- * `cause` that led to it.
+ * The project's error classes. Every error has a stable `code` for logs, tests and metrics, typed
+ * per class (undici's one-code-per-class rule, as unions here), so a code cannot be misspelt at a
+ * throw site, and the `cause` that led to it. Whose fault an error is follows from its class.
  */
-
-/** Whose fault an error is: the client (downstream), a backend (upstream), us, config, or PM2. */
-export type ErrorSource = 'downstream' | 'upstream' | 'internal' | 'config' | 'supervisor';
 
 export interface AppErrorOptions {
   cause?: unknown;
-  retryable?: boolean;
 }
 
-export class AppError extends Error {
-  readonly code: string;
-  readonly source: ErrorSource;
-  readonly retryable: boolean;
+export class AppError<Code extends string = string> extends Error {
+  readonly code: Code;
 
-  constructor(code: string, source: ErrorSource, message: string, options: AppErrorOptions = {}) {
+  constructor(code: Code, message: string, options: AppErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
-    this.source = source;
-    this.retryable = options.retryable ?? false;
   }
 }
 
 /** Bad configuration: every problem found, so a person can fix them all at once. Exit code 2. */
-export class ConfigError extends AppError {
+export class ConfigError extends AppError<'ERR_CONFIG'> {
   readonly problems: readonly string[];
 
   constructor(problems: readonly string[], options: AppErrorOptions = {}) {
-    super(
-      'ERR_CONFIG',
-      'config',
-      `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
-      options,
-    );
+    super('ERR_CONFIG', `invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`, options);
     this.problems = problems;
   }
 }
 
-/** A client sent something we refuse; carries the HTTP status to answer with. */
-export class BadRequestError extends AppError {
-  readonly status: number;
-
-  constructor(status: number, message: string, options: AppErrorOptions = {}) {
-    super('ERR_BAD_REQUEST', 'downstream', message, options);
-    this.status = status;
-  }
-}
+/**
+ * The balancer's own names for an attempt that failed at the upstream. `classifyError` in
+ * src/balancer/retry-policy.ts maps each to a failure kind (and must, or it does not compile).
+ */
+export type UpstreamErrorCode =
+  /** No connection within --connect-timeout. */
+  | 'ERR_UPSTREAM_CONNECT_TIMEOUT'
+  /** Nothing from the upstream within --proxy-timeout. */
+  | 'ERR_UPSTREAM_TIMEOUT'
+  /** The upstream's answer could not be read as HTTP. */
+  | 'ERR_UPSTREAM_BAD_RESPONSE'
+  /** The upstream closed the connection before its answer was complete. */
+  | 'ERR_UPSTREAM_BROKE_OFF';
 
 /** An upstream could not be reached or failed before answering. */
-export class UpstreamError extends AppError {
+export class UpstreamError extends AppError<UpstreamErrorCode> {
   readonly upstream: string;
 
-  constructor(code: string, upstream: string, message: string, options: AppErrorOptions = {}) {
-    super(code, 'upstream', message, options);
+  constructor(code: UpstreamErrorCode, upstream: string, message: string, options: AppErrorOptions = {}) {
+    super(code, message, options);
     this.upstream = upstream;
   }
 }
 
-/** A call to the PM2 daemon failed (not connected, app unknown, daemon gone). */
-export class SupervisorError extends AppError {
-  constructor(code: string, message: string, options: AppErrorOptions = {}) {
-    super(code, 'supervisor', message, options);
-  }
-}
+export type SupervisorErrorCode =
+  | 'ERR_PM2_API'
+  | 'ERR_PM2_APP_NOT_FOUND'
+  | 'ERR_PM2_CALL'
+  | 'ERR_PM2_DAEMON_DOWN'
+  | 'ERR_PM2_NOT_RUNNING'
+  | 'ERR_PM2_NOT_STOPPED'
+  | 'ERR_PM2_TIMEOUT'
+  | 'ERR_SIGNAL'
+  | 'ERR_FLEET_NAME_TAKEN'
+  | 'ERR_FLEET_PORT_TAKEN'
+  | 'ERR_FLEET_START'
+  | 'ERR_FLEET_STOP'
+  | 'ERR_FLEET_UNKNOWN_APP';
+
+/** A call to the PM2 daemon, or an operation on the fleet through it, failed. */
+export class SupervisorError extends AppError<SupervisorErrorCode> {}
+
+export type InternalErrorCode =
+  | 'ERR_BENCH_CLIENT'
+  | 'ERR_DASHBOARD_ASSET'
+  | 'ERR_DEMO_FLEET'
+  | 'ERR_DEMO_HOSTS'
+  | 'ERR_DEMO_INTERRUPTED'
+  | 'ERR_DEMO_STATUS'
+  | 'ERR_DEMO_TARGET'
+  | 'ERR_DEMO_TIMEOUT'
+  | 'ERR_DISCOVERY'
+  | 'ERR_ENGINE'
+  | 'ERR_HOSTS'
+  | 'ERR_HOSTS_COMMAND'
+  | 'ERR_HOSTS_PM2'
+  | 'ERR_STATUS_SHAPE'
+  | 'ERR_TRIVIAL_SERVER'
+  | 'ERR_WRONG_THREAD';
 
 /** Something that should not happen; a bug or an environment we cannot work in. */
-export class InternalError extends AppError {
-  constructor(code: string, message: string, options: AppErrorOptions = {}) {
-    super(code, 'internal', message, options);
-  }
-}
+export class InternalError extends AppError<InternalErrorCode> {}
 
 /** The message of anything thrown, for a log line. */
 export function errorMessage(err: unknown): string {

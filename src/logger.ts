@@ -1,6 +1,8 @@
 /**
- * The one logger, on winston. By default one readable line per event on stdout (what
- * `pm2 logs <app>` shows); `LOG_FORMAT=json` gives one JSON object per line. Colours only on a TTY.
+ * The one logger, on winston. By default one readable line per event (what `pm2 logs <app>`
+ * shows); `LOG_FORMAT=json` gives one JSON object per line. Colours only on a TTY. Errors and
+ * warnings go to stderr, the rest to stdout: under PM2 that is logs/<app>.err.log and
+ * `pm2 logs --err`, and a shell's `2>` catches what needs a look.
  * Settings arrive from the config module: this file never reads the environment.
  */
 import winston from 'winston';
@@ -41,22 +43,27 @@ function readableFormat(name: string, color: boolean): winston.Logform.Format {
   });
 }
 
-let stdoutGuarded = false;
+/** The levels winston's console transport writes to stderr instead of stdout. */
+const STDERR_LEVELS: readonly LogLevel[] = ['error', 'warn'];
+
+let outputGuarded = false;
 
 /**
- * Under PM2, stdout is a pipe to the daemon; if the daemon dies, the next write fails with EPIPE.
- * A lost log line must not take a serving process down with it, so such errors are dropped.
+ * Under PM2, stdout and stderr are pipes to the daemon; if the daemon dies, the next write fails
+ * with EPIPE. A lost log line must not take a serving process down with it, so such errors are dropped.
  */
-function guardStdout(): void {
-  if (stdoutGuarded) return;
-  stdoutGuarded = true;
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
-  });
+function guardOutput(): void {
+  if (outputGuarded) return;
+  outputGuarded = true;
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+    });
+  }
 }
 
 export function createLogger(settings: LoggerSettings): Logger {
-  guardStdout();
+  guardOutput();
   const format =
     settings.format === 'json'
       ? winston.format.combine(
@@ -75,7 +82,7 @@ export function createLogger(settings: LoggerSettings): Logger {
   const inner = winston.createLogger({
     level: settings.level,
     format,
-    transports: [new winston.transports.Console()],
+    transports: [new winston.transports.Console({ stderrLevels: [...STDERR_LEVELS] })],
   });
   const rank = LOG_LEVELS.indexOf(settings.level);
   return {

@@ -10,12 +10,11 @@ import fs from 'node:fs';
 import { Piscina } from 'piscina';
 import { loadConfigOrExit } from './config/load.js';
 import { threadedServerSpecs, toServerConfig, validateServer } from './http/server-config.js';
-import { errorMessage, InternalError } from './errors.js';
+import { InternalError } from './errors.js';
 import { createProcessLogger } from './logger.js';
 import { createCoreContext, type CoreResponse } from './http/core.js';
-import { installGracefulShutdown, listen, type Lifecycle } from './http/graceful-shutdown.js';
-import { createServerShell } from './http/server-shell.js';
-import { BackendMetrics } from './metrics/backend-metrics.js';
+import type { Lifecycle } from './http/graceful-shutdown.js';
+import { runFileServer } from './http/run-file-server.js';
 import { createPoolDispatch } from './threaded/pool-dispatch.js';
 import type { PoolTask, PoolWorkerData } from './threaded/pool-task.js';
 
@@ -50,26 +49,9 @@ const mainContext = createCoreContext({
   isDraining: () => lifecycle.draining,
 });
 
-const server = createServerShell({
-  config,
-  logger,
-  lifecycle,
-  dispatch: createPoolDispatch({ pool, maxQueue: config.maxQueue, mainContext }),
-  // Scrapes are answered on the main thread: a full pool must not hide the server's own numbers.
-  metrics: new BackendMetrics({ headers: { 'X-Served-By': config.name }, onError: (m) => logger.warn(m) }),
-});
-installGracefulShutdown({
-  server,
-  lifecycle,
-  graceMs: config.graceMs,
-  drainDelayMs: config.drainDelayMs,
-  logger,
-  cleanup: () => pool.destroy(),
-});
-
-try {
-  // Start every thread and load the core in it before saying we are ready.
-  await Promise.all(
+/** Start every thread and load the core in it before saying we are ready. */
+function startThreads(): Promise<unknown> {
+  return Promise.all(
     Array.from({ length: config.threads }, () =>
       pool.run({
         route: { kind: 'health' },
@@ -83,16 +65,14 @@ try {
       }),
     ),
   );
-  await listen(
-    server,
-    config.port,
-    config.host,
-    logger,
-    `threaded serving ${config.root} with ${config.threads} threads (queue ${config.maxQueue})`,
-  );
-} catch (err) {
-  logger.error(`cannot start: ${errorMessage(err)}`, { event: 'listen-error' });
-  await pool.destroy();
-  await logger.close();
-  process.exit(1);
 }
+
+await runFileServer({
+  config,
+  logger,
+  lifecycle,
+  dispatch: createPoolDispatch({ pool, maxQueue: config.maxQueue, mainContext }),
+  description: `threaded serving ${config.root} with ${config.threads} threads (queue ${config.maxQueue})`,
+  warmUp: startThreads,
+  cleanup: () => pool.destroy(),
+});

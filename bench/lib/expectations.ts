@@ -5,9 +5,8 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { errorMessage } from '../../src/errors.js';
 import { describeBodyCheck, learnBodyCheck } from './body-check.js';
-import { httpGet } from './http-get.js';
+import { describeOutcome, getWithDeadline } from '../../src/net/http-get.js';
 import type { Scenario } from './scenarios.js';
 import type { Expectation } from './types.js';
 
@@ -48,35 +47,34 @@ export async function expectationFor(
       typicalBytes: 0,
     };
   }
-  try {
-    const sample = await httpGet(`${sampleUrl}${scenario.path}`, timeoutMs);
-    if (sample.status !== 200) {
-      return {
-        expect: {
-          status: 200,
-          body: { kind: 'none' },
-          source: `${onDisk}the warm-up sample answered ${sample.status}, so only the status is checked`,
-        },
-        typicalBytes: sample.body.length,
-      };
-    }
-    const body = learnBodyCheck(sample.body);
-    return {
-      expect: {
-        status: 200,
-        body,
-        source: `${onDisk}learned from one warm-up response: ${describeBodyCheck(body)}`,
-      },
-      typicalBytes: sample.body.length,
-    };
-  } catch (err) {
+  const sample = await getWithDeadline(`${sampleUrl}${scenario.path}`, timeoutMs);
+  if (sample.kind !== 'answered') {
     return {
       expect: {
         status: 200,
         body: { kind: 'none' },
-        source: `${onDisk}warm-up sample failed: ${errorMessage(err)}`,
+        source: `${onDisk}warm-up sample failed: ${describeOutcome(sample)}`,
       },
       typicalBytes: 0,
     };
   }
+  if (sample.status !== 200) {
+    return {
+      expect: {
+        status: 200,
+        body: { kind: 'none' },
+        source: `${onDisk}the warm-up sample answered ${sample.status}, so only the status is checked`,
+      },
+      typicalBytes: sample.body.length,
+    };
+  }
+  const body = learnBodyCheck(sample.body);
+  return {
+    expect: {
+      status: 200,
+      body,
+      source: `${onDisk}learned from one warm-up response: ${describeBodyCheck(body)}`,
+    },
+    typicalBytes: sample.body.length,
+  };
 }

@@ -8,8 +8,8 @@
 import type { FleetPorts } from './bench-config.js';
 import { processEnv } from '../../src/config/process-input.js';
 import { errorMessage } from '../../src/errors.js';
-import { loadFleetApps } from '../../src/supervisor/ecosystem.js';
-import { ensureFleet } from '../../src/supervisor/fleet.js';
+import { loadFleetApps } from '../../src/fleet/ecosystem.js';
+import { ensureFleet } from '../../src/fleet/fleet.js';
 import type { LogLevel, Logger } from '../../src/logger.js';
 
 export interface FleetHandle {

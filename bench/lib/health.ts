@@ -1,7 +1,6 @@
 /** Is a target up? Its /healthz must answer 200 with status "ok". */
-import { errorMessage } from '../../src/errors.js';
 import type { BenchTarget } from './bench-config.js';
-import { httpGet } from './http-get.js';
+import { describeOutcome, getWithDeadline } from '../../src/net/http-get.js';
 
 export interface TargetStatus {
   name: string;
@@ -13,25 +12,23 @@ export interface TargetStatus {
 
 export async function checkTarget(target: BenchTarget, timeoutMs = 2000): Promise<TargetStatus> {
   const base = { name: target.name, url: target.url };
+  const res = await getWithDeadline(`${target.url}/healthz`, timeoutMs);
+  if (res.kind !== 'answered')
+    return { ...base, up: false, detail: `healthz failed: ${describeOutcome(res)}` };
+  let body: { status?: unknown; name?: unknown; pid?: unknown } = {};
   try {
-    const res = await httpGet(`${target.url}/healthz`, timeoutMs);
-    let body: { status?: unknown; name?: unknown; pid?: unknown } = {};
-    try {
-      body = JSON.parse(res.body.toString('utf8')) as typeof body;
-    } catch {
-      // not JSON: judged on the status alone below
-    }
-    if (res.status === 200 && body.status === 'ok') {
-      return { ...base, up: true, detail: `healthz ok (name ${String(body.name)}, pid ${String(body.pid)})` };
-    }
-    return {
-      ...base,
-      up: false,
-      detail: `healthz answered ${res.status}${typeof body.status === 'string' ? ` ${body.status}` : ''}`,
-    };
-  } catch (err) {
-    return { ...base, up: false, detail: `healthz failed: ${errorMessage(err)}` };
+    body = JSON.parse(res.body.toString('utf8')) as typeof body;
+  } catch {
+    // not JSON: judged on the status alone below
   }
+  if (res.status === 200 && body.status === 'ok') {
+    return { ...base, up: true, detail: `healthz ok (name ${String(body.name)}, pid ${String(body.pid)})` };
+  }
+  return {
+    ...base,
+    up: false,
+    detail: `healthz answered ${res.status}${typeof body.status === 'string' ? ` ${body.status}` : ''}`,
+  };
 }
 
 export function checkTargets(targets: readonly BenchTarget[]): Promise<TargetStatus[]> {

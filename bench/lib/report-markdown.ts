@@ -4,7 +4,7 @@
  */
 import {
   formatBytes,
-  formatDuration,
+  formatMs,
   formatFixed,
   formatInt,
   formatPercent,
@@ -197,7 +197,7 @@ export function conclusionTable(results: BenchResults, scenario: string): string
       v.runnerUpRps === null ? '-' : formatInt(v.runnerUpRps),
       v.margin === null ? '-' : `+${formatPercent(v.margin)}`,
       v.kind,
-      v.lowestP99 === null ? '-' : `${v.lowestP99.target} ${formatDuration(v.lowestP99.ms)}`,
+      v.lowestP99 === null ? '-' : `${v.lowestP99.target} ${formatMs(v.lowestP99.ms)}`,
     ]),
   );
 }
@@ -207,7 +207,7 @@ function settingsLines(results: BenchResults): string[] {
   return [
     `- Requests per run: ${formatInt(s.requests)}; concurrency: ${s.concurrency.join(', ')}; runs per case: ${s.repeat} (tables show the median, and the min-max of req/s)`,
     `- Connections: ${s.keepalive ? 'keep-alive' : 'a new connection per request'}; client: loadtest ${results.machine.packages.loadtest ?? ''}, ${s.clients} client process${s.clients === 1 ? '' : 'es'}, mode per scenario: ${results.scenarios.map((sc) => `${sc.name} \`${CLIENT_MODE_INFO[sc.client.mode].option}\``).join(', ')} (${s.clientMode === 'auto' ? 'the fastest correct one at that body size' : 'forced with --client-mode'})`,
-    `- Warm-up: ${formatInt(s.warmup)} unrecorded requests per target and scenario; request timeout ${formatDuration(s.timeoutMs)}; order within a repeat: concurrency, then target, so slow drift hits every target alike`,
+    `- Warm-up: ${formatInt(s.warmup)} unrecorded requests per target and scenario; request timeout ${formatMs(s.timeoutMs)}; order within a repeat: concurrency, then target, so slow drift hits every target alike`,
     `- Every response checked on the wire: status 200 and the expected body, or it counts as failed (reasons: ${FAILURE_REASONS.map((r) => `${r}: ${FAILURE_MEANING[r]}`).join('; ')})`,
     `- ${CLIENT_BOUND_MARK} client-bound: the median reached ${Math.round(results.clientBoundThreshold * 100)}% of what the same client, with the same body size and concurrency, gets from a trivial server: the client may be the limit there`,
   ];

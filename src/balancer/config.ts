@@ -3,9 +3,11 @@
  * config built from them; src/balancer.ts hands these to loadConfigOrExit. Every default is stated
  * here once, in the spec's description.
  */
+import os from 'node:os';
 import { parseEtcdEndpoints, parseEtcdPrefix } from './discovery/etcd-keys.js';
 import type { DiscoveryKind, UpstreamSpec } from './discovery/types.js';
 import type { LogFormat, LogLevel } from '../logger.js';
+import { hostPort } from '../net/address.js';
 import { DEFAULT_PORTS, logOptions, portOffsetOption } from '../config/common.js';
 import { buildConfig, type Validator } from '../config/load.js';
 import {
@@ -74,6 +76,26 @@ export interface BalancerConfig {
   maxHeaderSize: number;
   graceMs: number;
   proxyEngine: ProxyEngineName;
+  /** Request-path processes under one primary; 1 means one process doing everything. */
+  workers: number;
+  /** How long a request waits for an upstream to come back when none is available (0: 503 at once). */
+  queueTimeoutMs: number;
+  /** Requests that may wait at once; more get 503 at once. */
+  maxQueued: number;
+  /** NAME=value settings read at start and at every reload (null: none). */
+  envFile: string | null;
+  tunnels: {
+    /** A tunnel with no byte either way for this long is closed (nginx's proxy_read_timeout, 60 s). */
+    idleTimeoutMs: number;
+    /** Most tunnels open at once; an upgrade beyond it gets 503. */
+    max: number;
+    /** A draining balancer closes its tunnels spread over this time (HAProxy's close-spread-time). */
+    closeSpreadMs: number;
+  };
+  /** PEM files of the public listener's certificate and key; null: plain HTTP. */
+  tls: { certPath: string; keyPath: string; handshakeTimeoutMs: number } | null;
+  /** A plain listener answering 308 to the HTTPS URL; null: none. */
+  httpRedirectPort: number | null;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -94,7 +116,7 @@ export function parseUpstream(raw: string): UpstreamSpec {
   if (port === 0) throw new Error(`"${raw}": an upstream needs a real port, not 0`);
   const weight = rawWeight === undefined ? 1 : Number(rawWeight);
   if (weight < 1 || weight > 100) throw new Error(`"${raw}": weight must be from 1 to 100`);
-  const id = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const id = hostPort(host, port);
   return { id, name: name ?? `backend-${port}`, host, port, weight };
 }
 
@@ -344,17 +366,112 @@ export const balancerSpecs = {
     default: 5000,
     parse: durationParser(0, 600_000),
   } satisfies OptionSpec<number>,
+  tunnelIdleTimeout: {
+    flag: 'tunnel-idle-timeout',
+    env: 'TUNNEL_IDLE_TIMEOUT',
+    description: 'A WebSocket (upgraded) tunnel with no byte either way for this long is closed',
+    default: 60_000,
+    parse: durationParser(100, 86_400_000),
+  } satisfies OptionSpec<number>,
+  maxTunnels: {
+    flag: 'max-tunnels',
+    env: 'MAX_TUNNELS',
+    description: 'Most upgraded tunnels open at once; another upgrade request gets 503',
+    default: 10_000,
+    parse: intParser(1, 1_000_000),
+  } satisfies OptionSpec<number>,
+  tunnelCloseSpread: {
+    flag: 'tunnel-close-spread',
+    env: 'TUNNEL_CLOSE_SPREAD',
+    description:
+      'On shutdown, open tunnels are closed spread over this time, not all at once (at most --grace-ms)',
+    default: (p: Record<string, unknown>) => Math.floor(Number(p.graceMs ?? 5000) * 0.8),
+    defaultText: '80% of --grace-ms',
+    parse: durationParser(0, 600_000),
+  } satisfies OptionSpec<number>,
+  tlsCert: {
+    flag: 'tls-cert',
+    env: 'TLS_CERT',
+    description: 'PEM certificate (chain) file: the public listener speaks HTTPS (HTTP/2 and HTTP/1.1)',
+    default: '',
+    defaultText: '(none: plain HTTP)',
+    parse: parseString,
+  } satisfies OptionSpec<string>,
+  tlsKey: {
+    flag: 'tls-key',
+    env: 'TLS_KEY',
+    description: 'PEM private key file of --tls-cert',
+    default: '',
+    defaultText: '(none)',
+    parse: parseString,
+  } satisfies OptionSpec<string>,
+  tlsHandshakeTimeout: {
+    flag: 'tls-handshake-timeout',
+    env: 'TLS_HANDSHAKE_TIMEOUT',
+    description: 'A client that has not finished the TLS handshake in this time is cut off',
+    default: 10_000,
+    parse: durationParser(100, 120_000),
+  } satisfies OptionSpec<number>,
+  httpRedirectPort: {
+    flag: 'http-redirect-port',
+    env: 'HTTP_REDIRECT_PORT',
+    description: 'With TLS: a plain HTTP listener on this port answering 308 to the https:// URL',
+    default: null,
+    defaultText: '(none)',
+    parse: (raw: string): number | null => parsePort(raw),
+  } satisfies OptionSpec<number | null>,
   proxyEngine: {
     flag: 'proxy-engine',
     env: 'PROXY_ENGINE',
     description:
-      'What carries requests to the upstreams: undici, or the http-proxy API (http-proxy-3, http-proxy); README "Which engine" says why undici',
+      'What carries requests to the upstreams: undici, or the http-proxy API (http-proxy-3, http-proxy); docs/decisions.md says why undici',
     default: 'undici',
     parse: enumParser(PROXY_ENGINES),
   } satisfies OptionSpec<ProxyEngineName>,
+  workers: {
+    flag: 'workers',
+    env: 'BALANCER_WORKERS',
+    description:
+      'Request-path worker processes under one primary that holds the sockets, discovery and health checks; 1 runs everything in one process',
+    default: () => defaultWorkers(),
+    defaultText: 'the number of CPUs, at least 2',
+    parse: intParser(1, 1024),
+  } satisfies OptionSpec<number>,
+  queueTimeout: {
+    flag: 'queue-timeout',
+    env: 'QUEUE_TIMEOUT',
+    description:
+      'When no upstream is available, how long a request waits for one to come back before the 503 (HAProxy timeout queue); 0 answers at once',
+    default: 3000,
+    parse: durationParser(0, 60_000),
+  } satisfies OptionSpec<number>,
+  maxQueued: {
+    flag: 'max-queued',
+    env: 'MAX_QUEUED',
+    description: 'Requests that may wait for an upstream at once; more get 503 at once',
+    default: 1024,
+    parse: intParser(0, 1_000_000),
+  } satisfies OptionSpec<number>,
+  envFile: {
+    flag: 'env-file',
+    env: 'BALANCER_ENV_FILE',
+    description:
+      'A file of NAME=value settings (these variables) read at start and at every reload; it wins over the environment, flags win over it',
+    default: '',
+    defaultText: 'none',
+    parse: parseString,
+  } satisfies OptionSpec<string>,
   logLevel: logOptions.logLevel,
   logFormat: logOptions.logFormat,
 };
+
+/** One request-path worker per CPU, and never fewer than two, so one can reload while another serves. */
+export function defaultWorkers(cpus: number = os.availableParallelism()): number {
+  return Math.max(2, cpus);
+}
+
+/** More workers than this per CPU only adds context switches: refused as a mistake. */
+export const MAX_WORKERS_PER_CPU = 4;
 
 type BalancerValues = OptionValues<typeof balancerSpecs>;
 
@@ -367,6 +484,31 @@ export const validateBalancer: Validator<BalancerValues> = (v) => {
   if (v.headersTimeout > v.requestTimeout) {
     problems.push(
       `--headers-timeout (${v.headersTimeout}ms) must not be longer than --request-timeout (${v.requestTimeout}ms)`,
+    );
+  }
+  const cpus = os.availableParallelism();
+  if (v.workers > MAX_WORKERS_PER_CPU * cpus) {
+    problems.push(
+      `--workers ${v.workers} is more than ${MAX_WORKERS_PER_CPU} per CPU (${cpus} here); use at most ${MAX_WORKERS_PER_CPU * cpus}`,
+    );
+  }
+  if ((v.tlsCert === '') !== (v.tlsKey === '')) {
+    problems.push(
+      v.tlsCert === ''
+        ? `--tls-key ${v.tlsKey} is given without --tls-cert; HTTPS needs both`
+        : `--tls-cert ${v.tlsCert} is given without --tls-key; HTTPS needs both`,
+    );
+  }
+  if (v.httpRedirectPort !== null) {
+    if (v.tlsCert === '')
+      problems.push('--http-redirect-port redirects to HTTPS, which needs --tls-cert and --tls-key');
+    if (v.httpRedirectPort !== 0 && (v.httpRedirectPort === v.port || v.httpRedirectPort === v.adminPort)) {
+      problems.push(`--http-redirect-port ${v.httpRedirectPort} is already the public or admin port`);
+    }
+  }
+  if (v.tunnelCloseSpread > v.graceMs) {
+    problems.push(
+      `--tunnel-close-spread (${v.tunnelCloseSpread}ms) must not be longer than --grace-ms (${v.graceMs}ms)`,
     );
   }
   const seenIds = new Set<string>();
@@ -423,6 +565,16 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
     maxHeaderSize: v.maxHeaderSize,
     graceMs: v.graceMs,
     proxyEngine: v.proxyEngine,
+    workers: v.workers,
+    queueTimeoutMs: v.queueTimeout,
+    maxQueued: v.maxQueued,
+    envFile: v.envFile === '' ? null : v.envFile,
+    tunnels: { idleTimeoutMs: v.tunnelIdleTimeout, max: v.maxTunnels, closeSpreadMs: v.tunnelCloseSpread },
+    tls:
+      v.tlsCert === ''
+        ? null
+        : { certPath: v.tlsCert, keyPath: v.tlsKey, handshakeTimeoutMs: v.tlsHandshakeTimeout },
+    httpRedirectPort: v.httpRedirectPort,
     logLevel: v.logLevel,
     logFormat: v.logFormat,
   };

@@ -1,13 +1,17 @@
 /**
- * One client request on its way through the balancer: node:http's response object, extended with
- * the request's proxy state (node:http builds it for us through the server's `ServerResponse`
- * option). Fixed fields on one class, so the request path reads and writes them without maps or
- * per-request closures.
+ * One client request on its way through the balancer: the server's response object, extended with
+ * the request's proxy state. node:http builds it for us through the server's `ServerResponse`
+ * option (`Http1Exchange`), node:http2 through `Http2ServerResponse` (`Http2Exchange`,
+ * h2-exchange.ts): fixed fields on one class per protocol, so the request path reads and writes
+ * them without maps or per-request closures, and never asks which protocol the client speaks.
  */
-import { ServerResponse, type IncomingMessage } from 'node:http';
+import { ServerResponse, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import type { ClientMessage } from './client-message.js';
 import { ACTIVE_NOW, type Watched } from './deadline-watch.js';
 import type { ReplayableBody } from './request-body.js';
 import type { Upstream } from './upstream.js';
+
+export type { ClientMessage } from './client-message.js';
 
 /** What an exchange reports to when its client's response closes. */
 export interface ExchangeOwner {
@@ -20,42 +24,80 @@ export interface UpstreamRequest {
   destroy(error?: Error): void;
 }
 
-export class Exchange extends ServerResponse<IncomingMessage> implements Watched {
+/** The proxy state of one request, the same on both protocols. */
+export interface ExchangeState extends Watched {
+  owner: ExchangeOwner | null;
+  /** performance.now() when the request arrived. */
+  started: number;
+  /** The upstream of the attempt in progress; null between attempts and once it is over. */
+  current: Upstream | null;
+  /** The upstream request of the attempt in progress, once it is on a connection. */
+  upstreamRequest: UpstreamRequest | null;
+  /** The current attempt's upstream has sent response headers. */
+  responded: boolean;
+  /** Attempts made so far. */
+  attempts: number;
+  /** Upstreams that failed this request, in order (only allocated on a failure). */
+  tried: Upstream[] | null;
+  /** "backend-9003: connection refused", one per failed attempt, for the log line. */
+  failures: string[] | null;
+  /** The upstream whose response the client got. */
+  servedBy: Upstream | null;
+  hasBody: boolean;
+  body: ReplayableBody | null;
+  /** The request headers as the upstreams get them, built by the engine on the first attempt. */
+  upstreamHeaders: string[] | null;
+  /** Set while the request waits for an upstream to become available (--queue-timeout). */
+  queueTimer: NodeJS.Timeout | null;
+}
+
+/** A client request and its response, whichever protocol carries them. */
+export interface Exchange extends ExchangeState {
+  readonly req: ClientMessage;
+  statusCode: number;
+  readonly headersSent: boolean;
+  readonly destroyed: boolean;
+  readonly writableFinished: boolean;
+  /** HTTP/1.1 only: false sends `Connection: close` (on HTTP/2, draining sends GOAWAY instead). */
+  shouldKeepAlive: boolean;
+  writeHead(statusCode: number, headers: string[] | OutgoingHttpHeaders): unknown;
+  write(chunk: Buffer | string): boolean;
+  end(): unknown;
+  end(chunk: Buffer | string): unknown;
+  destroy(error?: Error): unknown;
+  on(event: 'close' | 'drain', listener: () => void): unknown;
+  once(event: 'close' | 'drain', listener: () => void): unknown;
+  /**
+   * Pass one chunk of the upstream's response on to the client. False when the client has not
+   * read what was sent so far: the engine stops reading the upstream until 'drain'.
+   */
+  relay(chunk: Buffer): boolean;
+}
+
+export class Http1Exchange extends ServerResponse<IncomingMessage> implements Exchange {
   owner: ExchangeOwner | null = null;
-  /** For the proxy timeout (deadline-watch.ts). */
   lastActivity = 0;
   watchPrev: Watched | null = null;
   watchNext: Watched | null = null;
-  /** performance.now() when the request arrived. */
   started = 0;
-  /** The upstream of the attempt in progress; null between attempts and once it is over. */
   current: Upstream | null = null;
-  /** The upstream request of the attempt in progress, once it is on a connection. */
   upstreamRequest: UpstreamRequest | null = null;
-  /** The current attempt's upstream has sent response headers. */
   responded = false;
-  /** Attempts made so far. */
   attempts = 0;
-  /** Upstreams that failed this request, in order (only allocated on a failure). */
   tried: Upstream[] | null = null;
-  /** "backend-9003: connection refused", one per failed attempt, for the log line. */
   failures: string[] | null = null;
-  /** The upstream whose response the client got. */
   servedBy: Upstream | null = null;
   hasBody = false;
   body: ReplayableBody | null = null;
-  /** The request headers as the upstreams get them, built by the engine on the first attempt. */
   upstreamHeaders: string[] | null = null;
+  /** Set while the request waits for an upstream to become available (--queue-timeout). */
+  queueTimer: NodeJS.Timeout | null = null;
 
   /** The client is still sending its request, or has not read what was relayed so far. */
   get clientBusy(): boolean {
     return !this.req.complete || this.writableNeedDrain;
   }
 
-  /**
-   * Pass one chunk of the upstream's response on to the client. False when the client has not
-   * read what was sent so far: the engine stops reading the upstream until 'drain'.
-   */
   relay(chunk: Buffer): boolean {
     this.lastActivity = ACTIVE_NOW;
     return this.write(chunk);

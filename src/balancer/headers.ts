@@ -26,6 +26,11 @@ const REQUEST_HOP_BY_HOP = [
   'expect',
 ] as const;
 
+/** What the client spoke to the balancer, for X-Forwarded-Proto: `https` on a TLS connection. */
+export function clientProto(socket: object | null | undefined): 'http' | 'https' {
+  return (socket as { encrypted?: boolean } | null | undefined)?.encrypted === true ? 'https' : 'http';
+}
+
 /** `name` equals `lower` (given in lower case) ignoring ASCII case, without allocating a copy. */
 export function sameName(name: string, lower: string): boolean {
   if (name.length !== lower.length) return false;

@@ -4,9 +4,8 @@
  * timeout. This file only runs the timers and the requests; what a result means is the pool's and
  * the health state machine's business.
  */
-import http from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { errorMessage } from '../errors.js';
+import { describeOutcome, getWithDeadline } from '../net/http-get.js';
 import type { Pool } from './pool.js';
 import type { CheckResult, Upstream } from './upstream.js';
 
@@ -63,45 +62,24 @@ export class HealthChecker {
     return done;
   }
 
-  private probe(upstream: Upstream): Promise<Omit<CheckResult, 'at'>> {
+  private async probe(upstream: Upstream): Promise<Omit<CheckResult, 'at'>> {
     const { path, timeoutMs } = this.settings;
     const started = performance.now();
     // Read, not timed, on the request path: the count says whether it answered traffic meanwhile.
     const servedBefore = upstream.served;
-    return new Promise((resolve) => {
-      let settled = false;
-      const settle = (error: string | null, timedOut = false): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        resolve({
-          ok: error === null,
-          ms: performance.now() - started,
-          error,
-          timedOut,
-          servedDuring: upstream.served - servedBefore,
-        });
-      };
-      const req = http.request({
-        host: upstream.host,
-        port: upstream.port,
-        path,
-        method: 'GET',
-        agent: false,
-        headers: { 'User-Agent': 'supervised-balancer health check', Connection: 'close' },
-      });
-      const timer = setTimeout(() => {
-        settle(`no answer within ${timeoutMs}ms`, true);
-        req.destroy();
-      }, timeoutMs);
-      req.on('response', (res) => {
-        const status = res.statusCode ?? 0;
-        res.resume();
-        res.on('error', () => undefined);
-        settle(status >= 200 && status < 300 ? null : `status ${status}`);
-      });
-      req.on('error', (err) => settle(errorMessage(err)));
-      req.end();
-    });
+    const outcome = await getWithDeadline(
+      { host: upstream.host, port: upstream.port, path, headers: CHECK_HEADERS },
+      timeoutMs,
+    );
+    const ok = outcome.kind === 'answered' && outcome.status >= 200 && outcome.status < 300;
+    return {
+      ok,
+      ms: performance.now() - started,
+      error: ok ? null : outcome.kind === 'answered' ? `status ${outcome.status}` : describeOutcome(outcome),
+      timedOut: outcome.kind === 'timeout',
+      servedDuring: upstream.served - servedBefore,
+    };
   }
 }
+
+const CHECK_HEADERS = { 'User-Agent': 'supervised-balancer health check', Connection: 'close' };

@@ -35,12 +35,15 @@ export class HealthState {
     this.since = now;
   }
 
-  /** A health check succeeded. */
-  success(now: number): HealthFlip | undefined {
+  /**
+   * A health check succeeded. `rise` lowers the threshold for this check (1 when the supervisor
+   * has just said the process is back online: one good check is proof enough).
+   */
+  success(now: number, rise = this.thresholds.rise): HealthFlip | undefined {
     this.failures = 0;
     this.successes++;
     if (this.status === 'up') return undefined;
-    if (this.status === 'unknown' || this.successes >= this.thresholds.rise) {
+    if (this.status === 'unknown' || this.successes >= rise) {
       return this.flip('up', this.successes, now);
     }
     return undefined;
@@ -66,6 +69,14 @@ export class HealthState {
     this.successes = 0;
     if (this.status === 'down') return undefined;
     return this.flip('down', 1, now);
+  }
+
+  /** Take the state another process decided (a cluster primary's checks), without a flip of our own. */
+  mirror(status: HealthStatus, since: number): void {
+    this.status = status;
+    this.since = since;
+    this.successes = 0;
+    this.failures = 0;
   }
 
   private flip(to: HealthStatus, streak: number, now: number): HealthFlip {

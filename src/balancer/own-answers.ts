@@ -3,7 +3,8 @@
  * on, 502 when every attempt failed, 503 (with Retry-After) when no upstream is available, 504 when
  * the upstream was too slow. A short plain-text body says why, so a person with curl sees it.
  */
-import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { plainAnswerBody, plainAnswerHeaders } from '../http/plain-answer.js';
+import type { Exchange } from './exchange.js';
 
 export interface OwnAnswer {
   status: 400 | 502 | 503 | 504;
@@ -15,28 +16,20 @@ export interface OwnAnswer {
   close?: boolean;
 }
 
-/** Pure: the body text of an own answer. */
-export function ownAnswerBody(answer: OwnAnswer): string {
-  return `${answer.status} ${STATUS_CODES[answer.status] ?? 'Error'}: ${answer.reason}\n`;
-}
-
-export function sendOwnAnswer(res: ServerResponse, answer: OwnAnswer, servedBy: string): void {
+export function sendOwnAnswer(res: Exchange, answer: OwnAnswer, servedBy: string): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
   }
-  const body = ownAnswerBody(answer);
-  const headers: Record<string, string | number> = {
-    'Content-Type': 'text/plain; charset=utf-8',
-    'Content-Length': Buffer.byteLength(body),
-    'Cache-Control': 'no-store',
-    'X-Served-By': servedBy,
-  };
+  const body = plainAnswerBody(answer.status, answer.reason);
+  const headers = plainAnswerHeaders(body, servedBy);
   if (answer.retryAfterS !== undefined) headers['Retry-After'] = answer.retryAfterS;
-  if (answer.close === true) {
+  // HTTP/2 has no Connection header: one stream ends, the connection stays.
+  if (answer.close === true && res.req.httpVersionMajor < 2) {
     headers.Connection = 'close';
     res.shouldKeepAlive = false;
   }
   res.writeHead(answer.status, headers);
-  res.end(res.req.method === 'HEAD' ? undefined : body);
+  if (res.req.method === 'HEAD') res.end();
+  else res.end(body);
 }

@@ -4,9 +4,10 @@
  * here, so each one gives exactly one log line and one `pool-change` event.
  */
 import type { Logger } from '../logger.js';
+import { formatMs } from '../report/format.js';
 import type { DiscoveryKind, UpstreamSpec } from './discovery/types.js';
 import type { BalancerEvents, PoolChange } from './events.js';
-import type { HealthFlip, HealthThresholds } from './health-state.js';
+import type { HealthFlip, HealthStatus, HealthThresholds } from './health-state.js';
 import { policyFor, type SelectionPolicy } from './selection.js';
 import { checkVerdict, Upstream, type CheckResult } from './upstream.js';
 
@@ -15,6 +16,20 @@ export interface PoolOptions {
   logger: Logger;
   events: BalancerEvents;
   clock?: () => number;
+  /**
+   * A cluster worker's copy of the primary's pool: it logs and emits nothing (the primary does,
+   * once), and a passive failure goes to `onTakeOut` so the primary takes the upstream out for all.
+   */
+  replica?: { onTakeOut(upstream: Upstream, reason: string): void };
+}
+
+/** One upstream's health as the primary decided it, sent to every worker. */
+export interface UpstreamHealth {
+  id: string;
+  status: HealthStatus;
+  since: number;
+  reason: string;
+  lastCheck: CheckResult | null;
 }
 
 export class Pool {
@@ -26,12 +41,49 @@ export class Pool {
   private readonly logger: Logger;
   private readonly events: BalancerEvents;
   private readonly clock: () => number;
+  private readonly replica: PoolOptions['replica'];
+  private availabilityListeners: (() => void)[] = [];
 
   constructor(options: PoolOptions) {
     this.thresholds = options.thresholds;
     this.logger = options.logger;
     this.events = options.events;
     this.clock = options.clock ?? Date.now;
+    this.replica = options.replica;
+  }
+
+  /** Called after any change that may have made an upstream available (waiting requests retry). */
+  onAvailability(listener: () => void): void {
+    this.availabilityListeners = [...this.availabilityListeners, listener];
+  }
+
+  /** Every member's health, for the workers (the primary's side). */
+  healthSnapshot(): UpstreamHealth[] {
+    return this.members.map((u) => ({
+      id: u.id,
+      status: u.health.status,
+      since: u.health.since,
+      reason: u.reason,
+      lastCheck: u.lastCheck,
+    }));
+  }
+
+  /** Take the primary's decisions (the worker's side); members it does not know are skipped. */
+  mirror(states: readonly UpstreamHealth[]): void {
+    for (const state of states) {
+      const upstream = this.byId.get(state.id);
+      if (upstream === undefined) continue;
+      upstream.health.mirror(state.status, state.since);
+      upstream.reason = state.reason;
+      upstream.lastCheck = state.lastCheck;
+      upstream.refresh();
+    }
+    this.availabilityMayHaveChanged();
+  }
+
+  /** PM2 says the process behind it is online again: one good check brings it back. */
+  rejoinOnNextCheck(upstream: Upstream): void {
+    if (upstream.health.status === 'down') upstream.rejoinOnNextCheck = true;
   }
 
   /** The selection policy in use (round-robin, or weighted when weights differ). */
@@ -125,7 +177,9 @@ export class Pool {
       return;
     }
     if (verdict === 'success') {
-      const flip = upstream.health.success(result.at);
+      const rise = upstream.rejoinOnNextCheck ? 1 : undefined;
+      upstream.rejoinOnNextCheck = false;
+      const flip = upstream.health.success(result.at, rise);
       if (flip !== undefined) this.flipped(upstream, flip, `health check ok in ${formatMs(result.ms)}`);
     } else {
       upstream.failures++;
@@ -143,14 +197,29 @@ export class Pool {
   /** Out of rotation now (a refused connection while proxying, or PM2 says it is stopping). */
   takeOut(upstream: Upstream, reason: string): void {
     if (upstream.removed) return;
+    upstream.rejoinOnNextCheck = false;
     const flip = upstream.health.forceDown(this.clock());
     if (flip !== undefined) this.flipped(upstream, flip, reason);
+    this.replica?.onTakeOut(upstream, reason);
+  }
+
+  private availabilityMayHaveChanged(): void {
+    if (this.availabilityListeners.length === 0 || this.availableCount() === 0) return;
+    for (const listener of this.availabilityListeners) listener();
   }
 
   private flipped(upstream: Upstream, flip: HealthFlip, reason: string): void {
     const now = upstream.health.since;
     if (flip.to === 'up' && flip.from === 'down') {
-      this.change(upstream, flip.from, flip.to, `rejoined after ${flip.streak} checks`, 'info', now, reason);
+      this.change(
+        upstream,
+        flip.from,
+        flip.to,
+        `rejoined after ${flip.streak} check${flip.streak === 1 ? '' : 's'}`,
+        'info',
+        now,
+        reason,
+      );
     } else if (flip.to === 'up') {
       this.change(upstream, flip.from, flip.to, reason, 'info', now);
     } else {
@@ -169,6 +238,8 @@ export class Pool {
   ): void {
     upstream.reason = reason;
     upstream.refresh();
+    if (to !== 'down' && to !== 'absent') this.availabilityMayHaveChanged();
+    if (this.replica !== undefined) return;
     let message: string;
     if (from === 'absent') message = `${upstream.name} (${upstream.id}) ${reason}`;
     else if (to === 'absent') message = `${upstream.name} (${upstream.id}) ${reason}`;
@@ -192,8 +263,4 @@ export class Pool {
 
 function originOf(source: string): DiscoveryKind {
   return source === 'pm2' || source === 'etcd' ? source : 'static';
-}
-
-export function formatMs(ms: number): string {
-  return ms < 10 ? `${ms.toFixed(1)}ms` : `${Math.round(ms)}ms`;
 }

@@ -8,7 +8,6 @@
  * log line and the `requestFinished` event. A client that hangs up is never held against the
  * upstream it was talking to.
  */
-import type { IncomingMessage } from 'node:http';
 import type { BalancerConfig } from './config.js';
 import { performance } from 'node:perf_hooks';
 import { UpstreamError, errorMessage } from '../errors.js';
@@ -16,7 +15,7 @@ import type { Logger } from '../logger.js';
 import { accessMessage } from './access-log.js';
 import type { BalancerEvents } from './events.js';
 import { DeadlineWatch } from './deadline-watch.js';
-import type { Exchange, UpstreamRequest } from './exchange.js';
+import type { ClientMessage, Exchange, UpstreamRequest } from './exchange.js';
 import { hasRequestBody, requestFramingProblem, forwardResponseHeaders } from './headers.js';
 import { sendOwnAnswer, type OwnAnswer } from './own-answers.js';
 import type { Pool } from './pool.js';
@@ -39,6 +38,20 @@ export interface ProxySettings {
   proxyTimeoutMs: number;
   /** Retry-After of the 503 sent when no upstream is available. */
   retryAfterS: number;
+  /** How long a request waits for an available upstream before that 503 (0: not at all). */
+  queueTimeoutMs: number;
+  /** Requests that may wait at once. */
+  maxQueued: number;
+}
+
+/** What this process's request path has done, for the status page (summed over a cluster's workers). */
+export interface RequestCounts {
+  /** Requests being handled now (waiting, proxied, or being answered). */
+  inFlight: number;
+  /** Requests finished, whoever answered. */
+  served: number;
+  /** Requests the balancer answered 502, 503 or 504 itself. */
+  failures: number;
 }
 
 const FAILURE_WORDS: Record<FailureKind, string> = {
@@ -59,6 +72,9 @@ export class ProxyHandler implements EngineHandlers {
   private readonly accessLog: boolean;
   /** Attempts in progress, for the proxy timeout. */
   private readonly deadlines: DeadlineWatch<Exchange>;
+  /** Requests waiting for an upstream to become available, oldest first. */
+  private readonly queue = new Set<Exchange>();
+  readonly counts: RequestCounts = { inFlight: 0, served: 0, failures: 0 };
 
   constructor(
     private readonly pool: Pool,
@@ -76,15 +92,32 @@ export class ProxyHandler implements EngineHandlers {
     this.deadlines.start();
   }
 
-  /** Stop the timeout timer (at shutdown). */
+  /** Stop the timeout timer (at shutdown); waiting requests get their 503 now. */
   close(): void {
     this.deadlines.stop();
+    for (const res of this.queue) this.noneAvailable(res);
   }
 
+  /** Requests waiting for an upstream. */
+  get queued(): number {
+    return this.queue.size;
+  }
+
+  /** An upstream may have become available: send the waiting requests, oldest first, while one is. */
+  readonly wake = (): void => {
+    for (const res of this.queue) {
+      const upstream = this.pool.select();
+      if (upstream === undefined) return;
+      this.dequeue(res);
+      this.attempt(res.req, res, upstream);
+    }
+  };
+
   /** The public listener's request handler. */
-  readonly handle = (req: IncomingMessage, res: Exchange): void => {
+  readonly handle = (req: ClientMessage, res: Exchange): void => {
     res.started = performance.now();
     res.owner = this;
+    this.counts.inFlight++;
     res.on('close', onExchangeClose);
     if (this.draining) res.shouldKeepAlive = false;
 
@@ -97,15 +130,41 @@ export class ProxyHandler implements EngineHandlers {
 
     const upstream = this.pool.select();
     if (upstream === undefined) {
-      this.answer(res, {
-        status: 503,
-        reason: `no upstream is available (${this.pool.size} in the pool, all down)`,
-        retryAfterS: this.settings.retryAfterS,
-      });
+      this.waitOrRefuse(res);
       return;
     }
     this.attempt(req, res, upstream);
   };
+
+  /** None available: wait for one (HAProxy's queue) while there is room and time, else 503. */
+  private waitOrRefuse(res: Exchange): void {
+    const { queueTimeoutMs, maxQueued } = this.settings;
+    if (queueTimeoutMs === 0 || this.draining || this.queue.size >= maxQueued) {
+      this.noneAvailable(res);
+      return;
+    }
+    res.queueTimer = setTimeout(() => {
+      this.dequeue(res);
+      this.noneAvailable(res, `after waiting ${queueTimeoutMs}ms`);
+    }, queueTimeoutMs);
+    this.queue.add(res);
+  }
+
+  private dequeue(res: Exchange): void {
+    if (res.queueTimer === null) return;
+    clearTimeout(res.queueTimer);
+    res.queueTimer = null;
+    this.queue.delete(res);
+  }
+
+  private noneAvailable(res: Exchange, after?: string): void {
+    this.dequeue(res);
+    this.answer(res, {
+      status: 503,
+      reason: `no upstream is available (${this.pool.size} in the pool, all down${after === undefined ? '' : `, ${after}`})`,
+      retryAfterS: this.settings.retryAfterS,
+    });
+  }
 
   // ---- engine callbacks ----
 
@@ -138,7 +197,7 @@ export class ProxyHandler implements EngineHandlers {
 
   // ---- the attempt loop ----
 
-  private attempt(req: IncomingMessage, res: Exchange, upstream: Upstream): void {
+  private attempt(req: ClientMessage, res: Exchange, upstream: Upstream): void {
     res.current = upstream;
     res.upstreamRequest = null;
     res.responded = false;
@@ -266,7 +325,7 @@ export class ProxyHandler implements EngineHandlers {
   }
 
   /** Why a request is refused before it reaches any upstream, or undefined. */
-  private checkRequest(req: IncomingMessage): string | undefined {
+  private checkRequest(req: ClientMessage): string | undefined {
     const url = req.url ?? '';
     if (url.charCodeAt(0) !== 47 /* '/' */) {
       // Asterisk-form asks about the server as a whole, which no single upstream can answer for
@@ -287,6 +346,9 @@ export class ProxyHandler implements EngineHandlers {
   // ---- when the client's response closes ----
 
   closed(res: Exchange): void {
+    this.dequeue(res);
+    this.counts.inFlight--;
+    this.counts.served++;
     const upstream = res.current;
     if (upstream !== null) {
       // The attempt ends first: an engine may report the abort below at once, and by then it must
@@ -298,6 +360,7 @@ export class ProxyHandler implements EngineHandlers {
       }
     }
     const status = res.writableFinished ? res.statusCode : 499;
+    if (res.servedBy === null && status >= 502 && status <= 504) this.counts.failures++;
     const wantEvent = this.events.wantsRequests;
     if (!this.accessLog && !wantEvent) return;
     const ms = performance.now() - res.started;

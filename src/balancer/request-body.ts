@@ -7,7 +7,7 @@
  * Only one attempt reads at a time; opening a new reader ends the previous one. Backpressure goes
  * from the current reader to the client.
  */
-import type { IncomingMessage } from 'node:http';
+import type { ClientMessage } from './client-message.js';
 import { PassThrough } from 'node:stream';
 
 export class ReplayableBody {
@@ -18,7 +18,7 @@ export class ReplayableBody {
   private reader: PassThrough | undefined;
 
   constructor(
-    private readonly req: IncomingMessage,
+    private readonly req: ClientMessage,
     private readonly maxBytes: number,
   ) {
     req.on('data', (chunk: Buffer) => this.onData(chunk));

@@ -3,6 +3,7 @@
  * out of rotation, and which status the client gets if nothing else works. Pure (Caddy's
  * `retries.go` decision, nginx's `proxy_next_upstream error` default): tested without sockets.
  */
+import type { UpstreamErrorCode } from '../errors.js';
 
 /** How an attempt failed, in the order a request meets the network. */
 export type FailureKind =
@@ -123,7 +124,7 @@ export function finalStatus(kind: FailureKind): 502 | 504 {
 /**
  * Turn a socket or parser error from an attempt into a failure kind. Codes come from node (errno,
  * `HPE_*` from its parser), undici (`UND_ERR_*`, and the same `HPE_*` from llhttp) or the
- * balancer itself (`ERR_UPSTREAM_*`).
+ * balancer itself (`UpstreamErrorCode`, every one of which the switch must name).
  */
 export function classifyError(
   code: string | undefined,
@@ -132,27 +133,42 @@ export function classifyError(
   if (phase.clientGone) return 'client-gone';
   if (code === 'UND_ERR_INVALID_ARG') return 'unsendable';
   if (phase.responded) return 'reset-during-response';
-  if (code === 'ERR_UPSTREAM_CONNECT_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT') return 'connect-timeout';
-  if (code === 'ERR_UPSTREAM_TIMEOUT') return 'response-timeout';
-  if (code === 'ECONNREFUSED' || isConnectError(code)) return 'connect-refused';
-  if (code !== undefined && (code.startsWith('HPE_') || BAD_RESPONSE.has(code))) return 'bad-response';
-  return 'reset-before-response';
+  if (code === undefined) return 'reset-before-response';
+  if (isUpstreamErrorCode(code)) return ownFailure(code);
+  switch (code) {
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return 'connect-timeout';
+    case 'ECONNREFUSED':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'connect-refused';
+    case 'UND_ERR_HEADERS_OVERFLOW':
+    case 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH':
+    case 'UND_ERR_RES_EXCEEDED_MAX_SIZE':
+      return 'bad-response';
+    default:
+      // llhttp names every parse failure HPE_*; anything else broke the connection.
+      return code.startsWith('HPE_') ? 'bad-response' : 'reset-before-response';
+  }
 }
 
-/** Names for a response that could not be read as HTTP, other than llhttp's `HPE_*`. */
-const BAD_RESPONSE = new Set([
-  'ERR_UPSTREAM_BAD_RESPONSE',
-  'UND_ERR_HEADERS_OVERFLOW',
-  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
-  'UND_ERR_RES_EXCEEDED_MAX_SIZE',
-]);
+/** The balancer's own codes; a new one fails to compile until it is given a kind here. */
+function ownFailure(code: UpstreamErrorCode): FailureKind {
+  switch (code) {
+    case 'ERR_UPSTREAM_CONNECT_TIMEOUT':
+      return 'connect-timeout';
+    case 'ERR_UPSTREAM_TIMEOUT':
+      return 'response-timeout';
+    case 'ERR_UPSTREAM_BAD_RESPONSE':
+      return 'bad-response';
+    case 'ERR_UPSTREAM_BROKE_OFF':
+      return 'reset-before-response';
+  }
+}
 
-function isConnectError(code: string | undefined): boolean {
-  return (
-    code === 'EHOSTUNREACH' ||
-    code === 'ENETUNREACH' ||
-    code === 'EADDRNOTAVAIL' ||
-    code === 'ENOTFOUND' ||
-    code === 'EAI_AGAIN'
-  );
+function isUpstreamErrorCode(code: string): code is UpstreamErrorCode {
+  return code.startsWith('ERR_UPSTREAM_');
 }

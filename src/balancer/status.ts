@@ -7,6 +7,9 @@ import type { DiscoveryKind, DiscoveryState, Pm2ProcessState, UpstreamOrigin } f
 import type { HealthStatus } from './health-state.js';
 import type { Upstream } from './upstream.js';
 
+/** Where the admin listener serves this document. */
+export const STATUS_PATH = '/__lb/status';
+
 export interface UpstreamStatus {
   id: string;
   name: string;
@@ -21,6 +24,8 @@ export interface UpstreamStatus {
   reason: string;
   weight: number;
   inFlight: number;
+  /** Open tunnels (upgraded connections), part of inFlight; bytes each way through them so far. */
+  tunnels: { open: number; bytesToUpstream: number; bytesFromUpstream: number };
   /** Attempts sent to it, retries included. */
   attempts: number;
   /** Responses it gave. */
@@ -30,6 +35,21 @@ export interface UpstreamStatus {
   pm2: Pm2ProcessState | null;
   /** Which discovery source listed it, and from which host. */
   origin: UpstreamOrigin;
+}
+
+/** One request-path process: the balancer itself with --workers 1, else each cluster worker. */
+export interface WorkerStatus {
+  /** The cluster's worker id (0 for a single process). */
+  id: number;
+  pid: number;
+  /** Which start or reload brought it (0 for the first). */
+  generation: number;
+  /** Epoch ms. */
+  startedAt: number;
+  state: 'starting' | 'ready' | 'draining';
+  inFlight: number;
+  served: number;
+  failures: number;
 }
 
 export interface StatusFacts {
@@ -49,12 +69,31 @@ export interface StatusFacts {
   policy: string;
   retries: boolean;
   draining: boolean;
+  /** Request-path processes configured (1: a single process). */
+  workers: number;
+  /** Reloads done since start. */
+  reloads: number;
+  /** What the public listener speaks: http (HTTP/1.1) or https (HTTP/2 and HTTP/1.1 over TLS). */
+  scheme: 'http' | 'https';
+  /** Tunnels open now, and the cap (--max-tunnels). */
+  tunnels: { open: number; max: number };
+}
+
+/** Totals over every request-path process, retired workers included: they never go backwards. */
+export interface RequestTotals {
+  inFlight: number;
+  served: number;
+  failures: number;
+  /** Waiting for an upstream to come back (--queue-timeout). */
+  queued: number;
 }
 
 export interface BalancerStatus {
   /** The facts as given, with the uptime instead of the clock reading. */
   balancer: Omit<StatusFacts, 'now'> & { uptimeMs: number };
   pool: { size: number; available: number };
+  requests: RequestTotals;
+  workers: WorkerStatus[];
   upstreams: UpstreamStatus[];
 }
 
@@ -70,6 +109,7 @@ export function upstreamStatus(u: Upstream): UpstreamStatus {
     reason: u.reason,
     weight: u.weight,
     inFlight: u.inFlight,
+    tunnels: { open: u.tunnels, bytesToUpstream: u.tunnelBytesUp, bytesFromUpstream: u.tunnelBytesDown },
     attempts: u.attempts,
     served: u.served,
     failures: u.failures,
@@ -82,12 +122,19 @@ export function upstreamStatus(u: Upstream): UpstreamStatus {
   };
 }
 
-export function buildStatus(members: readonly Upstream[], facts: StatusFacts): BalancerStatus {
+export function buildStatus(
+  members: readonly Upstream[],
+  facts: StatusFacts,
+  requests: RequestTotals,
+  workers: WorkerStatus[],
+): BalancerStatus {
   const upstreams = members.map(upstreamStatus);
   const { now, ...balancer } = facts;
   return {
     balancer: { ...balancer, uptimeMs: now - balancer.startedAt },
     pool: { size: upstreams.length, available: upstreams.filter((u) => u.available).length },
+    requests,
+    workers,
     upstreams,
   };
 }

@@ -50,8 +50,13 @@ export class Upstream implements Candidate {
   /** Left the pool (discovery); kept alive only until its in-flight requests finish. */
   removed = false;
 
-  /** Requests being proxied to it now. */
+  /** Requests being proxied to it now (open tunnels included). */
   inFlight = 0;
+  /** Upgraded connections (WebSockets) tunnelled to it now. */
+  tunnels = 0;
+  /** Tunnel bytes sent to it, and received from it, since it joined. */
+  tunnelBytesUp = 0;
+  tunnelBytesDown = 0;
   /** Attempts sent to it (retries included). */
   attempts = 0;
   /** Responses it gave (any status). */
@@ -59,6 +64,8 @@ export class Upstream implements Candidate {
   /** Failed attempts (refused, reset, timed out, garbage) and failed health checks. */
   failures = 0;
   lastCheck: CheckResult | null = null;
+  /** PM2 said it is online again: the next good check brings it back, whatever `rise` says. */
+  rejoinOnNextCheck = false;
 
   constructor(spec: UpstreamSpec, thresholds: HealthThresholds, now: number) {
     this.id = spec.id;

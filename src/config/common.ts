@@ -17,6 +17,9 @@ export const LOGS_DIR = path.join(PROJECT_ROOT, 'logs');
 export const RESULTS_DIR = path.join(PROJECT_ROOT, 'bench', 'results');
 export const ECOSYSTEM_FILE = path.join(PROJECT_ROOT, 'ecosystem.config.cjs');
 
+/** PM2's namespace of the fleet's apps (ecosystem.config.cjs): what start, stop and status act on. */
+export const FLEET_NAMESPACE = 'supervised-balancer';
+
 /** The assignment's fixed ports; `PORT_OFFSET` shifts them all at once. */
 export const DEFAULT_PORTS = {
   backends: [9002, 9003, 9004, 9005],

@@ -28,13 +28,20 @@ export function loadConfigOrExit<S extends OptionSpecs>(
   specs: S,
   validate?: Validator<OptionValues<S>>,
 ): OptionValues<S> {
-  try {
+  return orExit(title, () => {
     const { value, help } = buildConfig(specs, processInput(), validate);
     if (help) {
       process.stdout.write(`${formatHelp(title, specs)}\n`);
       process.exit(0);
     }
     return value;
+  });
+}
+
+/** Run a config step of an entry point; a ConfigError prints every problem and exits 2. */
+export function orExit<T>(title: string, step: () => T): T {
+  try {
+    return step();
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${title}: ${err.message}\nRun with --help to see every option.\n`);

@@ -94,6 +94,9 @@ function gaugeSource(u: UpstreamView): UpstreamGaugeSource {
     name: u.name,
     healthy: u.health === 'healthy',
     inFlight: u.inFlight,
+    tunnels: u.tunnels.open,
+    tunnelBytesToUpstream: u.tunnels.bytesToUpstream,
+    tunnelBytesFromUpstream: u.tunnels.bytesFromUpstream,
     pm2Restarts: u.pm2?.restarts ?? null,
   };
 }

@@ -9,6 +9,7 @@
  * Only GET and HEAD: nothing here can stop, restart or reconfigure anything.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { plainAnswerBody, plainAnswerHeaders } from '../http/plain-answer.js';
 import { serveMetrics } from '../metrics/serve-metrics.js';
 import type { Dashboard } from './dashboard.js';
 import { StaticAssets } from './static-assets.js';
@@ -36,12 +37,8 @@ export function dashboardRoutes(
         handler(req, res);
         return;
       }
-      const body = `405 Method Not Allowed: the admin listener is read-only (GET, HEAD)\n`;
-      res.writeHead(405, {
-        Allow: 'GET, HEAD',
-        'Content-Type': 'text/plain; charset=utf-8',
-        'Content-Length': Buffer.byteLength(body),
-      });
+      const body = plainAnswerBody(405, 'the admin listener is read-only (GET, HEAD)');
+      res.writeHead(405, { Allow: 'GET, HEAD', ...plainAnswerHeaders(body) });
       res.end(body);
     };
 

@@ -24,6 +24,7 @@ export function upstreamView(u: UpstreamStatus): UpstreamView {
     reason: u.reason,
     since: u.since,
     inFlight: u.inFlight,
+    tunnels: u.tunnels,
     served: u.served,
     failures: u.failures,
     check: u.lastCheck,

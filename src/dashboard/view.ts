@@ -21,6 +21,8 @@ export interface UpstreamView {
   /** Epoch ms of the last state change. */
   since: number;
   inFlight: number;
+  /** Open tunnels (WebSockets) and their bytes each way; part of inFlight. */
+  tunnels: { open: number; bytesToUpstream: number; bytesFromUpstream: number };
   served: number;
   failures: number;
   check: { ok: boolean; latencyMs: number | null; at: number | null; error: string | null } | null;

@@ -2,8 +2,11 @@
  * What the operations demo asks of PM2, on top of the project's PM2 client: the pid of
  * an app, a SIGKILL behind PM2's back, stop / start / restart by name, restart counts, lifecycle
  * events, and restarting an app with one environment variable changed (the balancer's RETRIES).
+ * It sees the fleet's PM2 namespace alone: apps are found by name within it and acted on by pm_id,
+ * so another project's app of the same name in the same daemon is never touched.
  */
 import { SupervisorError } from '../errors.js';
+import { FLEET_NAMESPACE } from '../config/common.js';
 import { Pm2Client, signalPid, type Pm2App } from '../supervisor/pm2-client.js';
 
 export interface DemoPm2Event {
@@ -15,17 +18,21 @@ export class DemoSupervisor {
   private constructor(
     private readonly client: Pm2Client,
     readonly pm2Home: string,
+    readonly namespace: string,
   ) {}
 
-  static async connect(pm2Home: string): Promise<DemoSupervisor> {
+  static async connect(pm2Home: string, namespace: string = FLEET_NAMESPACE): Promise<DemoSupervisor> {
     const client = await Pm2Client.connect({ pm2Home, launchDaemon: false, timeoutMs: 30_000 });
-    return new DemoSupervisor(client, client.pm2Home);
+    return new DemoSupervisor(client, client.pm2Home, namespace);
   }
 
   async app(name: string): Promise<Pm2App> {
-    const [found] = await this.client.describe(name);
+    const found = (await this.list()).find((a) => a.name === name);
     if (found === undefined) {
-      throw new SupervisorError('ERR_PM2_APP_NOT_FOUND', `PM2 has no app named ${name}`);
+      throw new SupervisorError(
+        'ERR_PM2_APP_NOT_FOUND',
+        `PM2 has no app named ${name} in namespace ${this.namespace}`,
+      );
     }
     return found;
   }
@@ -35,8 +42,7 @@ export class DemoSupervisor {
   }
 
   async restart(name: string): Promise<void> {
-    await this.app(name);
-    await this.client.restart(name);
+    await this.client.restart((await this.app(name)).pmId);
   }
 
   /** SIGKILL the app's process directly, as a crash would: PM2 only sees it exit. */
@@ -51,8 +57,7 @@ export class DemoSupervisor {
   }
 
   async stop(name: string): Promise<void> {
-    await this.app(name);
-    await this.client.stop(name);
+    await this.client.stop((await this.app(name)).pmId);
   }
 
   /** Start a stopped app again (PM2's restart of a stopped app starts it, as `pm2 start NAME` does). */
@@ -61,18 +66,20 @@ export class DemoSupervisor {
     if (app.status !== 'stopped') {
       throw new SupervisorError('ERR_PM2_NOT_STOPPED', `${name} is ${app.status}, not stopped`);
     }
-    await this.client.restart(name);
+    await this.client.restart(app.pmId);
   }
 
-  /** Every app PM2 knows, with its status, pid and restart count (the ↺ column). */
+  /** Every app of the namespace, with its status, pid and restart count (the ↺ column). */
   async list(): Promise<Pm2App[]> {
-    return this.client.list();
+    return (await this.client.list()).filter((a) => a.namespace === this.namespace);
   }
 
   /** PM2's lifecycle events (online, exit, stop...) as they happen, until disconnect(). */
   async watch(handler: (event: DemoPm2Event) => void): Promise<void> {
     const bus = await this.client.launchBus();
-    bus.onProcessEvent((e) => handler({ app: e.name, event: e.event }));
+    bus.onProcessEvent((e) => {
+      if (e.namespace === null || e.namespace === this.namespace) handler({ app: e.name, event: e.event });
+    });
   }
 
   /** Restart an app with `env` merged into its environment (the demo's RETRIES switch). */

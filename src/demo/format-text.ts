@@ -2,17 +2,10 @@
  * The demo's console output: a header, one line per second while the load runs, and the summary at
  * the end. Pure: strings from records, so the layout is tested without running anything.
  */
-import { formatPercent } from '../report/format.js';
+import { formatMs, formatPercent } from '../report/format.js';
 import { formatScheduleEntry, formatSeconds } from './schedule.js';
 import type { DemoSummary } from './summary.js';
 import type { TimelineSecond } from './timeline.js';
-
-/** `812 ms` below ten seconds' worth of digits, `12.3 s` above. */
-export function formatMs(ms: number | null): string {
-  if (ms === null) return '-';
-  if (ms < 10_000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(1)} s`;
-}
 
 /** A point on the demo's clock: `+5.02s`. */
 export function formatAt(ms: number): string {

@@ -1,47 +1,32 @@
 /**
- * Reads the balancer's `GET /__lb/status` into the demo's view of each upstream. Pure and strict
- * about what it needs (a list of upstreams with names), lenient about the rest.
+ * The demo's view of the balancer's `GET /__lb/status`: each upstream's name, whether it is in
+ * rotation, its state, PM2's status of its process and its served count. The document itself is
+ * checked by the balancer's own reader (src/balancer/status-reader.ts).
  */
+import { readBalancerStatus } from '../balancer/status-reader.js';
+import type { UpstreamStatus } from '../balancer/status.js';
 import type { UpstreamView } from './types.js';
 
-type Loose = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Loose => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-/** States in which the balancer sends an upstream requests, when it does not say so outright. */
-const ROTATION_STATES = new Set(['healthy', 'up']);
-
-function toUpstream(raw: unknown): UpstreamView | null {
-  if (!isObject(raw)) return null;
-  const name = typeof raw.name === 'string' ? raw.name : typeof raw.id === 'string' ? raw.id : null;
-  if (name === null) return null;
-  const state = typeof raw.state === 'string' ? raw.state : 'unknown';
-  const explicit = [raw.inRotation, raw.available].find((v) => typeof v === 'boolean');
-  const pm2 = isObject(raw.pm2) ? raw.pm2 : null;
+function toUpstream(u: UpstreamStatus): UpstreamView {
   return {
-    name,
-    inRotation: typeof explicit === 'boolean' ? explicit : ROTATION_STATES.has(state),
-    state,
-    pm2Status: typeof pm2?.status === 'string' ? pm2.status : null,
-    served: typeof raw.served === 'number' ? raw.served : null,
+    name: u.name,
+    inRotation: u.available,
+    state: u.state,
+    pm2Status: u.pm2?.status ?? null,
+    served: u.served,
   };
 }
 
 export interface LbStatus {
-  /** Whether the balancer retries failed attempts elsewhere; null when it does not say. */
-  retries: boolean | null;
+  /** Whether the balancer retries failed attempts elsewhere. */
+  retries: boolean;
   upstreams: UpstreamView[];
 }
 
-/** A status document; throws when it has no list of upstreams. */
+/** A status document; throws, naming the field, when it is not what the balancer writes. */
 export function parseLbStatus(body: unknown): LbStatus {
-  const list = isObject(body) ? body.upstreams : undefined;
-  if (!Array.isArray(list)) throw new Error('the status has no "upstreams" list');
-  const balancer = isObject(body) && isObject(body.balancer) ? body.balancer : {};
-  return {
-    retries: typeof balancer.retries === 'boolean' ? balancer.retries : null,
-    upstreams: list.map(toUpstream).filter((u): u is UpstreamView => u !== null),
-  };
+  const status = readBalancerStatus(body);
+  return { retries: status.balancer.retries, upstreams: status.upstreams.map(toUpstream) };
 }
 
 /**

@@ -1,7 +1,7 @@
 /** The demo's report.md: the verdict, the summary tables and the whole timeline. Pure. */
 import { markdownTable } from '../report/markdown-table.js';
-import { formatDuration, formatInt, formatPercent } from '../report/format.js';
-import { formatAt, formatEvents, formatMs, formatPool, formatSettings } from './format-text.js';
+import { formatMs, formatInt, formatPercent } from '../report/format.js';
+import { formatAt, formatEvents, formatPool, formatSettings } from './format-text.js';
 import { formatScheduleEntry } from './schedule.js';
 import type { DemoSummary } from './summary.js';
 import type { TimelineSecond } from './timeline.js';
@@ -91,7 +91,7 @@ export function renderDemoMarkdown(
       ['backend', { header: 'total', align: 'right' }, 'intervals'],
       summary.outOfRotation.map((o) => [
         o.app,
-        formatDuration(o.totalMs),
+        formatMs(o.totalMs),
         o.intervals
           .map((i) => `${formatAt(i.fromMs)} .. ${i.toMs === null ? 'end' : formatAt(i.toMs)}`)
           .join(', '),
@@ -129,7 +129,7 @@ export function renderDemoMarkdown(
         o.app,
         formatAt(o.onlineAtMs),
         o.backAtMs === null ? 'never' : formatAt(o.backAtMs),
-        o.delayMs === null ? '-' : formatDuration(o.delayMs),
+        o.delayMs === null ? '-' : formatMs(o.delayMs),
       ]),
     ),
     '',

@@ -3,33 +3,19 @@
  * (the next is scheduled when the last one is done) and a failed reading is recorded, not thrown:
  * the status going dark is part of what the demo shows.
  */
-import http from 'node:http';
-import { errorMessage } from '../errors.js';
+import { errorMessage, InternalError } from '../errors.js';
+import { describeOutcome, getWithDeadline } from '../net/http-get.js';
+import { STATUS_PATH } from '../balancer/status.js';
 import { parseLbStatus, type LbStatus } from './lb-status.js';
 import type { PoolSample } from './types.js';
 
 /** One GET of the status, with a timeout; rejects with the reason it could not be read. */
-export function readLbStatus(adminPort: number, timeoutMs: number): Promise<LbStatus> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(
-      { host: '127.0.0.1', port: adminPort, path: '/__lb/status', agent: false },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('error', reject);
-        res.on('end', () => {
-          try {
-            if (res.statusCode !== 200) throw new Error(`status ${res.statusCode ?? '?'}`);
-            resolve(parseLbStatus(JSON.parse(Buffer.concat(chunks).toString('utf8'))));
-          } catch (err) {
-            reject(err instanceof Error ? err : new Error(String(err)));
-          }
-        });
-      },
-    );
-    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no status within ${timeoutMs} ms`)));
-    req.on('error', reject);
-  });
+export async function readLbStatus(adminPort: number, timeoutMs: number): Promise<LbStatus> {
+  const outcome = await getWithDeadline({ host: '127.0.0.1', port: adminPort, path: STATUS_PATH }, timeoutMs);
+  if (outcome.kind !== 'answered' || outcome.status !== 200) {
+    throw new InternalError('ERR_DEMO_STATUS', `no status: ${describeOutcome(outcome)}`);
+  }
+  return parseLbStatus(JSON.parse(outcome.body.toString('utf8')));
 }
 
 export interface StatusPoller {

@@ -43,12 +43,12 @@ export interface UpstreamView {
   name: string;
   /** Whether the balancer would send it a request now. */
   inRotation: boolean;
-  /** The balancer's own word for its state (healthy, down, leaving...). */
+  /** The balancer's health state of it (up, down, unknown). */
   state: string;
   /** PM2's status of its process, when the balancer knows it. */
   pm2Status: string | null;
-  /** Requests it has served, by the balancer's count, when given. */
-  served: number | null;
+  /** Requests it has served, by the balancer's count. */
+  served: number;
 }
 
 /** One reading of /__lb/status; `upstreams` is null when the admin listener could not be read. */

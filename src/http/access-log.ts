@@ -1,8 +1,9 @@
 /**
- * One line per request: `GET /page.html 200 15234B 0.4ms`. Refusals of bad input (400, 403, 405,
+ * One line per request: `GET /page.html 200 15234B 0.400 ms`. Refusals of bad input (400, 403, 405,
  * 413) are logged at warn, so they still show when LOG_LEVEL=warn silences the ordinary lines.
  */
 import type { Logger } from '../logger.js';
+import { formatMs } from '../report/format.js';
 
 export interface AccessLog {
   /** False when no line would be printed: callers then skip timing and formatting altogether. */
@@ -39,7 +40,7 @@ export function createAccessLog(logger: Logger, now: () => number): AccessLog {
         ms,
         ...(reason === undefined ? {} : { reason }),
       };
-      const line = `${method} ${path} ${status} ${bytes}B ${ms}ms${reason === undefined ? '' : ` (${reason})`}`;
+      const line = `${method} ${path} ${status} ${bytes}B ${formatMs(ms)}${reason === undefined ? '' : ` (${reason})`}`;
       if (refused) logger.warn(line, fields);
       else logger.info(line, fields);
     },

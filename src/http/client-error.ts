@@ -3,7 +3,7 @@
  * slow to send its headers): answer with a status and a reason, `Connection: close`, one log line,
  * and destroy the socket, so bad input neither crashes nor hangs the server.
  */
-import { STATUS_CODES } from 'node:http';
+import { rawPlainAnswer } from './plain-answer.js';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../logger.js';
@@ -38,12 +38,7 @@ export function clientErrorAnswer(code: string | undefined): ClientErrorAnswer |
 }
 
 export function rawErrorResponse(answer: ClientErrorAnswer, name: string): string {
-  const body = `${answer.status} ${STATUS_CODES[answer.status] ?? 'Error'}: ${answer.reason}\n`;
-  return (
-    `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Error'}\r\n` +
-    `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
-    `X-Served-By: ${name}\r\nConnection: close\r\n\r\n${body}`
-  );
+  return rawPlainAnswer(answer.status, answer.reason, name);
 }
 
 /** node:http keeps the response in progress on the socket; writing raw bytes after it began would corrupt it. */

@@ -5,7 +5,7 @@
  * thread-pool server runs the same function inside worker threads with a blocking file store.
  * Writing to the socket is the response writer's job, not this module's.
  */
-import { STATUS_CODES } from 'node:http';
+import { plainAnswerBody, plainAnswerHeaders } from './plain-answer.js';
 import { isNotModified } from './conditional.js';
 import { doCpuWork } from './cpu-work.js';
 import type { FileMeta } from './file-meta.js';
@@ -177,16 +177,10 @@ export function errorResponse(
   name: string,
   extra?: Record<string, string>,
 ): CoreResponse {
-  const body = `${status} ${STATUS_CODES[status] ?? 'Error'}: ${reason}\n`;
+  const body = plainAnswerBody(status, reason);
   return {
     status,
-    headers: {
-      'Content-Type': 'text/plain; charset=utf-8',
-      'Content-Length': Buffer.byteLength(body),
-      'Cache-Control': 'no-store',
-      'X-Served-By': name,
-      ...extra,
-    },
+    headers: { ...plainAnswerHeaders(body, name), ...extra },
     body,
     file: undefined,
     reason,

@@ -6,9 +6,10 @@
  * or a proxy holds open can keep the process alive past the grace period.
  */
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { httpUrl } from '../net/address.js';
+import { listenOn } from '../net/listen.js';
 import { announceStopping } from './stopping-notice.js';
 
 /** Shared, mutable: the request path reads `draining` to answer 503 and close connections. */
@@ -24,15 +25,8 @@ export async function listen(
   logger: Logger,
   what: string,
 ): Promise<number> {
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const actual = (server.address() as AddressInfo).port;
-  logger.info(`${what} listening on http://${host.includes(':') ? `[${host}]` : host}:${actual}`, {
+  const actual = await listenOn(server, port, host);
+  logger.info(`${what} listening on ${httpUrl(host, actual)}`, {
     event: 'listening',
     port: actual,
     host,
@@ -41,8 +35,27 @@ export async function listen(
   return actual;
 }
 
+/** What draining needs of a listener; node:http's Server has it, the balancer's TLS listener too. */
+export interface DrainableServer {
+  close(callback?: (err?: Error) => void): unknown;
+  closeIdleConnections(): void;
+  closeAllConnections(): void;
+}
+
+/**
+ * Connections that left HTTP (WebSockets, the balancer's tunnels): node:http no longer tracks
+ * them, yet the listener's close waits for them, so the owner closes them itself.
+ */
+export interface UpgradedConnections {
+  /** Draining began: close them (at once, or spread out) within `graceMs`. */
+  drain(graceMs: number): void;
+  /** The grace period is over: cut whatever is left. */
+  closeAll(): void;
+}
+
 export interface ShutdownOptions {
-  server: Server;
+  server: DrainableServer;
+  upgraded?: UpgradedConnections;
   lifecycle: Lifecycle;
   graceMs: number;
   /**
@@ -78,6 +91,7 @@ export function installGracefulShutdown(options: ShutdownOptions): void {
     if (stopping) {
       logger.warn(`${signal} again: closing every connection now`, { event: 'force-close', signal });
       server.closeAllConnections();
+      options.upgraded?.closeAll();
       return;
     }
     stopping = true;
@@ -92,6 +106,7 @@ export function installGracefulShutdown(options: ShutdownOptions): void {
     const closeListener = (): void => {
       server.close(() => void finish());
       server.closeIdleConnections();
+      options.upgraded?.drain(Math.max(0, graceMs - drainDelayMs));
     };
     const drainDelayMs = Math.min(options.drainDelayMs ?? 0, graceMs);
     if (drainDelayMs > 0) setTimeout(closeListener, drainDelayMs).unref();
@@ -101,6 +116,7 @@ export function installGracefulShutdown(options: ShutdownOptions): void {
         event: 'force-close',
       });
       server.closeAllConnections();
+      options.upgraded?.closeAll();
     }, graceMs).unref();
     setTimeout(() => {
       logger.error('shutdown did not finish; exiting anyway', { event: 'shutdown-error' });

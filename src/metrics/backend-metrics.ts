@@ -6,13 +6,20 @@
  * served and rise by exactly the requests a client sent.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import { Registry } from 'prom-client';
 import { BucketHistogram, type HistogramSeries } from './bucket-histogram.js';
 import { DeferredCounter, type CounterSlot } from './deferred-counter.js';
+import { registerBuildInfo, registerProcessMetrics } from './process-metrics.js';
 import { serveMetrics } from './serve-metrics.js';
 
 /** A static file from memory takes well under a millisecond; the tail reaches into seconds. */
 const LATENCY_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5];
+
+/**
+ * Statuses every file server answers, exported at 0 before the first one: a series that appears
+ * only with its first request hides that first increase from rate() and alerts.
+ */
+const KNOWN_STATUSES = [200, 304, 404, 500];
 
 export interface BackendMetricsOptions {
   /** Also export process metrics (CPU, memory, event loop lag, GC); default true. */
@@ -48,7 +55,9 @@ export class BackendMetrics {
       buckets: LATENCY_BUCKETS,
       registers,
     }).series();
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    for (const status of KNOWN_STATUSES) this.byStatus.set(status, this.requests.slot(String(status)));
+    registerBuildInfo(this.registry);
+    if (options.processMetrics ?? true) registerProcessMetrics(this.registry);
   }
 
   /** One request answered with `status` after `durationMs`. */

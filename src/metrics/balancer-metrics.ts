@@ -8,15 +8,20 @@
  * PM2 restarts) are not updated on every change: they are read from the balancer's status when
  * someone scrapes.
  */
-import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { BucketHistogram, type HistogramSeries } from './bucket-histogram.js';
 import { DeferredCounter, type CounterSlot } from './deferred-counter.js';
+import { registerBuildInfo, registerProcessMetrics } from './process-metrics.js';
 
 /** What the gauges need from the balancer's status for one upstream. */
 export interface UpstreamGaugeSource {
   name: string;
   healthy: boolean;
   inFlight: number;
+  /** Open tunnels (upgraded connections), and the bytes relayed through them each way so far. */
+  tunnels: number;
+  tunnelBytesToUpstream: number;
+  tunnelBytesFromUpstream: number;
   /** Null when the upstream is not a PM2 app. */
   pm2Restarts: number | null;
 }
@@ -72,13 +77,20 @@ export class BalancerMetrics {
       labelNames: [],
       registers,
     }).slot();
+    const { upstreams } = options;
+    const checkPair = (upstream: string) => this.checkPair(upstream);
     this.healthChecks = new Counter({
       name: 'balancer_health_checks_total',
       help: 'Active health checks, by upstream and result (ok or fail)',
       labelNames: ['upstream', 'result'],
       registers,
+      // Both results of every upstream in the pool are exported, at 0 until they happen.
+      collect() {
+        for (const u of upstreams()) checkPair(u.name);
+      },
     });
-    const { upstreams } = options;
+    // The balancer's own answer when no upstream is available: exported at 0 until the first one.
+    this.seriesOf(NO_UPSTREAM).byStatus.set(503, this.requests.slot(NO_UPSTREAM, '503'));
     upstreamGauge(
       this.registry,
       upstreams,
@@ -96,11 +108,20 @@ export class BalancerMetrics {
     upstreamGauge(
       this.registry,
       upstreams,
+      'balancer_upstream_tunnels_open',
+      'Upgraded connections (WebSockets) tunnelled to the upstream right now',
+      (u) => u.tunnels,
+    );
+    tunnelBytesCounter(this.registry, upstreams);
+    upstreamGauge(
+      this.registry,
+      upstreams,
       'balancer_upstream_pm2_restarts',
       "PM2's restart count of the process behind the upstream (PM2 discovery only)",
       (u) => u.pm2Restarts,
     );
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+    registerBuildInfo(this.registry);
+    if (options.processMetrics ?? true) registerProcessMetrics(this.registry);
   }
 
   /** One request finished: who served it (null: nobody), its status, how long it took, retries. */
@@ -117,12 +138,7 @@ export class BalancerMetrics {
   }
 
   healthChecked(upstream: string, ok: boolean): void {
-    let pair = this.checkChildren.get(upstream);
-    if (pair === undefined) {
-      pair = [this.healthChecks.labels(upstream, 'ok'), this.healthChecks.labels(upstream, 'fail')];
-      this.checkChildren.set(upstream, pair);
-    }
-    pair[ok ? 0 : 1].inc();
+    this.checkPair(upstream)[ok ? 0 : 1].inc();
   }
 
   get contentType(): string {
@@ -133,6 +149,17 @@ export class BalancerMetrics {
     return this.registry.metrics();
   }
 
+  private checkPair(upstream: string): [ok: CounterChild, failed: CounterChild] {
+    let pair = this.checkChildren.get(upstream);
+    if (pair === undefined) {
+      pair = [this.healthChecks.labels(upstream, 'ok'), this.healthChecks.labels(upstream, 'fail')];
+      // prom-client exports a label set only once it is incremented.
+      for (const child of pair) child.inc(0);
+      this.checkChildren.set(upstream, pair);
+    }
+    return pair;
+  }
+
   private seriesOf(upstream: string): UpstreamSeries {
     let series = this.series.get(upstream);
     if (series === undefined) {
@@ -141,6 +168,23 @@ export class BalancerMetrics {
     }
     return series;
   }
+}
+
+/** Bytes through tunnels, by upstream and direction, read from the upstreams' own counters when scraped. */
+function tunnelBytesCounter(registry: Registry, upstreams: () => Iterable<UpstreamGaugeSource>): void {
+  new Counter({
+    name: 'balancer_tunnel_bytes_total',
+    help: 'Bytes relayed through tunnels, by upstream and direction (to_upstream, from_upstream)',
+    labelNames: ['upstream', 'direction'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const u of upstreams()) {
+        this.labels(u.name, 'to_upstream').inc(u.tunnelBytesToUpstream);
+        this.labels(u.name, 'from_upstream').inc(u.tunnelBytesFromUpstream);
+      }
+    },
+  });
 }
 
 /** A gauge per upstream whose values are read from the status when scraped; null leaves it out. */

@@ -33,9 +33,14 @@ export class DeferredCounter<L extends string> {
     });
   }
 
-  /** The slot for one set of label values, in the order of `labelNames`. Call once per set. */
+  /**
+   * The slot for one set of label values, in the order of `labelNames`. Call once per set. Its
+   * series is exported from now on, at 0 until counted (prom-client adds it only on an inc).
+   */
   slot(...values: string[]): CounterSlot {
-    const slot: BoundSlot = { pending: 0, child: this.counter.labels(...values) };
+    const child = this.counter.labels(...values);
+    child.inc(0);
+    const slot: BoundSlot = { pending: 0, child };
     this.slots.push(slot);
     return slot;
   }

@@ -71,9 +71,9 @@ export function formatBytes(bytes: number): string {
   return `${sign}${value >= 100 ? Math.round(value) : value.toFixed(value >= 10 ? 1 : 2)} ${BYTE_UNITS[unit]}`;
 }
 
-/** Milliseconds, readable at any scale: `0.083 ms`, `12.4 ms`, `1.52 s`. */
-export function formatDuration(ms: number): string {
-  if (!Number.isFinite(ms)) return '-';
+/** Milliseconds, readable at any scale: `0.083 ms`, `12.4 ms`, `1.52 s`; `-` for none. */
+export function formatMs(ms: number | null): string {
+  if (ms === null || !Number.isFinite(ms)) return '-';
   if (Math.abs(ms) >= 1000) return `${formatSignificant(ms / 1000)} s`;
   return `${formatSignificant(ms)} ms`;
 }

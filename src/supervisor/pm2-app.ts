@@ -7,6 +7,8 @@
 export interface Pm2App {
   pmId: number;
   name: string;
+  /** PM2's namespace of the app ('default' unless its config names one); names are unique only within one. */
+  namespace: string;
   /** online, launching, stopping, stopped, waiting restart, errored, one-launch-status. */
   status: string;
   /** OS pid, or null when the app is not running. */
@@ -29,6 +31,8 @@ export interface Pm2ProcessEvent {
   /** start, online, exit, stop, restart, delete, restart overlimit, reload... */
   event: string;
   name: string;
+  /** The app's PM2 namespace, or null when the packet does not say. */
+  namespace: string | null;
   pmId: number | null;
   /** Status at the time of the event (PM2 sets it just after some events, e.g. launching for online). */
   status: string | null;
@@ -98,6 +102,7 @@ export function toPm2App(raw: unknown, now: number): Pm2App | null {
   return {
     pmId,
     name,
+    namespace: str(pm2Env.namespace) ?? 'default',
     status,
     pid: pid !== null && pid > 0 ? pid : null,
     restarts: num(pm2Env.restart_time) ?? 0,
@@ -130,6 +135,7 @@ export function toProcessEvent(packet: unknown): Pm2ProcessEvent | null {
   return {
     event: packet.event,
     name,
+    namespace: str(proc.namespace),
     pmId: num(proc.pm_id),
     status: str(proc.status),
     restarts: num(proc.restart_time),

@@ -33,6 +33,8 @@ export type { Pm2App, Pm2ProcessEvent, Pm2ProcessMessage } from './pm2-app.js';
 /** An app as PM2 starts it (the keys of an ecosystem file entry that this project uses). */
 export interface Pm2AppConfig {
   name: string;
+  /** PM2's namespace: `pm2 stop <namespace>` acts on its apps alone. */
+  namespace?: string;
   /** Absolute path of the script. */
   script: string;
   args?: string[];
@@ -137,11 +139,7 @@ function call<T>(operation: string, timeoutMs: number, run: (cb: Callback<T>) =>
     let settled = false;
     const timer = setTimeout(() => {
       settled = true;
-      reject(
-        new SupervisorError('ERR_PM2_TIMEOUT', `pm2 ${operation} got no answer within ${timeoutMs} ms`, {
-          retryable: true,
-        }),
-      );
+      reject(new SupervisorError('ERR_PM2_TIMEOUT', `pm2 ${operation} got no answer within ${timeoutMs} ms`));
     }, timeoutMs);
     try {
       run((err, value) => {
@@ -190,8 +188,9 @@ export async function daemonPid(pm2Home: string): Promise<number | null> {
   }
 }
 
-/** Send a signal to a pid; false when no such process exists. */
+/** Send a signal to a pid; false when no such process exists (or the pid is not one: kill(0) would signal our own group). */
 export function signalPid(pid: number, signal: NodeJS.Signals | 0): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, signal);
     return true;
@@ -226,9 +225,7 @@ export class Pm2Client {
     const launch = options.launchDaemon !== false;
     // Ping before building PM2's API object: its constructor creates the PM2_HOME folders.
     if (!launch && !(await pingDaemon(rpcSocketFile(pm2Home)))) {
-      throw new SupervisorError('ERR_PM2_DAEMON_DOWN', `no PM2 daemon is running in ${pm2Home}`, {
-        retryable: true,
-      });
+      throw new SupervisorError('ERR_PM2_DAEMON_DOWN', `no PM2 daemon is running in ${pm2Home}`);
     }
     let api: Pm2Api;
     try {

@@ -97,7 +97,7 @@ for (const engine of ENGINES) {
     for (let i = 0; i < 4; i++) assert.equal((await request(lb.port, '/page.html')).status, 200);
     assert.equal(hanger.state.hung, hungBefore, 'nothing more was sent to it once it was down');
     const u = await lb.upstream(`backend-${hanger.port}`);
-    assert.match(u.lastCheck?.error ?? '', /no answer within 150ms/);
+    assert.match(u.lastCheck?.error ?? '', /no answer within 150 ms/);
     assert.equal(u.inFlight, 0);
   });
 

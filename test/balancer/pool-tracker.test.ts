@@ -10,6 +10,7 @@ function app(name: string, port: number | string | undefined, extra: Partial<Pm2
   return {
     pmId: Number(name.replace(/\D/g, '') || 0) % 100,
     name,
+    namespace: 'default',
     status: 'online',
     pid: 4000 + (Number(name.replace(/\D/g, '') || 0) % 100),
     restarts: 0,
@@ -27,6 +28,7 @@ function busEvent(event: string, name: string, fields: Partial<Pm2ProcessEvent> 
   return {
     event,
     name,
+    namespace: null,
     pmId: null,
     status: null,
     restarts: null,

@@ -4,6 +4,8 @@ import type { UpstreamSpec } from '../../src/balancer/discovery/types.js';
 import { BalancerEvents, type PoolChange } from '../../src/balancer/events.js';
 import { Pool } from '../../src/balancer/pool.js';
 import { buildStatus } from '../../src/balancer/status.js';
+
+const NO_REQUESTS = { inFlight: 0, served: 0, failures: 0, queued: 0 };
 import { memoryLogger } from '../helpers/memory-logger.js';
 
 const spec = (port: number, extra: Partial<UpstreamSpec> = {}): UpstreamSpec => ({
@@ -51,7 +53,7 @@ void test('a state change gives exactly one pool-change line and event', () => {
   assert.deepEqual(
     lines.map((l) => l.message),
     [
-      'backend-1 joined the pool: health check ok in 1.5ms',
+      'backend-1 joined the pool: health check ok in 1.50 ms',
       'backend-1 left the pool: 2 failed health checks (last: connect ECONNREFUSED 127.0.0.1:9)',
       'backend-1 rejoined after 2 checks',
     ],
@@ -124,20 +126,32 @@ void test('the status lists every upstream with its state, counters and last che
   pool.recordCheck(b2!, bad(1200));
   b1!.served = 7;
   b1!.inFlight = 2;
-  const status = buildStatus(pool.members, {
-    name: 'balancer',
-    pid: 1,
-    startedAt: 1000,
-    now: 3000,
-    port: 1,
-    adminPort: 2,
-    discovery: 'static',
-    pool: null,
-    proxyEngine: 'http-proxy',
-    policy: pool.policyName,
-    retries: true,
-    draining: false,
-  });
+  b1!.tunnels = 1;
+  b1!.tunnelBytesUp = 10;
+  b1!.tunnelBytesDown = 20;
+  const status = buildStatus(
+    pool.members,
+    {
+      name: 'balancer',
+      pid: 1,
+      startedAt: 1000,
+      now: 3000,
+      port: 1,
+      adminPort: 2,
+      discovery: 'static',
+      pool: null,
+      proxyEngine: 'http-proxy',
+      policy: pool.policyName,
+      retries: true,
+      draining: false,
+      workers: 1,
+      reloads: 0,
+      scheme: 'http',
+      tunnels: { open: 1, max: 10 },
+    },
+    NO_REQUESTS,
+    [],
+  );
   assert.equal(status.balancer.uptimeMs, 2000);
   assert.deepEqual(status.pool, { size: 2, available: 1 });
   assert.deepEqual(status.upstreams[0], {
@@ -147,9 +161,10 @@ void test('the status lists every upstream with its state, counters and last che
     state: 'up',
     available: true,
     since: 1100,
-    reason: 'health check ok in 1.5ms',
+    reason: 'health check ok in 1.50 ms',
     weight: 1,
     inFlight: 2,
+    tunnels: { open: 1, bytesToUpstream: 10, bytesFromUpstream: 20 },
     attempts: 0,
     served: 7,
     failures: 0,
@@ -210,4 +225,51 @@ void test('a check that timed out while the upstream answered proxied requests d
     changes.map((c) => c.to),
     ['unknown', 'up', 'down'],
   );
+});
+
+void test('after PM2 says a process is online again, one good check brings it back; otherwise rise checks', () => {
+  const { pool } = makePool();
+  pool.setMembers([spec(1), spec(2)], 'static', true);
+  const [b1, b2] = pool.members;
+  for (const u of [b1!, b2!]) pool.takeOut(u, 'connection refused');
+  pool.recordCheck(b1!, ok(2000));
+  assert.equal(b1!.available, false, 'rise is 2: one good check is not enough');
+  pool.rejoinOnNextCheck(b2!);
+  pool.recordCheck(b2!, ok(2000));
+  assert.equal(b2!.available, true, 'PM2 said online: one good check is enough');
+  assert.equal(b2!.reason, 'rejoined after 1 check');
+  pool.takeOut(b2!, 'connection refused');
+  pool.recordCheck(b2!, ok(3000));
+  assert.equal(b2!.available, false, 'the shortcut is used once');
+});
+
+void test('a replica pool mirrors the health it is given, logs nothing, and reports take-outs', () => {
+  const logger = memoryLogger();
+  const takenOut: string[] = [];
+  const replica = new Pool({
+    thresholds: { fall: 2, rise: 2 },
+    logger,
+    events: new BalancerEvents(),
+    replica: { onTakeOut: (u, reason) => takenOut.push(`${u.name}: ${reason}`) },
+  });
+  const woken: number[] = [];
+  replica.onAvailability(() => woken.push(replica.availableCount()));
+  replica.setMembers([spec(1), spec(2)], 'primary', true);
+  replica.mirror([
+    { id: '127.0.0.1:1', status: 'down', since: 5, reason: 'refused', lastCheck: null },
+    { id: '127.0.0.1:2', status: 'down', since: 5, reason: 'refused', lastCheck: null },
+  ]);
+  assert.equal(replica.availableCount(), 0);
+  replica.mirror([{ id: '127.0.0.1:2', status: 'up', since: 6, reason: 'ok', lastCheck: null }]);
+  assert.deepEqual(
+    replica.members.map((u) => [u.name, u.available, u.health.since]),
+    [
+      ['backend-1', false, 5],
+      ['backend-2', true, 6],
+    ],
+  );
+  assert.ok(woken.includes(1), 'waiting requests are woken when one is available');
+  replica.takeOut(replica.members[1]!, 'reset while proxying');
+  assert.deepEqual(takenOut, ['backend-2: reset while proxying']);
+  assert.deepEqual(logger.lines, [], 'the primary logs pool changes, once');
 });

@@ -114,6 +114,8 @@ void test('errors are classified by code and by how far the exchange got', () =>
   assert.equal(classifyError('UND_ERR_SOCKET', fresh), 'reset-before-response');
   assert.equal(classifyError('UND_ERR_HEADERS_OVERFLOW', fresh), 'bad-response');
   assert.equal(classifyError('ERR_UPSTREAM_BAD_RESPONSE', fresh), 'bad-response');
+  assert.equal(classifyError('ERR_UPSTREAM_BROKE_OFF', fresh), 'reset-before-response');
+  assert.equal(classifyError(undefined, fresh), 'reset-before-response');
   assert.equal(classifyError('UND_ERR_INVALID_ARG', fresh), 'unsendable');
   assert.equal(classifyError('ECONNRESET', { responded: true, clientGone: false }), 'reset-during-response');
   assert.equal(classifyError('ECONNRESET', { responded: false, clientGone: true }), 'client-gone');

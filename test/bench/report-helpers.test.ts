@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   formatBytes,
-  formatDuration,
+  formatMs,
   formatFixed,
   formatInt,
   formatPercent,
@@ -33,8 +33,8 @@ void test('numbers are formatted the same on every machine', () => {
   assert.equal(formatBytes(512), '512 B');
   assert.equal(formatBytes(72751), '71.0 KiB');
   assert.equal(formatBytes(1048576), '1.00 MiB');
-  assert.equal(formatDuration(0.25), '0.250 ms');
-  assert.equal(formatDuration(1520), '1.52 s');
+  assert.equal(formatMs(0.25), '0.250 ms');
+  assert.equal(formatMs(1520), '1.52 s');
 });
 
 void test('markdown tables pad, align and escape', () => {

@@ -7,8 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { BalancerStatus } from '../../src/balancer/status.js';
-import { loadFleetApps, type FleetApp } from '../../src/supervisor/ecosystem.js';
+import { readBalancerStatus } from '../../src/balancer/status-reader.js';
+import { STATUS_PATH } from '../../src/balancer/status.js';
+import { loadFleetApps, type FleetApp } from '../../src/fleet/ecosystem.js';
 import { withPm2 } from '../../src/supervisor/pm2-client.js';
 import { getJson, runLoad } from '../helpers/balancer-fleet.js';
 import { artifactPath, launchBrowser } from '../helpers/browser.js';
@@ -37,7 +38,7 @@ void test('the dashboard shows a backend stopped and started through PM2, live, 
   const adminUrl = `http://127.0.0.1:${adminPort}`;
   await waitFor(
     async () => {
-      const status = (await getJson(adminPort, '/__lb/status')) as BalancerStatus;
+      const status = readBalancerStatus(await getJson(adminPort, STATUS_PATH));
       return status.upstreams.filter((u) => u.available && u.pm2?.status === 'online').length === 4;
     },
     'the balancer to have the four PM2 backends in rotation',

@@ -15,6 +15,7 @@ const upstream = (port: number, health: UpstreamView['health']): UpstreamView =>
   reason: 'test',
   since: 0,
   inFlight: 2,
+  tunnels: { open: 0, bytesToUpstream: 0, bytesFromUpstream: 0 },
   served: 10,
   failures: 0,
   check: { ok: health === 'healthy', latencyMs: 1, at: 0, error: null },

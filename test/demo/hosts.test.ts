@@ -61,7 +61,7 @@ void test('propagation times read how long a pulled link and a joining host took
       inRotation: r,
       state: 'up',
       pm2Status: null,
-      served: null,
+      served: 0,
     })),
   });
   const samples = [

@@ -1,32 +1,23 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { notInRotation, parseLbStatus } from '../../src/demo/lb-status.js';
+import { statusDocument } from '../helpers/status-document.js';
 
 void test("the balancer's status reads into names, rotation, state, PM2 status and served count", () => {
-  const { retries, upstreams } = parseLbStatus({
-    balancer: { retries: false },
-    upstreams: [
-      { name: 'b1', state: 'healthy', served: 12, pm2: { status: 'online' } },
-      { name: 'b2', state: 'down', served: 3 },
-      { id: '127.0.0.1:3', state: 'healthy', inRotation: false },
-      { name: 'b4', state: 'draining', available: true },
-      'garbage',
-    ],
-  });
+  const { retries, upstreams } = parseLbStatus(statusDocument(3, ['b2'], false));
   assert.deepEqual(upstreams, [
-    { name: 'b1', inRotation: true, state: 'healthy', pm2Status: 'online', served: 12 },
-    { name: 'b2', inRotation: false, state: 'down', pm2Status: null, served: 3 },
-    { name: '127.0.0.1:3', inRotation: false, state: 'healthy', pm2Status: null, served: null },
-    { name: 'b4', inRotation: true, state: 'draining', pm2Status: null, served: null },
+    { name: 'b1', inRotation: true, state: 'up', pm2Status: null, served: 0 },
+    { name: 'b2', inRotation: false, state: 'down', pm2Status: null, served: 0 },
+    { name: 'b3', inRotation: true, state: 'up', pm2Status: null, served: 0 },
   ]);
   assert.equal(retries, false);
-  assert.equal(parseLbStatus({ upstreams: [] }).retries, null);
+  assert.equal(parseLbStatus(statusDocument(1)).retries, true);
 });
 
 void test('a status without an upstream list is refused', () => {
-  assert.throws(() => parseLbStatus({ pool: 3 }), /no "upstreams" list/);
-  assert.throws(() => parseLbStatus(null), /no "upstreams" list/);
-  assert.throws(() => parseLbStatus([]), /no "upstreams" list/);
+  assert.throws(() => parseLbStatus({ pool: 3 }), /balancer is not an object/);
+  assert.throws(() => parseLbStatus(null), /the document is not an object/);
+  assert.throws(() => parseLbStatus([]), /the document is not an object/);
 });
 
 void test('the pool is whole when every listed and every expected upstream is in rotation', () => {
@@ -35,7 +26,7 @@ void test('the pool is whole when every listed and every expected upstream is in
     inRotation,
     state: '',
     pm2Status: null,
-    served: null,
+    served: 0,
   });
   const upstreams = [view('b1', true), view('b2', false)];
   assert.deepEqual(notInRotation(upstreams, []), ['b2']);

@@ -15,7 +15,7 @@ const pool = (atMs: number, inRotation: string[]): PoolSample => ({
     inRotation: inRotation.includes(name),
     state: 'x',
     pm2Status: null,
-    served: null,
+    served: 0,
   })),
 });
 

@@ -16,7 +16,7 @@ function sample(atMs: number, inRotation: string[], names = NAMES): PoolSample {
       inRotation: inRotation.includes(name),
       state: inRotation.includes(name) ? 'healthy' : 'down',
       pm2Status: 'online',
-      served: null,
+      served: 0,
     })),
   };
 }
@@ -239,7 +239,7 @@ void test('an action shows as running in its second until it ends, then as ended
   assert.equal(rec.row(1).actions.length, 1);
   const ended = rec.row(2);
   assert.equal(ended.actionsEnded.length, 1);
-  assert.match(formatTimelineLine(ended, true), /restart b2 done: restarted, took 1398 ms \+2\.40s$/);
+  assert.match(formatTimelineLine(ended, true), /restart b2 done: restarted, took 1.40 s \+2\.40s$/);
   assert.match(formatTimelineLine(ended), /\| restart b2 done \+2\.40s$/, 'the report marks the end only');
 });
 

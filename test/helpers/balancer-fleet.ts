@@ -6,8 +6,11 @@
 import http from 'node:http';
 import net from 'node:net';
 import type { TestContext } from 'node:test';
-import type { BalancerStatus, UpstreamStatus } from '../../src/balancer/status.js';
+import { STATUS_PATH, type BalancerStatus, type UpstreamStatus } from '../../src/balancer/status.js';
+import { readBalancerStatus } from '../../src/balancer/status-reader.js';
 import { PROXY_ENGINES, type ProxyEngineName } from '../../src/balancer/config.js';
+import { describeOutcome, getWithDeadline } from '../../src/net/http-get.js';
+import { listenOn } from '../../src/net/listen.js';
 import { startNode, type StartedProcess } from './processes.js';
 import { waitFor } from './wait.js';
 
@@ -65,8 +68,7 @@ export async function startBalancer(
   const admin = proc.lines.find((l) => l.event === 'listening' && l.listener === 'admin');
   const adminPort = Number(admin?.port);
   const status = async (): Promise<BalancerStatus> => {
-    const res = await getJson(adminPort, '/__lb/status');
-    return res as BalancerStatus;
+    return readBalancerStatus(await getJson(adminPort, STATUS_PATH));
   };
   return {
     proc,
@@ -92,23 +94,10 @@ export function balancerOn(engine: ProxyEngineName): typeof startBalancer {
   return (t, ports, args = [], env = {}) => startBalancer(t, ports, [...args, '--proxy-engine', engine], env);
 }
 
-export function getJson(port: number, path: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => {
-          try {
-            resolve(JSON.parse(body));
-          } catch (err) {
-            reject(err instanceof Error ? err : new Error(String(err)));
-          }
-        });
-      })
-      .on('error', reject);
-  });
+export async function getJson(port: number, path: string): Promise<unknown> {
+  const outcome = await getWithDeadline({ host: '127.0.0.1', port, path }, 10_000);
+  if (outcome.kind !== 'answered') throw new Error(`GET ${path}: ${describeOutcome(outcome)}`);
+  return JSON.parse(outcome.body.toString('utf8'));
 }
 
 /** Wait until the balancer's status shows `name` in `state`. */
@@ -194,12 +183,12 @@ export async function startTcpServer(
     socket.on('error', () => undefined);
     onConnection(socket);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = await listenOn(server, 0, '127.0.0.1');
   t.after(() => {
     for (const s of sockets) s.destroy();
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  return { port: (server.address() as net.AddressInfo).port, server };
+  return { port, server };
 }
 
 /** An HTTP server for fault injection and header checks; closed after the test. */
@@ -209,10 +198,10 @@ export async function startHttpServer(
 ): Promise<{ port: number; server: http.Server }> {
   const server = http.createServer(handler);
   server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = await listenOn(server, 0, '127.0.0.1');
   t.after(() => {
     server.closeAllConnections();
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  return { port: (server.address() as net.AddressInfo).port, server };
+  return { port, server };
 }

@@ -43,6 +43,7 @@ export interface JlistEntry {
   pm_id: number;
   pm2_env: {
     status: string;
+    namespace?: string;
     restart_time: number;
     unstable_restarts?: number;
     env?: Record<string, unknown>;
@@ -60,8 +61,12 @@ function cleanEnv(extra: Record<string, string>): Record<string, string> {
   return { ...env, ...extra };
 }
 
-/** Running (a zombie waiting to be reaped counts as gone). */
+/**
+ * Running (a zombie waiting to be reaped counts as gone). PM2 lists a process that is not running
+ * with pid 0, and kill(0) would signal this whole process group: such a pid is never alive here.
+ */
 function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
   } catch {
@@ -153,7 +158,7 @@ export async function createPm2Home(t: TestContext): Promise<Pm2Home> {
     }
   });
 
-  return { home, env, pm2, jlist, daemonPid, track: (pid) => seen.add(pid), kill };
+  return { home, env, pm2, jlist, daemonPid, track: (pid) => (pid > 0 ? seen.add(pid) : seen), kill };
 }
 
 /** The fleet's ports at offset 0, in one list (the test files never spell them out). */
@@ -230,7 +235,7 @@ export async function freePorts(count: number): Promise<number[]> {
  * - `crash`: exits with code 1 at once (a crash loop under autorestart).
  */
 export async function writeFixtures(home: string): Promise<{ server: string; crash: string }> {
-  const notice = path.join(ROOT, 'dist', 'src', 'supervisor', 'stopping-notice.js');
+  const notice = path.join(ROOT, 'dist', 'src', 'http', 'stopping-notice.js');
   const server = path.join(home, 'fixture-server.mjs');
   const crash = path.join(home, 'fixture-crash.cjs');
   await fs.writeFile(
@@ -258,7 +263,8 @@ process.on('SIGTERM', stop);
 }
 
 /** SIGTERM these pids (apps orphaned by a killed daemon) and wait until they are gone. */
-export async function terminate(pids: readonly number[], timeoutMs = 5000): Promise<void> {
+export async function terminate(all: readonly number[], timeoutMs = 5000): Promise<void> {
+  const pids = all.filter((pid) => pid > 0);
   for (const pid of pids) {
     try {
       process.kill(pid, 'SIGTERM');

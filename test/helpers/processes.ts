@@ -23,9 +23,9 @@ export interface StartedProcess {
   pid: number;
   /** The port from the process's `listening` log line. */
   port: number;
-  /** Every JSON log line so far. */
+  /** Every JSON log line so far, from stdout and stderr. */
   lines: LogLine[];
-  /** Non-JSON stdout and all stderr, for failure messages. */
+  /** Every non-JSON line of stdout and stderr, for failure messages. */
   text: () => string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   waitForLine(predicate: (line: LogLine) => boolean, what: string, timeoutMs?: number): Promise<LogLine>;
@@ -71,25 +71,28 @@ export async function startNode(
   live.add(child);
   const lines: LogLine[] = [];
   let text = '';
-  let buffer = '';
-  child.stdout?.setEncoding('utf8');
-  child.stdout?.on('data', (chunk: string) => {
-    buffer += chunk;
-    let nl: number;
-    while ((nl = buffer.indexOf('\n')) >= 0) {
-      const raw = buffer.slice(0, nl);
-      buffer = buffer.slice(nl + 1);
-      try {
-        lines.push(JSON.parse(raw) as LogLine);
-      } catch {
-        text += `${raw}\n`;
+  // The logger writes errors and warnings to stderr, the rest to stdout: read JSON lines from both.
+  const readLines = (stream: NodeJS.ReadableStream | null) => {
+    let buffer = '';
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      buffer += chunk;
+      let nl: number;
+      while ((nl = buffer.indexOf('\n')) >= 0) {
+        const raw = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        try {
+          lines.push(JSON.parse(raw) as LogLine);
+        } catch {
+          text += `${raw}\n`;
+        }
       }
-    }
-  });
-  child.stderr?.setEncoding('utf8');
-  child.stderr?.on('data', (chunk: string) => {
-    text += chunk;
-  });
+    });
+    // A crash's stack trace may end without a newline.
+    stream?.on('end', () => (text += buffer));
+  };
+  readLines(child.stdout);
+  readLines(child.stderr);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on('exit', (code, signal) => {
       live.delete(child);

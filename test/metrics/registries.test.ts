@@ -44,8 +44,24 @@ void test('health checks are counted by upstream and result', async () => {
 
 void test('upstream gauges are read from the status at scrape time and forget departed upstreams', async () => {
   let pool: UpstreamGaugeSource[] = [
-    { name: 'backend-a', healthy: true, inFlight: 3, pm2Restarts: 2 },
-    { name: 'backend-b', healthy: false, inFlight: 0, pm2Restarts: null },
+    {
+      name: 'backend-a',
+      healthy: true,
+      inFlight: 3,
+      pm2Restarts: 2,
+      tunnels: 2,
+      tunnelBytesToUpstream: 10,
+      tunnelBytesFromUpstream: 30,
+    },
+    {
+      name: 'backend-b',
+      healthy: false,
+      inFlight: 0,
+      pm2Restarts: null,
+      tunnels: 0,
+      tunnelBytesToUpstream: 0,
+      tunnelBytesFromUpstream: 0,
+    },
   ];
   const metrics = new BalancerMetrics({ upstreams: () => pool, processMetrics: false });
   let f = await scrape(metrics);
@@ -54,8 +70,27 @@ void test('upstream gauges are read from the status at scrape time and forget de
   assert.equal(sumSamples(f, 'balancer_upstream_in_flight', { upstream: 'backend-a' }), 3);
   assert.equal(sumSamples(f, 'balancer_upstream_pm2_restarts', { upstream: 'backend-a' }), 2);
   assert.equal(f.get('balancer_upstream_pm2_restarts')?.samples.length, 1);
+  assert.equal(sumSamples(f, 'balancer_upstream_tunnels_open', { upstream: 'backend-a' }), 2);
+  assert.equal(
+    sumSamples(f, 'balancer_tunnel_bytes_total', { upstream: 'backend-a', direction: 'to_upstream' }),
+    10,
+  );
+  assert.equal(
+    sumSamples(f, 'balancer_tunnel_bytes_total', { upstream: 'backend-a', direction: 'from_upstream' }),
+    30,
+  );
 
-  pool = [{ name: 'backend-b', healthy: true, inFlight: 1, pm2Restarts: null }];
+  pool = [
+    {
+      name: 'backend-b',
+      healthy: true,
+      inFlight: 1,
+      pm2Restarts: null,
+      tunnels: 0,
+      tunnelBytesToUpstream: 0,
+      tunnelBytesFromUpstream: 0,
+    },
+  ];
   f = await scrape(metrics);
   assert.deepEqual(
     f.get('balancer_upstream_healthy')?.samples.map((s) => [s.labels.upstream, s.value]),

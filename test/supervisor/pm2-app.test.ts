@@ -10,6 +10,7 @@ const listEntry = {
   monit: { memory: 52_000_000, cpu: 2.5 },
   pm2_env: {
     name: 'backend-a',
+    namespace: 'shop',
     pm_id: 3,
     status: 'online',
     pm_uptime: 10_000,
@@ -28,6 +29,7 @@ void test('a pm2 list entry becomes a typed app, its env read from pm2_env.env f
   assert.deepEqual(app, {
     pmId: 3,
     name: 'backend-a',
+    namespace: 'shop',
     status: 'online',
     pid: 4242,
     restarts: 2,
@@ -36,6 +38,7 @@ void test('a pm2 list entry becomes a typed app, its env read from pm2_env.env f
     cpuPercent: 2.5,
     env: {
       name: 'backend-a',
+      namespace: 'shop',
       status: 'online',
       pm_out_log_path: '/tmp/x/logs/backend-a.out.log',
       pm_err_log_path: '/tmp/x/logs/backend-a.err.log',
@@ -58,6 +61,7 @@ void test('a stopped app has no pid and no uptime; missing numbers become 0', ()
   assert.equal(app?.uptimeMs, null);
   assert.equal(app?.memoryBytes, 0);
   assert.equal(app?.restarts, 0);
+  assert.equal(app?.namespace, 'default', "PM2's namespace when the config names none");
 });
 
 void test('entries that are not shaped like PM2 apps are skipped, not thrown on', () => {
@@ -78,6 +82,7 @@ void test('a process:event packet gives the event, the app, its status and its f
     at: 1,
     process: {
       name: 'backend-a',
+      namespace: 'shop',
       pm_id: 3,
       status: 'stopping',
       restart_time: 4,
@@ -89,12 +94,13 @@ void test('a process:event packet gives the event, the app, its status and its f
   assert.deepEqual(event, {
     event: 'exit',
     name: 'backend-a',
+    namespace: 'shop',
     pmId: 3,
     status: 'stopping',
     restarts: 4,
     exitCode: 0,
     manually: false,
-    env: { name: 'backend-a', status: 'stopping', PORT: '21002', LB_POOL: 'web' },
+    env: { name: 'backend-a', namespace: 'shop', status: 'stopping', PORT: '21002', LB_POOL: 'web' },
   });
   assert.equal(toProcessEvent({ event: 'exit' }), null);
   assert.equal(toProcessEvent({ process: { name: 'a' } }), null);

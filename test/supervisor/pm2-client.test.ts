@@ -22,7 +22,6 @@ void test('with launchDaemon false, no daemon means ERR_PM2_DAEMON_DOWN and no d
   await assert.rejects(Pm2Client.connect({ pm2Home: pm2.home, launchDaemon: false }), (err: unknown) => {
     assert.ok(err instanceof SupervisorError);
     assert.equal(err.code, 'ERR_PM2_DAEMON_DOWN');
-    assert.equal(err.retryable, true);
     assert.match(err.message, new RegExp(`no PM2 daemon is running in ${pm2.home}`));
     return true;
   });

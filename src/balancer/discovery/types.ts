@@ -3,6 +3,7 @@
  * membership; health is the balancer's own business. Three sources plug in here: the static list
  * (`--upstreams`), PM2 (`pm2-source.ts`) and etcd (`etcd-source.ts`, members on other hosts).
  */
+import type { Pm2App } from '../../supervisor/pm2-app.js';
 
 export type DiscoveryKind = 'static' | 'pm2' | 'etcd';
 
@@ -30,17 +31,10 @@ export interface DiscoveryState {
 }
 
 /** What PM2 knows of the process behind an upstream, kept beside the balancer's health state. */
-export interface Pm2ProcessState {
-  pmId: number;
-  /** online, stopping, stopped, launching, errored, one-launch-status... */
-  status: string;
-  pid: number | null;
-  restarts: number;
-  /** Milliseconds since PM2 last started it, or null when it is not running. */
-  uptimeMs: number | null;
-  memoryBytes: number;
-  cpuPercent: number;
-}
+export type Pm2ProcessState = Pick<
+  Pm2App,
+  'pmId' | 'status' | 'pid' | 'restarts' | 'uptimeMs' | 'memoryBytes' | 'cpuPercent'
+>;
 
 /** One member of the pool. `id` is `host:port` and identifies the upstream across restarts. */
 export interface UpstreamSpec {

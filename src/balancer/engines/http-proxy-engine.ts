@@ -8,13 +8,13 @@
  * relays the body without the library's per-header passes. `toProxy` hands the request target on
  * as received instead of parsing it again (the balancer has already checked it is a path).
  */
-import type { ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { ProxyEngineName } from '../config.js';
 import { InternalError, UpstreamError } from '../../errors.js';
-import type { Exchange } from '../exchange.js';
-import { prepareForwardHeaders } from '../headers.js';
+import type { ClientMessage, Exchange } from '../exchange.js';
+import { clientProto, prepareForwardHeaders } from '../headers.js';
 import type { EngineHandlers, EngineSettings, ProxyEngine } from './proxy-engine.js';
 import { UpstreamAgent } from './upstream-agent.js';
 import type { Upstream } from '../upstream.js';
@@ -31,18 +31,15 @@ interface LibraryOptions {
 
 /** The part of the http-proxy API the balancer uses; both libraries provide it. */
 interface LibraryProxy {
-  web(req: IncomingMessage, res: ServerResponse, options?: LibraryOptions): void;
-  on(
-    event: 'proxyReq',
-    listener: (proxyReq: ClientRequest, req: IncomingMessage, res: ServerResponse) => void,
-  ): void;
+  web(req: ClientMessage, res: Exchange, options?: LibraryOptions): void;
+  on(event: 'proxyReq', listener: (proxyReq: ClientRequest, req: ClientMessage, res: Exchange) => void): void;
   on(
     event: 'proxyRes',
-    listener: (proxyRes: IncomingMessage, req: IncomingMessage, res: ServerResponse) => void,
+    listener: (proxyRes: IncomingMessage, req: ClientMessage, res: Exchange) => void,
   ): void;
   on(
     event: 'error' | 'econnreset',
-    listener: (err: Error, req: IncomingMessage, res: ServerResponse | Socket) => void,
+    listener: (err: Error, req: ClientMessage, res: Exchange | Socket) => void,
   ): void;
 }
 
@@ -55,7 +52,8 @@ async function loadLibrary(name: Exclude<ProxyEngineName, 'undici'>): Promise<Cr
     return (options) => mod.createProxyServer(options) as unknown as LibraryProxy;
   }
   const mod = await import('http-proxy');
-  return (options) => mod.default.createProxyServer(options) as LibraryProxy;
+  // The library's types name node:http's classes; it is given the balancer's (HTTP/2 ones too).
+  return (options) => mod.default.createProxyServer(options) as unknown as LibraryProxy;
 }
 
 /** An upstream response being relayed, tagged with where it goes (listeners below share no closure). */
@@ -86,9 +84,10 @@ export class HttpProxyEngine implements ProxyEngine {
     return new HttpProxyEngine(await loadLibrary(settings.name), settings, handlers);
   }
 
-  forward(upstream: Upstream, req: IncomingMessage, res: Exchange, body?: Readable): void {
+  forward(upstream: Upstream, req: ClientMessage, res: Exchange, body?: Readable): void {
     // The library copies req.headers for every attempt: prepare them in place, once.
-    if (res.attempts === 1) prepareForwardHeaders(req.headers, req.socket.remoteAddress, 'http');
+    if (res.attempts === 1)
+      prepareForwardHeaders(req.headers, req.socket.remoteAddress, clientProto(req.socket));
     const proxy = this.proxies.get(upstream) ?? this.attach(upstream);
     if (body === undefined) proxy.web(req, res);
     else proxy.web(req, res, { buffer: body });
@@ -112,11 +111,9 @@ export class HttpProxyEngine implements ProxyEngine {
     });
     const { handlers } = this;
     // The library hands back the `res` given to web(), which is always an Exchange.
-    proxy.on('proxyReq', (proxyReq, _req, res) =>
-      handlers.onRequestSent(proxyReq, res as Exchange, upstream),
-    );
+    proxy.on('proxyReq', (proxyReq, _req, res) => handlers.onRequestSent(proxyReq, res, upstream));
     proxy.on('proxyRes', (proxyRes: RelayedResponse, _req, res) => {
-      const exchange = res as Exchange;
+      const exchange = res;
       if (!handlers.onResponse(exchange, upstream, proxyRes.statusCode ?? 502, proxyRes.rawHeaders)) {
         proxyRes.resume();
         return;
@@ -130,7 +127,7 @@ export class HttpProxyEngine implements ProxyEngine {
       // Without a listener, a broken response stream would only 'close'; with one it also says why.
       proxyRes.on('error', ignore);
     });
-    const onError = (err: Error, _req: IncomingMessage, res: ServerResponse | Socket): void => {
+    const onError = (err: Error, _req: ClientMessage, res: Exchange | Socket): void => {
       // Only web requests go through here, so `res` is always an Exchange.
       handlers.onError(err, res as Exchange, upstream);
     };

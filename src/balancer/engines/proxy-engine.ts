@@ -1,6 +1,6 @@
 /**
  * How a request travels to an upstream, behind one interface (`--proxy-engine` picks the
- * engine; README "Which engine" says which is the default and why):
+ * engine; docs/decisions.md says which is the default and why):
  *
  * - `undici`: undici's `Pool.dispatch`, one pool per upstream (undici-engine.ts);
  * - `http-proxy-3` and `http-proxy`: the two implementations of the http-proxy API on node:http's
@@ -10,10 +10,9 @@
  * arrived, the attempt failed. An engine relays the response body itself (`Exchange.relay`), with
  * backpressure from the client to the upstream. create-engine.ts builds the chosen one.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ProxyEngineName } from '../config.js';
-import type { Exchange, UpstreamRequest } from '../exchange.js';
+import type { ClientMessage, Exchange, UpstreamRequest } from '../exchange.js';
 import type { Upstream } from '../upstream.js';
 
 export interface EngineHandlers {
@@ -47,7 +46,7 @@ export interface ProxyEngine {
    * Send the request to `upstream`. `body` replaces reading `req` (a replayable copy, for retries);
    * without it a request with a body streams `req` itself.
    */
-  forward(upstream: Upstream, req: IncomingMessage, res: Exchange, body?: Readable): void;
+  forward(upstream: Upstream, req: ClientMessage, res: Exchange, body?: Readable): void;
   /** Forget an upstream that left the pool; its idle connections close. */
   detach(upstream: Upstream): void;
   /** Close every pooled connection (at shutdown). */

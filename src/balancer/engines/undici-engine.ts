@@ -4,18 +4,17 @@
  * handler uses undici's original callbacks (onConnect, onHeaders, onData, onComplete, onError):
  * undici 7's HTTP/1.1 client calls them directly, while a handler written with the newer
  * controller callbacks is wrapped in an adapter that also builds a header object, and measured
- * 5-10 us slower per request here (README "Which engine").
+ * 5-10 us slower per request here (docs/decisions.md, "The default engine is undici").
  *
  * Pool settings mirror UpstreamAgent's: keep-alive shorter than the backends' (and than any
  * `Keep-Alive: timeout=N` they announce, less 1 s), a connect timeout, no pipelining. undici's own
  * header and body timeouts are off: the balancer's proxy timeout (deadline-watch.ts) covers both.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { UpstreamError } from '../../errors.js';
-import type { Exchange, UpstreamRequest } from '../exchange.js';
-import { forwardRequestHeaders } from '../headers.js';
+import type { ClientMessage, Exchange, UpstreamRequest } from '../exchange.js';
+import { clientProto, forwardRequestHeaders } from '../headers.js';
 import type { EngineHandlers, EngineSettings, ProxyEngine } from './proxy-engine.js';
 import type { Upstream } from '../upstream.js';
 
@@ -82,9 +81,13 @@ export class UndiciEngine implements ProxyEngine {
     private readonly handlers: EngineHandlers,
   ) {}
 
-  forward(upstream: Upstream, req: IncomingMessage, res: Exchange, body?: Readable): void {
+  forward(upstream: Upstream, req: ClientMessage, res: Exchange, body?: Readable): void {
     const pool = this.pools.get(upstream) ?? this.attach(upstream);
-    res.upstreamHeaders ??= forwardRequestHeaders(req.rawHeaders, req.socket.remoteAddress, 'http');
+    res.upstreamHeaders ??= forwardRequestHeaders(
+      req.rawHeaders,
+      req.socket.remoteAddress,
+      clientProto(req.socket),
+    );
     pool.dispatch(
       {
         method: req.method ?? 'GET',

@@ -24,9 +24,7 @@ interface PooledSocket extends net.Socket {
 function connectTimedOut(socket: net.Socket, where: string, ms: number): void {
   if (!socket.connecting) return;
   socket.destroy(
-    new UpstreamError('ERR_UPSTREAM_CONNECT_TIMEOUT', where, `no connection to ${where} within ${ms}ms`, {
-      retryable: true,
-    }),
+    new UpstreamError('ERR_UPSTREAM_CONNECT_TIMEOUT', where, `no connection to ${where} within ${ms}ms`),
   );
 }
 

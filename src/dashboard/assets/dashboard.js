@@ -1,9 +1,23 @@
-/* global document, window, EventSource */
+// @ts-check
 /**
  * The dashboard page's only script: it listens to the balancer's server-sent events (one JSON view a
  * second, and at once on a pool change) and redraws the page in place. Read-only: it sends nothing
  * but the one GET that opens the stream. Text goes in through textContent, never as HTML.
+ *
+ * Plain JavaScript served as it is (no build step for the page), type-checked against the view the
+ * balancer sends (../view.ts) by `npm run typecheck` (tsconfig.browser.json, with the DOM types).
  */
+
+/** @typedef {import('../view.js').DashboardView} DashboardView */
+/** @typedef {import('../view.js').UpstreamView} UpstreamView */
+/** @typedef {import('../view.js').TotalsView} TotalsView */
+/** @typedef {import('../view.js').HealthView} HealthView */
+/** @typedef {DashboardView['poolChanges'][number]} PoolChangeView */
+/** @typedef {TotalsView['series'][number]} SecondView */
+/** @typedef {'ok' | 'bad' | 'warn' | 'none'} Tone */
+/** @typedef {HTMLTableCellElement} Td */
+/** A row's twelve cells, in the order of the table's columns (index.html). */
+/** @typedef {[Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td]} RowCells */
 
 const STREAM_URL = '/api/dashboard/events';
 /** No frame for this long: say so on the page (frames come every second). */
@@ -13,18 +27,25 @@ const CHART_H = 150;
 /** Pool changes listed; the JSON view has more. */
 const CHANGES_SHOWN = 8;
 
-const $ = (id) => document.getElementById(id);
+/**
+ * The element with this id; index.html has every id this script asks for.
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 let lastFrameAt = 0;
-/** @type {Map<string, {tr: HTMLTableRowElement, cells: HTMLTableCellElement[]}>} */
+/** @type {Map<string, {tr: HTMLTableRowElement, cells: RowCells}>} */
 const rows = new Map();
 
 // ---- formatting ----
 
+/** @param {number} n */
 function formatCount(n) {
   return Math.round(n).toLocaleString('en-US');
 }
 
+/** @param {number | null | undefined} ms */
 function formatMs(ms) {
   if (ms === null || ms === undefined) return '–';
   if (ms >= 1000) return `${(ms / 1000).toFixed(ms >= 10_000 ? 0 : 1)} s`;
@@ -33,6 +54,7 @@ function formatMs(ms) {
   return `${ms.toFixed(2)} ms`;
 }
 
+/** @param {number | null | undefined} ms */
 function formatDuration(ms) {
   if (ms === null || ms === undefined || ms < 0) return '–';
   const s = Math.floor(ms / 1000);
@@ -44,6 +66,7 @@ function formatDuration(ms) {
   return `${Math.floor(h / 24)} d ${h % 24} h`;
 }
 
+/** @param {number | null | undefined} bytes */
 function formatBytes(bytes) {
   if (bytes === null || bytes === undefined) return '–';
   const units = ['B', 'KB', 'MB', 'GB'];
@@ -56,6 +79,7 @@ function formatBytes(bytes) {
   return `${v.toFixed(v >= 100 || u === 0 ? 0 : 1)} ${units[u]}`;
 }
 
+/** @param {number} ratio */
 function formatPercent(ratio) {
   const p = ratio * 100;
   if (p === 0) return '0 %';
@@ -63,11 +87,16 @@ function formatPercent(ratio) {
   return `${p.toFixed(p >= 10 ? 0 : 1)} %`;
 }
 
+/** @param {number} epochMs */
 function formatClock(epochMs) {
   return new Date(epochMs).toLocaleTimeString('en-GB', { hour12: false });
 }
 
-/** The smallest of 1, 2, 5 x 10^k at or above v. */
+/**
+ * The smallest of 1, 2, 5 x 10^k at or above v.
+ * @param {number} v
+ * @param {number} floor
+ */
 function niceMax(v, floor) {
   const x = Math.max(v, floor);
   const p = 10 ** Math.floor(Math.log10(x));
@@ -77,6 +106,13 @@ function niceMax(v, floor) {
 
 // ---- drawing ----
 
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string} [className]
+ * @param {string} [text]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function el(tag, className, text) {
   const node = document.createElement(tag);
   if (className) node.className = className;
@@ -84,17 +120,29 @@ function el(tag, className, text) {
   return node;
 }
 
-/** Replace a node's children only when the text changed, so nothing flickers. */
+/**
+ * Replace a node's children only when the text changed, so nothing flickers.
+ * @param {HTMLElement} node
+ * @param {string} text
+ */
 function setText(node, text) {
   if (node.textContent !== text) node.textContent = text;
 }
 
+/**
+ * @param {string} text
+ * @param {Tone} tone
+ */
 function badge(text, tone) {
   const b = el('span', 'badge', text);
   b.dataset.tone = tone;
   return b;
 }
 
+/**
+ * @param {HTMLElement} cell
+ * @param {...(string | HTMLElement)} nodes
+ */
 function setCell(cell, ...nodes) {
   const key = nodes
     .map((n) => (typeof n === 'string' ? n : `${n.dataset?.tone ?? ''}${n.textContent}`))
@@ -104,37 +152,53 @@ function setCell(cell, ...nodes) {
   cell.replaceChildren(...nodes);
 }
 
+/**
+ * @param {HealthView | string} health  an upstream's health, or a pool change's `from` and `to`
+ * @returns {Tone}
+ */
 function healthTone(health) {
   if (health === 'healthy') return 'ok';
   if (health === 'unhealthy') return 'bad';
   return 'warn';
 }
 
+/**
+ * @param {string} status
+ * @returns {Tone}
+ */
 function pm2Tone(status) {
   if (status === 'online') return 'ok';
   if (status === 'stopped' || status === 'errored') return 'bad';
   return 'warn';
 }
 
+/** @param {UpstreamView} upstream */
 function rowFor(upstream) {
   let row = rows.get(upstream.id);
   if (row === undefined) {
     const tr = document.createElement('tr');
+    /** @type {Td[]} */
     const cells = [];
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < 13; i++) {
       const td = document.createElement('td');
       if (i === 2 || i >= 4) td.className = 'num';
       cells.push(td);
       tr.append(td);
     }
-    row = { tr, cells };
+    row = { tr, cells: /** @type {RowCells} */ (cells) };
     rows.set(upstream.id, row);
   }
   return row;
 }
 
+/**
+ * @param {UpstreamView[]} upstreams
+ * @param {number} now
+ */
 function renderUpstreams(upstreams, now) {
-  const tbody = $('upstreams').tBodies[0];
+  const tbody = /** @type {HTMLTableElement} */ ($('upstreams')).tBodies[0];
+  if (tbody === undefined) return;
+  /** @type {Set<string>} */
   const seen = new Set();
   upstreams.forEach((u, index) => {
     seen.add(u.id);
@@ -144,7 +208,21 @@ function renderUpstreams(upstreams, now) {
     tr.dataset.health = u.health;
     if (tbody.rows[index] !== tr) tbody.insertBefore(tr, tbody.rows[index] ?? null);
 
-    const [name, health, check, pm2, pid, restarts, uptime, memory, cpu, inFlight, served, failures] = cells;
+    const [
+      name,
+      health,
+      check,
+      pm2,
+      pid,
+      restarts,
+      uptime,
+      memory,
+      cpu,
+      inFlight,
+      tunnels,
+      served,
+      failures,
+    ] = cells;
     const from = u.origin && u.origin.host ? ` · ${u.origin.host} via ${u.origin.source}` : '';
     setCell(name, el('span', 'name', u.name), el('span', 'addr', `${u.address}${from}`));
     setCell(
@@ -172,6 +250,8 @@ function renderUpstreams(upstreams, now) {
     setText(memory, p && p.pid && local ? formatBytes(p.memoryBytes) : '–');
     setText(cpu, p && p.pid && local ? `${Math.round(p.cpuPercent)} %` : '–');
     setText(inFlight, formatCount(u.inFlight));
+    setText(tunnels, formatCount(u.tunnels.open));
+    tunnels.title = `${formatBytes(u.tunnels.bytesToUpstream)} up, ${formatBytes(u.tunnels.bytesFromUpstream)} down`;
     setText(served, formatCount(u.served));
     setText(failures, formatCount(u.failures));
     failures.classList.toggle('check-fail', u.failures > 0);
@@ -189,6 +269,7 @@ function renderUpstreams(upstreams, now) {
   $('stat-pool').dataset.degraded = String(healthy < upstreams.length);
 }
 
+/** @param {TotalsView} totals */
 function renderTotals(totals) {
   setText($('stat-rps'), formatCount(totals.requestsPerSecond));
   setText($('stat-requests'), `last minute: ${formatCount(totals.requests)} requests`);
@@ -199,16 +280,19 @@ function renderTotals(totals) {
   drawChart(totals.series);
 }
 
-/** Complete seconds only: the second in progress would always look like a dip. */
+/**
+ * Complete seconds only: the second in progress would always look like a dip.
+ * @param {SecondView[]} series
+ */
 function drawChart(series) {
   const points = series.slice(0, -1);
   const n = points.length;
   if (n < 2) return;
-  const x = (i) => (i * CHART_W) / (n - 1);
+  const x = (/** @type {number} */ i) => (i * CHART_W) / (n - 1);
   const rpsMax = niceMax(Math.max(...points.map((p) => p.requests)), 5);
   const latMax = niceMax(Math.max(...points.map((p) => p.p99Ms ?? 0)), 1);
-  const yRps = (v) => CHART_H - (v / rpsMax) * (CHART_H - 4);
-  const yLat = (v) => CHART_H - (v / latMax) * (CHART_H - 4);
+  const yRps = (/** @type {number} */ v) => CHART_H - (v / rpsMax) * (CHART_H - 4);
+  const yLat = (/** @type {number} */ v) => CHART_H - (v / latMax) * (CHART_H - 4);
 
   const line = points.map(
     (p, i) => `${i === 0 ? 'M' : 'L'}${x(i).toFixed(1)} ${yRps(p.requests).toFixed(1)}`,
@@ -241,6 +325,7 @@ function drawChart(series) {
   setText($('axis-p99'), formatMs(latMax));
 }
 
+/** @param {PoolChangeView[]} all */
 function renderChanges(all) {
   const list = $('pool-changes');
   const changes = all.slice(0, CHANGES_SHOWN);
@@ -265,6 +350,7 @@ function renderChanges(all) {
 }
 
 /** etcd: connected at which revision, or unreachable with its error (the pool is then the last known). */
+/** @param {DashboardView['balancer']['source']} source */
 function describeSource(source) {
   if (!source || source.kind !== 'etcd') return '';
   const revision = source.lastRevision === null ? '' : `, revision ${source.lastRevision}`;
@@ -272,6 +358,7 @@ function describeSource(source) {
   return ` · etcd unreachable for ${formatDuration(Date.now() - source.since)}${revision}: ${source.lastError ?? 'no answer'} (serving the last known pool)`;
 }
 
+/** @param {DashboardView} view */
 function render(view) {
   lastFrameAt = Date.now();
   const b = view.balancer;
@@ -289,6 +376,7 @@ function render(view) {
   document.body.dataset.frames = String(Number(document.body.dataset.frames ?? 0) + 1);
 }
 
+/** @param {'live' | 'reconnecting' | 'stale'} state */
 function setConnection(state) {
   const conn = $('connection');
   if (conn.dataset.state === state) return;

@@ -3,15 +3,21 @@
  * ecosystem.config.cjs (at a port offset), start through PM2 only what is missing, wait until all
  * are online and healthy, and hand back a Fleet whose stop() undoes exactly what this call did.
  * A fleet someone already runs is used as it is and left alone.
+ *
+ * PM2 app names are unique only within a namespace: the fleet's apps are found by name *and*
+ * namespace, and acted on by pm_id, so another project's `balancer` in the same daemon is never
+ * taken for ours, restarted or deleted.
  */
 import fs from 'node:fs/promises';
 import { SupervisorError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { processEnv } from '../config/process-input.js';
-import { currentPm2Home } from './config.js';
+import { currentPm2Home } from '../supervisor/config.js';
+import { readBalancerStatus } from '../balancer/status-reader.js';
+import type { UpstreamStatus } from '../balancer/status.js';
 import { loadFleetApps, type FleetApp } from './ecosystem.js';
 import { probe, type ProbeResult } from './health-probe.js';
-import { withPm2, type Pm2App } from './pm2-client.js';
+import { withPm2, type Pm2App } from '../supervisor/pm2-client.js';
 
 export type { FleetApp, FleetRole } from './ecosystem.js';
 
@@ -53,6 +59,33 @@ function impostor(app: FleetApp, result: ProbeResult): string | null {
   return typeof name === 'string' && name !== app.name
     ? `port ${app.port} is served by "${name}", not ${app.name}`
     : null;
+}
+
+/**
+ * Pure: PM2's entries of these fleet apps, by name. Same name and same namespace: an app of another
+ * namespace with the same name is someone else's.
+ */
+export function pm2EntriesOf(apps: readonly FleetApp[], pm2Apps: readonly Pm2App[]): Map<string, Pm2App> {
+  const ours = pm2Apps.filter((p) => apps.some((a) => a.name === p.name && a.namespace === p.namespace));
+  return new Map(ours.map((p) => [p.name, p]));
+}
+
+/**
+ * Pure: the fleet apps whose name PM2 already has in another namespace only. PM2 starts an
+ * ecosystem entry by name across namespaces (it would restart that other app, with our env), so
+ * such an app cannot be started; returns why, or null.
+ */
+export function nameClashes(apps: readonly FleetApp[], pm2Apps: readonly Pm2App[]): string | null {
+  const ours = pm2EntriesOf(apps, pm2Apps);
+  const clashes = apps.flatMap((a) =>
+    ours.has(a.name)
+      ? []
+      : pm2Apps.filter((p) => p.name === a.name).map((p) => `${a.name} (pm2 namespace ${p.namespace})`),
+  );
+  return clashes.length === 0
+    ? null
+    : `PM2 already runs an app of the same name in another namespace: ${clashes.join(', ')}; ` +
+        'PM2 would restart it instead of starting ours, so nothing was started';
 }
 
 async function probeAll(apps: readonly FleetApp[]): Promise<Map<string, ProbeResult>> {
@@ -113,7 +146,7 @@ export async function ensureFleet(options: EnsureFleetOptions): Promise<Fleet> {
         return found;
       },
       stop() {
-        stopping ??= undo(pm2Home, startedByUs, restartedByUs, logger);
+        stopping ??= undo(pm2Home, apps, startedByUs, restartedByUs, logger);
         return stopping;
       },
     };
@@ -135,7 +168,10 @@ export async function ensureFleet(options: EnsureFleetOptions): Promise<Fleet> {
   const restartedByUs: string[] = [];
   try {
     await withPm2({ pm2Home }, async (pm2) => {
-      const known = new Map((await pm2.list()).map((a) => [a.name, a]));
+      const listed = await pm2.list();
+      const known = pm2EntriesOf(apps, listed);
+      const clash = nameClashes(missing, listed);
+      if (clash !== null) throw new SupervisorError('ERR_FLEET_NAME_TAKEN', clash);
       const toStart = missing.filter((a) => !known.has(a.name));
       // Stopped or errored apps PM2 already has are restarted; online/launching ones are coming up.
       const toRestart = missing.filter((a) => {
@@ -160,12 +196,12 @@ export async function ensureFleet(options: EnsureFleetOptions): Promise<Fleet> {
           app: app.name,
         });
         restartedByUs.push(app.name);
-        await pm2.restart(app.name);
+        await pm2.restart((known.get(app.name) as Pm2App).pmId);
       }
-      await waitHealthy(apps, timeoutMs, () => pm2.list());
+      await waitHealthy(apps, timeoutMs, async () => pm2EntriesOf(apps, await pm2.list()));
     });
   } catch (err) {
-    await undo(pm2Home, startedByUs, restartedByUs, logger).catch((undoErr: unknown) =>
+    await undo(pm2Home, apps, startedByUs, restartedByUs, logger).catch((undoErr: unknown) =>
       logger.warn(`could not undo the partial start: ${errorMessage(undoErr)}`, {
         event: 'fleet-undo-failed',
       }),
@@ -188,11 +224,13 @@ export async function ensureFleet(options: EnsureFleetOptions): Promise<Fleet> {
  * /__lb/status? Returns what is missing, or null when the pool is complete.
  */
 export function poolShortfall(status: unknown, backends: readonly string[]): string | null {
-  // The slice of the balancer's status document (src/balancer/status.ts) this needs.
-  const upstreams = (status as { upstreams?: unknown } | undefined)?.upstreams;
-  if (!Array.isArray(upstreams)) return 'no pool in its status';
-  const inRotation = (name: string) =>
-    upstreams.some((u: { name?: unknown; available?: unknown }) => u.name === name && u.available === true);
+  let upstreams: UpstreamStatus[];
+  try {
+    upstreams = readBalancerStatus(status).upstreams;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+  const inRotation = (name: string) => upstreams.some((u) => u.name === name && u.available);
   const missing = backends.filter((name) => !inRotation(name));
   return missing.length === 0 ? null : `not yet in rotation: ${missing.join(', ')}`;
 }
@@ -201,7 +239,11 @@ export function poolShortfall(status: unknown, backends: readonly string[]): str
  * Poll until every app answers its health check and the balancer has every backend in rotation;
  * fail early when PM2 gives an app up (errored).
  */
-async function waitHealthy(apps: readonly FleetApp[], timeoutMs: number, list: () => Promise<Pm2App[]>) {
+async function waitHealthy(
+  apps: readonly FleetApp[],
+  timeoutMs: number,
+  list: () => Promise<Map<string, Pm2App>>,
+) {
   const deadline = Date.now() + timeoutMs;
   const backends = apps.filter((a) => a.role === 'backend').map((a) => a.name);
   const balancer = apps.find((a) => a.role === 'balancer');
@@ -214,7 +256,7 @@ async function waitHealthy(apps: readonly FleetApp[], timeoutMs: number, list: (
     }
     const sick = apps.filter((a) => results.get(a.name)?.ok !== true);
     if (sick.length === 0) return;
-    const pm2Apps = new Map((await list()).map((a) => [a.name, a]));
+    const pm2Apps = await list();
     const errored = sick.filter((a) => pm2Apps.get(a.name)?.status === 'errored');
     if (errored.length > 0 || Date.now() > deadline) {
       const reasons = await Promise.all(
@@ -229,9 +271,13 @@ async function waitHealthy(apps: readonly FleetApp[], timeoutMs: number, list: (
   }
 }
 
-/** Stop and delete what we started, stop what we restarted; try everything, then report. */
+/**
+ * Stop and delete what we started, stop what we restarted (found by name and namespace, acted on
+ * by pm_id); an app no longer in PM2 has nothing to undo. Try everything, then report.
+ */
 async function undo(
   pm2Home: string,
+  apps: readonly FleetApp[],
   started: readonly string[],
   restarted: readonly string[],
   logger: Logger,
@@ -243,12 +289,18 @@ async function undo(
       failures.push(`${what}: ${errorMessage(err)}`);
     });
   try {
-    await withPm2({ pm2Home, launchDaemon: false }, (pm2) =>
-      Promise.all([
-        ...started.map((name) => attempt(`delete ${name}`, pm2.delete(name))),
-        ...restarted.map((name) => attempt(`stop ${name}`, pm2.stop(name))),
-      ]),
-    );
+    await withPm2({ pm2Home, launchDaemon: false }, async (pm2) => {
+      const ours = pm2EntriesOf(apps, await pm2.list());
+      const act = (name: string, what: 'delete' | 'stop') => {
+        const entry = ours.get(name);
+        if (entry === undefined) return Promise.resolve();
+        return attempt(`${what} ${name}`, what === 'delete' ? pm2.delete(entry.pmId) : pm2.stop(entry.pmId));
+      };
+      await Promise.all([
+        ...started.map((name) => act(name, 'delete')),
+        ...restarted.map((name) => act(name, 'stop')),
+      ]);
+    });
   } catch (err) {
     // No daemon, nothing of ours left running under it.
     if (err instanceof SupervisorError && err.code === 'ERR_PM2_DAEMON_DOWN') return;

@@ -2,11 +2,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { DEFAULT_PORTS, ECOSYSTEM_FILE, LOGS_DIR, PROJECT_ROOT } from '../../src/config/common.js';
+import {
+  DEFAULT_PORTS,
+  ECOSYSTEM_FILE,
+  FLEET_NAMESPACE,
+  LOGS_DIR,
+  PROJECT_ROOT,
+} from '../../src/config/common.js';
 import { ConfigError } from '../../src/errors.js';
-import { loadFleetApps, toFleetApps } from '../../src/supervisor/ecosystem.js';
-import { buildStartConfig } from '../../src/supervisor/config.js';
-import { formatStartSummary } from '../../src/supervisor/start-summary.js';
+import { loadFleetApps, toFleetApps } from '../../src/fleet/ecosystem.js';
+import { buildStartConfig } from '../../src/fleet/config.js';
+import { formatStartSummary } from '../../src/fleet/start-summary.js';
 
 // The apps' own defaults (src/http/server-config.ts, src/balancer/config.ts).
 const SERVER_GRACE_MS = 1000;
@@ -32,6 +38,13 @@ void test('seven named apps: four pool backends, async, threaded and the balance
     apps.find((a) => a.name === 'async')?.config.script,
     path.join(PROJECT_ROOT, 'dist', 'src', 'backend.js'),
   );
+});
+
+void test("every app is in the fleet's own PM2 namespace, the one the TypeScript side acts on", () => {
+  for (const app of fleet()) {
+    assert.equal(app.config.namespace, FLEET_NAMESPACE, app.name);
+    assert.equal(app.namespace, FLEET_NAMESPACE, app.name);
+  }
 });
 
 void test("ports default to the assignment's and PORT_OFFSET shifts every one of them, names unchanged", () => {

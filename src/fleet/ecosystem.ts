@@ -6,13 +6,15 @@
 import { createRequire } from 'node:module';
 import { ConfigError } from '../errors.js';
 import { ECOSYSTEM_FILE } from '../config/common.js';
-import type { Pm2AppConfig } from './pm2-client.js';
+import type { Pm2AppConfig } from '../supervisor/pm2-client.js';
 
 export type FleetRole = 'backend' | 'async' | 'threaded' | 'balancer';
 
 /** One app of the fleet. */
 export interface FleetApp {
   name: string;
+  /** Its PM2 namespace: with the name, what tells it from another project's app of the same name. */
+  namespace: string;
   role: FleetRole;
   /** The port it serves on (the balancer's public port). */
   port: number;
@@ -81,6 +83,7 @@ export function toFleetApps(raw: unknown, healthHost = '127.0.0.1'): FleetApp[] 
     const statusUrl = role === 'balancer' ? `http://${healthHost}:${adminPort}/__lb/status` : null;
     apps.push({
       name,
+      namespace: config.namespace ?? 'default',
       role,
       port,
       adminPort,

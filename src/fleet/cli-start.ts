@@ -2,7 +2,7 @@
  * `npm start`: start whatever part of the fleet is not running under PM2 (running it twice is
  * harmless), wait until every app is online and healthy, and print the URLs to open.
  *
- *   node dist/src/supervisor/cli-start.js [--port-offset N] [--timeout 60s]   (--help lists all)
+ *   node dist/src/fleet/cli-start.js [--port-offset N] [--timeout 60s]   (--help lists all)
  */
 import { loadConfigOrExit } from '../config/load.js';
 import { startSpecs, validateStart } from './config.js';

@@ -6,8 +6,9 @@ import net from 'node:net';
 import path from 'node:path';
 import { SupervisorError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import { loadFleetApps } from '../../src/supervisor/ecosystem.js';
-import { ensureFleet, poolShortfall } from '../../src/supervisor/fleet.js';
+import { loadFleetApps } from '../../src/fleet/ecosystem.js';
+import { ensureFleet, poolShortfall } from '../../src/fleet/fleet.js';
+import { statusDocument } from '../helpers/status-document.js';
 import { createPm2Home, findFreePortOffset } from '../helpers/pm2-home.js';
 
 const quiet: Logger = {
@@ -33,15 +34,10 @@ async function setup(t: Parameters<typeof createPm2Home>[0]) {
 }
 
 void test('the pool is complete when the balancer has every backend available', () => {
-  const status = {
-    upstreams: [
-      { name: 'b1', available: true },
-      { name: 'b2', available: false },
-    ],
-  };
+  const status = statusDocument(2, ['b2']);
   assert.equal(poolShortfall(status, ['b1']), null);
   assert.equal(poolShortfall(status, ['b1', 'b2', 'b3']), 'not yet in rotation: b2, b3');
-  assert.equal(poolShortfall({}, ['b1']), 'no pool in its status');
+  assert.equal(poolShortfall({}, ['b1']), 'balancer status: balancer is not an object');
 });
 
 void test('ensureFleet starts only what is missing, waits for the pool, and stop() undoes only that', async (t) => {

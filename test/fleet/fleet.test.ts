@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { PUBLIC_DIR } from '../../src/config/common.js';
-import { loadFleetApps, type FleetApp } from '../../src/supervisor/ecosystem.js';
+import { loadFleetApps, type FleetApp } from '../../src/fleet/ecosystem.js';
 import {
   createPm2Home,
   findFreePortOffset,
@@ -30,7 +30,7 @@ interface Fleet {
   backends: FleetApp[];
   balancer: FleetApp;
   logDir: string;
-  /** JSON lines an app has logged so far (from its PM2 out file). */
+  /** JSON lines an app has logged so far (its PM2 out and err files), in time order. */
   log(app: string): LogLine[];
 }
 
@@ -83,7 +83,12 @@ async function startFleet(
     backends: apps.filter((a) => a.role === 'backend'),
     balancer,
     logDir,
-    log: (app) => readJsonLines(path.join(logDir, `${app}.out.log`)),
+    // Errors and warnings are in the err file: merged by timestamp (a stable sort keeps each file's order).
+    log: (app) =>
+      [
+        ...readJsonLines(path.join(logDir, `${app}.out.log`)),
+        ...readJsonLines(path.join(logDir, `${app}.err.log`)),
+      ].sort((a, b) => String(a.timestamp).localeCompare(String(b.timestamp))),
   };
 }
 

@@ -1,0 +1,63 @@
+/**
+ * What a cluster's primary and its workers say to each other over the IPC channel. The primary
+ * decides membership and health and tells every worker; a worker reports what it saw (a passive
+ * failure, its counters, the requests it finished). Plain data only, checked on arrival: a message
+ * that is not one of these is ignored.
+ */
+import type { UpstreamSpec } from '../discovery/types.js';
+import type { UpstreamHealth } from '../pool.js';
+import type { RequestCounts } from '../proxy-handler.js';
+
+/**
+ * One upstream as a worker counted it: in flight, attempts, served, failures, open tunnels,
+ * tunnel bytes to it and from it. A tuple: it crosses the IPC channel four times a second.
+ */
+export type Counts = [number, number, number, number, number, number, number];
+export type UpstreamCounts = Record<string, Counts>;
+
+/** One finished request for the dashboard and /metrics: [upstream name or null, status, ms, retries]. */
+export type FinishedRequest = [string | null, number, number, number];
+
+export type ToWorker =
+  /** The whole membership (sent first, and on every change). */
+  | { lb: 'members'; members: UpstreamSpec[] }
+  /** Every member's health, as the primary decided it. */
+  | { lb: 'health'; states: UpstreamHealth[] }
+  /** Send a report now, answering with this sequence number. */
+  | { lb: 'report?'; seq: number }
+  /** Stop taking connections, finish what is in flight, report, exit. */
+  | { lb: 'drain' };
+
+export type ToPrimary =
+  /** Listening for messages: send the membership and health now (earlier ones would be lost). */
+  | { lb: 'hello' }
+  /** Listening and able to proxy. */
+  | { lb: 'ready'; port: number }
+  /** A refused or reset connection while proxying: take it out for every worker. */
+  | { lb: 'take-out'; id: string; reason: string }
+  /** Counters; `seq` answers a 'report?' (0: the periodic one). */
+  | {
+      lb: 'report';
+      seq: number;
+      totals: RequestCounts;
+      queued: number;
+      tunnels: number;
+      upstreams: UpstreamCounts;
+    }
+  /** Requests finished since the last batch (sent only while the primary wants them). */
+  | { lb: 'finished'; batch: FinishedRequest[] };
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null;
+}
+
+const TO_WORKER = new Set(['members', 'health', 'report?', 'drain']);
+const TO_PRIMARY = new Set(['hello', 'ready', 'take-out', 'report', 'finished']);
+
+export function isToWorker(v: unknown): v is ToWorker {
+  return isObject(v) && typeof v.lb === 'string' && TO_WORKER.has(v.lb);
+}
+
+export function isToPrimary(v: unknown): v is ToPrimary {
+  return isObject(v) && typeof v.lb === 'string' && TO_PRIMARY.has(v.lb);
+}

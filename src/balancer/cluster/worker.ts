@@ -1,0 +1,140 @@
+/**
+ * A cluster worker: the request path over a copy of the primary's pool. It proxies, and reports:
+ * a passive failure at once (the primary takes the upstream out for everyone), its counters every
+ * quarter second and whenever asked, its finished requests in small batches for the dashboard.
+ * It never checks health or runs discovery: what the primary decides, it mirrors.
+ *
+ * Draining (a reload, a stop, or a primary that went away) keeps every connection it has: it stops
+ * accepting, answers whatever arrives with `Connection: close`, and exits when the last connection
+ * is gone or the grace period ends. An idle keep-alive socket is never closed under a request that
+ * is already on its way.
+ */
+import net from 'node:net';
+import type { BalancerConfig } from '../config.js';
+import type { Logger } from '../../logger.js';
+import { BalancerEvents } from '../events.js';
+import { Pool } from '../pool.js';
+import { RequestPath } from '../request-path.js';
+import type { TlsCredentials } from '../tls-credentials.js';
+import { isToWorker, type FinishedRequest, type ToPrimary, type UpstreamCounts } from './messages.js';
+
+const REPORT_MS = 250;
+const BATCH_MS = 200;
+
+export async function runWorker(config: BalancerConfig, logger: Logger, tls?: TlsCredentials): Promise<void> {
+  const send = (message: ToPrimary): void => {
+    if (process.connected) process.send?.(message);
+  };
+  const events = new BalancerEvents();
+  const pool = new Pool({
+    thresholds: { fall: config.health.fall, rise: config.health.rise },
+    logger,
+    events,
+    replica: { onTakeOut: (upstream, reason) => send({ lb: 'take-out', id: upstream.id, reason }) },
+  });
+  const path = new RequestPath(config, pool, logger, events, tls);
+  const { handler, server, listener } = path;
+
+  const report = (seq: number): void => {
+    const upstreams: UpstreamCounts = {};
+    for (const u of pool.members) {
+      upstreams[u.id] = [
+        u.inFlight,
+        u.attempts,
+        u.served,
+        u.failures,
+        u.tunnels,
+        u.tunnelBytesUp,
+        u.tunnelBytesDown,
+      ];
+    }
+    send({
+      lb: 'report',
+      seq,
+      totals: { ...handler.counts },
+      queued: handler.queued,
+      tunnels: path.upgrades.tunnels.size,
+      upstreams,
+    });
+  };
+  let batch: FinishedRequest[] = [];
+  const flush = (): void => {
+    if (batch.length === 0) return;
+    send({ lb: 'finished', batch });
+    batch = [];
+  };
+  events.onRequestFinished((e) => batch.push([e.upstream, e.status, e.ms, e.retries]));
+  const reporter = setInterval(() => report(0), REPORT_MS);
+  const batcher = setInterval(flush, BATCH_MS);
+  reporter.unref();
+  batcher.unref();
+
+  let draining = false;
+  const drain = (why: string): void => {
+    if (draining) return;
+    draining = true;
+    handler.draining = true;
+    logger.info(`draining (${why}): no new connections, ${config.graceMs}ms for the open ones`, {
+      event: 'worker-drain',
+      reason: why,
+    });
+    const finish = (): void => {
+      clearInterval(reporter);
+      clearInterval(batcher);
+      flush();
+      report(0);
+      void path
+        .close()
+        .then(() => logger.close())
+        .then(() => process.exit(0));
+    };
+    // net's close, not http's: http's also closes idle keep-alive sockets, and a request may be on
+    // its way on one of them. Each is answered with Connection: close instead.
+    net.Server.prototype.close.call(listener, finish);
+    path.upgrades.tunnels.drain(config.graceMs);
+    setTimeout(() => {
+      path.upgrades.tunnels.closeAll();
+      server.closeAllConnections();
+    }, config.graceMs).unref();
+    setTimeout(() => process.exit(0), config.graceMs + 2000).unref();
+  };
+
+  let stateReady: () => void = () => undefined;
+  const firstState = new Promise<void>((resolve) => (stateReady = resolve));
+  let haveMembers = false;
+  process.on('message', (message: unknown) => {
+    if (!isToWorker(message)) return;
+    switch (message.lb) {
+      case 'members': {
+        const before = pool.members;
+        pool.setMembers(message.members, 'primary');
+        path.forget(before.filter((u) => u.removed));
+        haveMembers = true;
+        return;
+      }
+      case 'health':
+        pool.mirror(message.states);
+        if (haveMembers) stateReady();
+        return;
+      case 'report?':
+        report(message.seq);
+        return;
+      case 'drain':
+        drain('the primary asked');
+        return;
+    }
+  });
+  // PM2 signals the whole process tree on stop; the primary handles reloads (SIGHUP) alone.
+  process.on('SIGINT', () => drain('SIGINT'));
+  process.on('SIGTERM', () => drain('SIGTERM'));
+  process.on('SIGHUP', () => undefined);
+  process.on('disconnect', () => drain('the primary is gone'));
+  send({ lb: 'hello' });
+
+  await path.start();
+  await firstState;
+  const port = await path.listen();
+  await path.listenRedirect();
+  logger.debug(`worker listening on port ${port}`, { event: 'worker-listening', port });
+  send({ lb: 'ready', port });
+}

@@ -1,0 +1,177 @@
+/**
+ * The part of the balancer that decides who is in rotation: discovery feeds the pool, the health
+ * checker checks it, the admin listener reports it. It runs once per balancer (Envoy's main
+ * thread, HAProxy's one checker): in a single process beside the request path, in a cluster in
+ * the primary, whose workers get its decisions.
+ */
+import type { BalancerConfig } from './config.js';
+import { errorMessage } from '../errors.js';
+import { httpUrl } from '../net/address.js';
+import type { Logger } from '../logger.js';
+import { AdminServer } from './admin-server.js';
+import { createDiscovery } from './discovery/create-discovery.js';
+import type {
+  DiscoveryEvent,
+  DiscoveryKind,
+  DiscoverySource,
+  DiscoveryState,
+  UpstreamSpec,
+} from './discovery/types.js';
+import type { BalancerEvents } from './events.js';
+import { HealthChecker } from './health-checker.js';
+import { Pool } from './pool.js';
+import { STATUS_PATH } from './status.js';
+import type { Upstream } from './upstream.js';
+
+export interface ControlPlaneOptions {
+  config: BalancerConfig;
+  /** static, pm2 or etcd, after resolving `auto`. */
+  discoveryKind: DiscoveryKind;
+  logger: Logger;
+  events: BalancerEvents;
+  /** A ready-made source (tests); otherwise one is created from the config. */
+  discovery?: DiscoverySource;
+  /** Members left the pool (their pooled connections can close). */
+  onGone?: (gone: readonly Upstream[]) => void;
+  /** Membership or health changed (a cluster primary tells its workers). */
+  onChange?: () => void;
+}
+
+export class ControlPlane {
+  readonly pool: Pool;
+  readonly health: HealthChecker;
+  readonly admin: AdminServer;
+  readonly startedAt = Date.now();
+  private discovery: DiscoverySource | undefined;
+  adminPort = 0;
+
+  constructor(private readonly options: ControlPlaneOptions) {
+    const { config, logger, events } = options;
+    this.discovery = options.discovery;
+    this.pool = new Pool({
+      thresholds: { fall: config.health.fall, rise: config.health.rise },
+      logger,
+      events,
+    });
+    this.health = new HealthChecker(this.pool, config.health);
+    this.admin = new AdminServer(logger);
+    if (options.onChange !== undefined) events.onPoolChange(options.onChange);
+  }
+
+  get discoveryKind(): DiscoveryKind {
+    return this.discovery?.kind ?? this.options.discoveryKind;
+  }
+
+  /** The discovery source's own report, or a plain "connected" for sources that cannot lose theirs. */
+  discoveryState(): DiscoveryState {
+    return (
+      this.discovery?.state?.() ?? {
+        kind: this.discoveryKind,
+        connected: true,
+        lastRevision: null,
+        lastError: null,
+        since: this.startedAt,
+      }
+    );
+  }
+
+  /** Start discovery and take its first membership. */
+  async discover(): Promise<UpstreamSpec[]> {
+    const { config, logger } = this.options;
+    this.discovery ??= await createDiscovery(
+      {
+        kind: this.options.discoveryKind,
+        upstreams: config.upstreams,
+        pool: config.pool,
+        host: '127.0.0.1',
+        reconcileMs: config.reconcileMs,
+        etcd: config.etcd,
+      },
+      logger,
+    );
+    const members = await this.discovery.start((event) => this.onDiscovery(event));
+    this.pool.setMembers(members, this.discovery.kind, true);
+    logger.info(
+      `${this.discovery.kind} discovery${describeSource(this.discovery.kind, config)}: ` +
+        `a pool of ${members.length}: ${describeMembers(members)}`,
+      {
+        event: 'discovery',
+        kind: this.discovery.kind,
+        pool: this.discovery.kind === 'static' ? null : config.pool,
+        members: members.map((m) => ({ id: m.id, name: m.name })),
+      },
+    );
+    this.options.onChange?.();
+    return members;
+  }
+
+  async listenAdmin(): Promise<number> {
+    const { config, logger } = this.options;
+    this.adminPort = await this.admin.listen(config.adminPort, config.adminHost);
+    logger.info(`admin listening on ${httpUrl(config.adminHost, this.adminPort)} (GET ${STATUS_PATH})`, {
+      event: 'listening',
+      listener: 'admin',
+      port: this.adminPort,
+      host: config.adminHost,
+    });
+    return this.adminPort;
+  }
+
+  /** The first health round, then checks every interval. */
+  async checkHealth(): Promise<void> {
+    await this.health.start();
+  }
+
+  async close(): Promise<void> {
+    this.health.stop();
+    const stops: Promise<unknown>[] = [this.admin.close()];
+    if (this.discovery !== undefined) stops.push(this.discovery.stop());
+    await Promise.allSettled(stops);
+  }
+
+  private onDiscovery(event: DiscoveryEvent): void {
+    try {
+      if (event.type === 'members') {
+        const before = this.pool.members;
+        this.pool.setMembers(event.members, this.discoveryKind);
+        const gone = before.filter((u) => u.removed);
+        if (gone.length > 0) this.options.onGone?.(gone);
+        this.options.onChange?.();
+        return;
+      }
+      const upstream = this.pool.get(event.id);
+      if (upstream === undefined) return;
+      if (event.type === 'leaving') {
+        this.pool.takeOut(upstream, event.reason);
+      } else {
+        this.options.logger.debug(`${upstream.name} is online again (${event.reason}); checking it now`, {
+          event: 'upstream-online',
+          id: upstream.id,
+          reason: event.reason,
+        });
+        // PM2 has just said so: one good check is enough to bring it back.
+        this.pool.rejoinOnNextCheck(upstream);
+        void this.health.checkNow(upstream);
+      }
+    } catch (err) {
+      this.options.logger.error(`discovery event ${event.type} failed: ${errorMessage(err)}`, {
+        event: 'discovery-error',
+      });
+    }
+  }
+}
+
+function describeMembers(members: readonly UpstreamSpec[]): string {
+  if (members.length === 0) return '(empty)';
+  return members
+    .map((m) => `${m.name} (${m.id}${(m.weight ?? 1) === 1 ? '' : ` weight ${m.weight}`})`)
+    .join(', ');
+}
+
+function describeSource(kind: DiscoveryKind, config: BalancerConfig): string {
+  if (kind === 'pm2') return ` (LB_POOL=${config.pool})`;
+  if (kind === 'etcd') {
+    return ` (${config.etcd.prefix}/pools/${config.pool}/ on ${config.etcd.endpoints.join(',')})`;
+  }
+  return '';
+}

@@ -1,0 +1,190 @@
+/**
+ * The part of the balancer that carries requests: the public listener (plain HTTP/1.1, or TLS
+ * with HTTP/2 and HTTP/1.1), the proxy handler and its engine, the upgrade handler and its
+ * tunnels, and the optional plain listener that redirects to HTTPS. A single-process balancer runs
+ * it beside its control plane; a cluster runs one in every worker, over a copy of the primary's pool.
+ */
+import http from 'node:http';
+import type { Server as NetServer } from 'node:net';
+import type { BalancerConfig } from './config.js';
+import { handleClientError } from '../http/client-error.js';
+import type { DrainableServer } from '../http/graceful-shutdown.js';
+import type { Logger } from '../logger.js';
+import { hostPort, httpUrl } from '../net/address.js';
+import { listenOn } from '../net/listen.js';
+import type { BalancerEvents } from './events.js';
+import { Http1Exchange } from './exchange.js';
+import { createProxyEngine } from './engines/create-engine.js';
+import type { ProxyEngine } from './engines/proxy-engine.js';
+import { createRedirectServer } from './https-redirect.js';
+import type { Pool } from './pool.js';
+import { ProxyHandler } from './proxy-handler.js';
+import type { TlsCredentials } from './tls-credentials.js';
+import { TlsListener } from './tls-listener.js';
+import { TunnelSet } from './tunnel.js';
+import type { Upstream } from './upstream.js';
+import { UpgradeHandler } from './upgrade-handler.js';
+
+export class RequestPath {
+  readonly handler: ProxyHandler;
+  /** Upgrade requests (WebSockets) and the tunnels they become. */
+  readonly upgrades: UpgradeHandler;
+  /** The public listener: plain HTTP/1.1, or TLS with HTTP/2 and HTTP/1.1. */
+  readonly server: DrainableServer;
+  /** Set when the public listener speaks TLS; a reload hands new workers new credentials. */
+  readonly tls: TlsListener | undefined;
+  /** The socket-level server under `server` (what listens). */
+  readonly listener: NetServer;
+  private readonly redirect: http.Server | undefined;
+  private engine: ProxyEngine | undefined;
+  port = 0;
+
+  constructor(
+    private readonly config: BalancerConfig,
+    pool: Pool,
+    private readonly logger: Logger,
+    events: BalancerEvents,
+    tls?: TlsCredentials,
+  ) {
+    const retryAfterS = Math.max(1, Math.ceil((config.health.intervalMs * config.health.rise) / 1000));
+    this.handler = new ProxyHandler(
+      pool,
+      {
+        name: config.name,
+        retry: config.retry,
+        proxyTimeoutMs: config.proxyTimeoutMs,
+        retryAfterS,
+        queueTimeoutMs: config.queueTimeoutMs,
+        maxQueued: config.maxQueued,
+      },
+      logger,
+      events,
+    );
+    this.upgrades = new UpgradeHandler(
+      pool,
+      {
+        name: config.name,
+        retry: config.retry,
+        proxyTimeoutMs: config.proxyTimeoutMs,
+        retryAfterS,
+        queueTimeoutMs: 0,
+        maxQueued: 0,
+        connectTimeoutMs: config.connectTimeoutMs,
+        tunnelIdleTimeoutMs: config.tunnels.idleTimeoutMs,
+        maxTunnels: config.tunnels.max,
+      },
+      this.handler,
+      new TunnelSet(config.tunnels.closeSpreadMs),
+      logger,
+      events,
+    );
+    if (config.tls !== null && tls !== undefined) {
+      this.tls = new TlsListener({
+        credentials: tls,
+        handshakeTimeoutMs: config.tls.handshakeTimeoutMs,
+        maxHeaderSize: config.maxHeaderSize,
+        headersTimeoutMs: config.headersTimeoutMs,
+        requestTimeoutMs: config.requestTimeoutMs,
+        keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+        name: config.name,
+        logger,
+        onRequest: this.handler.handle,
+        onUpgrade: this.upgrades.handle,
+      });
+      this.server = this.tls;
+      this.listener = this.tls.server;
+      if (config.httpRedirectPort !== null)
+        this.redirect = createRedirectServer(() => this.port, config.name);
+    } else {
+      const plain = this.plainServer();
+      this.server = plain;
+      this.listener = plain;
+    }
+    pool.onAvailability(this.handler.wake);
+  }
+
+  get scheme(): 'http' | 'https' {
+    return this.tls === undefined ? 'http' : 'https';
+  }
+
+  /** The engine this path proxies through (loaded on start). */
+  get engineName(): string {
+    return this.engine?.name ?? this.config.proxyEngine;
+  }
+
+  /** The plain HTTP/1.1 public listener. */
+  private plainServer(): http.Server {
+    const { config, logger } = this;
+    // node:http builds every response as an Exchange, so the request path's state lives on it.
+    const server = http.createServer<typeof http.IncomingMessage, typeof Http1Exchange>(
+      {
+        ServerResponse: Http1Exchange,
+        maxHeaderSize: config.maxHeaderSize,
+        requestTimeout: config.requestTimeoutMs,
+        headersTimeout: config.headersTimeoutMs,
+        noDelay: true,
+        // Checked by the request path, which says why in its 400 (node:http's own has no body).
+        requireHostHeader: false,
+      },
+      this.handler.handle,
+    ) as unknown as http.Server;
+    server.keepAliveTimeout = config.keepAliveTimeoutMs;
+    server.on('upgrade', this.upgrades.handle);
+    server.on('clientError', (err: Error & { code?: string }, socket) =>
+      handleClientError(err, socket, config.name, logger),
+    );
+    return server;
+  }
+
+  /** Load the chosen engine; only then can requests be proxied. */
+  async start(): Promise<void> {
+    this.engine = await createProxyEngine(
+      {
+        name: this.config.proxyEngine,
+        maxSockets: this.config.upstreamMaxSockets,
+        idleTimeoutMs: this.config.upstreamIdleTimeoutMs,
+        connectTimeoutMs: this.config.connectTimeoutMs,
+      },
+      this.handler,
+    );
+    this.handler.use(this.engine);
+  }
+
+  async listen(): Promise<number> {
+    this.port = await listenOn(this.listener, this.config.port, this.config.host);
+    return this.port;
+  }
+
+  /** The plain listener that answers 308 to HTTPS, when asked for (after the public one). */
+  async listenRedirect(): Promise<void> {
+    const { config, logger } = this;
+    if (this.redirect !== undefined && config.httpRedirectPort !== null) {
+      const redirectPort = await listenOn(this.redirect, config.httpRedirectPort, config.host);
+      logger.info(
+        `redirect listening on ${httpUrl(config.host, redirectPort)}: 308 to ${this.url(config.host, this.port)}`,
+        { event: 'listening', listener: 'redirect', port: redirectPort, host: config.host },
+      );
+    }
+  }
+
+  url(host: string, port: number): string {
+    return `${this.scheme}://${hostPort(host, port)}`;
+  }
+
+  /** Members that left the pool: their idle connections close. */
+  forget(gone: readonly Upstream[]): void {
+    for (const upstream of gone) this.engine?.detach(upstream);
+  }
+
+  /** After the listener has drained: timers, the redirect listener and upstream connections. */
+  async close(): Promise<void> {
+    this.handler.close();
+    const redirect = this.redirect;
+    if (redirect !== undefined) {
+      const closed = new Promise((resolve) => redirect.close(resolve));
+      redirect.closeAllConnections();
+      await closed;
+    }
+    this.engine?.close();
+  }
+}

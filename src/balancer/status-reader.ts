@@ -1,0 +1,56 @@
+/**
+ * The one checked reader of the balancer's status document (status.ts writes it), for whoever
+ * reads it over HTTP: `npm start` waiting for the pool, the operations demo, the tests. It checks
+ * the fields those readers rely on and throws, naming the field, when the document is not what
+ * this balancer emits; it accepts nothing the balancer does not write.
+ */
+import { InternalError } from '../errors.js';
+import type { HealthStatus } from './health-state.js';
+import type { BalancerStatus, UpstreamStatus } from './status.js';
+
+type Loose = Record<string, unknown>;
+
+const HEALTH: ReadonlySet<string> = new Set<HealthStatus>(['unknown', 'up', 'down']);
+
+function isObject(v: unknown): v is Loose {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function shapeError(where: string, wanted: string): InternalError {
+  return new InternalError('ERR_STATUS_SHAPE', `balancer status: ${where} is not ${wanted}`);
+}
+
+function checkUpstream(raw: unknown, i: number): UpstreamStatus {
+  const where = `upstreams[${i}]`;
+  if (!isObject(raw)) throw shapeError(where, 'an object');
+  for (const key of ['id', 'name', 'address', 'reason'] as const) {
+    if (typeof raw[key] !== 'string') throw shapeError(`${where}.${key}`, 'a string');
+  }
+  for (const key of ['since', 'weight', 'inFlight', 'attempts', 'served', 'failures'] as const) {
+    if (typeof raw[key] !== 'number') throw shapeError(`${where}.${key}`, 'a number');
+  }
+  if (typeof raw.state !== 'string' || !HEALTH.has(raw.state)) {
+    throw shapeError(`${where}.state`, 'one of unknown, up, down');
+  }
+  if (typeof raw.available !== 'boolean') throw shapeError(`${where}.available`, 'a boolean');
+  if (raw.pm2 !== null && !isObject(raw.pm2)) throw shapeError(`${where}.pm2`, 'an object or null');
+  if (raw.lastCheck !== null && !isObject(raw.lastCheck)) {
+    throw shapeError(`${where}.lastCheck`, 'an object or null');
+  }
+  return raw as unknown as UpstreamStatus;
+}
+
+/** The parsed JSON of `GET /__lb/status`, checked. */
+export function readBalancerStatus(body: unknown): BalancerStatus {
+  if (!isObject(body)) throw shapeError('the document', 'an object');
+  const { balancer, pool, upstreams } = body;
+  if (!isObject(balancer)) throw shapeError('balancer', 'an object');
+  if (typeof balancer.retries !== 'boolean') throw shapeError('balancer.retries', 'a boolean');
+  if (typeof balancer.name !== 'string') throw shapeError('balancer.name', 'a string');
+  if (!isObject(pool) || typeof pool.size !== 'number' || typeof pool.available !== 'number') {
+    throw shapeError('pool', 'a size and an available count');
+  }
+  if (!Array.isArray(upstreams)) throw shapeError('upstreams', 'a list');
+  upstreams.forEach(checkUpstream);
+  return body as unknown as BalancerStatus;
+}

@@ -1,0 +1,366 @@
+/**
+ * Upgrade requests (`Connection: upgrade` + `Upgrade: websocket`): node:http hands them over as a
+ * raw socket, outside the ordinary request path. The same rules apply as to any request: the same
+ * selection and passive health, X-Forwarded-*, own answers with a reason. The upstream's answer
+ * decides what follows: `101` turns the connection into a tunnel (tunnel.ts), anything else is
+ * relayed as an ordinary response and the connection closes.
+ *
+ * A refused or reset connection before the 101 is retried on another upstream (an upgrade is a GET
+ * without a body, so nothing was acted on); after the 101 nothing is retried.
+ */
+import http, { STATUS_CODES, type IncomingMessage } from 'node:http';
+import net from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { Duplex } from 'node:stream';
+import { UpstreamError, errorMessage } from '../errors.js';
+import type { Lifecycle } from '../http/graceful-shutdown.js';
+import type { Logger } from '../logger.js';
+import { accessMessage } from './access-log.js';
+import type { BalancerEvents } from './events.js';
+import { clientProto } from './headers.js';
+import type { OwnAnswer } from './own-answers.js';
+import { rawPlainAnswer, type PlainHeaders } from '../http/plain-answer.js';
+import type { Pool } from './pool.js';
+import type { ProxySettings } from './proxy-handler.js';
+import { classifyError, countsAsFailure, decideRetry, finalStatus, marksDown } from './retry-policy.js';
+import { Tunnel, type TunnelClosed, type TunnelSet } from './tunnel.js';
+import {
+  relayedResponseHead,
+  switchingProtocolsHead,
+  upgradeRefusal,
+  upgradeRequestHeaders,
+} from './upgrade-rules.js';
+import type { Upstream } from './upstream.js';
+
+export interface UpgradeSettings extends ProxySettings {
+  connectTimeoutMs: number;
+  tunnelIdleTimeoutMs: number;
+  maxTunnels: number;
+}
+
+/** One upgrade request on its way to a 101 (or another answer). */
+interface PendingUpgrade {
+  req: IncomingMessage;
+  socket: Duplex;
+  head: Buffer;
+  started: number;
+  attempts: number;
+  tried: Upstream[];
+  failures: string[];
+  headers: string[];
+  /** Set once an upstream answered, or the client got an answer of ours. */
+  settled: boolean;
+}
+
+/** Reading and dropping a refused client's bytes for a moment lets the answer reach it (client-error.ts). */
+const LINGER_MS = 1000;
+
+export class UpgradeHandler {
+  constructor(
+    private readonly pool: Pool,
+    private readonly settings: UpgradeSettings,
+    private readonly lifecycle: Lifecycle,
+    readonly tunnels: TunnelSet,
+    private readonly logger: Logger,
+    private readonly events: BalancerEvents,
+  ) {}
+
+  /** The public listener's 'upgrade' listener. */
+  readonly handle = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    socket.on('error', ignore);
+    const pending: PendingUpgrade = {
+      req,
+      socket,
+      head,
+      started: performance.now(),
+      attempts: 0,
+      tried: [],
+      failures: [],
+      headers: [],
+      settled: false,
+    };
+    const refusal = upgradeRefusal({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      rawHeaders: req.rawHeaders,
+    });
+    if (refusal !== undefined) {
+      this.answer(pending, { status: 400, reason: refusal, close: true });
+      return;
+    }
+    if (this.lifecycle.draining) {
+      this.answer(pending, {
+        status: 503,
+        reason: 'the balancer is shutting down; connect again',
+        retryAfterS: 1,
+      });
+      return;
+    }
+    if (this.tunnels.size >= this.settings.maxTunnels) {
+      this.answer(pending, {
+        status: 503,
+        reason: `${this.settings.maxTunnels} tunnels are open, the most allowed (--max-tunnels)`,
+        retryAfterS: this.settings.retryAfterS,
+      });
+      return;
+    }
+    const upstream = this.pool.select();
+    if (upstream === undefined) {
+      this.answer(pending, {
+        status: 503,
+        reason: `no upstream is available (${this.pool.size} in the pool, all down)`,
+        retryAfterS: this.settings.retryAfterS,
+      });
+      return;
+    }
+    pending.headers = upgradeRequestHeaders(
+      req.rawHeaders,
+      req.socket.remoteAddress,
+      clientProto(req.socket),
+    );
+    this.attempt(pending, upstream);
+  };
+
+  private attempt(pending: PendingUpgrade, upstream: Upstream): void {
+    pending.attempts++;
+    upstream.inFlight++;
+    upstream.attempts++;
+    let attemptOver = false;
+    const endAttempt = (): void => {
+      if (attemptOver) return;
+      attemptOver = true;
+      upstream.inFlight--;
+      clearTimeout(timer);
+    };
+    const { connectTimeoutMs, proxyTimeoutMs } = this.settings;
+    const request = http.request({
+      host: upstream.host,
+      port: upstream.port,
+      method: 'GET',
+      path: pending.req.url,
+      headers: pending.headers,
+      setHost: false,
+      agent: false,
+      createConnection: () => connectWithTimeout(upstream, connectTimeoutMs),
+    });
+    const timer = setTimeout(() => {
+      request.destroy(
+        new UpstreamError(
+          'ERR_UPSTREAM_TIMEOUT',
+          upstream.id,
+          `no answer from ${upstream.name} in ${proxyTimeoutMs}ms`,
+        ),
+      );
+    }, proxyTimeoutMs);
+    const clientGone = (): void => {
+      if (pending.settled) return;
+      endAttempt();
+      request.destroy();
+    };
+    pending.socket.once('close', clientGone);
+
+    request.on('upgrade', (res: IncomingMessage, server: net.Socket, upstreamHead: Buffer) => {
+      pending.socket.off('close', clientGone);
+      clearTimeout(timer);
+      pending.settled = true;
+      upstream.served++;
+      if (pending.socket.destroyed) {
+        server.destroy();
+        endAttempt();
+        return;
+      }
+      pending.socket.write(switchingProtocolsHead(res.rawHeaders));
+      if (upstreamHead.length > 0) pending.socket.write(upstreamHead);
+      if (pending.head.length > 0) server.write(pending.head);
+      const tunnel = new Tunnel(
+        upstream,
+        pending.socket,
+        server,
+        this.settings.tunnelIdleTimeoutMs,
+        (closed) => this.tunnelClosed(pending, closed, endAttempt),
+      );
+      tunnel.countEarly(pending.head.length, upstreamHead.length);
+      this.tunnels.add(tunnel);
+      this.logger.debug(`tunnel to ${upstream.name} open for ${pending.req.url ?? ''}`, {
+        event: 'tunnel-open',
+        upstream: upstream.name,
+      });
+    });
+
+    request.on('response', (res: IncomingMessage) => {
+      pending.socket.off('close', clientGone);
+      clearTimeout(timer);
+      pending.settled = true;
+      upstream.served++;
+      const status = res.statusCode ?? 502;
+      const { socket } = pending;
+      socket.write(
+        relayedResponseHead(status, res.statusMessage ?? STATUS_CODES[status] ?? '', res.rawHeaders),
+      );
+      res.on('data', (chunk: Buffer) => {
+        if (!socket.write(chunk)) {
+          res.pause();
+          socket.once('drain', () => res.resume());
+        }
+      });
+      const done = (): void => {
+        endAttempt();
+        socket.end();
+        this.finished(pending, upstream.name, res.complete ? status : 502);
+      };
+      res.once('end', done);
+      res.once('error', ignore);
+      res.once('close', () => {
+        if (!res.complete) socket.destroy();
+        if (!attemptOver) done();
+      });
+      socket.once('close', () => request.destroy());
+    });
+
+    request.on('error', (err: NodeJS.ErrnoException) => {
+      pending.socket.off('close', clientGone);
+      endAttempt();
+      if (pending.settled) return;
+      const kind = classifyError(err.code, { responded: false, clientGone: pending.socket.destroyed });
+      if (kind === 'client-gone') return;
+      if (countsAsFailure(kind)) upstream.failures++;
+      const words = errorMessage(err);
+      if (marksDown(kind))
+        this.pool.takeOut(upstream, `${words} while opening a tunnel for ${pending.req.url ?? ''}`);
+      pending.failures.push(`${upstream.name}: ${words}`);
+      pending.tried.push(upstream);
+      const next = this.pool.select(pending.tried);
+      const retry = this.settings.retry;
+      const decision = decideRetry(
+        {
+          kind,
+          method: 'GET',
+          hasBody: false,
+          bodyReplayable: true,
+          attempts: pending.attempts,
+          elapsedMs: performance.now() - pending.started,
+          otherUpstreamLeft: next !== undefined,
+        },
+        {
+          enabled: retry.enabled,
+          maxAttempts: retry.maxAttempts === 0 ? this.pool.size : retry.maxAttempts,
+          budgetMs: retry.budgetMs,
+          onTimeout: retry.onTimeout,
+        },
+      );
+      if (decision.retry && next !== undefined) {
+        this.logger.debug(
+          `upgrade ${pending.req.url ?? ''}: ${upstream.name} failed (${words}), retrying on ${next.name}`,
+          {
+            event: 'retry',
+            from: upstream.name,
+            to: next.name,
+            kind,
+          },
+        );
+        this.attempt(pending, next);
+        return;
+      }
+      const status = finalStatus(kind);
+      this.answer(
+        pending,
+        {
+          status,
+          reason: `${status === 504 ? 'the upstream did not answer in time' : 'the upstream failed'}; tried ${pending.failures.join(', ')}`,
+        },
+        decision.reason,
+      );
+    });
+    request.end();
+  }
+
+  private tunnelClosed(pending: PendingUpgrade, closed: TunnelClosed, endAttempt: () => void): void {
+    this.tunnels.delete(closed.tunnel);
+    endAttempt();
+    const { tunnel } = closed;
+    this.logger.info(
+      `tunnel ${pending.req.url ?? ''} -> ${tunnel.upstream.name} closed (${closed.why}) after ` +
+        `${Math.round(closed.ms)}ms: ${tunnel.bytesUp} B up, ${tunnel.bytesDown} B down`,
+      {
+        event: 'tunnel-closed',
+        upstream: tunnel.upstream.name,
+        why: closed.why,
+        ms: Math.round(closed.ms),
+        bytesUp: tunnel.bytesUp,
+        bytesDown: tunnel.bytesDown,
+      },
+    );
+    this.finished(pending, tunnel.upstream.name, 101);
+  }
+
+  /** An own answer on the raw socket; the connection closes after it. */
+  private answer(pending: PendingUpgrade, answer: OwnAnswer, why?: string): void {
+    pending.settled = true;
+    const { req, socket } = pending;
+    const tail = why === undefined ? '' : ` (not retried: ${why})`;
+    this.logger.warn(
+      `${answer.status} for upgrade ${req.method ?? '?'} ${req.url ?? ''}: ${answer.reason}${tail}`,
+      {
+        event: 'own-answer',
+        status: answer.status,
+        upgrade: true,
+        tried: pending.tried.map((u) => u.name),
+        reason: answer.reason,
+      },
+    );
+    if (socket.writable) {
+      const extra: PlainHeaders = {};
+      if (answer.retryAfterS !== undefined) extra['Retry-After'] = answer.retryAfterS;
+      socket.end(rawPlainAnswer(answer.status, answer.reason, this.settings.name, extra));
+      // Anything the client still sends (a body it should not have sent) is read and dropped.
+      socket.resume();
+      setTimeout(() => socket.destroy(), LINGER_MS).unref();
+    } else {
+      socket.destroy();
+    }
+    this.finished(pending, null, answer.status);
+  }
+
+  /** The access line and the dashboard's event, as for any request: once per upgrade request. */
+  private finished(pending: PendingUpgrade, upstream: string | null, status: number): void {
+    const ms = performance.now() - pending.started;
+    const method = pending.req.method ?? '?';
+    const url = pending.req.url ?? '';
+    const retries = pending.attempts > 1 ? pending.attempts - 1 : 0;
+    if (this.logger.enabled('info')) {
+      this.logger.info(accessMessage(method, url, upstream ?? this.settings.name, status, ms, retries), {
+        event: 'access',
+        method,
+        url,
+        upstream,
+        status,
+        ms: Math.round(ms * 1000) / 1000,
+        retries,
+        upgrade: true,
+      });
+    }
+    if (this.events.wantsRequests)
+      this.events.requestFinished({ method, url, upstream, status, ms, retries });
+  }
+}
+
+function ignore(): void {}
+
+/** A connection to `upstream` that fails with ERR_UPSTREAM_CONNECT_TIMEOUT if not made in time. */
+function connectWithTimeout(upstream: Upstream, timeoutMs: number): net.Socket {
+  const socket = net.connect(upstream.port, upstream.host);
+  const timer = setTimeout(() => {
+    if (!socket.connecting) return;
+    socket.destroy(
+      new UpstreamError(
+        'ERR_UPSTREAM_CONNECT_TIMEOUT',
+        upstream.id,
+        `no connection to ${upstream.id} within ${timeoutMs}ms`,
+      ),
+    );
+  }, timeoutMs);
+  const clear = (): void => clearTimeout(timer);
+  socket.once('connect', clear);
+  socket.once('close', clear);
+  return socket;
+}

@@ -1,0 +1,53 @@
+/** The options of `npm start` (cli-start.ts): which fleet, how long to wait, what URLs to print. */
+import {
+  durationParser,
+  parseString,
+  type OptionSpec,
+  type OptionValues,
+  type RawInput,
+} from '../config/options.js';
+import { buildConfig, type Validator } from '../config/load.js';
+import { logOptions, portOffsetOption } from '../config/common.js';
+import { pm2HomeOption } from '../supervisor/config.js';
+
+/** `npm start`: start whatever part of the fleet is missing, wait until healthy, print the URLs. */
+export const startSpecs = {
+  portOffset: portOffsetOption,
+  pm2Home: pm2HomeOption,
+  timeoutMs: {
+    flag: 'timeout',
+    env: 'START_TIMEOUT',
+    description: 'How long to wait for every app to be online and healthy',
+    default: 60_000,
+    defaultText: '60s',
+    parse: durationParser(1000, 600_000),
+  } satisfies OptionSpec<number>,
+  publicHost: {
+    flag: 'public-host',
+    env: 'PUBLIC_HOST',
+    description: 'Host name used in the URLs printed at the end',
+    default: 'localhost',
+    parse: parseString,
+  } satisfies OptionSpec<string>,
+  ...logOptions,
+};
+
+export type StartConfig = OptionValues<typeof startSpecs>;
+
+/** `npm run status`: which daemon to ask. */
+export const statusSpecs = {
+  pm2Home: pm2HomeOption,
+  ...logOptions,
+};
+
+/** The offset must keep every port of the fleet valid (the highest default is 46000). */
+export const validateStart: Validator<StartConfig> = (v) =>
+  v.portOffset + 46_000 > 65_535 || v.portOffset + 9002 < 1
+    ? [`PORT_OFFSET: ${v.portOffset} moves a fleet port outside 1..65535`]
+    : [];
+
+/** Pure: the typed `npm start` config from argv and env (throws ConfigError listing every problem). */
+export function buildStartConfig(input: RawInput): { config: StartConfig; help: boolean } {
+  const { value, help } = buildConfig(startSpecs, input, validateStart);
+  return { config: value, help };
+}

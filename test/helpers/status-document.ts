@@ -1,0 +1,57 @@
+/**
+ * A balancer status document as the balancer writes it (a real Pool, real checks, buildStatus,
+ * through JSON), for tests of the code that reads one.
+ */
+import { BalancerEvents } from '../../src/balancer/events.js';
+import { Pool } from '../../src/balancer/pool.js';
+import { buildStatus } from '../../src/balancer/status.js';
+
+const NO_REQUESTS = { inFlight: 0, served: 0, failures: 0, queued: 0 };
+import { memoryLogger } from './memory-logger.js';
+
+/** Members b1..bN on ports 1..N; those in `down` failed two checks, the rest passed two. */
+export function statusDocument(count: number, down: readonly string[] = [], retries = true): unknown {
+  const pool = new Pool({
+    thresholds: { fall: 2, rise: 2 },
+    logger: memoryLogger(),
+    events: new BalancerEvents(),
+    clock: () => 1000,
+  });
+  const specs = Array.from({ length: count }, (_, i) => ({
+    id: `127.0.0.1:${i + 1}`,
+    name: `b${i + 1}`,
+    host: '127.0.0.1',
+    port: i + 1,
+  }));
+  pool.setMembers(specs, 'static', true);
+  for (const u of pool.members) {
+    const ok = !down.includes(u.name);
+    for (const at of [1100, 1200]) {
+      pool.recordCheck(u, { ok, ms: 1, at, error: ok ? null : 'connect ECONNREFUSED' });
+    }
+  }
+  const status = buildStatus(
+    pool.members,
+    {
+      name: 'balancer',
+      pid: 1,
+      startedAt: 1000,
+      now: 2000,
+      port: 1,
+      adminPort: 2,
+      discovery: 'static',
+      pool: null,
+      proxyEngine: 'undici',
+      policy: pool.policyName,
+      retries,
+      draining: false,
+      workers: 1,
+      reloads: 0,
+      scheme: 'http',
+      tunnels: { open: 0, max: 10 },
+    },
+    NO_REQUESTS,
+    [],
+  );
+  return JSON.parse(JSON.stringify(status)) as unknown;
+}
