@@ -59,6 +59,9 @@ export async function startBalancer(
     '--health-interval': '100ms',
     '--health-timeout': '2s',
     '--grace-ms': '2000',
+    // The request path's rules are tested in one process, where round-robin order and caps are
+    // exact; test/balancer/cluster.test.ts runs the primary and its workers (--workers 2).
+    '--workers': '1',
   };
   const given = new Set(args.filter((a) => a.startsWith('--')));
   const base = Object.entries(defaults).flatMap(([flag, value]) => (given.has(flag) ? [] : [flag, value]));
@@ -121,21 +124,37 @@ export interface LoadResult {
   servedBy: Map<string, number>;
 }
 
+export interface LoadOptions {
+  total: number;
+  concurrency: number;
+  path?: string;
+  /** Reuse connections (default), or one connection per request with `Connection: close`. */
+  keepAlive?: boolean;
+  /** POST this body instead of a GET. */
+  body?: Buffer;
+  onProgress?: (done: number) => void;
+  /** Stop sending once this says so (the load still ends at `total` at the latest). */
+  stopWhen?: () => boolean;
+}
+
 /**
- * `total` GETs of `path` through a keep-alive agent, `concurrency` at a time. `onProgress` runs
- * after each response with the number done so far (to kill a backend in the middle).
+ * `total` requests of `path` (GETs, or POSTs of `body`), `concurrency` at a time, on kept-alive
+ * connections unless `keepAlive: false`. `onProgress` runs after each response with the number
+ * done so far (to kill a backend in the middle).
  */
-export async function runLoad(
-  port: number,
-  options: { total: number; concurrency: number; path?: string; onProgress?: (done: number) => void },
-): Promise<LoadResult> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: options.concurrency });
+export async function runLoad(port: number, options: LoadOptions): Promise<LoadResult> {
+  const keepAlive = options.keepAlive ?? true;
+  const agent = new http.Agent({ keepAlive, maxSockets: options.concurrency });
   const result: LoadResult = { ok: 0, failed: 0, problems: [], servedBy: new Map() };
   let started = 0;
   let done = 0;
   const one = (): Promise<void> =>
     new Promise((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path: options.path ?? '/page.html', agent }, (res) => {
+      const headers: http.OutgoingHttpHeaders = keepAlive ? {} : { Connection: 'close' };
+      if (options.body !== undefined) headers['Content-Length'] = options.body.length;
+      const method = options.body === undefined ? 'GET' : 'POST';
+      const target = { host: '127.0.0.1', port, path: options.path ?? '/page.html', agent, method, headers };
+      const req = http.request(target, (res) => {
         const by = String(res.headers['x-served-by'] ?? '?');
         res.resume();
         res.on('end', () => {
@@ -153,13 +172,14 @@ export async function runLoad(
         fail(`request failed: ${err.message}`);
         resolve();
       });
+      req.end(options.body);
     });
   const fail = (why: string): void => {
     result.failed++;
     if (result.problems.length < 5) result.problems.push(why);
   };
   const worker = async (): Promise<void> => {
-    while (started < options.total) {
+    while (started < options.total && options.stopWhen?.() !== true) {
       started++;
       await one();
       done++;
