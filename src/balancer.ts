@@ -5,6 +5,7 @@
  * more, this process is the cluster's primary and its children are the request-path workers.
  */
 import cluster from 'node:cluster';
+import { fileURLToPath } from 'node:url';
 import { balancerSpecs, resolveDiscovery, validateBalancer, type BalancerConfig } from './balancer/config.js';
 import { readBalancerSettings } from './balancer/config-source.js';
 import { ClusterPrimary } from './balancer/cluster/primary.js';
@@ -57,6 +58,8 @@ if (cluster.isWorker) {
     settings,
     discoveryKind,
     logger,
+    exec: fileURLToPath(import.meta.url),
+    args: [...processInput().argv],
     reread: () => {
       const next = readBalancerSettings(processInput());
       tlsOf(next.config); // a certificate that does not load refuses the reload

@@ -63,6 +63,7 @@ export type SupervisorErrorCode =
   | 'ERR_SIGNAL'
   | 'ERR_FLEET_NAME_TAKEN'
   | 'ERR_FLEET_PORT_TAKEN'
+  | 'ERR_FLEET_RELOAD'
   | 'ERR_FLEET_START'
   | 'ERR_FLEET_STOP'
   | 'ERR_FLEET_UNKNOWN_APP';

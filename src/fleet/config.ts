@@ -1,6 +1,7 @@
 /** The options of `npm start` (cli-start.ts): which fleet, how long to wait, what URLs to print. */
 import {
   durationParser,
+  parseBoolean,
   parseString,
   type OptionSpec,
   type OptionValues,
@@ -33,6 +34,28 @@ export const startSpecs = {
 };
 
 export type StartConfig = OptionValues<typeof startSpecs>;
+
+/** `npm run reload` and `npm run reload:balancer`. */
+export const reloadSpecs = {
+  portOffset: portOffsetOption,
+  pm2Home: pm2HomeOption,
+  balancerOnly: {
+    flag: 'balancer',
+    description: 'Reload the balancer alone (SIGHUP: new workers, then the old ones drain)',
+    default: false,
+    boolean: true,
+    parse: parseBoolean,
+  } satisfies OptionSpec<boolean>,
+  timeoutMs: {
+    flag: 'timeout',
+    env: 'RELOAD_TIMEOUT',
+    description: 'How long one app may take to be back (in rotation, or healthy)',
+    default: 30_000,
+    defaultText: '30s',
+    parse: durationParser(1000, 600_000),
+  } satisfies OptionSpec<number>,
+  ...logOptions,
+};
 
 /** `npm run status`: which daemon to ask. */
 export const statusSpecs = {

@@ -29,6 +29,9 @@ export interface PrimaryOptions {
   logger: Logger;
   /** Settings as they are now (argv, environment, env file): read again on every reload. */
   reread: () => BalancerSettings;
+  /** The entry script the workers run, and its arguments (PM2 may wrap the process's own argv). */
+  exec: string;
+  args: string[];
 }
 
 interface WorkerEntry {
@@ -79,7 +82,7 @@ export class ClusterPrimary {
     // Listening handles stay in the primary; each worker accepts on the same socket (the kernel
     // spreads connections), so the primary never touches a request and adds nothing per connection.
     cluster.schedulingPolicy = cluster.SCHED_NONE;
-    cluster.setupPrimary({ exec: process.argv[1] ?? '', args: process.argv.slice(2) });
+    cluster.setupPrimary({ exec: options.exec, args: options.args });
   }
 
   get admin(): AdminServer {

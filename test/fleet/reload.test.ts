@@ -1,0 +1,135 @@
+/**
+ * Reloads of the real fleet under a real PM2 daemon, with load through the balancer (a cluster of
+ * two workers under PM2): `npm run reload:balancer`, `npm run reload`, every backend reloaded by
+ * PM2 at once, and the daemon killed. None may cost a request.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../../src/logger.js';
+import { loadFleetApps } from '../../src/fleet/ecosystem.js';
+import { ensureFleet } from '../../src/fleet/fleet.js';
+import { readBalancerStatus } from '../../src/balancer/status-reader.js';
+import { runLoad, getJson, type LoadResult } from '../helpers/balancer-fleet.js';
+import { createPm2Home, findFreePortOffset, terminate } from '../helpers/pm2-home.js';
+import { runNode } from '../helpers/processes.js';
+
+const quiet: Logger = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+  enabled: () => false,
+  close: () => Promise.resolve(),
+};
+
+const backends = loadFleetApps({}, 0)
+  .filter((a) => a.role === 'backend')
+  .map((a) => a.name);
+
+/** Keep-alive and Connection: close clients, GETs and a POST, until `action` is done. */
+async function underLoad(port: number, action: () => Promise<void>): Promise<LoadResult[]> {
+  let done = false;
+  const body = Buffer.alloc(10_000, 'y');
+  const client = (keepAlive: boolean, post: boolean) =>
+    runLoad(port, {
+      total: 100_000,
+      concurrency: 3,
+      keepAlive,
+      ...(post ? { body } : {}),
+      stopWhen: () => done,
+    });
+  const loads = Promise.all([client(true, false), client(false, false), client(true, true)]);
+  try {
+    await action();
+  } finally {
+    done = true;
+  }
+  return loads;
+}
+
+function assertNoneFailed(results: readonly LoadResult[], what: string): void {
+  for (const r of results) {
+    assert.equal(r.failed, 0, `${what}: ${r.problems.join('; ')}`);
+    assert.ok(r.ok > 0, `${what}: every client was served`);
+  }
+}
+
+void test('the fleet reloads under load without losing a request', async (t) => {
+  const pm2 = await createPm2Home(t);
+  const offset = await findFreePortOffset();
+  const logDir = path.join(pm2.home, 'fleet-logs');
+  fs.mkdirSync(logDir);
+  const env = { FLEET_LOG_DIR: logDir, LOG_LEVEL: 'warn', PM2_HOME: pm2.home, BALANCER_WORKERS: '2' };
+  const fleet = await ensureFleet({
+    portOffset: offset,
+    logger: quiet,
+    pm2Home: pm2.home,
+    only: [...backends, 'balancer'],
+    env,
+  });
+  const track = async () => {
+    for (const entry of await pm2.jlist()) pm2.track(entry.pid);
+  };
+  await track();
+  const balancer = fleet.app('balancer');
+  const status = async () => readBalancerStatus(await getJson(balancer.adminPort ?? 0, '/__lb/status'));
+  const reload = (args: string[]) =>
+    runNode('fleet/cli-reload', args, { PM2_HOME: pm2.home, PORT_OFFSET: String(offset) }, 120_000);
+  assert.equal((await status()).workers.length, 2, 'the balancer under PM2 runs two workers');
+
+  await t.test('npm run reload:balancer five times in a row', async () => {
+    const results = await underLoad(balancer.port, async () => {
+      for (let n = 1; n <= 5; n++) {
+        const run = await reload(['--balancer']);
+        assert.equal(run.code, 0, run.stderr + run.stdout);
+        assert.match(run.stdout, /balancer reloaded in \d+ ms: 2 workers of generation \d+/);
+      }
+    });
+    assertNoneFailed(results, 'reload:balancer');
+    assert.equal((await status()).balancer.reloads, 5);
+  });
+
+  await t.test('npm run reload: every app in turn, the balancer last', async () => {
+    const results = await underLoad(balancer.port, async () => {
+      const run = await reload([]);
+      assert.equal(run.code, 0, run.stderr + run.stdout);
+      for (const name of backends)
+        assert.match(run.stdout, new RegExp(`${name} restarted, back in rotation`));
+      assert.match(run.stdout, /balancer reloaded/);
+    });
+    await track();
+    assertNoneFailed(results, 'reload');
+  });
+
+  await t.test('pm2 reload of every backend: requests wait for the pool to come back', async () => {
+    const results = await underLoad(balancer.port, async () => {
+      // PM2 reloads the matching apps two at a time, as `pm2 reload all` does.
+      const run = await pm2.pm2(['reload', '/^backend-/'], env, 60_000);
+      assert.equal(run.code, 0, run.stderr);
+      // Back in rotation, each after one good check once PM2 said it is online.
+      const deadline = Date.now() + 30_000;
+      while ((await status()).pool.available < backends.length && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    });
+    await track();
+    assertNoneFailed(results, 'pm2 reload of the backends');
+    assert.equal((await status()).pool.available, backends.length);
+  });
+
+  await t.test('the PM2 daemon killed: the balancer and its workers keep serving', async (st) => {
+    const orphans = (await pm2.jlist()).map((e) => e.pid).filter((pid) => pid > 0);
+    const workers = (await status()).workers.map((w) => w.pid);
+    // Without a daemon nobody else stops them: this subtest does, by pid, even when it fails.
+    st.after(() => terminate([...orphans, ...workers]));
+    const daemon = await pm2.daemonPid();
+    assert.ok(daemon !== null);
+    const results = await underLoad(balancer.port, async () => {
+      process.kill(daemon, 'SIGKILL');
+      await new Promise((r) => setTimeout(r, 2000));
+    });
+    assertNoneFailed(results, 'daemon killed');
+  });
+});
