@@ -17,7 +17,7 @@
 /** @typedef {'ok' | 'bad' | 'warn' | 'none'} Tone */
 /** @typedef {HTMLTableCellElement} Td */
 /** A row's twelve cells, in the order of the table's columns (index.html). */
-/** @typedef {[Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td]} RowCells */
+/** @typedef {[Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td]} RowCells */
 
 const STREAM_URL = '/api/dashboard/events';
 /** No frame for this long: say so on the page (frames come every second). */
