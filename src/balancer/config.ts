@@ -4,7 +4,8 @@
  * here once, in the spec's description.
  */
 import os from 'node:os';
-import type { UpstreamSpec } from './discovery/types.js';
+import { parseEtcdEndpoints, parseEtcdPrefix } from './discovery/etcd-keys.js';
+import type { DiscoveryKind, UpstreamSpec } from './discovery/types.js';
 import type { LogFormat, LogLevel } from '../logger.js';
 import { hostPort } from '../net/address.js';
 import { DEFAULT_PORTS, logOptions, portOffsetOption } from '../config/common.js';
@@ -23,7 +24,7 @@ import {
   parseHost,
 } from '../config/options.js';
 
-export type DiscoveryChoice = 'static' | 'pm2' | 'auto';
+export type DiscoveryChoice = 'static' | 'pm2' | 'etcd' | 'auto';
 export type ProxyEngineName = 'undici' | 'http-proxy-3' | 'http-proxy';
 export const PROXY_ENGINES: readonly ProxyEngineName[] = ['undici', 'http-proxy-3', 'http-proxy'];
 
@@ -41,6 +42,13 @@ export interface BalancerConfig {
   /** PM2 pool name (apps whose env has LB_POOL=<pool>). */
   pool: string;
   reconcileMs: number;
+  /** etcd discovery: where the registrars of every host write the pool. */
+  etcd: {
+    endpoints: string[];
+    prefix: string;
+    callTimeoutMs: number;
+    keepaliveMs: number;
+  };
   health: {
     path: string;
     intervalMs: number;
@@ -158,9 +166,9 @@ export const balancerSpecs = {
     flag: 'discovery',
     env: 'DISCOVERY',
     description:
-      'Where the pool comes from: static (--upstreams), pm2 (apps with LB_POOL), auto (pm2 under PM2)',
+      'Where the pool comes from: static (--upstreams), pm2 (apps with LB_POOL), etcd (registrars on several hosts), auto (pm2 under PM2)',
     default: 'auto',
-    parse: enumParser<DiscoveryChoice>(['static', 'pm2', 'auto']),
+    parse: enumParser<DiscoveryChoice>(['static', 'pm2', 'etcd', 'auto']),
   } satisfies OptionSpec<DiscoveryChoice>,
   upstreams: {
     flag: 'upstreams',
@@ -183,6 +191,36 @@ export const balancerSpecs = {
     description: 'PM2 discovery: how often the pool is compared with `pm2 list`',
     default: 2000,
     parse: durationParser(100, 600_000),
+  } satisfies OptionSpec<number>,
+  etcdEndpoints: {
+    flag: 'etcd-endpoints',
+    env: 'ETCD_ENDPOINTS',
+    description: "etcd discovery: the cluster's client URLs, http://host:port,...",
+    default: ['http://127.0.0.1:2379'],
+    defaultText: 'http://127.0.0.1:2379',
+    parse: parseEtcdEndpoints,
+  } satisfies OptionSpec<string[]>,
+  etcdPrefix: {
+    flag: 'etcd-prefix',
+    env: 'ETCD_PREFIX',
+    description: 'etcd discovery: members are the keys <prefix>/pools/<LB_POOL>/<host>/<app>',
+    default: '/supervised-balancer',
+    parse: parseEtcdPrefix,
+  } satisfies OptionSpec<string>,
+  etcdTimeout: {
+    flag: 'etcd-timeout',
+    env: 'ETCD_TIMEOUT',
+    description: 'etcd discovery: deadline of one etcd call, and the pause between retries while it is away',
+    default: 2000,
+    parse: durationParser(100, 60_000),
+  } satisfies OptionSpec<number>,
+  etcdKeepalive: {
+    flag: 'etcd-keepalive',
+    env: 'ETCD_KEEPALIVE',
+    description:
+      "etcd discovery: gRPC ping interval that finds a dead watch; etcd's --grpc-keepalive-min-time must allow it",
+    default: 5000,
+    parse: durationParser(500, 600_000),
   } satisfies OptionSpec<number>,
   healthPath: {
     flag: 'health-path',
@@ -518,6 +556,12 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
     upstreams: v.upstreams,
     pool: v.pool,
     reconcileMs: v.reconcileMs,
+    etcd: {
+      endpoints: v.etcdEndpoints,
+      prefix: v.etcdPrefix,
+      callTimeoutMs: v.etcdTimeout,
+      keepaliveMs: v.etcdKeepalive,
+    },
     health: {
       path: v.healthPath,
       intervalMs: v.healthInterval,
@@ -565,7 +609,7 @@ export function buildBalancerConfig(input: RawInput): BalancerConfig {
 }
 
 /** `auto` means PM2 discovery when PM2 started this process, the static list otherwise. */
-export function resolveDiscovery(choice: DiscoveryChoice, underPm2: boolean): 'static' | 'pm2' {
+export function resolveDiscovery(choice: DiscoveryChoice, underPm2: boolean): DiscoveryKind {
   if (choice === 'auto') return underPm2 ? 'pm2' : 'static';
   return choice;
 }

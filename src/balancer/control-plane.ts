@@ -10,7 +10,13 @@ import { httpUrl } from '../net/address.js';
 import type { Logger } from '../logger.js';
 import { AdminServer } from './admin-server.js';
 import { createDiscovery } from './discovery/create-discovery.js';
-import type { DiscoveryEvent, DiscoverySource, UpstreamSpec } from './discovery/types.js';
+import type {
+  DiscoveryEvent,
+  DiscoveryKind,
+  DiscoverySource,
+  DiscoveryState,
+  UpstreamSpec,
+} from './discovery/types.js';
 import type { BalancerEvents } from './events.js';
 import { HealthChecker } from './health-checker.js';
 import { Pool } from './pool.js';
@@ -19,8 +25,8 @@ import type { Upstream } from './upstream.js';
 
 export interface ControlPlaneOptions {
   config: BalancerConfig;
-  /** static or pm2, after resolving `auto`. */
-  discoveryKind: 'static' | 'pm2';
+  /** static, pm2 or etcd, after resolving `auto`. */
+  discoveryKind: DiscoveryKind;
   logger: Logger;
   events: BalancerEvents;
   /** A ready-made source (tests); otherwise one is created from the config. */
@@ -52,8 +58,21 @@ export class ControlPlane {
     if (options.onChange !== undefined) events.onPoolChange(options.onChange);
   }
 
-  get discoveryKind(): 'static' | 'pm2' {
+  get discoveryKind(): DiscoveryKind {
     return this.discovery?.kind ?? this.options.discoveryKind;
+  }
+
+  /** The discovery source's own report, or a plain "connected" for sources that cannot lose theirs. */
+  discoveryState(): DiscoveryState {
+    return (
+      this.discovery?.state?.() ?? {
+        kind: this.discoveryKind,
+        connected: true,
+        lastRevision: null,
+        lastError: null,
+        since: this.startedAt,
+      }
+    );
   }
 
   /** Start discovery and take its first membership. */
@@ -66,18 +85,19 @@ export class ControlPlane {
         pool: config.pool,
         host: '127.0.0.1',
         reconcileMs: config.reconcileMs,
+        etcd: config.etcd,
       },
       logger,
     );
     const members = await this.discovery.start((event) => this.onDiscovery(event));
     this.pool.setMembers(members, this.discovery.kind, true);
     logger.info(
-      `${this.discovery.kind} discovery${this.discovery.kind === 'pm2' ? ` (LB_POOL=${config.pool})` : ''}: ` +
+      `${this.discovery.kind} discovery${describeSource(this.discovery.kind, config)}: ` +
         `a pool of ${members.length}: ${describeMembers(members)}`,
       {
         event: 'discovery',
         kind: this.discovery.kind,
-        pool: this.discovery.kind === 'pm2' ? config.pool : null,
+        pool: this.discovery.kind === 'static' ? null : config.pool,
         members: members.map((m) => ({ id: m.id, name: m.name })),
       },
     );
@@ -146,4 +166,12 @@ function describeMembers(members: readonly UpstreamSpec[]): string {
   return members
     .map((m) => `${m.name} (${m.id}${(m.weight ?? 1) === 1 ? '' : ` weight ${m.weight}`})`)
     .join(', ');
+}
+
+function describeSource(kind: DiscoveryKind, config: BalancerConfig): string {
+  if (kind === 'pm2') return ` (LB_POOL=${config.pool})`;
+  if (kind === 'etcd') {
+    return ` (${config.etcd.prefix}/pools/${config.pool}/ on ${config.etcd.endpoints.join(',')})`;
+  }
+  return '';
 }

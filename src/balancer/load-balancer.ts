@@ -12,7 +12,7 @@ import type { Logger } from '../logger.js';
 import { hostPort } from '../net/address.js';
 import { sendJson, type AdminServer } from './admin-server.js';
 import { ControlPlane } from './control-plane.js';
-import type { DiscoverySource } from './discovery/types.js';
+import type { DiscoveryKind, DiscoverySource } from './discovery/types.js';
 import { BalancerEvents } from './events.js';
 import type { HealthChecker } from './health-checker.js';
 import type { Pool } from './pool.js';
@@ -34,7 +34,7 @@ import type { UpgradeHandler } from './upgrade-handler.js';
 export interface LoadBalancerOptions {
   config: BalancerConfig;
   /** static or pm2, after resolving `auto`. */
-  discoveryKind: 'static' | 'pm2';
+  discoveryKind: DiscoveryKind;
   logger: Logger;
   /** A ready-made source (tests); otherwise one is created from the config. */
   discovery?: DiscoverySource;
@@ -157,7 +157,8 @@ export function statusFacts(config: BalancerConfig, control: ControlPlane, now: 
     port: now.port,
     adminPort: control.adminPort,
     discovery: control.discoveryKind,
-    pool: control.discoveryKind === 'pm2' ? config.pool : null,
+    pool: control.discoveryKind === 'static' ? null : config.pool,
+    source: control.discoveryState(),
     proxyEngine: now.engine,
     policy: control.pool.policyName,
     retries: config.retry.enabled,

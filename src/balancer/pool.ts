@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../logger.js';
 import { formatMs } from '../report/format.js';
-import type { UpstreamSpec } from './discovery/types.js';
+import type { DiscoveryKind, UpstreamSpec } from './discovery/types.js';
 import type { BalancerEvents, PoolChange } from './events.js';
 import type { HealthFlip, HealthStatus, HealthThresholds } from './health-state.js';
 import { policyFor, type SelectionPolicy } from './selection.js';
@@ -130,6 +130,7 @@ export class Pool {
         reshaped = true;
       }
       upstream.pm2 = spec.pm2 ?? null;
+      upstream.origin = spec.origin ?? { source: originOf(source), host: null };
       if (this.members[next.length] !== upstream) reshaped = true;
       next.push(upstream);
     }
@@ -260,4 +261,8 @@ export class Pool {
     });
     this.events.poolChanged({ id: upstream.id, name: upstream.name, from, to, reason, at });
   }
+}
+
+function originOf(source: string): DiscoveryKind {
+  return source === 'pm2' || source === 'etcd' ? source : 'static';
 }

@@ -3,7 +3,7 @@
  * source the dashboard maps onto its view). Pure: the pool's upstreams and a few facts in, plain
  * data out; nothing here reads a clock or a socket.
  */
-import type { Pm2ProcessState } from './discovery/types.js';
+import type { DiscoveryKind, DiscoveryState, Pm2ProcessState, UpstreamOrigin } from './discovery/types.js';
 import type { HealthStatus } from './health-state.js';
 import type { Upstream } from './upstream.js';
 
@@ -33,6 +33,8 @@ export interface UpstreamStatus {
   failures: number;
   lastCheck: { ok: boolean; latencyMs: number; at: number; error: string | null } | null;
   pm2: Pm2ProcessState | null;
+  /** Which discovery source listed it, and from which host. */
+  origin: UpstreamOrigin;
 }
 
 /** One request-path process: the balancer itself with --workers 1, else each cluster worker. */
@@ -58,9 +60,11 @@ export interface StatusFacts {
   now: number;
   port: number;
   adminPort: number;
-  discovery: 'static' | 'pm2';
-  /** PM2 pool name; null for static discovery. */
+  discovery: DiscoveryKind;
+  /** Pool name (PM2's LB_POOL, etcd's pool); null for static discovery. */
   pool: string | null;
+  /** How the discovery source is doing (etcd: connected, last revision, last error). */
+  source?: DiscoveryState;
   proxyEngine: string;
   policy: string;
   retries: boolean;
@@ -128,6 +132,7 @@ export function upstreamStatus(u: Upstream): UpstreamStatus {
         ? null
         : { ok: check.ok, latencyMs: Math.round(check.ms * 1000) / 1000, at: check.at, error: check.error },
     pm2: u.pm2 === null ? null : { ...u.pm2 },
+    origin: { ...u.origin },
   };
 }
 

@@ -3,7 +3,7 @@
  * the counters the status page shows. A class with fixed fields, because the request path reads
  * and bumps them on every request.
  */
-import type { Pm2ProcessState, UpstreamSpec } from './discovery/types.js';
+import type { Pm2ProcessState, UpstreamOrigin, UpstreamSpec } from './discovery/types.js';
 import { HealthState, type HealthThresholds } from './health-state.js';
 import type { Candidate } from './selection.js';
 
@@ -44,6 +44,8 @@ export class Upstream implements Candidate {
   readonly port: number;
   weight: number;
   pm2: Pm2ProcessState | null;
+  /** Where discovery found it (the pool fills it in for sources that do not say). */
+  origin: UpstreamOrigin;
   readonly health: HealthState;
   /** Why it last changed state, for the status page. */
   reason = 'not checked yet';
@@ -76,6 +78,7 @@ export class Upstream implements Candidate {
     this.port = spec.port;
     this.weight = spec.weight ?? 1;
     this.pm2 = spec.pm2 ?? null;
+    this.origin = spec.origin ?? { source: 'static', host: null };
     this.health = new HealthState(thresholds, now);
   }
 

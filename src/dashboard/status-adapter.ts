@@ -29,6 +29,7 @@ export function upstreamView(u: UpstreamStatus): UpstreamView {
     failures: u.failures,
     check: u.lastCheck,
     pm2: u.pm2,
+    origin: u.origin,
   };
 }
 
@@ -48,6 +49,7 @@ export function statusView(status: BalancerStatus): Pick<DashboardView, 'balance
         dropped: b.connections.dropped,
         localFailures: b.connections.localFailures,
       },
+      source: b.source ?? null,
     },
     upstreams: status.upstreams.map(upstreamView),
   };

@@ -4,7 +4,7 @@
  * contract; the balancer's own status type is mapped onto it in one place (status-adapter.ts) so the
  * page does not change when the balancer's internals do.
  */
-import type { Pm2ProcessState } from '../balancer/discovery/types.js';
+import type { DiscoveryState, Pm2ProcessState, UpstreamOrigin } from '../balancer/discovery/types.js';
 import type { SecondPoint, WindowSummary } from '../metrics/rolling-window.js';
 import type { PoolChange } from './pool-change-log.js';
 
@@ -27,6 +27,8 @@ export interface UpstreamView {
   failures: number;
   check: { ok: boolean; latencyMs: number | null; at: number | null; error: string | null } | null;
   pm2: Pm2ProcessState | null;
+  /** Which discovery source listed it, from which host. */
+  origin?: UpstreamOrigin;
 }
 
 export interface TotalsView {
@@ -53,6 +55,8 @@ export interface DashboardView {
     engine: string;
     /** Client connections open now against the balancer's cap (--max-connections). */
     connections: { open: number; limit: number; dropped: number; localFailures: number };
+    /** The discovery source's state (etcd: connected, last revision, last error). */
+    source?: DiscoveryState | null;
   };
   upstreams: UpstreamView[];
   totals: TotalsView;

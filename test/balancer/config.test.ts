@@ -102,9 +102,40 @@ void test('every problem is reported at once', () => {
 });
 
 void test('bad values are refused with the option named', () => {
-  assert.throws(() => build(['--discovery', 'dns']), /--discovery: "dns" is not one of static, pm2, auto/);
+  assert.throws(
+    () => build(['--discovery', 'dns']),
+    /--discovery: "dns" is not one of static, pm2, etcd, auto/,
+  );
   assert.throws(() => build(['--upstreams', 'nope']), /--upstreams/);
   assert.throws(() => build(['--proxy-engine', 'express']), /--proxy-engine/);
+});
+
+void test('etcd discovery takes a list of http endpoints and a non-empty prefix, and refuses anything else', () => {
+  const config = build([
+    '--discovery',
+    'etcd',
+    '--etcd-endpoints',
+    '10.1.0.1:23790, http://10.1.0.2:23790,http://[::1]:23790',
+    '--etcd-prefix',
+    '/fleet/',
+  ]);
+  assert.equal(config.discovery, 'etcd');
+  assert.deepEqual(config.etcd.endpoints, [
+    'http://10.1.0.1:23790',
+    'http://10.1.0.2:23790',
+    'http://[::1]:23790',
+  ]);
+  assert.equal(config.etcd.prefix, '/fleet');
+  assert.throws(() => build(['--etcd-endpoints', ',,']), /--etcd-endpoints: the endpoint list is empty/);
+  assert.throws(
+    () => build(['--etcd-endpoints', 'http://a:1,nope']),
+    /--etcd-endpoints: "nope" is not an etcd endpoint/,
+  );
+  assert.throws(() => build(['--etcd-endpoints', 'https://a:1']), /only http:\/\/ endpoints/);
+  assert.throws(() => build(['--etcd-endpoints', 'a:1,http://a:1']), /listed twice/);
+  assert.throws(() => build(['--etcd-endpoints', 'a:70000']), /no usable port/);
+  assert.throws(() => build(['--etcd-prefix', '/']), /--etcd-prefix: the prefix is empty/);
+  assert.throws(() => build(['--etcd-prefix', 'fleet']), /--etcd-prefix: "fleet" does not start with \//);
 });
 
 void test('auto discovery means PM2 under PM2 and the static list otherwise', () => {

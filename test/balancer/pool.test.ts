@@ -178,6 +178,7 @@ void test('the status lists every upstream with its state, counters and last che
     failures: 0,
     lastCheck: { ok: true, latencyMs: 1.5, at: 1100, error: null },
     pm2: null,
+    origin: { source: 'static', host: null },
   });
   assert.equal(status.upstreams[1]?.state, 'down');
   assert.equal(status.upstreams[1]?.lastCheck?.error, 'connect ECONNREFUSED 127.0.0.1:9');

@@ -17,6 +17,7 @@ import { sendJson, type AdminServer } from '../admin-server.js';
 import { ControlPlane } from '../control-plane.js';
 import { BalancerEvents } from '../events.js';
 import { healthz, listeningLine, logReady, statusFacts } from '../load-balancer.js';
+import type { DiscoveryKind } from '../discovery/types.js';
 import type { Pool } from '../pool.js';
 import { buildStatus, STATUS_PATH, type BalancerStatus, type WorkerStatus } from '../status.js';
 import { CounterBook } from './counter-book.js';
@@ -24,7 +25,7 @@ import { isToPrimary, type ToPrimary, type ToWorker } from './messages.js';
 
 export interface PrimaryOptions {
   settings: BalancerSettings;
-  discoveryKind: 'static' | 'pm2';
+  discoveryKind: DiscoveryKind;
   logger: Logger;
   /** Settings as they are now (argv, environment, env file): read again on every reload. */
   reread: () => BalancerSettings;

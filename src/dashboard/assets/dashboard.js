@@ -17,7 +17,7 @@
 /** @typedef {'ok' | 'bad' | 'warn' | 'none'} Tone */
 /** @typedef {HTMLTableCellElement} Td */
 /** A row's twelve cells, in the order of the table's columns (index.html). */
-/** @typedef {[Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td]} RowCells */
+/** @typedef {[Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td]} RowCells */
 
 const STREAM_URL = '/api/dashboard/events';
 /** No frame for this long: say so on the page (frames come every second). */
@@ -223,7 +223,8 @@ function renderUpstreams(upstreams, now) {
       served,
       failures,
     ] = cells;
-    setCell(name, el('span', 'name', u.name), el('span', 'addr', u.address));
+    const from = u.origin && u.origin.host ? ` · ${u.origin.host} via ${u.origin.source}` : '';
+    setCell(name, el('span', 'name', u.name), el('span', 'addr', `${u.address}${from}`));
     setCell(
       health,
       badge(u.health, healthTone(u.health)),
@@ -243,9 +244,11 @@ function renderUpstreams(upstreams, now) {
     setCell(pm2, p ? badge(p.status, pm2Tone(p.status)) : badge('not PM2', 'none'));
     setText(pid, p?.pid ? String(p.pid) : '–');
     setText(restarts, p ? formatCount(p.restarts) : '–');
-    setText(uptime, p ? formatDuration(p.uptimeMs) : '–');
-    setText(memory, p && p.pid ? formatBytes(p.memoryBytes) : '–');
-    setText(cpu, p && p.pid ? `${Math.round(p.cpuPercent)} %` : '–');
+    // A member on another host: etcd carries its PM2 status, pid and restarts, not its live usage.
+    const local = !(u.origin && u.origin.source === 'etcd');
+    setText(uptime, p && local ? formatDuration(p.uptimeMs) : '–');
+    setText(memory, p && p.pid && local ? formatBytes(p.memoryBytes) : '–');
+    setText(cpu, p && p.pid && local ? `${Math.round(p.cpuPercent)} %` : '–');
     setText(inFlight, formatCount(u.inFlight));
     setText(tunnels, formatCount(u.tunnels.open));
     tunnels.title = `${formatBytes(u.tunnels.bytesToUpstream)} up, ${formatBytes(u.tunnels.bytesFromUpstream)} down`;
@@ -346,6 +349,15 @@ function renderChanges(all) {
   $('no-changes').hidden = changes.length > 0;
 }
 
+/** etcd: connected at which revision, or unreachable with its error (the pool is then the last known). */
+/** @param {DashboardView['balancer']['source']} source */
+function describeSource(source) {
+  if (!source || source.kind !== 'etcd') return '';
+  const revision = source.lastRevision === null ? '' : `, revision ${source.lastRevision}`;
+  if (source.connected) return ` · etcd connected${revision}`;
+  return ` · etcd unreachable for ${formatDuration(Date.now() - source.since)}${revision}: ${source.lastError ?? 'no answer'} (serving the last known pool)`;
+}
+
 /** @param {DashboardView} view */
 function render(view) {
   lastFrameAt = Date.now();
@@ -354,7 +366,8 @@ function render(view) {
     $('balancer-info'),
     `${b.name} · pid ${b.pid} · up ${formatDuration(b.uptimeMs)} · ${b.discovery} discovery · ${b.policy} · ${b.engine} · connections ${b.connections.open} of ${b.connections.limit}`,
   );
-  setText($('discovery'), `${view.upstreams.length} in pool`);
+  setText($('discovery'), `${view.upstreams.length} in pool${describeSource(b.source)}`);
+  $('discovery').dataset.connected = String(!b.source || b.source.connected);
   renderUpstreams(view.upstreams, view.at);
   renderTotals(view.totals);
   renderChanges(view.poolChanges);
