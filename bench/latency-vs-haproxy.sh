@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Tail latency under a light steady load (issue: "Tail latency under light load"), in one run:
 # the fleet under a throwaway PM2 daemon (four backends, the balancer with PM2 discovery, as
-# `npm start` runs it; LOG_LEVEL=warn), and HAProxy (bench/haproxy/proxy.cfg.template, one thread)
+# `npm start` runs it; LOG_LEVEL=warn), and HAProxy (bench/haproxy/latency.cfg.template, one thread)
 # in front of the same four backends. bench/latency-load.ts sends RATE GETs of /page.html a second
 # over CONNECTIONS keep-alive connections, open loop, latency from when each request was due;
 # targets alternate, ROUNDS times DURATION each after a warm-up. Prints p50, p99 and max for both,
@@ -40,7 +40,7 @@ wait_up "http://127.0.0.1:$BALANCER_PORT/page.html"
 
 HAPROXY_PORT=$(free_port)
 SERVERS=$(for i in "${!BACKENDS[@]}"; do printf '    server b%s 127.0.0.1:%s\\n' "$i" "${BACKENDS[$i]}"; done)
-sed -e "s#@PORT@#$HAPROXY_PORT#g" -e "s#@SERVERS@#$SERVERS#" bench/haproxy/proxy.cfg.template >"$TMP/haproxy.cfg"
+sed -e "s#@PORT@#$HAPROXY_PORT#g" -e "s#@SERVERS@#$SERVERS#" bench/haproxy/latency.cfg.template >"$TMP/haproxy.cfg"
 haproxy -f "$TMP/haproxy.cfg" -db >"$TMP/haproxy.log" 2>&1 &
 PIDS+=($!)
 wait_up "http://127.0.0.1:$HAPROXY_PORT/page.html"

@@ -44,28 +44,63 @@ cpu_ticks() { # pid...
   echo "$total"
 }
 
+# Extra wrk options for every run from here on, e.g. WRK_OPTS=(-H 'Connection: close').
+WRK_OPTS=()
+
+# CPU time (user + system, in clock ticks) used so far by one process alone, without its children.
+own_ticks() { # pid
+  awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+us_per_request() { # ticks requests
+  awk -v t="$1" -v hz="$(getconf CLK_TCK)" -v n="$2" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }'
+}
+
 # One wrk measurement after an unmeasured warm-up; sets W_RPS, W_LAT, W_P99, W_REQS, W_READ,
 # W_NON2XX and W_ERRORS from wrk's report (a run with non-2xx answers or socket errors is invalid).
-# With pids after the url, also W_CPU_US: their CPU time per measured request, in microseconds.
+# With pids after the url, also W_CPU_US: their CPU time (with their children's) per measured
+# request, in microseconds, and W_CPU_PARENT_US: the first pid's own share of it.
 wrk_measure() { # connections url [pid...]
-  local out before after
-  wrk -t1 -c"$1" -d"$WARMUP" "$2" >/dev/null
+  local out before after parent_before=0 parent_after=0
+  wrk "${WRK_OPTS[@]}" -t1 -c"$1" -d"$WARMUP" "$2" >/dev/null
   before=$(cpu_ticks "${@:3}")
-  out=$(wrk -t1 -c"$1" -d"$DURATION" --latency "$2")
+  [ $# -gt 2 ] && parent_before=$(own_ticks "$3")
+  out=$(wrk "${WRK_OPTS[@]}" -t1 -c"$1" -d"$DURATION" --latency "$2")
   after=$(cpu_ticks "${@:3}")
-  W_RPS=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
-  W_LAT=$(awk '/^    Latency/ { print $2 }' <<<"$out")
-  W_P99=$(awk '/^ +99%/ { print $2 }' <<<"$out")
-  W_REQS=$(awk '/requests in/ { print $1 }' <<<"$out")
-  W_READ=$(awk '/requests in/ { print $5 }' <<<"$out")
-  W_NON2XX=$(awk '/Non-2xx/ { print $5 }' <<<"$out")
-  W_NON2XX=${W_NON2XX:-0}
-  W_ERRORS=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' <<<"$out")
-  W_ERRORS=${W_ERRORS:-0}
+  [ $# -gt 2 ] && parent_after=$(own_ticks "$3")
+  wrk_parse "$out"
   W_CPU_US=-
+  W_CPU_PARENT_US=-
   if [ $# -gt 2 ] && [ "${W_REQS:-0}" -gt 0 ]; then
-    W_CPU_US=$(awk -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" -v n="$W_REQS" 'BEGIN { printf "%.0f", t / hz * 1e6 / n }')
+    W_CPU_US=$(us_per_request $((after - before)) "$W_REQS")
+    W_CPU_PARENT_US=$(us_per_request $((parent_after - parent_before)) "$W_REQS")
   fi
+}
+
+# Reads one wrk --latency report: W_RPS, W_LAT, W_MAX, W_P99, W_REQS, W_READ, W_NON2XX, W_ERRORS
+# (connect + read + write + timeout) and W_ERROR_KINDS (the four, as c/r/w/t).
+wrk_parse() { # wrk output
+  W_RPS=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$1")
+  W_LAT=$(awk '/^    Latency/ { print $2 }' <<<"$1")
+  W_MAX=$(awk '/^    Latency/ { print $4 }' <<<"$1")
+  W_P99=$(awk '/^ +99%/ { print $2 }' <<<"$1")
+  W_REQS=$(awk '/requests in/ { print $1 }' <<<"$1")
+  W_READ=$(awk '/requests in/ { print $5 }' <<<"$1")
+  W_NON2XX=$(awk '/Non-2xx/ { print $5 }' <<<"$1")
+  W_NON2XX=${W_NON2XX:-0}
+  W_ERRORS=$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' <<<"$1")
+  W_ERRORS=${W_ERRORS:-0}
+  W_ERROR_KINDS=$(awk '/Socket errors/ { gsub(",", ""); print $4 "/" $6 "/" $8 "/" $10 }' <<<"$1")
+  W_ERROR_KINDS=${W_ERROR_KINDS:-0/0/0/0}
+}
+
+to_ms() { # a wrk duration (850.00us, 9.01ms, 1.20s, 2.00m): the number of milliseconds
+  awk -v d="$1" 'BEGIN {
+    n = d + 0; u = d; sub(/^[0-9.]+/, "", u)
+    f = (u == "us") ? 0.001 : (u == "ms") ? 1 : (u == "s") ? 1000 : (u == "m") ? 60000 : -1
+    if (f < 0) { print "-"; exit }
+    printf "%.2f", n * f
+  }'
 }
 
 median() { # value... (separate words, or one space-separated string)
