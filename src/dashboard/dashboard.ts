@@ -1,25 +1,27 @@
 /**
  * The balancer's dashboard and metrics, as one object the balancer feeds and the admin listener
  * serves. It listens to the balancer's events (request finished, pool change, health check), keeps
- * the last minute's totals and the last pool changes, updates the Prometheus metrics, and answers
+ * the last minute's totals, the last pool changes and worker changes, updates the Prometheus metrics, and answers
  * the admin routes (routes.ts). It never changes anything in the balancer: it only reads.
  */
 import { BalancerMetrics, type UpstreamGaugeSource } from '../metrics/balancer-metrics.js';
 import { RollingWindow } from '../metrics/rolling-window.js';
 import { EventStream } from './event-stream.js';
 import { PoolChangeLog, type PoolChange } from './pool-change-log.js';
+import { RecentLog } from './recent-log.js';
 import { totalsView, type DashboardView, type UpstreamView } from './view.js';
+import { WorkerChangeTracker, type WorkerChange } from './worker-changes.js';
 
 /** What the dashboard reads from the balancer, once per frame or scrape. */
 export interface DashboardSource {
-  read(): { balancer: DashboardView['balancer']; upstreams: UpstreamView[] };
+  read(): Pick<DashboardView, 'balancer' | 'upstreams' | 'workers'>;
 }
 
 export interface DashboardOptions {
   source: DashboardSource;
   /** How often open pages get a frame; default 1000 ms (the "at most once a second"). */
   frameIntervalMs?: number;
-  /** Pool changes kept for the page; default 20. */
+  /** Pool changes and worker changes kept for the page; default 20 of each. */
   changesKept?: number;
   /** Export process metrics (CPU, memory, event loop) on /metrics; default true. */
   processMetrics?: boolean;
@@ -32,6 +34,8 @@ export class Dashboard {
   readonly stream: EventStream;
   private readonly window = new RollingWindow(60);
   private readonly changes: PoolChangeLog;
+  private readonly workerChanges: RecentLog<WorkerChange>;
+  private readonly workerTracker = new WorkerChangeTracker();
   private readonly source: DashboardSource;
   private readonly clock: () => number;
 
@@ -39,6 +43,7 @@ export class Dashboard {
     this.source = options.source;
     this.clock = options.clock ?? Date.now;
     this.changes = new PoolChangeLog(options.changesKept ?? 20);
+    this.workerChanges = new RecentLog<WorkerChange>(options.changesKept ?? 20);
     this.metrics = new BalancerMetrics({
       upstreams: () => this.source.read().upstreams.map(gaugeSource),
       connections: () => this.source.read().balancer.connections,
@@ -74,13 +79,19 @@ export class Dashboard {
 
   view(): DashboardView {
     const now = this.clock();
-    const { balancer, upstreams } = this.source.read();
+    const { balancer, upstreams, workers } = this.source.read();
+    // Each view is a reading of the workers; what changed since the last one goes in the log.
+    for (const change of this.workerTracker.observe(now, workers, balancer.reloads)) {
+      this.workerChanges.add(change);
+    }
     return {
       at: now,
       balancer,
       upstreams,
+      workers,
       totals: totalsView(this.window.summary(now)),
       poolChanges: this.changes.list(),
+      workerChanges: this.workerChanges.list(),
     };
   }
 

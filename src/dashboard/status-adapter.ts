@@ -4,9 +4,9 @@
  */
 import type { PoolChange as BalancerPoolChange } from '../balancer/events.js';
 import type { HealthStatus } from '../balancer/health-state.js';
-import type { BalancerStatus, UpstreamStatus } from '../balancer/status.js';
+import type { BalancerStatus, UpstreamStatus, WorkerStatus } from '../balancer/status.js';
 import type { PoolChange } from './pool-change-log.js';
-import type { DashboardView, HealthView, UpstreamView } from './view.js';
+import type { DashboardView, HealthView, UpstreamView, WorkerView } from './view.js';
 
 const HEALTH: Record<HealthStatus, HealthView> = { up: 'healthy', down: 'unhealthy', unknown: 'unknown' };
 
@@ -33,7 +33,27 @@ export function upstreamView(u: UpstreamStatus): UpstreamView {
   };
 }
 
-export function statusView(status: BalancerStatus): Pick<DashboardView, 'balancer' | 'upstreams'> {
+export function workerView(w: WorkerStatus): WorkerView {
+  return {
+    id: w.id,
+    pid: w.pid,
+    generation: w.generation,
+    startedAt: w.startedAt,
+    state: w.state,
+    inFlight: w.inFlight,
+    served: w.served,
+    failures: w.failures,
+  };
+}
+
+/** Oldest generation first (the draining ones during a reload), then by worker id. */
+function byAge(a: WorkerView, b: WorkerView): number {
+  return a.generation - b.generation || a.id - b.id;
+}
+
+export function statusView(
+  status: BalancerStatus,
+): Pick<DashboardView, 'balancer' | 'upstreams' | 'workers'> {
   const b = status.balancer;
   return {
     balancer: {
@@ -50,8 +70,11 @@ export function statusView(status: BalancerStatus): Pick<DashboardView, 'balance
         localFailures: b.connections.localFailures,
       },
       source: b.source ?? null,
+      workers: b.workers,
+      reloads: b.reloads,
     },
     upstreams: status.upstreams.map(upstreamView),
+    workers: status.workers.map(workerView).sort(byAge),
   };
 }
 

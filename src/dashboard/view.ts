@@ -1,12 +1,14 @@
 /**
  * What the dashboard page receives once a second (and at once on a pool change): one JSON document
- * with every upstream, the last minute's totals and the last pool changes. This is the page's
+ * with every upstream, the balancer's workers, the last minute's totals, the last pool changes and
+ * the last worker changes (reloads, a worker lost and replaced). This is the page's
  * contract; the balancer's own status type is mapped onto it in one place (status-adapter.ts) so the
  * page does not change when the balancer's internals do.
  */
 import type { DiscoveryState, Pm2ProcessState, UpstreamOrigin } from '../balancer/discovery/types.js';
 import type { SecondPoint, WindowSummary } from '../metrics/rolling-window.js';
 import type { PoolChange } from './pool-change-log.js';
+import type { WorkerChange } from './worker-changes.js';
 
 export type HealthView = 'healthy' | 'unhealthy' | 'unknown';
 
@@ -29,6 +31,21 @@ export interface UpstreamView {
   pm2: Pm2ProcessState | null;
   /** Which discovery source listed it, from which host. */
   origin?: UpstreamOrigin;
+}
+
+/** One request-path process: each cluster worker, or the balancer itself with --workers 1. */
+export interface WorkerView {
+  /** The cluster's worker id (0 for a single process). */
+  id: number;
+  pid: number;
+  /** Which start or reload brought it (0 for the first). */
+  generation: number;
+  /** Epoch ms. */
+  startedAt: number;
+  state: 'starting' | 'ready' | 'draining';
+  inFlight: number;
+  served: number;
+  failures: number;
 }
 
 export interface TotalsView {
@@ -57,10 +74,18 @@ export interface DashboardView {
     connections: { open: number; limit: number; dropped: number; localFailures: number };
     /** The discovery source's state (etcd: connected, last revision, last error). */
     source?: DiscoveryState | null;
+    /** Request-path processes configured (--workers; 1 is a single process). */
+    workers: number;
+    /** Zero-downtime reloads done since start. */
+    reloads: number;
   };
   upstreams: UpstreamView[];
+  /** Oldest generation first, then by worker id. */
+  workers: WorkerView[];
   totals: TotalsView;
   poolChanges: PoolChange[];
+  /** Reloads starting and ending, workers lost and started; newest first. */
+  workerChanges: WorkerChange[];
 }
 
 export function totalsView(summary: WindowSummary): TotalsView {

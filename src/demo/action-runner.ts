@@ -1,10 +1,11 @@
 /**
  * Runs the schedule against PM2 while the load runs: each action at its time on the demo's clock,
  * each recorded with when it really started and ended, what it did and whether it worked. The PM2
- * calls themselves are behind `DemoActions` (src/demo/demo-supervisor.ts).
+ * calls and the balancer's signals are behind `DemoActions` (src/demo/fleet-actions.ts).
  */
 import { errorMessage } from '../errors.js';
-import type { ActionRecord, ScheduledAction } from './types.js';
+import { pm2AppOf } from './schedule.js';
+import { BALANCER_WORKER, WHOLE_FLEET, type ActionRecord, type ScheduledAction } from './types.js';
 
 /** What the demo asks of the supervisor. */
 export interface DemoActions {
@@ -18,6 +19,12 @@ export interface DemoActions {
   start(app: string): Promise<void>;
   /** `count` clients trickle POST bodies to the balancer; resolves with what they got. */
   slowClients(count: number): Promise<string>;
+  /** SIGHUP to the balancer's primary; resolves once its status counts the reload. Says what it did. */
+  reloadBalancer(): Promise<string>;
+  /** SIGKILL one balancer worker; resolves once another serves in its place. Says what it did. */
+  killBalancerWorker(): Promise<string>;
+  /** Every backend restarted through PM2 and back in rotation in turn, then the balancer reloaded. */
+  reloadAll(): Promise<string>;
 }
 
 async function perform(
@@ -25,7 +32,11 @@ async function perform(
   actions: DemoActions,
   pidBefore: number | null,
 ): Promise<string> {
+  if (entry.app === BALANCER_WORKER) return actions.killBalancerWorker();
+  if (entry.app === WHOLE_FLEET) return actions.reloadAll();
   switch (entry.action) {
+    case 'reload':
+      return actions.reloadBalancer();
     case 'kill': {
       const pid = await actions.kill(entry.app);
       return `pid ${pid} killed with SIGKILL`;
@@ -56,7 +67,9 @@ export async function runAction(
   onStart?.(startedAtMs);
   let pidBefore: number | null = null;
   try {
-    if (entry.action !== 'slow-clients') pidBefore = await actions.pidOf(entry.app);
+    // Only an entry naming one PM2 app has "its" pid; a worker's is the action's to find.
+    if (entry.action !== 'slow-clients' && pm2AppOf(entry) === entry.app)
+      pidBefore = await actions.pidOf(entry.app);
     const detail = await perform(entry, actions, pidBefore);
     return { ...entry, startedAtMs, finishedAtMs: clock(), ok: true, detail, pidBefore };
   } catch (err) {

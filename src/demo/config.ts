@@ -43,7 +43,8 @@ export const demoOptions = {
     flag: 'at',
     description:
       'TIME:ACTION:APP, repeatable, replaces the whole default schedule; ACTION is restart, kill (SIGKILL ' +
-      'its pid), stop or start',
+      'its pid), stop or start; also reload:balancer (SIGHUP, zero downtime), kill:balancer-worker ' +
+      '(SIGKILL one balancer worker) and reload:all (every backend restarted in turn, then the balancer)',
     default: [] as ScheduledAction[],
     defaultText: DEFAULT_SCHEDULE_TEXT,
     parse: parseScheduleEntry,
@@ -123,7 +124,7 @@ export interface DemoConfig {
   logFormat: LogFormat;
 }
 
-/** The default schedule of the issue: restart, SIGKILL, then stop and start a third backend. */
+/** The default schedule: restart, a balancer reload, SIGKILL, then stop and start a third backend. */
 export function defaultSchedule(): ScheduledAction[] {
   return DEFAULT_SCHEDULE_TEXT.split(' ').map(parseScheduleEntry);
 }

@@ -80,6 +80,16 @@ export function formatSettings(summary: Pick<DemoSummary, 'settings'>): string {
   ].join(' ');
 }
 
+/** The verdict of a run that passed: zero failed, or only those on a SIGKILLed balancer worker. */
+export function passLine(summary: Pick<DemoSummary, 'requests'>): string {
+  const r = summary.requests;
+  if (r.failed === 0) return `${r.sent} requests, zero failed, every action happened.`;
+  return (
+    `${r.sent} requests; the only ${r.failed} failed were in flight on the SIGKILLed balancer worker ` +
+    '(a killed process takes its connections with it), every action happened.'
+  );
+}
+
 export function formatSummary(summary: DemoSummary): string {
   const r = summary.requests;
   const lines = ['', 'Summary', `  ${formatSettings(summary)}`];
@@ -118,10 +128,6 @@ export function formatSummary(summary: DemoSummary): string {
     const back = o.delayMs === null ? 'never back in rotation' : `${formatMs(o.delayMs)} later`;
     lines.push(`    ${o.app.padEnd(16)} online ${formatAt(o.onlineAtMs)}, in rotation ${back}`);
   }
-  lines.push(
-    summary.passed
-      ? `PASS: ${r.sent} requests, zero failed, every action happened.`
-      : `FAIL: ${summary.problems.join('; ')}`,
-  );
+  lines.push(summary.passed ? `PASS: ${passLine(summary)}` : `FAIL: ${summary.problems.join('; ')}`);
   return lines.join('\n');
 }

@@ -82,17 +82,31 @@ export function hostScheduleProblems(
   return problems;
 }
 
+function notAHostFault(action: string): Promise<string> {
+  return Promise.reject(new InternalError('ERR_DEMO_TARGET', `${action} is not a fault of the hosts demo`));
+}
+
 /** The faults, as the action runner calls them. */
 export class HostFaults implements DemoActions {
   private killedLeader: string | null = null;
 
   constructor(private readonly lab: Lab) {}
 
-  /** The restart demo's slow uploaders are not a host fault; the schedule parser never asks for them here. */
+  // The restart demo's own actions are not host faults: the hosts demo's schedule never asks for them.
   slowClients(): Promise<string> {
-    return Promise.reject(
-      new InternalError('ERR_DEMO_TARGET', 'slow-clients is not a fault of the hosts demo'),
-    );
+    return notAHostFault('slow-clients');
+  }
+
+  reloadBalancer(): Promise<string> {
+    return notAHostFault('reload:balancer');
+  }
+
+  killBalancerWorker(): Promise<string> {
+    return notAHostFault('kill:balancer-worker');
+  }
+
+  reloadAll(): Promise<string> {
+    return notAHostFault('reload:all');
   }
 
   private target(app: string): Target {

@@ -1,11 +1,18 @@
 /**
  * The demo's view of the balancer's `GET /__lb/status`: each upstream's name, whether it is in
- * rotation, its state, PM2's status of its process and its served count. The document itself is
- * checked by the balancer's own reader (src/balancer/status-reader.ts).
+ * rotation, its state, PM2's status of its process and its served count; the balancer's reload
+ * count and its workers. The document itself is checked by the balancer's own reader
+ * (src/balancer/status-reader.ts); the worker fields the demo acts on are checked here.
  */
+import { InternalError } from '../errors.js';
 import { readBalancerStatus } from '../balancer/status-reader.js';
-import type { UpstreamStatus } from '../balancer/status.js';
+import type { UpstreamStatus, WorkerStatus } from '../balancer/status.js';
 import type { UpstreamView } from './types.js';
+
+/** One of the balancer's request-path workers, as the demo needs it. */
+export type BalancerWorker = Pick<WorkerStatus, 'id' | 'pid' | 'generation' | 'state'>;
+
+const WORKER_STATES: ReadonlySet<string> = new Set<WorkerStatus['state']>(['starting', 'ready', 'draining']);
 
 function toUpstream(u: UpstreamStatus): UpstreamView {
   return {
@@ -21,12 +28,48 @@ export interface LbStatus {
   /** Whether the balancer retries failed attempts elsewhere. */
   retries: boolean;
   upstreams: UpstreamView[];
+  /** Zero-downtime reloads done since the balancer started. */
+  reloads: number;
+  workers: BalancerWorker[];
+  /** The pid PM2 reports for each upstream's process, by name (null when not running or not PM2). */
+  pids: Record<string, number | null>;
+}
+
+function shapeError(where: string, wanted: string): InternalError {
+  return new InternalError('ERR_STATUS_SHAPE', `balancer status: ${where} is not ${wanted}`);
+}
+
+function toWorker(raw: unknown, i: number): BalancerWorker {
+  const w = raw as Partial<Record<keyof BalancerWorker, unknown>> | null;
+  if (typeof w !== 'object' || w === null) throw shapeError(`workers[${i}]`, 'an object');
+  for (const key of ['id', 'pid', 'generation'] as const) {
+    if (typeof w[key] !== 'number') throw shapeError(`workers[${i}].${key}`, 'a number');
+  }
+  if (typeof w.state !== 'string' || !WORKER_STATES.has(w.state)) {
+    throw shapeError(`workers[${i}].state`, 'one of starting, ready, draining');
+  }
+  return {
+    id: w.id as number,
+    pid: w.pid as number,
+    generation: w.generation as number,
+    state: w.state as BalancerWorker['state'],
+  };
 }
 
 /** A status document; throws, naming the field, when it is not what the balancer writes. */
 export function parseLbStatus(body: unknown): LbStatus {
   const status = readBalancerStatus(body);
-  return { retries: status.balancer.retries, upstreams: status.upstreams.map(toUpstream) };
+  const reloads: unknown = status.balancer.reloads;
+  if (typeof reloads !== 'number') throw shapeError('balancer.reloads', 'a number');
+  const workers: unknown = status.workers;
+  if (!Array.isArray(workers)) throw shapeError('workers', 'a list');
+  return {
+    retries: status.balancer.retries,
+    upstreams: status.upstreams.map(toUpstream),
+    reloads,
+    workers: workers.map(toWorker),
+    pids: Object.fromEntries(status.upstreams.map((u) => [u.name, u.pm2?.pid ?? null])),
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 /** The demo's report.md: the verdict, the summary tables and the whole timeline. Pure. */
 import { markdownTable } from '../report/markdown-table.js';
 import { formatMs, formatInt, formatPercent } from '../report/format.js';
-import { formatAt, formatEvents, formatPool, formatSettings } from './format-text.js';
+import { formatAt, formatEvents, formatPool, formatSettings, passLine } from './format-text.js';
 import { formatScheduleEntry } from './schedule.js';
 import type { DemoSummary } from './summary.js';
 import type { TimelineSecond } from './timeline.js';
@@ -16,9 +16,7 @@ export function renderDemoMarkdown(
   out.push(`# Operations demo: ${summary.passed ? 'PASS' : 'FAIL'}`, '');
   out.push(`Run at ${summary.startedAt}. ${formatSettings(summary)}`, '');
   out.push(
-    summary.passed
-      ? `**${formatInt(r.sent)} requests, zero failed, every action happened.**`
-      : `**Did not pass:** ${summary.problems.join('; ')}`,
+    summary.passed ? `**${passLine(summary)}**` : `**Did not pass:** ${summary.problems.join('; ')}`,
     '',
   );
   out.push(`![requests per second, p99 and per-backend share over time](${chartFile})`, '');

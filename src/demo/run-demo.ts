@@ -12,16 +12,18 @@ import { DemoSupervisor } from './demo-supervisor.js';
 import { loadFleetApps } from '../fleet/ecosystem.js';
 import { ensureFleet } from '../fleet/fleet.js';
 import type { Pm2App } from '../supervisor/pm2-client.js';
-import { runSchedule, type DemoActions } from './action-runner.js';
+import { runSchedule } from './action-runner.js';
 import { runSlowClients, SLOW_CLIENT_DEFAULTS } from './slow-clients.js';
 import { formatSummary, formatTimelineLine, TIMELINE_HEADER, formatSettings } from './format-text.js';
 import { notInRotation } from './lb-status.js';
 import { plannedRequests, runLoad } from './load-runner.js';
 import { writeDemoReport, type ReportPaths } from './report-files.js';
-import { leftStopped } from './schedule.js';
+import { FleetActions } from './fleet-actions.js';
+import { leftStopped, pm2AppOf } from './schedule.js';
 import { pollLbStatus, readLbStatus } from './status-poller.js';
 import { buildSummary, type DemoSettings, type DemoSummary } from './summary.js';
 import { TimelineRecorder } from './timeline.js';
+import { pause, throwIfInterrupted, waitUntil } from './wait-until.js';
 
 export interface DemoResult {
   summary: DemoSummary;
@@ -30,37 +32,6 @@ export interface DemoResult {
 
 /** What the balancer does when RETRIES is not set. */
 const RETRIES_DEFAULT = 'true';
-
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-function throwIfInterrupted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted === true) throw new InternalError('ERR_DEMO_INTERRUPTED', 'interrupted');
-}
-
-/** Poll `check` until it returns nothing left to wait for; throws naming what is still missing. */
-async function waitUntil(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<string | null>,
-  signal?: AbortSignal,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let pending: string | null = what;
-  while (Date.now() < deadline) {
-    throwIfInterrupted(signal);
-    try {
-      pending = await check();
-    } catch (err) {
-      pending = errorMessage(err);
-    }
-    if (pending === null) return;
-    await pause(100);
-  }
-  throw new InternalError(
-    'ERR_DEMO_TIMEOUT',
-    `gave up after ${timeoutMs} ms waiting for ${what}: ${pending}`,
-  );
-}
 
 /**
  * Every upstream the balancer lists, and every `expected` one, in rotation (less `excluded`), and
@@ -139,7 +110,11 @@ export async function runDemo(
     const pm2 = await DemoSupervisor.connect(config.pm2Home);
     cleanups.push({ what: 'disconnect from PM2', run: () => pm2.disconnect() });
     const apps = new Map((await pm2.list()).map((a) => [a.name, a]));
-    const problems = [...new Set(config.schedule.map((a) => a.app))].flatMap((name) => {
+    const targets = config.schedule
+      .filter((a) => a.action !== 'slow-clients')
+      .map(pm2AppOf)
+      .filter((name) => name !== null);
+    const problems = [...new Set(targets)].flatMap((name) => {
       const app = apps.get(name);
       if (app === undefined) return [`PM2 has no app named ${name}`];
       return app.status === 'online' ? [] : [`${name} is ${app.status}; the schedule expects it online`];
@@ -160,7 +135,7 @@ export async function runDemo(
       });
     }
 
-    const scheduled = new Set(config.schedule.filter((a) => a.action !== 'slow-clients').map((a) => a.app));
+    const scheduled = new Set(targets);
     logger.info(`waiting for every backend to be in rotation (admin port ${adminPort})`);
     await waitUntil(
       'the whole pool in rotation',
@@ -192,15 +167,14 @@ export async function runDemo(
       clock,
       { sent: () => recorder.addSent(), outcome: (o) => recorder.addOutcome(o) },
     );
-    const actions: DemoActions = {
-      pidOf: (app) => pm2.pidOf(app),
-      restart: (app) => pm2.restart(app),
-      kill: (app) => pm2.kill(app),
-      stop: (app) => pm2.stop(app),
-      start: (app) => pm2.start(app),
+    const actions = new FleetActions({
+      pm2,
+      balancer: balancer.name,
+      adminPort,
+      timeoutMs: config.settleTimeoutMs,
       slowClients: (count) =>
         runSlowClients(count, { host: '127.0.0.1', port: balancer.port, ...SLOW_CLIENT_DEFAULTS }),
-    };
+    });
     const schedule = runSchedule(
       config.schedule,
       actions,
@@ -266,6 +240,7 @@ export async function runDemo(
       pm2Events: recorder.pm2Events(),
       appsBefore: relevant(appsBefore),
       appsAfter: relevant(appsAfter),
+      failures: recorder.failures(),
     });
     const paths = await writeDemoReport(config.outDir, {
       summary,

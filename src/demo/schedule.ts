@@ -1,15 +1,22 @@
 /**
- * The demo's schedule: `TIME:ACTION:APP` entries (`5s:restart:backend-9003`), parsed one by one as
- * the option parser collects them, then checked as a whole so a schedule that cannot run as written
- * (a start of an app nothing stopped, a kill of a stopped app, an action after the load ends) is
- * refused before anything is touched.
+ * The demo's schedule: `TIME:ACTION:APP` entries (`5s:restart:backend-9003`, `7s:reload:balancer`),
+ * parsed one by one as the option parser collects them, then checked as a whole so a schedule that
+ * cannot run as written (a start of an app nothing stopped, a kill of a stopped app, a reload of the
+ * fleet with an app stopped, an action after the load ends) is refused before anything is touched.
  */
 import { parseDurationMs } from '../config/options.js';
-import { DEMO_ACTIONS, type DemoActionKind, type ScheduledAction } from './types.js';
+import {
+  BALANCER_APP,
+  BALANCER_WORKER,
+  DEMO_ACTIONS,
+  WHOLE_FLEET,
+  type DemoActionKind,
+  type ScheduledAction,
+} from './types.js';
 
-/** The issue's schedule, in the form `--at` takes. */
+/** The issue's schedule with a balancer reload, in the form `--at` takes. */
 export const DEFAULT_SCHEDULE_TEXT =
-  '5s:restart:backend-9003 9s:kill:backend-9004 13s:stop:backend-9005 16s:start:backend-9005';
+  '5s:restart:backend-9003 7s:reload:balancer 9s:kill:backend-9004 13s:stop:backend-9005 16s:start:backend-9005';
 
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -37,8 +44,30 @@ export function parseScheduleEntry(raw: string): ScheduledAction {
     if (!/^\d+$/.test(app) || Number(app) < 1 || Number(app) > 500) {
       throw new Error(`"${raw}": slow-clients takes a count of clients from 1 to 500 (6s:slow-clients:20)`);
     }
-  } else if (!APP_NAME.test(app)) throw new Error(`"${raw}": "${app}" is not a PM2 app name`);
+    return { atMs, action, app };
+  }
+  if (!APP_NAME.test(app)) throw new Error(`"${raw}": "${app}" is not a PM2 app name`);
+  if (action === 'reload' && app !== BALANCER_APP && app !== WHOLE_FLEET) {
+    throw new Error(
+      `"${raw}": reload takes ${BALANCER_APP} (its zero-downtime reload) or ${WHOLE_FLEET} (a rolling reload of the fleet)`,
+    );
+  }
+  if (app === BALANCER_WORKER && action !== 'kill') {
+    throw new Error(`"${raw}": ${BALANCER_WORKER} only goes with kill (kill:${BALANCER_WORKER})`);
+  }
+  if (app === WHOLE_FLEET && action !== 'reload') {
+    throw new Error(`"${raw}": ${WHOLE_FLEET} only goes with reload (reload:${WHOLE_FLEET})`);
+  }
   return { atMs, action: action as DemoActionKind, app };
+}
+
+/**
+ * The PM2 app an entry acts on: its app, the balancer for one of its workers, null for the whole
+ * fleet.
+ */
+export function pm2AppOf(entry: Pick<ScheduledAction, 'app'>): string | null {
+  if (entry.app === WHOLE_FLEET) return null;
+  return entry.app === BALANCER_WORKER ? BALANCER_APP : entry.app;
 }
 
 /** The entry as `--at` takes it back. */
@@ -81,10 +110,18 @@ export function scheduleProblems(schedule: readonly ScheduledAction[], durationM
         break;
       case 'restart':
       case 'kill':
-        if (stopped.has(entry.app)) {
-          problems.push(`--at ${text}: ${entry.app} is stopped then; start it first`);
+      case 'reload': {
+        const app = pm2AppOf(entry);
+        if (app !== null && stopped.has(app)) {
+          problems.push(`--at ${text}: ${app} is stopped then; start it first`);
+        }
+        if (app === null && stopped.size > 0) {
+          const names = [...stopped].sort().join(', ');
+          const verb = stopped.size === 1 ? 'is' : 'are';
+          problems.push(`--at ${text}: ${names} ${verb} stopped then; reload:all restarts every backend`);
         }
         break;
+      }
     }
   }
   return problems;

@@ -46,6 +46,12 @@ export interface TimelineSecond {
   pm2Events: Pm2Event[];
 }
 
+/** A request that failed: when its outcome came, and why. */
+export interface FailedRequest {
+  atMs: number;
+  error: string;
+}
+
 export interface Totals {
   sent: number;
   ok: number;
@@ -97,6 +103,7 @@ export class TimelineRecorder {
   private lastInRotation: Set<string> | null = null;
   private sent = 0;
   private readonly errors: Record<string, number> = {};
+  private readonly failed: FailedRequest[] = [];
 
   /** A request left (the load generator's count of attempts, for requests that never answered). */
   addSent(count = 1): void {
@@ -109,6 +116,7 @@ export class TimelineRecorder {
     if (!outcome.ok) {
       bucket.failures++;
       increment(this.errors, outcome.error ?? 'unknown error');
+      this.failed.push({ atMs: outcome.atMs, error: outcome.error ?? 'unknown error' });
     }
     // Only good answers count for a backend: a 502 names the balancer, which answered it itself.
     if (outcome.ok && outcome.latencyMs !== null) bucket.latencies.push(outcome.latencyMs);
@@ -209,6 +217,11 @@ export class TimelineRecorder {
       p99Ms: percentile(latencies, 99),
       maxMs: latencies.reduce<number | null>((max, v) => (max === null || v > max ? v : max), null),
     };
+  }
+
+  /** Every failed request with its time, in the order the outcomes came. */
+  failures(): readonly FailedRequest[] {
+    return this.failed;
   }
 
   poolSamples(): readonly PoolSample[] {

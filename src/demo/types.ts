@@ -3,18 +3,29 @@
  * the timeline, the actions, the pool samples and PM2's events line up on one axis.
  */
 
-export const DEMO_ACTIONS = ['restart', 'kill', 'stop', 'start', 'slow-clients'] as const;
+export const DEMO_ACTIONS = ['restart', 'kill', 'stop', 'start', 'reload', 'slow-clients'] as const;
 /**
  * restart: PM2's graceful restart; kill: SIGKILL the app's pid (a crash); stop / start through PM2;
+ * reload: the balancer's zero-downtime reload (SIGHUP), or a rolling reload of the whole fleet;
  * slow-clients: the third field is a count of clients that trickle POST bodies to the balancer
  * (`6s:slow-clients:20`).
  */
 export type DemoActionKind = (typeof DEMO_ACTIONS)[number];
 
+/** `kill:balancer-worker`: SIGKILL one of the balancer's request-path workers, not a PM2 app. */
+export const BALANCER_WORKER = 'balancer-worker';
+/** `reload:all`: every backend restarted through PM2 one at a time, then the balancer reloaded. */
+export const WHOLE_FLEET = 'all';
+/** The balancer's PM2 app (ecosystem.config.cjs), the one `reload:balancer` reloads. */
+export const BALANCER_APP = 'balancer';
+
 export interface ScheduledAction {
   atMs: number;
   action: DemoActionKind;
-  /** PM2 app name, e.g. backend-9003 (names stay the same under PORT_OFFSET); for slow-clients, the count. */
+  /**
+   * PM2 app name, e.g. backend-9003 (names stay the same under PORT_OFFSET), or balancer-worker
+   * (with kill) or all (with reload); for slow-clients, the count.
+   */
   app: string;
 }
 

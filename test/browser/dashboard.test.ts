@@ -1,12 +1,14 @@
 /**
- * The dashboard in a real browser while PM2 stops and starts a backend: the real ecosystem file
- * (four backends and the balancer with PM2 discovery) under a throwaway PM2 daemon, shifted to a
- * free PORT_OFFSET; headless Debian Chromium on the balancer's admin listener.
+ * The dashboard in a real browser while PM2 stops and starts a backend and the balancer reloads:
+ * the real ecosystem file (four backends and the balancer with PM2 discovery, its default worker
+ * count) under a throwaway PM2 daemon, shifted to a free PORT_OFFSET; headless Debian Chromium on
+ * the balancer's admin listener.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { defaultWorkers } from '../../src/balancer/config.js';
 import { readBalancerStatus } from '../../src/balancer/status-reader.js';
 import { STATUS_PATH } from '../../src/balancer/status.js';
 import { loadFleetApps, type FleetApp } from '../../src/fleet/ecosystem.js';
@@ -18,8 +20,10 @@ import { waitFor } from '../helpers/wait.js';
 
 /** The issue's bound: a backend leaving or rejoining shows on the page within this. */
 const VISIBLE_WITHIN_MS = 2000;
+/** What the balancer runs with no --workers (the ecosystem sets none): 2 on a 2-core machine. */
+const DEFAULT_WORKERS = defaultWorkers();
 
-void test('the dashboard shows a backend stopped and started through PM2, live, without a reload', async (t) => {
+void test('the dashboard shows the workers, a backend stopped and started through PM2 and a balancer reload, live, without a page reload', async (t) => {
   const pm2 = await createPm2Home(t);
   const offset = await findFreePortOffset();
   const logDir = path.join(pm2.home, 'logs');
@@ -91,6 +95,24 @@ void test('the dashboard shows a backend stopped and started through PM2, live, 
     assert.match(cells[4] ?? '', /^\d+$/, `${b.name} shows its pid`);
   }
 
+  // The workers, as the balancer's status lists them: its default count, all of the first generation.
+  const status = readBalancerStatus(await getJson(adminPort, STATUS_PATH));
+  assert.equal(status.workers.length, DEFAULT_WORKERS, 'the balancer runs its default worker count');
+  for (const w of status.workers) pm2.track(w.pid);
+  const workerRow = (generation: number, state: string) =>
+    page.locator(`#workers tr[data-generation="${generation}"][data-state="${state}"]`);
+  await waitFor(
+    async () => (await workerRow(0, 'ready').count()) === DEFAULT_WORKERS,
+    `the page to show ${DEFAULT_WORKERS} ready workers`,
+  );
+  assert.equal(await page.locator('#workers tbody tr').count(), DEFAULT_WORKERS);
+  for (const w of status.workers) {
+    const cells = await page.locator(`#workers tr[data-worker="${w.id}"] td`).allTextContents();
+    assert.deepEqual(cells.slice(0, 4), [`#${w.id}`, String(w.pid), '0', 'ready'], `worker ${w.id}`);
+  }
+  assert.equal(await page.locator('#stat-workers').textContent(), String(DEFAULT_WORKERS));
+  assert.equal(await page.locator('#stat-reloads').textContent(), '0');
+
   // Stop one backend through PM2; the clock for the page starts with the command.
   const victim = backends[1] as FleetApp;
   const stopAt = Date.now();
@@ -118,6 +140,38 @@ void test('the dashboard shows a backend stopped and started through PM2, live, 
     .first()
     .waitFor({ timeout: VISIBLE_WITHIN_MS });
   assert.equal(await page.locator('#stat-pool').textContent(), '4 / 4');
+
+  // SIGHUP to the balancer's primary (its pid from PM2): a new generation, the old one drained.
+  const primary = (await pm2.jlist()).find((e) => e.name === balancer.name);
+  assert.ok(primary !== undefined && primary.pid > 0, 'PM2 lists the balancer with a pid');
+  const hupAt = Date.now();
+  process.kill(primary.pid, 'SIGHUP');
+  await waitFor(
+    async () => (await workerRow(1, 'ready').count()) === DEFAULT_WORKERS,
+    `the page to show ${DEFAULT_WORKERS} ready workers of generation 1`,
+    { timeoutMs: 20_000 },
+  );
+  for (const w of readBalancerStatus(await getJson(adminPort, STATUS_PATH)).workers) pm2.track(w.pid);
+  await page.locator('#stat-reloads', { hasText: /^1$/ }).waitFor({ timeout: VISIBLE_WITHIN_MS });
+  await page
+    .locator('#worker-changes li[data-kind="reload-done"][data-generation="1"]')
+    .waitFor({ timeout: VISIBLE_WITHIN_MS });
+  await page
+    .locator('#worker-changes li[data-kind="reload-start"][data-generation="1"]')
+    .waitFor({ timeout: VISIBLE_WITHIN_MS });
+  await waitFor(
+    async () => (await page.locator('#workers tr[data-generation="0"]').count()) === 0,
+    'the drained generation 0 to leave the table',
+    { timeoutMs: 15_000 },
+  );
+  await page
+    .locator('#worker-changes li[data-kind="drained"][data-generation="0"]')
+    .waitFor({ timeout: VISIBLE_WITHIN_MS });
+  t.diagnostic(
+    `generation 1 serving and generation 0 drained on the page ${Date.now() - hupAt} ms after SIGHUP`,
+  );
+  assert.equal(await page.locator('#workers tbody tr').count(), DEFAULT_WORKERS);
+  assert.equal(await page.locator('#worker-changes li[data-kind="worker-lost"]').count(), 0);
 
   // The same document all along: no reload, no second navigation.
   assert.equal(await page.evaluate('window.__sameDocument'), 'still here');

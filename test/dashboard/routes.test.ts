@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Dashboard, type DashboardSource } from '../../src/dashboard/dashboard.js';
 import { dashboardRoutes } from '../../src/dashboard/routes.js';
-import type { DashboardView, UpstreamView } from '../../src/dashboard/view.js';
+import type { DashboardView, UpstreamView, WorkerView } from '../../src/dashboard/view.js';
 import { parsePrometheusText, sumSamples } from '../../src/metrics/prometheus-text.js';
 
 const upstream = (port: number, health: UpstreamView['health']): UpstreamView => ({
@@ -22,8 +22,21 @@ const upstream = (port: number, health: UpstreamView['health']): UpstreamView =>
   pm2: null,
 });
 
+const worker = (id: number, generation: number, state: WorkerView['state'] = 'ready'): WorkerView => ({
+  id,
+  pid: 1000 + id,
+  generation,
+  startedAt: generation * 1000,
+  state,
+  inFlight: 0,
+  served: 5,
+  failures: 0,
+});
+
 async function start(t: import('node:test').TestContext) {
   const pool = [upstream(1, 'healthy'), upstream(2, 'unhealthy')];
+  /** What the pretend balancer says of its workers; a test changes it between views. */
+  const cluster = { reloads: 0, workers: [worker(1, 0), worker(2, 0)] };
   const source: DashboardSource = {
     read: () => ({
       balancer: {
@@ -34,8 +47,11 @@ async function start(t: import('node:test').TestContext) {
         policy: 'round-robin',
         engine: 'undici',
         connections: { open: 7, limit: 96, dropped: 2, localFailures: 1 },
+        workers: 2,
+        reloads: cluster.reloads,
       },
       upstreams: pool,
+      workers: cluster.workers,
     }),
   };
   const dashboard = new Dashboard({ source, processMetrics: false, frameIntervalMs: 3_600_000 });
@@ -54,7 +70,7 @@ async function start(t: import('node:test').TestContext) {
       }),
   );
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { dashboard, base, pool };
+  return { dashboard, base, pool, cluster };
 }
 
 void test('the page, its stylesheet and script are served with a policy that forbids other origins', async (t) => {
@@ -133,6 +149,45 @@ void test('the JSON view carries the upstreams, the last minute and the pool cha
     view.poolChanges.map((c) => [c.name, c.to, c.reason]),
     [['backend-2', 'unhealthy', 'test']],
   );
+});
+
+void test('the JSON view carries the workers, and a reload between two views is listed as it went', async (t) => {
+  const { base, cluster } = await start(t);
+  const view = async () => (await (await fetch(`${base}/api/dashboard`)).json()) as DashboardView;
+  const first = await view();
+  assert.deepEqual(
+    first.workers.map((w) => [w.id, w.pid, w.generation, w.state]),
+    [
+      [1, 1001, 0, 'ready'],
+      [2, 1002, 0, 'ready'],
+    ],
+  );
+  assert.equal(first.balancer.workers, 2);
+  assert.equal(first.balancer.reloads, 0);
+  assert.deepEqual(first.workerChanges, [], 'the first reading is the baseline');
+
+  // Mid-reload: generation 1 serves, generation 0 drains.
+  cluster.reloads = 1;
+  cluster.workers = [worker(1, 0, 'draining'), worker(2, 0, 'draining'), worker(3, 1), worker(4, 1)];
+  const during = await view();
+  assert.deepEqual(
+    during.workers.map((w) => [w.id, w.state]),
+    [
+      [1, 'draining'],
+      [2, 'draining'],
+      [3, 'ready'],
+      [4, 'ready'],
+    ],
+  );
+  assert.equal(during.balancer.reloads, 1);
+  cluster.workers = [worker(3, 1), worker(4, 1)];
+  const after = await view();
+  assert.deepEqual(
+    after.workerChanges.map((c) => c.kind),
+    ['drained', 'reload-done', 'reload-start'],
+    'newest first',
+  );
+  assert.match(after.workerChanges[2]?.text ?? '', /^reload: generation 1 starting, pids 1003, 1004$/);
 });
 
 void test('/metrics is Prometheus text with the requests, retries and gauges', async (t) => {

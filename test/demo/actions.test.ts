@@ -9,6 +9,7 @@ function fakeActions(calls: string[]): DemoActions {
   const pids = new Map([
     ['a', 100],
     ['b', 200],
+    ['balancer', 300],
   ]);
   let next = 1000;
   return {
@@ -40,6 +41,18 @@ function fakeActions(calls: string[]): DemoActions {
       calls.push(`slow-clients ${count}`);
       return Promise.resolve(`${count} slow uploads over 8s: ${count} x 200`);
     },
+    reloadBalancer: () => {
+      calls.push('reload balancer');
+      return Promise.resolve('reload 1 done');
+    },
+    killBalancerWorker: () => {
+      calls.push('kill a balancer worker');
+      return Promise.resolve('worker 1 killed');
+    },
+    reloadAll: () => {
+      calls.push('reload all');
+      return Promise.resolve('all reloaded');
+    },
   };
 }
 
@@ -60,6 +73,25 @@ void test('each action says what it did, with the pid it acted on', async () => 
     'started, pid 1001',
   ]);
   assert.deepEqual(calls, ['restart a', 'kill b', 'stop a', 'start a']);
+});
+
+void test("the balancer's actions go to the balancer: a reload, a worker killed, the whole fleet reloaded", async () => {
+  const calls: string[] = [];
+  const actions = fakeActions(calls);
+  const records = [];
+  for (const text of ['1s:reload:balancer', '2s:kill:balancer-worker', '3s:reload:all']) {
+    records.push(await runAction(parseScheduleEntry(text), actions, () => 0));
+  }
+  assert.deepEqual(
+    records.map((r) => [r.ok, r.detail, r.pidBefore]),
+    [
+      [true, 'reload 1 done', 300],
+      [true, 'worker 1 killed', null],
+      [true, 'all reloaded', null],
+    ],
+    "a worker or the whole fleet has no PM2 pid of its own; the balancer's reload names its primary's",
+  );
+  assert.deepEqual(calls, ['reload balancer', 'kill a balancer worker', 'reload all']);
 });
 
 void test('an action that fails is recorded as failed with the reason, not thrown', async () => {

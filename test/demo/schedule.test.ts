@@ -5,6 +5,7 @@ import {
   formatScheduleEntry,
   leftStopped,
   parseScheduleEntry,
+  pm2AppOf,
   scheduleProblems,
 } from '../../src/demo/schedule.js';
 import { buildDemoConfig, defaultSchedule } from '../../src/demo/config.js';
@@ -29,31 +30,69 @@ void test('bad schedule entries are refused with a message naming the entry and 
   assert.throws(() => parseScheduleEntry('5:restart:a'), /give the time a unit/);
   assert.throws(() => parseScheduleEntry('soon:restart:a'), /not a duration/);
   assert.throws(
-    () => parseScheduleEntry('5s:reload:a'),
-    /action "reload" is not one of restart, kill, stop, start/,
+    () => parseScheduleEntry('5s:nap:a'),
+    /action "nap" is not one of restart, kill, stop, start, reload/,
   );
   assert.throws(() => parseScheduleEntry('5s:kill:'), /"" is not a PM2 app name/);
   assert.throws(() => parseScheduleEntry('5s:kill:a b'), /is not a PM2 app name/);
 });
 
+void test("the balancer's actions read as reload:balancer, kill:balancer-worker and reload:all", () => {
+  assert.deepEqual(parseScheduleEntry('7s:reload:balancer'), {
+    atMs: 7000,
+    action: 'reload',
+    app: 'balancer',
+  });
+  assert.deepEqual(parseScheduleEntry('8s:kill:balancer-worker'), {
+    atMs: 8000,
+    action: 'kill',
+    app: 'balancer-worker',
+  });
+  assert.deepEqual(parseScheduleEntry('9s:reload:all'), { atMs: 9000, action: 'reload', app: 'all' });
+  assert.equal(
+    pm2AppOf(parseScheduleEntry('8s:kill:balancer-worker')),
+    'balancer',
+    'a worker is the balancer app',
+  );
+  assert.equal(pm2AppOf(parseScheduleEntry('9s:reload:all')), null);
+  assert.equal(pm2AppOf(parseScheduleEntry(`1s:kill:${second}`)), second);
+});
+
+void test('a reload of anything but the balancer or the fleet, and the keywords with other actions, are refused', () => {
+  assert.throws(
+    () => parseScheduleEntry(`5s:reload:${second}`),
+    /reload takes balancer \(its zero-downtime reload\) or all \(a rolling reload of the fleet\)/,
+  );
+  assert.throws(() => parseScheduleEntry('5s:stop:balancer-worker'), /balancer-worker only goes with kill/);
+  assert.throws(() => parseScheduleEntry('5s:restart:all'), /all only goes with reload/);
+});
+
 void test('an entry formats back to what --at takes', () => {
-  for (const text of [`5s:restart:${second}`, '1.5s:kill:x', '250ms:stop:y']) {
+  for (const text of [
+    `5s:restart:${second}`,
+    '1.5s:kill:x',
+    '250ms:stop:y',
+    '7s:reload:balancer',
+    '8s:kill:balancer-worker',
+    '9s:reload:all',
+  ]) {
     assert.equal(formatScheduleEntry(parseScheduleEntry(text)), text);
   }
 });
 
-void test('the default schedule is the issue one: restart, SIGKILL, stop, start', () => {
+void test('the default schedule is the issue one with a balancer reload: restart, reload, SIGKILL, stop, start', () => {
   assert.deepEqual(
     defaultSchedule().map((a) => [a.atMs, a.action, a.app]),
     [
       [5000, 'restart', second],
+      [7000, 'reload', 'balancer'],
       [9000, 'kill', third],
       [13000, 'stop', fourth],
       [16000, 'start', fourth],
     ],
   );
   assert.deepEqual(scheduleProblems(defaultSchedule(), 20_000), []);
-  assert.equal(DEFAULT_SCHEDULE_TEXT.split(' ').length, 4);
+  assert.equal(DEFAULT_SCHEDULE_TEXT.split(' ').length, 5);
 });
 
 void test('a schedule that cannot run as written lists every problem', () => {
@@ -75,6 +114,23 @@ void test('a schedule that cannot run as written lists every problem', () => {
   assert.match(problems[4] ?? '', /30s:restart:d: happens after the load ends \(--duration 20s\)/);
 });
 
+void test('a reload of the fleet with an app stopped, or of a stopped balancer, is refused before anything runs', () => {
+  const schedule = [
+    '1s:stop:b',
+    '2s:reload:all', // b is stopped
+    '3s:start:b',
+    '4s:reload:all',
+    '5s:stop:balancer',
+    '6s:reload:balancer', // the balancer is stopped
+    '7s:kill:balancer-worker', // so are its workers
+  ].map(parseScheduleEntry);
+  const problems = scheduleProblems(schedule, 20_000);
+  assert.equal(problems.length, 3, problems.join('\n'));
+  assert.match(problems[0] ?? '', /2s:reload:all: b is stopped then; reload:all restarts every backend/);
+  assert.match(problems[1] ?? '', /6s:reload:balancer: balancer is stopped then/);
+  assert.match(problems[2] ?? '', /7s:kill:balancer-worker: balancer is stopped then/);
+});
+
 void test('apps the schedule leaves stopped are known, so nobody waits for them', () => {
   const schedule = ['1s:stop:a', '2s:stop:b', '3s:start:a'].map(parseScheduleEntry);
   assert.deepEqual([...leftStopped(schedule)], ['b']);
@@ -86,7 +142,7 @@ void test('the demo config: defaults, --at replacing the schedule in time order,
   assert.equal(plain.durationMs, 20_000);
   assert.equal(plain.rate, 200);
   assert.equal(plain.retries, true);
-  assert.equal(plain.schedule.length, 4);
+  assert.equal(plain.schedule.length, 5);
   assert.match(plain.outDir, /bench[/\\]results[/\\]demo-2025-01-02T03-04-05-678Z$/);
 
   const custom = buildDemoConfig(

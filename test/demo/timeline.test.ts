@@ -259,3 +259,66 @@ void test("PM2's repeated event for an app is kept once; the same event after an
     ['b1:exit@10', 'b2:exit@12', 'b1:online@20', 'b1:exit@30'],
   );
 });
+
+void test('requests in flight on a SIGKILLed balancer worker are counted apart; any other failure still fails the run', () => {
+  const kill = action({
+    atMs: 1000,
+    action: 'kill',
+    app: 'balancer-worker',
+    startedAtMs: 1000,
+    finishedAtMs: 1500,
+    detail: 'worker 3 (pid 42) killed with SIGKILL',
+    pidBefore: null,
+  });
+  const run = (outcomes: RequestOutcome[], concurrency = settings.concurrency) => {
+    const rec = new TimelineRecorder();
+    rec.addSent(outcomes.length);
+    for (const o of outcomes) rec.addOutcome(o);
+    return buildSummary({
+      startedAt: new Date(0),
+      settings: { ...settings, concurrency, schedule: [kill] },
+      planned: outcomes.length,
+      totals: rec.totals(),
+      actions: [kill],
+      samples: [],
+      pm2Events: [],
+      appsBefore: [],
+      appsAfter: [],
+      failures: rec.failures(),
+    });
+  };
+  const broken = (atMs: number, error = 'Connection error: read ECONNRESET'): RequestOutcome => ({
+    atMs,
+    ok: false,
+    latencyMs: null,
+    servedBy: null,
+    error,
+  });
+
+  const onWorker = run([ok(900, 1, 'b1'), broken(1010), broken(1020, 'Connection error: socket hang up')]);
+  assert.equal(onWorker.requests.onKilledWorker, 2);
+  assert.equal(onWorker.passed, true, onWorker.problems.join('; '));
+  assert.match(
+    formatSummary(onWorker),
+    /PASS: 3 requests; the only 2 failed were in flight on the SIGKILLed balancer worker/,
+  );
+
+  const outside = run([broken(1010), broken(2000)]);
+  assert.equal(
+    outside.requests.onKilledWorker,
+    1,
+    'a failure after the replacement is ready is not the kill',
+  );
+  assert.equal(outside.passed, false);
+  assert.match(
+    outside.problems[0] ?? '',
+    /2 of 2 requests failed .*1 of them in flight on a killed balancer worker/,
+  );
+
+  assert.equal(run([broken(1010, 'Status code 502')]).passed, false, 'a 502 is not a dropped connection');
+  assert.equal(
+    run([broken(1010), broken(1011), broken(1012)], 2).passed,
+    false,
+    'no more than the concurrency',
+  );
+});

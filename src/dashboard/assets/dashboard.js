@@ -12,12 +12,16 @@
 /** @typedef {import('../view.js').UpstreamView} UpstreamView */
 /** @typedef {import('../view.js').TotalsView} TotalsView */
 /** @typedef {import('../view.js').HealthView} HealthView */
+/** @typedef {import('../view.js').WorkerView} WorkerView */
+/** @typedef {DashboardView['workerChanges'][number]} WorkerChangeView */
 /** @typedef {DashboardView['poolChanges'][number]} PoolChangeView */
 /** @typedef {TotalsView['series'][number]} SecondView */
 /** @typedef {'ok' | 'bad' | 'warn' | 'none'} Tone */
 /** @typedef {HTMLTableCellElement} Td */
-/** A row's twelve cells, in the order of the table's columns (index.html). */
+/** A row's thirteen cells, in the order of the table's columns (index.html). */
 /** @typedef {[Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td]} RowCells */
+/** A worker row's eight cells, in the order of the workers table's columns. */
+/** @typedef {[Td, Td, Td, Td, Td, Td, Td, Td]} WorkerCells */
 
 const STREAM_URL = '/api/dashboard/events';
 /** No frame for this long: say so on the page (frames come every second). */
@@ -26,6 +30,8 @@ const CHART_W = 600;
 const CHART_H = 150;
 /** Pool changes listed; the JSON view has more. */
 const CHANGES_SHOWN = 8;
+/** Worker changes listed (a reload is three or four lines). */
+const WORKER_CHANGES_SHOWN = 8;
 
 /**
  * The element with this id; index.html has every id this script asks for.
@@ -37,6 +43,8 @@ const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 let lastFrameAt = 0;
 /** @type {Map<string, {tr: HTMLTableRowElement, cells: RowCells}>} */
 const rows = new Map();
+/** @type {Map<number, {tr: HTMLTableRowElement, cells: WorkerCells}>} */
+const workerRows = new Map();
 
 // ---- formatting ----
 
@@ -269,6 +277,112 @@ function renderUpstreams(upstreams, now) {
   $('stat-pool').dataset.degraded = String(healthy < upstreams.length);
 }
 
+/**
+ * @param {WorkerView['state']} state
+ * @returns {Tone}
+ */
+function workerTone(state) {
+  return state === 'ready' ? 'ok' : 'warn';
+}
+
+/** @param {WorkerView} worker */
+function workerRowFor(worker) {
+  let row = workerRows.get(worker.id);
+  if (row === undefined) {
+    const tr = document.createElement('tr');
+    /** @type {Td[]} */
+    const cells = [];
+    for (let i = 0; i < 8; i++) {
+      const td = document.createElement('td');
+      if (i !== 0 && i !== 3) td.className = 'num';
+      cells.push(td);
+      tr.append(td);
+    }
+    row = { tr, cells: /** @type {WorkerCells} */ (cells) };
+    workerRows.set(worker.id, row);
+  }
+  return row;
+}
+
+/**
+ * @param {DashboardView} view
+ */
+function renderWorkers(view) {
+  const { workers, balancer } = view;
+  const tbody = /** @type {HTMLTableElement} */ ($('workers')).tBodies[0];
+  if (tbody === undefined) return;
+  /** @type {Set<number>} */
+  const seen = new Set();
+  workers.forEach((w, index) => {
+    seen.add(w.id);
+    const { tr, cells } = workerRowFor(w);
+    tr.dataset.worker = String(w.id);
+    tr.dataset.pid = String(w.pid);
+    tr.dataset.generation = String(w.generation);
+    tr.dataset.state = w.state;
+    if (tbody.rows[index] !== tr) tbody.insertBefore(tr, tbody.rows[index] ?? null);
+    const [id, pid, generation, state, up, inFlight, served, failures] = cells;
+    setText(id, `#${w.id}`);
+    setText(pid, String(w.pid));
+    setText(generation, String(w.generation));
+    setCell(state, badge(w.state, workerTone(w.state)));
+    setText(up, formatDuration(view.at - w.startedAt));
+    setText(inFlight, formatCount(w.inFlight));
+    setText(served, formatCount(w.served));
+    setText(failures, formatCount(w.failures));
+    failures.classList.toggle('check-fail', w.failures > 0);
+  });
+  for (const [id, row] of workerRows) {
+    if (!seen.has(id)) {
+      row.tr.remove();
+      workerRows.delete(id);
+    }
+  }
+  $('no-workers').hidden = workers.length > 0;
+
+  const serving = workers.filter((w) => w.state !== 'draining');
+  const draining = workers.length - serving.length;
+  const newest = workers.reduce((g, w) => Math.max(g, w.generation), 0);
+  setText($('stat-workers'), formatCount(serving.length));
+  setText(
+    $('stat-workers-hint'),
+    draining > 0 ? `${formatCount(draining)} draining` : `of ${formatCount(balancer.workers)} configured`,
+  );
+  $('stat-workers').dataset.degraded = String(serving.length < balancer.workers);
+  setText($('stat-reloads'), formatCount(balancer.reloads));
+  setText($('stat-reloads-hint'), `generation ${newest} serving`);
+  $('stat-reloads').dataset.reloading = String(draining > 0 || workers.some((w) => w.state === 'starting'));
+  setText(
+    $('workers-info'),
+    balancer.workers === 1
+      ? 'one process: the balancer serves requests itself'
+      : `${formatCount(balancer.workers)} configured · generation ${newest} · ${formatCount(balancer.reloads)} ${balancer.reloads === 1 ? 'reload' : 'reloads'}`,
+  );
+}
+
+/** @param {WorkerChangeView[]} all */
+function renderWorkerChanges(all) {
+  const list = $('worker-changes');
+  const changes = all.slice(0, WORKER_CHANGES_SHOWN);
+  const key = changes.map((c) => `${c.at}${c.kind}${c.text}`).join('|');
+  if (list.dataset.key !== key) {
+    list.dataset.key = key;
+    list.replaceChildren(
+      ...changes.map((c) => {
+        const li = el('li');
+        li.dataset.kind = c.kind;
+        li.dataset.generation = String(c.generation);
+        const time = el('time', '', formatClock(c.at));
+        time.dateTime = new Date(c.at).toISOString();
+        li.append(time, el('span', 'text', c.text));
+        li.title = c.text;
+        return li;
+      }),
+    );
+  }
+  $('no-worker-changes').hidden = changes.length > 0;
+}
+
 /** @param {TotalsView} totals */
 function renderTotals(totals) {
   setText($('stat-rps'), formatCount(totals.requestsPerSecond));
@@ -369,8 +483,10 @@ function render(view) {
   setText($('discovery'), `${view.upstreams.length} in pool${describeSource(b.source)}`);
   $('discovery').dataset.connected = String(!b.source || b.source.connected);
   renderUpstreams(view.upstreams, view.at);
+  renderWorkers(view);
   renderTotals(view.totals);
   renderChanges(view.poolChanges);
+  renderWorkerChanges(view.workerChanges);
   setText($('updated'), `updated ${formatClock(view.at)}`);
   setConnection('live');
   document.body.dataset.frames = String(Number(document.body.dataset.frames ?? 0) + 1);
