@@ -8,7 +8,6 @@
 import type { DiscoveryState, Pm2ProcessState, UpstreamOrigin } from '../balancer/discovery/types.js';
 import type { SecondPoint, WindowSummary } from '../metrics/rolling-window.js';
 import type { PoolChange } from './pool-change-log.js';
-import type { WorkerChange } from './worker-changes.js';
 
 export type HealthView = 'healthy' | 'unhealthy' | 'unknown';
 
@@ -104,4 +103,17 @@ export function totalsView(summary: WindowSummary): TotalsView {
 /** Three significant decimals are plenty for milliseconds and keep the JSON short. */
 function round(ms: number | null): number | null {
   return ms === null ? null : Math.round(ms * 1000) / 1000;
+}
+
+/** What changed among the workers between two readings (worker-changes.ts works it out). */
+export type WorkerChangeKind =
+  'reload-start' | 'reload-done' | 'reload-failed' | 'drained' | 'worker-lost' | 'worker-started';
+
+export interface WorkerChange {
+  /** Epoch ms: when the workers started for a start, else when the reading saw it. */
+  at: number;
+  kind: WorkerChangeKind;
+  generation: number;
+  /** One short line for a person: "reload: generation 2 starting, pids 41, 42". */
+  text: string;
 }

@@ -9,19 +9,9 @@
  * workers can start, finish and drain between two readings; the rules below read it right anyway:
  * a worker that is gone and older than the newest generation was drained, not lost.
  */
-import type { WorkerView } from './view.js';
+import type { WorkerChange, WorkerView } from './view.js';
 
-export type WorkerChangeKind =
-  'reload-start' | 'reload-done' | 'reload-failed' | 'drained' | 'worker-lost' | 'worker-started';
-
-export interface WorkerChange {
-  /** Epoch ms: when the workers started for a start, else when the reading saw it. */
-  at: number;
-  kind: WorkerChangeKind;
-  generation: number;
-  /** One short line for a person: "reload: generation 2 starting, pids 41, 42". */
-  text: string;
-}
+export type { WorkerChange, WorkerChangeKind } from './view.js';
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 const pids = (ws: readonly WorkerView[]): string =>
