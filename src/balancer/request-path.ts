@@ -60,29 +60,21 @@ export class RequestPath {
     events: BalancerEvents,
     tls?: TlsCredentials,
   ) {
-    const retryAfterS = Math.max(1, Math.ceil((config.health.intervalMs * config.health.rise) / 1000));
-    this.handler = new ProxyHandler(
-      pool,
-      {
-        name: config.name,
-        retry: config.retry,
-        proxyTimeoutMs: config.proxyTimeoutMs,
-        retryAfterS,
-        requestBufferBytes: config.requestBufferBytes,
-        queueTimeoutMs: config.queueTimeoutMs,
-        maxQueued: config.maxQueued,
-      },
-      logger,
-      events,
-    );
+    const proxying = {
+      name: config.name,
+      retry: config.retry,
+      proxyTimeoutMs: config.proxyTimeoutMs,
+      retryAfterS: Math.max(1, Math.ceil((config.health.intervalMs * config.health.rise) / 1000)),
+      requestBufferBytes: config.requestBufferBytes,
+      queueTimeoutMs: config.queueTimeoutMs,
+      maxQueued: config.maxQueued,
+    };
+    this.handler = new ProxyHandler(pool, proxying, logger, events);
     this.upgrades = new UpgradeHandler(
       pool,
       {
-        name: config.name,
-        retry: config.retry,
-        proxyTimeoutMs: config.proxyTimeoutMs,
-        retryAfterS,
-        requestBufferBytes: config.requestBufferBytes,
+        ...proxying,
+        // An upgrade that finds no upstream is answered at once: its client will reconnect.
         queueTimeoutMs: 0,
         maxQueued: 0,
         connectTimeoutMs: config.connectTimeoutMs,

@@ -5,21 +5,14 @@ import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { SupervisorError } from '../../src/errors.js';
-import type { Logger } from '../../src/logger.js';
+import { quietLogger } from '../helpers/memory-logger.js';
 import { loadFleetApps } from '../../src/fleet/ecosystem.js';
 import { ensureFleet, poolShortfall } from '../../src/fleet/fleet.js';
 import { statusDocument } from '../helpers/status-document.js';
 import { createPm2Home, findFreePortOffset } from '../helpers/pm2-home.js';
 import { waitFor } from '../helpers/wait.js';
 
-const quiet: Logger = {
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-  enabled: () => false,
-  close: () => Promise.resolve(),
-};
+const quiet = quietLogger;
 
 const names = loadFleetApps({}, 0);
 const backends = names.filter((a) => a.role === 'backend').map((a) => a.name);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../../src/logger.js';
+import { quietLogger } from '../helpers/memory-logger.js';
 import { loadFleetApps } from '../../src/fleet/ecosystem.js';
 import { ensureFleet } from '../../src/fleet/fleet.js';
 import { readBalancerStatus } from '../../src/balancer/status-reader.js';
@@ -15,14 +15,7 @@ import { runLoad, getJson, type LoadResult } from '../helpers/balancer-fleet.js'
 import { createPm2Home, findFreePortOffset, terminate } from '../helpers/pm2-home.js';
 import { runNode } from '../helpers/processes.js';
 
-const quiet: Logger = {
-  error: () => undefined,
-  warn: () => undefined,
-  info: () => undefined,
-  debug: () => undefined,
-  enabled: () => false,
-  close: () => Promise.resolve(),
-};
+const quiet = quietLogger;
 
 const backends = loadFleetApps({}, 0)
   .filter((a) => a.role === 'backend')

@@ -25,3 +25,13 @@ export function memoryLogger(): Logger & { lines: MemoryLine[] } {
     close: () => Promise.resolve(),
   };
 }
+
+/** A Logger that drops everything, for tests that look at what happened, not at what was said. */
+export const quietLogger: Logger = {
+  error: () => undefined,
+  warn: () => undefined,
+  info: () => undefined,
+  debug: () => undefined,
+  enabled: () => false,
+  close: () => Promise.resolve(),
+};
