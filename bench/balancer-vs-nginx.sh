@@ -115,6 +115,6 @@ if [ "$HOLDS" = yes ]; then
 else
   echo "in this run the cluster's CPU per request rises by more than 10% in at least one mode"
 fi
-echo "nginx balances round robin (keepalive 32 to upstreams); HAProxy nbthread 1, http-reuse always; $(nginx -v 2>&1);" \
+echo "nginx balances round robin (keepalive 64 to upstreams); HAProxy nbthread 1, http-reuse always; $(nginx -v 2>&1);" \
   "$(haproxy -v | head -1 | cut -d' ' -f1-3); node $(node -v)"
 machine_note
