@@ -16,7 +16,8 @@ export interface DemoPm2Event {
 
 export class DemoSupervisor {
   private constructor(
-    private readonly client: Pm2Client,
+    /** The PM2 client, for the fleet's own operations (its rolling reload). */
+    readonly client: Pm2Client,
     readonly pm2Home: string,
     readonly namespace: string,
   ) {}

@@ -2,16 +2,19 @@
  * Everything the demo's schedule can do, on the real fleet: the per-app PM2 actions (through the
  * demo's supervisor) and the balancer's own: a zero-downtime reload (SIGHUP to the primary's pid,
  * found through PM2), a SIGKILL of one of its workers (a pid from its status), and a rolling reload
- * of the fleet (rolling-reload.ts). Each balancer action waits until the balancer's status shows it
- * done, so the timeline says how long it really took.
+ * of the fleet: the reloads are the fleet's own (src/fleet/rolling-reload.ts, `npm run reload`).
+ * Each balancer action waits until the balancer's status shows it done, so the timeline says how
+ * long it really took.
  */
 import { SupervisorError } from '../errors.js';
 import { signalPid } from '../supervisor/pm2-client.js';
 import type { DemoActions } from './action-runner.js';
 import type { DemoSupervisor } from './demo-supervisor.js';
-import { newWorkers, reloadPending, replacementPending, workerToKill } from './fleet-checks.js';
+import type { FleetApp } from '../fleet/ecosystem.js';
+import { reloadBalancer, reloadFleet, type ReloadOptions } from '../fleet/rolling-reload.js';
+import type { Logger } from '../logger.js';
+import { newWorkers, replacementPending, workerToKill } from './fleet-checks.js';
 import type { LbStatus } from './lb-status.js';
-import { rollingReload } from './rolling-reload.js';
 import { readLbStatus } from './status-poller.js';
 import { waitUntil } from './wait-until.js';
 
@@ -19,6 +22,9 @@ export interface FleetActionsOptions {
   pm2: DemoSupervisor;
   /** The balancer's PM2 app name. */
   balancer: string;
+  /** The fleet's apps the demo runs (the rolling reload's order and targets). */
+  apps: readonly FleetApp[];
+  logger: Logger;
   adminPort: number;
   /** Longest wait for a reload, a replacement worker, a backend back in rotation. */
   timeoutMs: number;
@@ -60,24 +66,9 @@ export class FleetActions implements DemoActions {
     return readLbStatus(this.options.adminPort, STATUS_TIMEOUT_MS);
   }
 
-  async reloadBalancer(): Promise<string> {
-    const { balancer, timeoutMs } = this.options;
-    const before = await this.status();
-    const pid = await this.pidOf(balancer);
-    if (pid === null) throw new SupervisorError('ERR_PM2_NOT_RUNNING', `${balancer} has no running process`);
-    if (!signalPid(pid, 'SIGHUP')) {
-      throw new SupervisorError('ERR_PM2_NOT_RUNNING', `pid ${pid} of ${balancer} was gone`);
-    }
-    let now = before;
-    await waitUntil(`${balancer} to count the reload (a refused one is in its log)`, timeoutMs, async () => {
-      now = await this.status();
-      return reloadPending(before.reloads, now);
-    });
-    const fresh = newWorkers(before.workers, now.workers);
-    return (
-      `SIGHUP to pid ${pid}: reload ${now.reloads} done, workers ${pidList(fresh.map((w) => w.pid))} ` +
-      `in place of ${pidList(before.workers.filter((w) => w.state !== 'draining').map((w) => w.pid))}`
-    );
+  /** The fleet's own zero-downtime reload of the balancer (what `npm run reload:balancer` does). */
+  reloadBalancer(): Promise<string> {
+    return reloadBalancer(this.reloadOptions());
   }
 
   async killBalancerWorker(): Promise<string> {
@@ -111,17 +102,13 @@ export class FleetActions implements DemoActions {
     );
   }
 
+  /** The fleet's own rolling reload (what `npm run reload` does), over the apps the demo runs. */
   async reloadAll(): Promise<string> {
-    const steps = await rollingReload({
-      restart: (app) => this.restart(app),
-      pidOf: (app) => this.pidOf(app),
-      status: () => this.status(),
-      reloadBalancer: () => this.reloadBalancer(),
-      timeoutMs: this.options.timeoutMs,
-    });
-    const backends = steps.backends.map(
-      (b) => `${b.app} ${b.pidBefore ?? '?'} -> ${b.pidAfter ?? '?'} back in ${b.ms} ms`,
-    );
-    return `one at a time: ${backends.join(', ')}; then ${steps.balancer}`;
+    return `one at a time: ${(await reloadFleet(this.reloadOptions())).join('; ')}`;
+  }
+
+  private reloadOptions(): ReloadOptions {
+    const { pm2, apps, logger, timeoutMs } = this.options;
+    return { pm2: pm2.client, apps, logger, timeoutMs };
   }
 }

@@ -31,8 +31,6 @@ export interface LbStatus {
   /** Zero-downtime reloads done since the balancer started. */
   reloads: number;
   workers: BalancerWorker[];
-  /** The pid PM2 reports for each upstream's process, by name (null when not running or not PM2). */
-  pids: Record<string, number | null>;
 }
 
 function shapeError(where: string, wanted: string): InternalError {
@@ -68,7 +66,6 @@ export function parseLbStatus(body: unknown): LbStatus {
     upstreams: status.upstreams.map(toUpstream),
     reloads,
     workers: workers.map(toWorker),
-    pids: Object.fromEntries(status.upstreams.map((u) => [u.name, u.pm2?.pid ?? null])),
   };
 }
 

@@ -170,6 +170,8 @@ export async function runDemo(
     const actions = new FleetActions({
       pm2,
       balancer: balancer.name,
+      apps: fleet.apps,
+      logger,
       adminPort,
       timeoutMs: config.settleTimeoutMs,
       slowClients: (count) =>

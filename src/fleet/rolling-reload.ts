@@ -31,8 +31,8 @@ export interface ReloadOptions {
 
 const POLL_MS = 100;
 
-/** SIGHUP the balancer and wait until it reports the reload done; returns its new reload count. */
-export async function reloadBalancer(options: ReloadOptions): Promise<number> {
+/** SIGHUP the balancer and wait until it reports the reload done; says what it did. */
+export async function reloadBalancer(options: ReloadOptions): Promise<string> {
   const { balancer, entry } = await balancerOf(options);
   const statusUrl = balancer.statusUrl ?? '';
   const before = await readStatus(statusUrl);
@@ -56,25 +56,27 @@ export async function reloadBalancer(options: ReloadOptions): Promise<number> {
       ? s
       : undefined;
   });
-  options.logger.info(
-    `${balancer.name} reloaded in ${Date.now() - started} ms: ${after.balancer.workers} workers of generation ${Math.max(...after.workers.map((w) => w.generation))}`,
-    { event: 'fleet-reload', app: balancer.name, reloads: after.balancer.reloads },
-  );
-  return after.balancer.reloads;
+  const generation = Math.max(...after.workers.map((w) => w.generation));
+  const done = `${balancer.name} reloaded in ${Date.now() - started} ms: ${after.balancer.workers} workers of generation ${generation}`;
+  options.logger.info(done, { event: 'fleet-reload', app: balancer.name, reloads: after.balancer.reloads });
+  return done;
 }
 
-/** The whole fleet, one app at a time: backends (each back in rotation first), the others, the balancer. */
-export async function reloadFleet(options: ReloadOptions): Promise<void> {
+/**
+ * The whole fleet, one app at a time: backends (each back in rotation first), the others, the
+ * balancer. Says what it did, one line per app.
+ */
+export async function reloadFleet(options: ReloadOptions): Promise<string[]> {
+  const done: string[] = [];
   const { pm2, apps, logger } = options;
   const { balancer } = await balancerOf(options);
   const statusUrl = balancer.statusUrl ?? '';
   for (const app of apps.filter((a) => a.role !== 'balancer')) {
     const entry = (await entriesOf(options)).get(app.name);
     if (entry === undefined) {
-      logger.warn(`${app.name} is not running under PM2; skipped`, {
-        event: 'fleet-reload-skip',
-        app: app.name,
-      });
+      const line = `${app.name} is not running under PM2; skipped`;
+      logger.warn(line, { event: 'fleet-reload-skip', app: app.name });
+      done.push(line);
       continue;
     }
     const started = Date.now();
@@ -91,12 +93,12 @@ export async function reloadFleet(options: ReloadOptions): Promise<void> {
       const health = await getWithDeadline(app.healthUrl, 1000);
       return health.kind === 'answered' && health.status === 200 ? true : undefined;
     });
-    logger.info(
-      `${app.name} restarted, ${app.pool === null ? 'healthy' : 'back in rotation'} after ${Date.now() - started} ms`,
-      { event: 'fleet-reload', app: app.name },
-    );
+    const line = `${app.name} restarted, ${app.pool === null ? 'healthy' : 'back in rotation'} after ${Date.now() - started} ms`;
+    logger.info(line, { event: 'fleet-reload', app: app.name });
+    done.push(line);
   }
-  await reloadBalancer(options);
+  done.push(await reloadBalancer(options));
+  return done;
 }
 
 async function entriesOf(options: ReloadOptions): Promise<Map<string, Pm2App>> {

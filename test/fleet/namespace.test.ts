@@ -22,7 +22,11 @@ import { memoryLogger } from '../helpers/memory-logger.js';
 import { ROOT } from '../helpers/processes.js';
 
 const OTHER = 'someone-else';
-const backend = loadFleetApps({}, 0).find((a) => a.role === 'backend')?.name ?? 'backend-9002';
+const backend = (() => {
+  const name = loadFleetApps({}, 0).find((a) => a.role === 'backend')?.name;
+  if (name === undefined) throw new Error('the ecosystem has no backend');
+  return name;
+})();
 
 async function setup(t: TestContext) {
   const pm2 = await createPm2Home(t);

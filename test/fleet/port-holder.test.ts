@@ -4,14 +4,14 @@ import net from 'node:net';
 import { canListen, describeHolders, findPortHolders, parseSsHolders } from '../../src/fleet/port-holder.js';
 
 const SS = [
-  'LISTEN    0      511        127.0.0.1:44444      0.0.0.0:*     users:(("nginx",pid=4242,fd=6),("nginx",pid=4243,fd=6))',
-  'TIME-WAIT 0      0          127.0.0.1:44444      127.0.0.1:9002',
-  'TIME-WAIT 0      0          127.0.0.1:44444      127.0.0.1:9003',
-  'ESTAB     0      0          127.0.0.1:54444      127.0.0.1:9004  users:(("node",pid=1,fd=3))',
+  'LISTEN    0      511        127.0.0.1:31444      0.0.0.0:*     users:(("nginx",pid=4242,fd=6),("nginx",pid=4243,fd=6))',
+  'TIME-WAIT 0      0          127.0.0.1:31444      127.0.0.1:31002',
+  'TIME-WAIT 0      0          127.0.0.1:31444      127.0.0.1:31003',
+  'ESTAB     0      0          127.0.0.1:31555      127.0.0.1:31004  users:(("node",pid=1,fd=3))',
 ].join('\n');
 
 void test('the holders of a port are read from ss: listeners by pid and name, other sockets by state', () => {
-  const h = parseSsHolders(SS, 44444);
+  const h = parseSsHolders(SS, 31444);
   assert.deepEqual(h, { listeners: ['pid 4242 (nginx)', 'pid 4243 (nginx)'], others: { 'TIME-WAIT': 2 } });
   assert.equal(
     describeHolders(h),

@@ -26,14 +26,14 @@ void test('the namespace as a table, in pm_id order, with the other namespaces c
   const text = formatStatusTable('fleet', [
     app(2, 'balancer', 'fleet', { status: 'stopped', pid: null, uptimeMs: null, restarts: 3 }),
     app(0, 'balancer', 'other'),
-    app(1, 'backend-9002', 'fleet'),
+    app(1, 'web-member-1', 'fleet'),
   ]);
   assert.equal(
     text,
     [
       'PM2 namespace fleet (1 app of other namespaces not shown):',
       'id  name          status   pid   uptime  restarts  cpu  memory',
-      '1   backend-9002  online   4001  1.50 s  0         1%   50.0 MiB',
+      '1   web-member-1  online   4001  1.50 s  0         1%   50.0 MiB',
       '2   balancer      stopped  -     -       3         1%   50.0 MiB',
       '',
     ].join('\n'),
