@@ -52,6 +52,7 @@ for (const script of ['backend', 'threaded', 'balancer'] as const) {
     assert.match(tries[0]?.message ?? '', new RegExp(`127\\.0\\.0\\.1:${port} is in use \\(try 1\\)`));
     assert.equal(proc.port, port);
     const res = await request(port!, script === 'balancer' ? '/page.html' : '/healthz');
-    assert.ok(res.status === 200 || res.status === 503, `answers on the port (${res.status})`);
+    // The balancer's only upstream is a port nobody listens on: its own 502 or 503 proves it listens.
+    assert.ok([200, 502, 503].includes(res.status), `answers on the port (${res.status})`);
   });
 }
