@@ -40,7 +40,9 @@ export type UpstreamErrorCode =
   /** The upstream's answer could not be read as HTTP. */
   | 'ERR_UPSTREAM_BAD_RESPONSE'
   /** The upstream closed the connection before its answer was complete. */
-  | 'ERR_UPSTREAM_BROKE_OFF';
+  | 'ERR_UPSTREAM_BROKE_OFF'
+  /** The request could not be written as given (a byte that would split its head); nothing was sent. */
+  | 'ERR_UPSTREAM_UNSENDABLE';
 
 /** An upstream could not be reached or failed before answering. */
 export class UpstreamError extends AppError<UpstreamErrorCode> {

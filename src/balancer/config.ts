@@ -25,8 +25,8 @@ import {
 } from '../config/options.js';
 
 export type DiscoveryChoice = 'static' | 'pm2' | 'etcd' | 'auto';
-export type ProxyEngineName = 'undici' | 'http-proxy-3' | 'http-proxy';
-export const PROXY_ENGINES: readonly ProxyEngineName[] = ['undici', 'http-proxy-3', 'http-proxy'];
+export type ProxyEngineName = 'h1' | 'undici' | 'http-proxy-3' | 'http-proxy';
+export const PROXY_ENGINES: readonly ProxyEngineName[] = ['h1', 'undici', 'http-proxy-3', 'http-proxy'];
 
 /** Everything the balancer needs, after parsing and validation. */
 export interface BalancerConfig {

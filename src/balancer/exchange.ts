@@ -67,6 +67,7 @@ export interface Exchange extends ExchangeState {
   destroy(error?: Error): unknown;
   on(event: 'close' | 'drain', listener: () => void): unknown;
   once(event: 'close' | 'drain', listener: () => void): unknown;
+  removeListener(event: 'drain', listener: () => void): unknown;
   /**
    * Pass one chunk of the upstream's response on to the client. False when the client has not
    * read what was sent so far: the engine stops reading the upstream until 'drain'.

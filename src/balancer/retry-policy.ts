@@ -197,6 +197,8 @@ function ownFailure(code: UpstreamErrorCode): FailureKind {
       return 'bad-response';
     case 'ERR_UPSTREAM_BROKE_OFF':
       return 'reset-before-response';
+    case 'ERR_UPSTREAM_UNSENDABLE':
+      return 'unsendable';
   }
 }
 

@@ -9,6 +9,10 @@ export async function createProxyEngine(
   settings: EngineSettings,
   handlers: EngineHandlers,
 ): Promise<ProxyEngine> {
+  if (settings.name === 'h1') {
+    const { H1Engine } = await import('./h1-engine.js');
+    return new H1Engine(settings, handlers);
+  }
   if (settings.name === 'undici') {
     const { UndiciEngine } = await import('./undici-engine.js');
     return new UndiciEngine(settings, handlers);

@@ -1,0 +1,58 @@
+/**
+ * The request head the h1 engine writes upstream, as one latin1 string: request line, the
+ * forwarded headers (headers.ts has already dropped hop-by-hop ones and Transfer-Encoding), and
+ * the framing of the body it sends. Pure.
+ *
+ * node:http's (and node:http2's) parser has vetted what the client sent, but a value or target
+ * that would split the head in two (CR, LF, NUL, another control byte) is refused here all the
+ * same: it would be a second request smuggled onto a shared upstream connection.
+ */
+import { sameName } from '../../headers.js';
+
+/** Bytes a request line or field value may never carry (HTAB is allowed in values). */
+// eslint-disable-next-line no-control-regex -- control bytes are exactly what it looks for
+const FORBIDDEN = /[\x00-\x08\x0a-\x1f\x7f]/;
+/** A method is a token (RFC 9110 section 9.1). */
+const METHOD = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+export class UnsendableRequest extends Error {
+  override readonly name = 'UnsendableRequest';
+}
+
+/** How the body goes upstream: none, as given (Content-Length), or chunked by the engine. */
+export type BodyFraming = 'none' | 'length' | 'chunked';
+
+export interface RequestHead {
+  head: string;
+  framing: BodyFraming;
+}
+
+export function requestHead(
+  method: string,
+  path: string,
+  headers: readonly string[],
+  hasBody: boolean,
+): RequestHead {
+  if (!METHOD.test(method)) throw new UnsendableRequest(`invalid method ${JSON.stringify(method)}`);
+  if (path.length === 0 || path.includes(' ') || FORBIDDEN.test(path)) {
+    throw new UnsendableRequest('invalid request target');
+  }
+  let head = `${method} ${path} HTTP/1.1\r\n`;
+  let hasLength = false;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] as string;
+    const value = headers[i + 1] as string;
+    // Names come from a parser that accepts tokens only; values are what could split the head.
+    if (FORBIDDEN.test(value)) {
+      throw new UnsendableRequest(`header ${JSON.stringify(name)} has a byte that cannot be sent`);
+    }
+    if (!hasLength && name.length === 14 && sameName(name, 'content-length')) hasLength = true;
+    head += `${name}: ${value}\r\n`;
+  }
+  let framing: BodyFraming = 'none';
+  if (hasBody) {
+    framing = hasLength ? 'length' : 'chunked';
+    if (!hasLength) head += 'Transfer-Encoding: chunked\r\n';
+  }
+  return { head: `${head}\r\n`, framing };
+}

@@ -1,0 +1,390 @@
+/**
+ * One connection of the h1 engine to an upstream, and the attempt it carries: write the request
+ * head (and the body, with backpressure), parse the response (response-parser.ts), hand the head
+ * and the body to the request path, and go back to the pool when the response is complete and
+ * the connection may carry another. One request at a time (no pipelining).
+ *
+ * Every way an attempt can end is reported once, through the engine's handlers: the response's
+ * end, an error from the socket (its code kept for the retry policy), the upstream closing early
+ * (ERR_UPSTREAM_BROKE_OFF), a malformed response (ERR_UPSTREAM_BAD_RESPONSE), or the request
+ * path stopping the attempt (`destroy`).
+ */
+import net from 'node:net';
+import type { Readable } from 'node:stream';
+import { UpstreamError } from '../../../errors.js';
+import type { Exchange, UpstreamRequest } from '../../exchange.js';
+import type { Upstream } from '../../upstream.js';
+import type { EngineHandlers } from '../proxy-engine.js';
+import { keepAliveHintMs } from '../upstream-agent.js';
+import { requestHead, UnsendableRequest, type BodyFraming } from './request-head.js';
+import {
+  ResponseParseError,
+  ResponseParser,
+  type ResponseHead,
+  type ResponseSink,
+} from './response-parser.js';
+
+/** What a connection asks of the pool it belongs to. */
+export interface ConnectionOwner {
+  readonly upstream: Upstream;
+  readonly handlers: EngineHandlers;
+  /** The connection finished a response and may carry another. */
+  release(conn: UpstreamConnection): void;
+  /** The connection is gone (closed, failed or not reusable). */
+  forget(conn: UpstreamConnection): void;
+}
+
+export interface ConnectionSettings {
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxHeadBytes: number;
+}
+
+/** Leave this much of an upstream's announced keep-alive time unused, as node:http does. */
+const HINT_MARGIN_MS = 1000;
+const CHUNK_END = '0\r\n\r\n';
+
+/** One request on its way to an upstream: the request path's handle to stop it. */
+export class H1Attempt implements UpstreamRequest {
+  conn: UpstreamConnection | null = null;
+  /** Over: answered, failed or stopped; nothing more is reported. */
+  over = false;
+  /** Relay the body to the client (false: a stale attempt or a client gone; drop it). */
+  relaying = false;
+  /** Set by the pool while the attempt waits for a connection. */
+  onCancel: ((attempt: H1Attempt) => void) | null = null;
+
+  constructor(
+    readonly res: Exchange,
+    readonly method: string,
+    readonly path: string,
+    readonly body: Readable | null,
+  ) {}
+
+  destroy(error?: Error): void {
+    if (this.over) return;
+    const conn = this.conn;
+    if (conn !== null) {
+      conn.abort(this, error);
+      return;
+    }
+    // Still waiting for a connection.
+    this.over = true;
+    this.onCancel?.(this);
+    if (error !== undefined) this.onCancelError?.(error);
+  }
+
+  /** Set by the pool: how a waiting attempt's error reaches the request path. */
+  onCancelError: ((err: Error) => void) | null = null;
+}
+
+export class UpstreamConnection implements ResponseSink {
+  readonly socket: net.Socket;
+  private readonly parser: ResponseParser;
+  private attempt: H1Attempt | null = null;
+  private connected = false;
+  private connectTimer: NodeJS.Timeout | null = null;
+  private keepAlive = false;
+  private gone = false;
+  /** The response head of the current attempt has been handed on. */
+  private responded = false;
+  private readonly resume = (): void => {
+    this.socket.resume();
+  };
+
+  constructor(
+    private readonly owner: ConnectionOwner,
+    private readonly settings: ConnectionSettings,
+    first: H1Attempt,
+  ) {
+    this.parser = new ResponseParser(settings.maxHeadBytes);
+    const { host, port } = owner.upstream;
+    this.attempt = first;
+    first.conn = this;
+    this.socket = net.connect({ host, port, noDelay: true });
+    this.connectTimer = setTimeout(() => this.connectTimedOut(), settings.connectTimeoutMs);
+    this.socket.once('connect', () => this.onConnect());
+    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    this.socket.on('end', () => this.onSocketEnd());
+    this.socket.on('error', (err: Error) => this.fail(err));
+    this.socket.on('close', () => this.onClose());
+  }
+
+  /** Idle in the pool: not carrying a request. */
+  get idle(): boolean {
+    return this.attempt === null && !this.gone;
+  }
+
+  /** Carry `attempt` on this (idle, connected) connection. */
+  start(attempt: H1Attempt): void {
+    this.attempt = attempt;
+    attempt.conn = this;
+    this.send(attempt);
+  }
+
+  /** Stop the current attempt (the request path gave up on it): the connection cannot be reused. */
+  abort(attempt: H1Attempt, error?: Error): void {
+    if (this.attempt !== attempt || attempt.over) return;
+    this.end(attempt, error ?? null);
+    this.close();
+  }
+
+  /** Close the connection (idle, or at shutdown). */
+  close(): void {
+    if (this.gone) return;
+    this.gone = true;
+    this.clearConnectTimer();
+    this.socket.destroy();
+    this.owner.forget(this);
+  }
+
+  // ---- the request ----
+
+  private onConnect(): void {
+    this.connected = true;
+    this.clearConnectTimer();
+    const attempt = this.attempt;
+    if (attempt !== null && !attempt.over) this.send(attempt);
+  }
+
+  private send(attempt: H1Attempt): void {
+    const res = attempt.res;
+    let head: string;
+    let framing: BodyFraming;
+    try {
+      ({ head, framing } = requestHead(
+        attempt.method,
+        attempt.path,
+        res.upstreamHeaders ?? [],
+        attempt.body !== null,
+      ));
+    } catch (err) {
+      if (!(err instanceof UnsendableRequest)) throw err;
+      // Nothing was written: the connection stays good for the next request.
+      this.attempt = null;
+      attempt.conn = null;
+      const { upstream } = this.owner;
+      this.report(
+        attempt,
+        new UpstreamError('ERR_UPSTREAM_UNSENDABLE', upstream.id, err.message, { cause: err }),
+      );
+      this.owner.release(this);
+      return;
+    }
+    this.parser.expect(attempt.method);
+    this.responded = false;
+    this.owner.handlers.onRequestSent(attempt, res, this.owner.upstream);
+    // The request path may have given up on the attempt just now (it was stale).
+    if (attempt.over || this.gone) return;
+    this.socket.write(head, 'latin1');
+    if (attempt.body !== null) this.sendBody(attempt, attempt.body, framing === 'chunked');
+  }
+
+  private sendBody(attempt: H1Attempt, body: Readable, chunked: boolean): void {
+    const socket = this.socket;
+    const onData = (chunk: Buffer): void => {
+      if (attempt.over || this.attempt !== attempt) return;
+      let ok: boolean;
+      if (chunked) {
+        if (chunk.length === 0) return;
+        socket.cork();
+        socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
+        socket.write(chunk);
+        ok = socket.write('\r\n', 'latin1');
+        socket.uncork();
+      } else {
+        ok = socket.write(chunk);
+      }
+      if (!ok) {
+        body.pause();
+        socket.once('drain', () => body.resume());
+      }
+    };
+    body.on('data', onData);
+    body.once('end', () => {
+      if (chunked && !attempt.over && this.attempt === attempt) socket.write(CHUNK_END, 'latin1');
+    });
+  }
+
+  // ---- the response ----
+
+  private onData(chunk: Buffer): void {
+    const attempt = this.attempt;
+    if (attempt === null || attempt.over) {
+      // Bytes on an idle connection: nothing asked for them. It cannot be trusted with a request.
+      this.close();
+      return;
+    }
+    attempt.res.lastActivity = -1;
+    let used: number;
+    try {
+      used = this.parser.execute(chunk, this);
+    } catch (err) {
+      if (!(err instanceof ResponseParseError)) throw err;
+      this.failParse(attempt, err);
+      return;
+    }
+    if (used < chunk.length && !this.gone) {
+      // More than the response: with one request at a time that is a confused upstream. The
+      // response itself was complete; the connection is not used again.
+      this.close();
+    }
+  }
+
+  onHead(head: ResponseHead): void {
+    const attempt = this.attempt as H1Attempt;
+    this.keepAlive = head.keepAlive;
+    this.responded = true;
+    if (this.keepAlive) this.noteKeepAliveHint(head.rawHeaders);
+    attempt.relaying = this.owner.handlers.onResponse(
+      attempt.res,
+      this.owner.upstream,
+      head.status,
+      head.rawHeaders,
+    );
+  }
+
+  onBody(chunk: Buffer): void {
+    const attempt = this.attempt;
+    if (attempt === null || !attempt.relaying || attempt.over) return;
+    const res = attempt.res;
+    if (res.relay(chunk)) return;
+    // The client has not read what was sent: stop reading the upstream until it has.
+    this.socket.pause();
+    res.once('drain', this.resume);
+  }
+
+  onEnd(): void {
+    const attempt = this.attempt;
+    if (attempt === null) return;
+    const relaying = attempt.relaying && !attempt.over;
+    attempt.over = true;
+    attempt.conn = null;
+    this.attempt = null;
+    if (relaying) attempt.res.end();
+    if (this.gone) return;
+    if (this.keepAlive && !this.socket.destroyed) {
+      this.socket.resume();
+      this.owner.release(this);
+    } else {
+      this.close();
+    }
+  }
+
+  /**
+   * Parked in the pool at `now` (ms): the pool's sweep closes it once idle past `idleUntil`,
+   * shorter than the upstream's own keep-alive (one sweep timer per pool, not a timer per request).
+   */
+  park(now: number): void {
+    this.idleUntil = now + this.idleMs;
+  }
+
+  /** When an idle connection is closed by the pool's sweep. */
+  idleUntil = 0;
+  private idleMs = 0;
+
+  private noteKeepAliveHint(rawHeaders: readonly string[]): void {
+    let idleMs = this.settings.idleTimeoutMs;
+    const hint = keepAliveHintMs(rawHeaders);
+    if (hint !== undefined) {
+      if (hint - HINT_MARGIN_MS <= 0) {
+        this.keepAlive = false;
+        return;
+      }
+      idleMs = Math.min(idleMs, hint - HINT_MARGIN_MS);
+    }
+    this.idleMs = idleMs;
+  }
+
+  // ---- endings ----
+
+  private onSocketEnd(): void {
+    // The upstream finished its side: a body read until close is complete now; anything else was cut.
+    const attempt = this.attempt;
+    if (attempt !== null && !attempt.over) {
+      try {
+        this.parser.closed(this);
+      } catch (err) {
+        if (!(err instanceof ResponseParseError)) throw err;
+        this.fail(
+          new UpstreamError(
+            'ERR_UPSTREAM_BROKE_OFF',
+            this.owner.upstream.id,
+            `${this.owner.upstream.name} closed the connection ${this.responded ? 'during' : 'before'} the response`,
+          ),
+        );
+        return;
+      }
+    }
+    this.close();
+  }
+
+  private onClose(): void {
+    const attempt = this.attempt;
+    if (attempt !== null && !attempt.over) {
+      this.fail(
+        new UpstreamError(
+          'ERR_UPSTREAM_BROKE_OFF',
+          this.owner.upstream.id,
+          `${this.owner.upstream.name} closed the connection ${this.responded ? 'during' : 'before'} the response`,
+        ),
+      );
+    }
+    if (!this.gone) {
+      this.gone = true;
+      this.clearConnectTimer();
+      this.owner.forget(this);
+    }
+  }
+
+  private failParse(attempt: H1Attempt, err: ResponseParseError): void {
+    const upstream = this.owner.upstream;
+    const message =
+      err.problem === 'unasked-upgrade'
+        ? `${upstream.name} answered 101 Switching Protocols to a request that asked for no upgrade`
+        : `${upstream.name} sent a malformed response: ${err.message}`;
+    this.end(attempt, new UpstreamError('ERR_UPSTREAM_BAD_RESPONSE', upstream.id, message, { cause: err }));
+    this.close();
+  }
+
+  /** A socket error, or the connection lost: the current attempt fails with it. */
+  private fail(err: Error): void {
+    const attempt = this.attempt;
+    if (attempt !== null && !attempt.over) this.end(attempt, err);
+    this.close();
+  }
+
+  private connectTimedOut(): void {
+    this.connectTimer = null;
+    if (this.connected) return;
+    const { upstream } = this.owner;
+    const ms = this.settings.connectTimeoutMs;
+    this.fail(
+      new UpstreamError(
+        'ERR_UPSTREAM_CONNECT_TIMEOUT',
+        upstream.id,
+        `no connection to ${upstream.host}:${upstream.port} within ${ms}ms`,
+      ),
+    );
+  }
+
+  private clearConnectTimer(): void {
+    if (this.connectTimer === null) return;
+    clearTimeout(this.connectTimer);
+    this.connectTimer = null;
+  }
+
+  /** The attempt is over; `error` (if any) goes to the request path. */
+  private end(attempt: H1Attempt, error: Error | null): void {
+    attempt.over = true;
+    attempt.conn = null;
+    if (this.attempt === attempt) this.attempt = null;
+    attempt.res.removeListener('drain', this.resume);
+    if (error !== null) this.report(attempt, error);
+  }
+
+  private report(attempt: H1Attempt, error: Error): void {
+    attempt.over = true;
+    this.owner.handlers.onError(error, attempt.res, this.owner.upstream);
+  }
+}
