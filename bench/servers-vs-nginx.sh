@@ -128,7 +128,6 @@ done
 echo
 echo "targets (medians of this run):"
 TARGET_WIDTH=62
-has_mode() { [[ " $MODES " == *" $1 "* ]]; }
 if has_mode keep-alive; then
   target_line "backend / bare node:http, CPU per request, keep-alive" \
     "${MEDIAN_CPU[backend /page.html keep-alive]}" "${MEDIAN_CPU[bare /page.html keep-alive]}" us '<=' 1.15

@@ -116,6 +116,11 @@ wrk_parse() { # wrk output
   W_ERROR_KINDS=${W_ERROR_KINDS:-0/0/0/0}
 }
 
+# Whether MODES (the client modes a script measures, e.g. 'keep-alive close') lists this one.
+has_mode() { # mode
+  [[ " ${MODES:-} " == *" $1 "* ]]
+}
+
 # After wrk_measure: a run with non-2xx answers or socket errors gets an INVALID line under its row
 # in ROWS, and is counted in INVALID_RUNS.
 INVALID_RUNS=0
