@@ -7,10 +7,19 @@
 # primary and N workers; N is the balancer's default, the number of CPUs and at least 2), LOG_LEVEL=warn.
 # `wrk -t1 -c50 -d5s --latency` on /page.html against each in turn, with keep-alive and with
 # `Connection: close` (a new connection per request), interleaved, ROUNDS times.
+# The `large` scenario, in the same rounds: GET /files/1mb.bin (1 MiB) with keep-alive and wrk
+# -c$LARGE_CONNECTIONS, straight from one backend and through each balancer.
 # Prints requests/s, p99 and the proxy's CPU time per request for every run (the proxy's process and
 # its children: nginx's master and worker, HAProxy's master and worker, the balancer's primary and
-# all its workers), the medians, each balancer's ratio to nginx and HAProxy, and the CPU per request
-# of N workers over one worker (the cluster must not cost more than 10% more per request).
+# all its workers; for the large scenario's direct runs, the backend's), the medians, each
+# balancer's ratio to nginx and HAProxy, the large scenario's requests/s and MB/s, then the targets,
+# each "met" or "NOT met" in this run, for each balancer (1 and N workers, each engine):
+#   - keep-alive: CPU per request at most 2.5x HAProxy's; requests/s at least 0.7x nginx's and at
+#     least 0.5x HAProxy's;
+#   - Connection: close: CPU per request at most 3x HAProxy's;
+#   - large: requests/s at least 0.7x those straight from one backend;
+# and last, the CPU per request of N workers over one worker (the cluster must not cost more than
+# 10% more per request).
 # Every target is first checked with curl (200 and the exact byte count); a run with non-2xx answers
 # or socket errors is flagged. Settings come from the environment:
 set -euo pipefail
@@ -24,13 +33,16 @@ ROUNDS=${ROUNDS:-3}             # every target and mode once per round; the medi
 # (two more balancers each, 1 and N workers, in both modes: about twice as long).
 ENGINES=${ENGINES:-undici}
 MODES=${MODES:-keep-alive close}  # wrk with keep-alive, and with -H 'Connection: close'
+LARGE=${LARGE:-1}                          # 0 skips the large scenario (/files/1mb.bin)
+LARGE_CONNECTIONS=${LARGE_CONNECTIONS:-10} # wrk -c for the large scenario
 echo "settings: DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS ROUNDS=$ROUNDS" \
-  "ENGINES='$ENGINES' MODES='$MODES' WORKERS='${WORKERS:-}' BALANCER_ARGS='${BALANCER_ARGS:-}' NODE_ARGS='${NODE_ARGS:-}'"
+  "ENGINES='$ENGINES' MODES='$MODES' LARGE=$LARGE LARGE_CONNECTIONS=$LARGE_CONNECTIONS WORKERS='${WORKERS:-}'" \
+  "BALANCER_ARGS='${BALANCER_ARGS:-}' NODE_ARGS='${NODE_ARGS:-}'"
 command -v nginx >/dev/null || { echo "needs nginx on PATH (Debian: apt-get install nginx)" >&2; exit 2; }
 command -v haproxy >/dev/null || { echo "needs haproxy on PATH (Debian: apt-get install haproxy)" >&2; exit 2; }
 
 # shellcheck source=lib/balancer-bench.sh
-source bench/lib/balancer-bench.sh
+source "$(dirname "$0")/lib/balancer-bench.sh"
 WORKERS=${WORKERS:-$(default_workers)}  # N, the cluster's worker count (the balancer's default)
 echo "cluster: --workers $WORKERS (one primary and $WORKERS workers) against --workers 1 (one process)"
 
@@ -64,18 +76,41 @@ for engine in $ENGINES; do
   done
 done
 
+# The large scenario: the 1 MiB file straight from the first backend, and through each balancer.
+LARGE_PATH=/files/1mb.bin
+LARGE_BYTES=$(stat -c %s "public$LARGE_PATH")
+LARGE_TARGETS=()
+if [ "$LARGE" != 0 ]; then
+  PORT[backend]=${BACKEND_PORTS[0]}
+  PID[backend]=${BACKEND_PIDS[0]}
+  LARGE_TARGETS=(backend)
+  for name in "${TARGETS[@]}"; do [[ $name == balancer/* ]] && LARGE_TARGETS+=("$name"); done
+  for name in "${LARGE_TARGETS[@]}"; do
+    check_answer "$name" "http://127.0.0.1:${PORT[$name]}$LARGE_PATH" "$LARGE_BYTES"
+  done
+fi
+
 declare -A ALL=() ALL_CPU=() ALL_P99=() ALL_PARENT=()
+keep() { # name mode label: adds the run's figures to the name and mode's lists, for the medians
+  ALL[$1 $2]="${ALL[$1 $2]:-} ${RPS[$3]}"
+  ALL_CPU[$1 $2]="${ALL_CPU[$1 $2]:-} ${CPU[$3]}"
+  ALL_PARENT[$1 $2]="${ALL_PARENT[$1 $2]:-} ${CPU_PARENT[$3]}"
+  ALL_P99[$1 $2]="${ALL_P99[$1 $2]:-} $(to_ms "${P99[$3]}")"
+}
 for round in $(seq "$ROUNDS"); do
   for mode in $MODES; do
-    if [ "$mode" = close ]; then WRK_OPTS=(-H 'Connection: close'); else WRK_OPTS=(); fi
+    client_mode "$mode"
     for name in "${TARGETS[@]}"; do
       label="$name $mode #$round"
       measure "$label" "http://127.0.0.1:${PORT[$name]}/page.html" "${PID[$name]}"
-      ALL[$name $mode]="${ALL[$name $mode]:-} ${RPS[$label]}"
-      ALL_CPU[$name $mode]="${ALL_CPU[$name $mode]:-} ${CPU[$label]}"
-      ALL_PARENT[$name $mode]="${ALL_PARENT[$name $mode]:-} ${CPU_PARENT[$label]}"
-      ALL_P99[$name $mode]="${ALL_P99[$name $mode]:-} $(to_ms "${P99[$label]}")"
+      keep "$name" "$mode" "$label"
     done
+  done
+  client_mode keep-alive
+  for name in "${LARGE_TARGETS[@]}"; do
+    label="$name large #$round"
+    CONNECTIONS=$LARGE_CONNECTIONS measure "$label" "http://127.0.0.1:${PORT[$name]}$LARGE_PATH" "${PID[$name]}"
+    keep "$name" large "$label"
   done
 done
 
@@ -93,6 +128,53 @@ for mode in $MODES; do
       "$(ratio "$rps" "$haproxy_median")"
   done
 done
+if [ "$LARGE" != 0 ]; then
+  echo
+  echo "large: GET $LARGE_PATH ($LARGE_BYTES bytes), keep-alive, wrk -t1 -c$LARGE_CONNECTIONS, medians over $ROUNDS rounds"
+  echo "(MB/s: requests/s x the file's bytes; CPU: the backend's own process when direct, the balancer's tree through it):"
+  printf '%-22s %11s %9s %9s %11s %9s\n' target 'requests/s' 'MB/s' 'p99 ms' 'CPU us/req' 'x direct'
+  direct_median=$(median "${ALL[backend large]}")
+  for name in "${LARGE_TARGETS[@]}"; do
+    rps=$(median "${ALL[$name large]}")
+    label=$name
+    [ "$name" = backend ] && label='backend (direct)'
+    printf '%-22s %11s %9s %9s %11s %9s\n' "$label" "$rps" \
+      "$(awk -v r="$rps" -v b="$LARGE_BYTES" 'BEGIN { printf "%.1f", r * b / 1e6 }')" \
+      "$(median "${ALL_P99[$name large]}")" "$(median "${ALL_CPU[$name large]}")" "$(ratio "$rps" "$direct_median")"
+  done
+fi
+
+echo
+echo "targets (medians of this run; CPU: the proxy's process tree per request):"
+longest=0
+for name in "${TARGETS[@]}"; do [ "${#name}" -gt "$longest" ] && longest=${#name}; done
+TARGET_WIDTH=$((longest + 50))
+for engine in $ENGINES; do
+  for workers in 1 "$WORKERS"; do
+    name="balancer/$workers $engine"
+    if has_mode keep-alive; then
+      target_line "$name, keep-alive, CPU per request / HAProxy's" \
+        "$(median "${ALL_CPU[$name keep-alive]}")" "$(median "${ALL_CPU[haproxy keep-alive]}")" us '<=' 2.5
+      target_line "$name, keep-alive, requests/s / nginx's" \
+        "$(median "${ALL[$name keep-alive]}")" "$(median "${ALL[nginx keep-alive]}")" req/s '>=' 0.7
+      target_line "$name, keep-alive, requests/s / HAProxy's" \
+        "$(median "${ALL[$name keep-alive]}")" "$(median "${ALL[haproxy keep-alive]}")" req/s '>=' 0.5
+    fi
+    if has_mode close; then
+      target_line "$name, Connection: close, CPU per request / HAProxy's" \
+        "$(median "${ALL_CPU[$name close]}")" "$(median "${ALL_CPU[haproxy close]}")" us '<=' 3
+    fi
+    if [ "$LARGE" != 0 ]; then
+      target_line "$name, large, requests/s / direct from one backend" \
+        "$(median "${ALL[$name large]}")" "$(median "${ALL[backend large]}")" req/s '>=' 0.7
+    fi
+  done
+done
+has_mode keep-alive || echo "  (the keep-alive targets need MODES to include keep-alive)"
+has_mode close || echo "  (the Connection: close target needs MODES to include close)"
+[ "$LARGE" != 0 ] || echo "  (LARGE=0: the large scenario's target was not measured)"
+targets_summary
+
 echo
 echo "CPU per request, --workers $WORKERS over --workers 1 (medians; each round's ratio in brackets; limit 1.10):"
 HOLDS=yes
@@ -106,7 +188,7 @@ for engine in $ENGINES; do
       rounds+=("$(ratio "${CPU[balancer/$WORKERS $engine $mode #$round]}" "${CPU[balancer/1 $engine $mode #$round]}")")
     done
     verdict=holds
-    awk -v r="$cpu_ratio" 'BEGIN { exit !(r > 1.10) }' && { verdict='does NOT hold'; HOLDS=no; }
+    awk -v r="$cpu_ratio" 'BEGIN { exit !(r == "-" || r + 0 > 1.10) }' && { verdict='does NOT hold'; HOLDS=no; }
     printf '  %-12s %-10s %s us / %s us = %sx [%s]: %s\n' "$engine" "$mode" "$many" "$one" "$cpu_ratio" "${rounds[*]}" "$verdict"
   done
 done

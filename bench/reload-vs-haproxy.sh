@@ -89,7 +89,7 @@ row() { # proxy mode run
 declare -A SUMMARY=()
 LB_GONE=
 for mode in $MODES; do
-  if [ "$mode" = close ]; then WRK_OPTS=(-H 'Connection: close'); else WRK_OPTS=(); fi
+  client_mode "$mode"
   for proxy in haproxy balancer; do
     if [ "$proxy" = haproxy ]; then url="http://127.0.0.1:$HAPROXY_PORT/page.html"; else url="http://127.0.0.1:$LB_PORT/page.html"; fi
     if [ "$proxy" = balancer ] && [ -n "$LB_GONE" ]; then

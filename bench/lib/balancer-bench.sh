@@ -1,31 +1,29 @@
+# shellcheck shell=bash
 # Used by bench/balancer-vs-nginx.sh, bench/reload-vs-haproxy.sh and bench/tls-vs-nginx.sh (sourced,
 # not run): start four backends, HAProxy and the balancers on free ports, check that /page.html comes
 # back whole through each, and measure with wrk. Everything started is stopped on exit.
 
+# shellcheck source=bench/lib/script-kit.sh
 . "$(dirname "${BASH_SOURCE[0]}")/script-kit.sh"
 require_tools wrk curl node
-[ -f dist/src/backend.js ] && [ -f dist/src/balancer.js ] || npm run build
+if [ ! -f dist/src/backend.js ] || [ ! -f dist/src/balancer.js ]; then npm run build; fi
 make_workdir balancer-bench
 
 PAGE_BYTES=$(stat -c %s public/page.html)
 
-# The measured responses must be the real thing: status 200 and every byte of the file.
-check_page() { # name url
-  local code size
-  read -r code size < <(curl -s -o /dev/null -w '%{http_code} %{size_download}\n' "$2/page.html")
-  if [ "$code" != 200 ] || [ "$size" != "$PAGE_BYTES" ]; then
-    echo "$1: /page.html answered $code with $size bytes, expected 200 with $PAGE_BYTES" >&2
-    exit 1
-  fi
+check_page() { # name url: /page.html must come back 200 with every byte
+  check_answer "$1" "$2/page.html" "$PAGE_BYTES"
 }
 
 BACKEND_PORTS=()
-start_backends() { # count
+BACKEND_PIDS=()
+start_backends() { # count; sets BACKEND_PORTS and BACKEND_PIDS
   local port
   for _ in $(seq "$1"); do
     port=$(free_port)
     LOG_LEVEL=warn node dist/src/backend.js --port "$port" &
     PIDS+=($!)
+    BACKEND_PIDS+=($!)
     BACKEND_PORTS+=("$port")
   done
   for port in "${BACKEND_PORTS[@]}"; do wait_up "http://127.0.0.1:$port/healthz"; done
@@ -77,9 +75,10 @@ declare -A RPS=()
 declare -A P99=()
 declare -A CPU=()
 declare -A CPU_PARENT=()
-# wrk against a target; sets RPS[label], P99[label], CPU[label] (CPU us per request of the pids
-# given and their children: the proxy under test) and CPU_PARENT[label] (the first pid's own share:
-# nginx's or HAProxy's master, the balancer's primary) and adds a table row.
+# wrk -c$CONNECTIONS against a target; sets RPS[label], P99[label], CPU[label] (CPU us per request
+# of the pids given and their children: the proxy under test) and CPU_PARENT[label] (the first pid's
+# own share: nginx's or HAProxy's master, the balancer's primary) and adds a table row. Another
+# concurrency for one call: CONNECTIONS=10 measure ...
 measure() { # label url [pid...]
   wrk_measure "$CONNECTIONS" "$2" "${@:3}"
   RPS[$1]=$W_RPS
@@ -88,9 +87,7 @@ measure() { # label url [pid...]
   CPU_PARENT[$1]=$W_CPU_PARENT_US
   ROWS+=("$(printf '%-34s %11s %9s %9s %9s %7s %7s %9s %9s' "$1" "$W_RPS" "$W_LAT" "$W_P99" "$W_READ" "$W_NON2XX" \
     "$W_ERRORS" "$W_CPU_US" "$W_CPU_PARENT_US")")
-  if [ "$W_NON2XX" != 0 ] || [ "$W_ERRORS" != 0 ]; then
-    ROWS+=("  ^ INVALID: $W_REQS requests, $W_NON2XX non-2xx, $W_ERRORS socket errors")
-  fi
+  flag_invalid '  '
 }
 
 print_rows() {

@@ -1,5 +1,7 @@
+# shellcheck shell=bash
 # Sourced (not run) by the wrk scripts in bench/: tool checks, a temp folder, free ports, waiting for
-# a URL, and stopping by PID everything the script started, whatever way it exits.
+# a URL, checking an answer, measuring with wrk, medians and ratios, target lines, and stopping by
+# PID everything the script started, whatever way it exits.
 
 require_tools() { # tool...
   for tool in "$@"; do
@@ -33,6 +35,16 @@ wait_up() { # url
   exit 1
 }
 
+# The measured responses must be the real thing: status 200 and every byte of the file.
+check_answer() { # name url bytes
+  local code size
+  read -r code size < <(curl -s -o /dev/null -w '%{http_code} %{size_download}\n' "$2")
+  if [ "$code" != 200 ] || [ "$size" != "$3" ]; then
+    echo "$1: $2 answered $code with $size bytes, expected 200 with $3" >&2
+    exit 1
+  fi
+}
+
 # CPU time (user + system, in clock ticks) used so far by the processes given, and by their children.
 cpu_ticks() { # pid...
   local pid child total=0
@@ -46,6 +58,16 @@ cpu_ticks() { # pid...
 
 # Extra wrk options for every run from here on, e.g. WRK_OPTS=(-H 'Connection: close').
 WRK_OPTS=()
+
+# The client for the wrk runs from here on: keep-alive (wrk's default), or close (wrk sends
+# `Connection: close`, so every request has a new TCP connection).
+client_mode() { # keep-alive|close
+  case $1 in
+    keep-alive) WRK_OPTS=() ;;
+    close) WRK_OPTS=(-H 'Connection: close') ;;
+    *) echo "unknown client mode '$1' (keep-alive or close)" >&2; exit 2 ;;
+  esac
+}
 
 # CPU time (user + system, in clock ticks) used so far by one process alone, without its children.
 own_ticks() { # pid
@@ -94,6 +116,21 @@ wrk_parse() { # wrk output
   W_ERROR_KINDS=${W_ERROR_KINDS:-0/0/0/0}
 }
 
+# Whether MODES (the client modes a script measures, e.g. 'keep-alive close') lists this one.
+has_mode() { # mode
+  [[ " ${MODES:-} " == *" $1 "* ]]
+}
+
+# After wrk_measure: a run with non-2xx answers or socket errors gets an INVALID line under its row
+# in ROWS, and is counted in INVALID_RUNS.
+INVALID_RUNS=0
+flag_invalid() { # indent
+  if [ "$W_NON2XX" != 0 ] || [ "$W_ERRORS" != 0 ]; then
+    ROWS+=("$1^ INVALID: $W_REQS requests, $W_NON2XX non-2xx, $W_ERRORS socket errors")
+    INVALID_RUNS=$((INVALID_RUNS + 1))
+  fi
+}
+
 to_ms() { # a wrk duration (850.00us, 9.01ms, 1.20s, 2.00m): the number of milliseconds
   awk -v d="$1" 'BEGIN {
     n = d + 0; u = d; sub(/^[0-9.]+/, "", u)
@@ -108,6 +145,41 @@ median() { # value... (separate words, or one space-separated string)
   printf '%s\n' $* | grep . | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
-ratio() { # a b: a / b to two decimals
-  awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+ratio() { # a b: a / b to two decimals; - when either is not a number or b is 0
+  awk -v a="$1" -v b="$2" 'BEGIN {
+    num = "^[0-9]+([.][0-9]+)?(e[+-]?[0-9]+)?$"
+    if (a !~ num || b !~ num || b + 0 == 0) print "-"; else printf "%.2f", a / b
+  }'
+}
+
+# One target as one line: its name, the two figures, their ratio, the limit and "met" or "NOT met"
+# (a missing figure, -, does not meet it); counted in TARGETS_MET of TARGETS_TOTAL. With a note as
+# the 7th argument, the line is shown beside the targets with that note and not counted.
+TARGETS_MET=0
+TARGETS_TOTAL=0
+target_line() { # name a b unit '<='|'>=' limit [note]
+  local r verdict='NOT met' met=0
+  r=$(ratio "$2" "$3")
+  if awk -v r="$r" -v op="$5" -v l="$6" 'BEGIN { exit !(r != "-" && (op == "<=" ? r + 0 <= l + 0 : r + 0 >= l + 0)) }'; then
+    verdict=met
+    met=1
+  fi
+  if [ $# -lt 7 ]; then
+    TARGETS_TOTAL=$((TARGETS_TOTAL + 1))
+    TARGETS_MET=$((TARGETS_MET + met))
+  else
+    verdict="$verdict ($7)"
+  fi
+  [ "$r" = - ] || r="${r}x"
+  printf '  %-*s %s %s / %s %s = %s (limit %s %sx): %s\n' "${TARGET_WIDTH:-52}" "$1:" "$2" "$4" "$3" "$4" "$r" "$5" \
+    "$6" "$verdict"
+}
+
+# The closing line of a targets section, and a warning when some runs were INVALID.
+targets_summary() {
+  echo "$TARGETS_MET of $TARGETS_TOTAL targets met in this run"
+  if [ "$INVALID_RUNS" != 0 ]; then
+    echo "WARNING: $INVALID_RUNS runs were INVALID (non-2xx answers or socket errors, marked above);" \
+      "their figures are in the medians, so these verdicts do not stand"
+  fi
 }
