@@ -273,6 +273,10 @@ export class ResponseParser {
       if (name.length === 14 && sameName(name, 'content-length')) {
         if (framing.contentLength !== -1)
           throw new ResponseParseError('framing', 'more than one Content-Length');
+        // A tab after the digits is refused as llhttp refuses it (trailing spaces pass, as there).
+        if (line.indexOf('\t', colon + 1 + line.slice(colon + 1).search(/[^ \t]/)) >= 0) {
+          throw new ResponseParseError('framing', `invalid Content-Length ${quote(value)}`);
+        }
         framing.contentLength = parseContentLength(value);
       } else if (name.length === 17 && sameName(name, 'transfer-encoding')) {
         if (framing.chunked) throw new ResponseParseError('framing', 'more than one Transfer-Encoding');
@@ -345,16 +349,8 @@ export class ResponseParser {
     }
     if (i === 0) throw new ResponseParseError('chunk', `invalid chunk size ${quote(line.slice(0, -2))}`);
     if (!Number.isSafeInteger(size)) throw new ResponseParseError('chunk', 'chunk size too large');
-    if (i < line.length - 2) {
-      // Only an extension may follow: `;name[=value]`, no whitespace before it, no control bytes.
-      if (line.charCodeAt(i) !== 0x3b /* ; */) {
-        throw new ResponseParseError('chunk', `invalid chunk size ${quote(line.slice(0, -2))}`);
-      }
-      for (let j = i; j < line.length - 2; j++) {
-        const c = line.charCodeAt(j);
-        if (!isValueByte(c) || c === 0x09)
-          throw new ResponseParseError('chunk', 'control byte in a chunk extension');
-      }
+    if (i < line.length - 2 && !validChunkExtensions(line, i, line.length - 2)) {
+      throw new ResponseParseError('chunk', `invalid chunk size or extension ${quote(line.slice(0, -2))}`);
     }
     if (size === 0) {
       this.state = State.Trailers;
@@ -387,8 +383,13 @@ export class ResponseParser {
       }
       const content = line.slice(0, -2);
       const colon = content.indexOf(':');
-      if (colon <= 0 || !isTokenString(content.slice(0, colon))) {
+      const name = content.slice(0, colon);
+      if (colon <= 0 || !isTokenString(name)) {
         throw new ResponseParseError('chunk', `invalid trailer line ${quote(content)}`);
+      }
+      // Framing fields may not arrive after the body they would have framed (RFC 9110 section 6.5.1).
+      if (sameName(name, 'content-length') || sameName(name, 'transfer-encoding')) {
+        throw new ResponseParseError('chunk', `${name} in the trailers`);
       }
       for (let j = colon + 1; j < content.length; j++) {
         if (!isValueByte(content.charCodeAt(j)))
@@ -419,6 +420,40 @@ function checkHead(head: string, partial: boolean): void {
         ? 'a bare LF in the response head'
         : `control byte 0x${c.toString(16).padStart(2, '0')} in the response head`,
   );
+}
+
+/**
+ * `line[from..to)` is a list of chunk extensions (RFC 9112 section 7.1.1): `;name` or
+ * `;name=value`, the value a token or a quoted string, no whitespace (as llhttp requires).
+ */
+function validChunkExtensions(line: string, from: number, to: number): boolean {
+  let i = from;
+  while (i < to) {
+    if (line.charCodeAt(i) !== 0x3b /* ; */) return false;
+    const nameStart = ++i;
+    while (i < to && TOKEN[line.charCodeAt(i)] === 1) i++;
+    if (i === nameStart) return false;
+    if (i === to || line.charCodeAt(i) === 0x3b) continue;
+    if (line.charCodeAt(i) !== 0x3d /* = */) return false;
+    i++;
+    if (line.charCodeAt(i) === 0x22 /* " */) {
+      i++;
+      for (;;) {
+        if (i >= to) return false;
+        const c = line.charCodeAt(i);
+        if (c === 0x22) break;
+        if (c === 0x5c /* \\ */) i++;
+        else if (!isValueByte(c)) return false;
+        i++;
+      }
+      i++;
+    } else {
+      const valueStart = i;
+      while (i < to && TOKEN[line.charCodeAt(i)] === 1) i++;
+      if (i === valueStart) return false;
+    }
+  }
+  return true;
 }
 
 function parseStatusLine(line: string): { status: number; minor: number } {
