@@ -65,6 +65,8 @@ const MALFORMED: Record<string, string> = {
   'chunk ext with a space': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3; a=b\r\nabc\r\n0\r\n\r\n',
   'chunk ext name=value=value':
     'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;a=b=c\r\nabc\r\n0\r\n\r\n',
+  'TE chunked then a tab': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\t\r\n\r\n0\r\n\r\n',
+  'TE chunked then a space': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked \r\n\r\n0\r\n\r\n',
   'trailer bad': 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nbad trailer\r\n\r\n',
   'DEL in value': 'HTTP/1.1 200 OK\r\nX-A: a\x7fb\r\nContent-Length: 3\r\n\r\nabc',
   'CL empty': 'HTTP/1.1 200 OK\r\nContent-Length: \r\n\r\nabc',
@@ -77,6 +79,8 @@ const STRICTER_THAN_LLHTTP = new Set([
   'TE gzip, chunked',
   'TE twice',
   'TE xchunked',
+  'TE chunked then a tab',
+  'TE chunked then a space',
   'HTTP/2.0 status line',
   'leading CRLF',
 ]);

@@ -280,7 +280,9 @@ export class ResponseParser {
         framing.contentLength = parseContentLength(value);
       } else if (name.length === 17 && sameName(name, 'transfer-encoding')) {
         if (framing.chunked) throw new ResponseParseError('framing', 'more than one Transfer-Encoding');
-        if (!sameName(value, 'chunked')) {
+        // Exactly `chunked`, nothing after it: llhttp reads `chunked<TAB>` as no chunked coding at
+        // all, and two parsers framing one body two ways is how responses get smuggled.
+        if (!sameName(value, 'chunked') || !line.endsWith(value)) {
           throw new ResponseParseError(
             'framing',
             `Transfer-Encoding ${quote(value)} (only chunked is relayed)`,
