@@ -445,8 +445,8 @@ export const balancerSpecs = {
     flag: 'proxy-engine',
     env: 'PROXY_ENGINE',
     description:
-      'What carries requests to the upstreams: undici, or the http-proxy API (http-proxy-3, http-proxy); docs/decisions.md says why undici',
-    default: 'undici',
+      "What carries requests to the upstreams: h1 (the balancer's own HTTP/1.1 client), undici, or the http-proxy API (http-proxy-3, http-proxy); docs/decisions.md says why h1",
+    default: 'h1',
     parse: enumParser(PROXY_ENGINES),
   } satisfies OptionSpec<ProxyEngineName>,
   workers: {

@@ -27,7 +27,7 @@ void test('defaults: the assignment ports, four backends, checks every second, r
   assert.equal(c.discovery, 'auto');
   assert.equal(c.pool, 'web');
   assert.equal(c.reconcileMs, 2000);
-  assert.equal(c.proxyEngine, 'undici', 'docs/decisions.md says why');
+  assert.equal(c.proxyEngine, 'h1', 'docs/decisions.md says why');
 });
 
 void test('PORT_OFFSET shifts every default port, upstreams included', () => {

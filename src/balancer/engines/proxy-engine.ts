@@ -2,6 +2,8 @@
  * How a request travels to an upstream, behind one interface (`--proxy-engine` picks the
  * engine; docs/decisions.md says which is the default and why):
  *
+ * - `h1` (the default): the balancer's own HTTP/1.1 client, pooled sockets and a strict parser
+ *   (h1-engine.ts, h1/);
  * - `undici`: undici's `Pool.dispatch`, one pool per upstream (undici-engine.ts);
  * - `http-proxy-3` and `http-proxy`: the two implementations of the http-proxy API on node:http's
  *   client (http-proxy-engine.ts).
