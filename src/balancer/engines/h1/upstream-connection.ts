@@ -86,6 +86,8 @@ export class UpstreamConnection implements ResponseSink {
   private connectTimer: NodeJS.Timeout | null = null;
   private keepAlive = false;
   private gone = false;
+  /** The last body slice of the current read, not yet relayed (see onBody). */
+  private held: Buffer | null = null;
   /** The response head of the current attempt has been handed on. */
   private responded = false;
   private readonly resume = (): void => {
@@ -224,6 +226,8 @@ export class UpstreamConnection implements ResponseSink {
       this.failParse(attempt, err);
       return;
     }
+    // The response goes on in the next read: what was held back of this one goes out now.
+    this.relayHeld();
     if (used < chunk.length && !this.gone) {
       // More than the response: with one request at a time that is a confused upstream. The
       // response itself was complete; the connection is not used again.
@@ -247,9 +251,21 @@ export class UpstreamConnection implements ResponseSink {
   onBody(chunk: Buffer): void {
     const attempt = this.attempt;
     if (attempt === null || !attempt.relaying || attempt.over) return;
+    // One slice is held back: when it turns out to be the last, it goes out with the response's
+    // end, in one write with the head (node:http's end(chunk)) instead of a write and an end.
+    this.relayHeld();
+    this.held = chunk;
+  }
+
+  /** Relay the held slice; the client not keeping up stops reading the upstream until it drains. */
+  private relayHeld(): void {
+    const chunk = this.held;
+    if (chunk === null) return;
+    this.held = null;
+    const attempt = this.attempt;
+    if (attempt === null || !attempt.relaying || attempt.over) return;
     const res = attempt.res;
     if (res.relay(chunk)) return;
-    // The client has not read what was sent: stop reading the upstream until it has.
     this.socket.pause();
     res.once('drain', this.resume);
   }
@@ -258,10 +274,15 @@ export class UpstreamConnection implements ResponseSink {
     const attempt = this.attempt;
     if (attempt === null) return;
     const relaying = attempt.relaying && !attempt.over;
+    const last = this.held;
+    this.held = null;
     attempt.over = true;
     attempt.conn = null;
     this.attempt = null;
-    if (relaying) attempt.res.end();
+    if (relaying) {
+      if (last === null) attempt.res.end();
+      else attempt.res.end(last);
+    }
     if (this.gone) return;
     if (this.keepAlive && !this.socket.destroyed) {
       this.socket.resume();
@@ -378,6 +399,7 @@ export class UpstreamConnection implements ResponseSink {
   private end(attempt: H1Attempt, error: Error | null): void {
     attempt.over = true;
     attempt.conn = null;
+    this.held = null;
     if (this.attempt === attempt) this.attempt = null;
     attempt.res.removeListener('drain', this.resume);
     if (error !== null) this.report(attempt, error);
