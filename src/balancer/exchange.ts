@@ -58,6 +58,8 @@ export interface Exchange extends ExchangeState {
   readonly headersSent: boolean;
   readonly destroyed: boolean;
   readonly writableFinished: boolean;
+  /** Bytes written but not yet taken by the kernel (or the HTTP/2 session). */
+  readonly writableLength: number;
   /** HTTP/1.1 only: false sends `Connection: close` (on HTTP/2, draining sends GOAWAY instead). */
   shouldKeepAlive: boolean;
   writeHead(statusCode: number, headers: string[] | OutgoingHttpHeaders): unknown;

@@ -43,6 +43,8 @@ export interface ConnectionSettings {
 /** Leave this much of an upstream's announced keep-alive time unused, as node:http does. */
 const HINT_MARGIN_MS = 1000;
 const CHUNK_END = '0\r\n\r\n';
+/** Bytes per read from an upstream, as node's own reads. */
+const READ_BYTES = 64 * 1024;
 
 /** One request on its way to an upstream: the request path's handle to stop it. */
 export class H1Attempt implements UpstreamRequest {
@@ -86,6 +88,9 @@ export class UpstreamConnection implements ResponseSink {
   private connectTimer: NodeJS.Timeout | null = null;
   private keepAlive = false;
   private gone = false;
+  private readBuffer = Buffer.allocUnsafe(READ_BYTES);
+  /** Bytes of the current read buffer were handed to a client's write queue. */
+  private retained = false;
   /** The last body slice of the current read, not yet relayed (see onBody). */
   private held: Buffer | null = null;
   /** The response head of the current attempt has been handed on. */
@@ -103,10 +108,19 @@ export class UpstreamConnection implements ResponseSink {
     const { host, port } = owner.upstream;
     this.attempt = first;
     first.conn = this;
-    this.socket = net.connect({ host, port, noDelay: true });
+    // Reads land in this connection's own buffer (no allocation per read, no stream machinery
+    // per chunk); a read whose bytes are still queued for the client gets a fresh one.
+    this.socket = net.connect({
+      host,
+      port,
+      noDelay: true,
+      onread: {
+        buffer: () => this.readBuffer,
+        callback: (n: number, buf: Uint8Array) => this.onRead(n, buf),
+      },
+    });
     this.connectTimer = setTimeout(() => this.connectTimedOut(), settings.connectTimeoutMs);
     this.socket.once('connect', () => this.onConnect());
-    this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('end', () => this.onSocketEnd());
     this.socket.on('error', (err: Error) => this.fail(err));
     this.socket.on('close', () => this.onClose());
@@ -210,6 +224,15 @@ export class UpstreamConnection implements ResponseSink {
 
   // ---- the response ----
 
+  private onRead(nread: number, buf: Uint8Array): boolean {
+    const chunk = Buffer.from(buf.buffer, buf.byteOffset, nread);
+    this.retained = false;
+    this.onData(chunk);
+    // Relayed bytes sit in the client's write queue until written: this buffer is theirs now.
+    if (this.retained) this.readBuffer = Buffer.allocUnsafe(READ_BYTES);
+    return true;
+  }
+
   private onData(chunk: Buffer): void {
     const attempt = this.attempt;
     if (attempt === null || attempt.over) {
@@ -265,6 +288,7 @@ export class UpstreamConnection implements ResponseSink {
     const attempt = this.attempt;
     if (attempt === null || !attempt.relaying || attempt.over) return;
     const res = attempt.res;
+    this.retained = true;
     if (res.relay(chunk)) return;
     this.socket.pause();
     res.once('drain', this.resume);
@@ -281,7 +305,11 @@ export class UpstreamConnection implements ResponseSink {
     this.attempt = null;
     if (relaying) {
       if (last === null) attempt.res.end();
-      else attempt.res.end(last);
+      else {
+        attempt.res.end(last);
+        // end(chunk) writes at once; what the kernel did not take waits in the queue.
+        if (attempt.res.writableLength > 0) this.retained = true;
+      }
     }
     if (this.gone) return;
     if (this.keepAlive && !this.socket.destroyed) {
