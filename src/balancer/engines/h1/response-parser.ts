@@ -239,7 +239,6 @@ export class ResponseParser {
     }
     this.pending = null;
     const head = buf.toString('latin1', from, blank);
-    checkHead(head, false);
     this.startBody(head, sink);
     // Where the head ended within `data` (buf is data itself, or what was held plus data[at..]).
     return buf === data ? headEnd : at + headEnd - held;
@@ -248,6 +247,14 @@ export class ResponseParser {
   /** Parse one head (without its blank line) and set up the body that follows. */
   private startBody(head: string, sink: ResponseSink): void {
     const lines = head.split('\r\n');
+    // Within a line no CR, LF or other control byte but HTAB (a plain class, cheaper than one
+    // pattern with lookarounds over the whole head).
+    for (let i = 0; i < lines.length; i++) {
+      if (LINE_BAD_BYTE.test(lines[i] as string)) {
+        checkHead(head, false); // names the byte
+        throw new ResponseParseError('header', 'a control byte in the response head');
+      }
+    }
     const statusLine = lines[0] ?? '';
     const { status, minor } = parseStatusLine(statusLine);
     const rawHeaders: string[] = new Array<string>((lines.length - 1) * 2);
@@ -408,6 +415,9 @@ export class ResponseParser {
  */
 // eslint-disable-next-line no-control-regex -- control bytes are exactly what it looks for
 const BAD_HEAD_BYTE = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+
+// eslint-disable-next-line no-control-regex -- control bytes are exactly what it looks for
+const LINE_BAD_BYTE = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 function checkHead(head: string, partial: boolean): void {
   const text = partial && head.endsWith('\r') ? head.slice(0, -1) : head;
