@@ -74,7 +74,7 @@ export interface Exchange extends ExchangeState {
    * Pass one chunk of the upstream's response on to the client. False when the client has not
    * read what was sent so far: the engine stops reading the upstream until 'drain'.
    */
-  relay(chunk: Buffer): boolean;
+  relay(chunk: Buffer, written?: (err?: Error | null) => void): boolean;
 }
 
 export class Http1Exchange extends ServerResponse<IncomingMessage> implements Exchange {
@@ -101,8 +101,8 @@ export class Http1Exchange extends ServerResponse<IncomingMessage> implements Ex
     return !this.req.complete || this.writableNeedDrain;
   }
 
-  relay(chunk: Buffer): boolean {
+  relay(chunk: Buffer, written?: (err?: Error | null) => void): boolean {
     this.lastActivity = ACTIVE_NOW;
-    return this.write(chunk);
+    return this.write(chunk, written);
   }
 }

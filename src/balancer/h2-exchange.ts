@@ -70,6 +70,10 @@ export class Http2Exchange extends Http2ServerResponse implements Exchange {
     return !this.req.complete || this.stream.writableNeedDrain;
   }
 
+  /**
+   * `written` is not passed on: an HTTP/2 session may hold the bytes past its write callback, so a
+   * relayed buffer is never reused on this protocol.
+   */
   relay(chunk: Buffer): boolean {
     this.lastActivity = ACTIVE_NOW;
     return this.write(chunk);

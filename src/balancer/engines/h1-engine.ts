@@ -24,6 +24,10 @@ import {
   type ConnectionSettings,
 } from './h1/upstream-connection.js';
 import { clientProto, forwardRequestHeaders } from '../headers.js';
+import { ReadBuffers } from './h1/read-buffers.js';
+
+/** Read buffers kept for reuse (64 KiB each): enough for the reads in flight of a busy balancer. */
+const KEPT_READ_BUFFERS = 128;
 
 /** The idle sweep's period at most. */
 const SWEEP_MS = 250;
@@ -133,6 +137,7 @@ export class H1Engine implements ProxyEngine {
       connectTimeoutMs: settings.connectTimeoutMs,
       idleTimeoutMs: settings.idleTimeoutMs,
       maxHeadBytes: MAX_HEAD_BYTES,
+      buffers: new ReadBuffers(KEPT_READ_BUFFERS),
     };
   }
 

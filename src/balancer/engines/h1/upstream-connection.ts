@@ -16,6 +16,7 @@ import type { Exchange, UpstreamRequest } from '../../exchange.js';
 import type { Upstream } from '../../upstream.js';
 import type { EngineHandlers } from '../proxy-engine.js';
 import { keepAliveHintMs } from '../upstream-agent.js';
+import type { ReadBuffer, ReadBuffers } from './read-buffers.js';
 import { requestHead, UnsendableRequest, type BodyFraming } from './request-head.js';
 import {
   ResponseParseError,
@@ -38,13 +39,13 @@ export interface ConnectionSettings {
   connectTimeoutMs: number;
   idleTimeoutMs: number;
   maxHeadBytes: number;
+  /** Where read buffers come from (one pool for the engine). */
+  buffers: ReadBuffers;
 }
 
 /** Leave this much of an upstream's announced keep-alive time unused, as node:http does. */
 const HINT_MARGIN_MS = 1000;
 const CHUNK_END = '0\r\n\r\n';
-/** Bytes per read from an upstream, as node's own reads. */
-const READ_BYTES = 64 * 1024;
 
 /** One request on its way to an upstream: the request path's handle to stop it. */
 export class H1Attempt implements UpstreamRequest {
@@ -88,9 +89,7 @@ export class UpstreamConnection implements ResponseSink {
   private connectTimer: NodeJS.Timeout | null = null;
   private keepAlive = false;
   private gone = false;
-  private readBuffer = Buffer.allocUnsafe(READ_BYTES);
-  /** Bytes of the current read buffer were handed to a client's write queue. */
-  private retained = false;
+  private readBuffer: ReadBuffer;
   /** The last body slice of the current read, not yet relayed (see onBody). */
   private held: Buffer | null = null;
   /** The response head of the current attempt has been handed on. */
@@ -105,6 +104,7 @@ export class UpstreamConnection implements ResponseSink {
     first: H1Attempt,
   ) {
     this.parser = new ResponseParser(settings.maxHeadBytes);
+    this.readBuffer = settings.buffers.take();
     const { host, port } = owner.upstream;
     this.attempt = first;
     first.conn = this;
@@ -115,7 +115,7 @@ export class UpstreamConnection implements ResponseSink {
       port,
       noDelay: true,
       onread: {
-        buffer: () => this.readBuffer,
+        buffer: () => this.readBuffer.bytes,
         callback: (n: number, buf: Uint8Array) => this.onRead(n, buf),
       },
     });
@@ -226,10 +226,14 @@ export class UpstreamConnection implements ResponseSink {
 
   private onRead(nread: number, buf: Uint8Array): boolean {
     const chunk = Buffer.from(buf.buffer, buf.byteOffset, nread);
-    this.retained = false;
+    const current = this.readBuffer;
     this.onData(chunk);
-    // Relayed bytes sit in the client's write queue until written: this buffer is theirs now.
-    if (this.retained) this.readBuffer = Buffer.allocUnsafe(READ_BYTES);
+    // Relayed bytes sit in the client's write queue until written: the buffer is theirs until
+    // then, and goes back to the pool after (ReadBuffer.written).
+    if (current.pending !== 0) {
+      current.detached = true;
+      this.readBuffer = this.settings.buffers.take();
+    }
     return true;
   }
 
@@ -288,8 +292,9 @@ export class UpstreamConnection implements ResponseSink {
     const attempt = this.attempt;
     if (attempt === null || !attempt.relaying || attempt.over) return;
     const res = attempt.res;
-    this.retained = true;
-    if (res.relay(chunk)) return;
+    const buffer = this.readBuffer;
+    buffer.pending++;
+    if (res.relay(chunk, buffer.written)) return;
     this.socket.pause();
     res.once('drain', this.resume);
   }
@@ -307,8 +312,9 @@ export class UpstreamConnection implements ResponseSink {
       if (last === null) attempt.res.end();
       else {
         attempt.res.end(last);
-        // end(chunk) writes at once; what the kernel did not take waits in the queue.
-        if (attempt.res.writableLength > 0) this.retained = true;
+        // end(chunk) writes at once; what the kernel did not take waits in the queue, and the
+        // buffer is left to it (never reused).
+        if (attempt.res.writableLength > 0) this.readBuffer.pending = -Infinity;
       }
     }
     if (this.gone) return;
