@@ -16,8 +16,7 @@ import type { ConnectionFacts } from '../status.js';
 export type Counts = [number, number, number, number, number, number, number];
 export type UpstreamCounts = Record<string, Counts>;
 
-/** One finished request for the dashboard and /metrics: [upstream name or null, status, ms, retries]. */
-export type FinishedRequest = [string | null, number, number, number];
+import type { FinishedGroup } from './finished-batch.js';
 
 export type ToWorker =
   /** The whole membership (sent first, and on every change). */
@@ -47,7 +46,7 @@ export type ToPrimary =
       upstreams: UpstreamCounts;
     }
   /** Requests finished since the last batch (sent only while the primary wants them). */
-  | { lb: 'finished'; batch: FinishedRequest[] };
+  | { lb: 'finished'; groups: FinishedGroup[] };
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;

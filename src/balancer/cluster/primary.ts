@@ -8,6 +8,7 @@
  * It never proxies a request itself, so it has nothing to lose when a worker goes, and it keeps
  * serving through a PM2 daemon's death as the single-process balancer does.
  */
+import { eachFinished } from './finished-batch.js';
 import cluster, { type Worker } from 'node:cluster';
 import type { BalancerConfig } from '../config.js';
 import type { BalancerSettings } from '../config-source.js';
@@ -368,9 +369,9 @@ export class ClusterPrimary {
       }
       case 'finished':
         if (!this.events.wantsRequests) return;
-        for (const [upstream, status, ms, retries] of message.batch) {
-          this.events.requestFinished({ method: '', url: '', upstream, status, ms, retries });
-        }
+        eachFinished(message.groups, (upstream, status, ms, retries) =>
+          this.events.requestFinished({ method: '', url: '', upstream, status, ms, retries }),
+        );
         return;
     }
   }

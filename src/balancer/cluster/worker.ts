@@ -16,7 +16,8 @@ import { BalancerEvents } from '../events.js';
 import { Pool } from '../pool.js';
 import { RequestPath } from '../request-path.js';
 import type { TlsCredentials } from '../tls-credentials.js';
-import { isToWorker, type FinishedRequest, type ToPrimary, type UpstreamCounts } from './messages.js';
+import { FinishedBatch } from './finished-batch.js';
+import { isToWorker, type ToPrimary, type UpstreamCounts } from './messages.js';
 
 const REPORT_MS = 250;
 const BATCH_MS = 200;
@@ -59,13 +60,11 @@ export async function runWorker(config: BalancerConfig, logger: Logger, tls?: Tl
       upstreams,
     });
   };
-  let batch: FinishedRequest[] = [];
+  const batch = new FinishedBatch();
   const flush = (): void => {
-    if (batch.length === 0) return;
-    send({ lb: 'finished', batch });
-    batch = [];
+    if (batch.count > 0) send({ lb: 'finished', groups: batch.take() });
   };
-  events.onRequestFinished((e) => batch.push([e.upstream, e.status, e.ms, e.retries]));
+  events.onRequestFinished((e) => batch.add(e.upstream, e.status, e.ms, e.retries));
   const reporter = setInterval(() => report(0), REPORT_MS);
   const batcher = setInterval(flush, BATCH_MS);
   reporter.unref();
