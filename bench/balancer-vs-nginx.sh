@@ -29,9 +29,9 @@ DURATION=${DURATION:-5s}        # wrk -d for each measurement
 WARMUP=${WARMUP:-1s}            # unmeasured wrk run first, so V8 has compiled the hot path
 CONNECTIONS=${CONNECTIONS:-50}  # wrk -c
 ROUNDS=${ROUNDS:-3}             # every target and mode once per round; the median counts
-# --proxy-engine values to measure; 'undici http-proxy-3 http-proxy' adds the engine comparison
+# --proxy-engine values to measure (h1, the default engine); 'h1 undici http-proxy-3 http-proxy' adds the engine comparison
 # (two more balancers each, 1 and N workers, in both modes: about twice as long).
-ENGINES=${ENGINES:-undici}
+ENGINES=${ENGINES:-h1}
 MODES=${MODES:-keep-alive close}  # wrk with keep-alive, and with -H 'Connection: close'
 LARGE=${LARGE:-1}                          # 0 skips the large scenario (/files/1mb.bin)
 LARGE_CONNECTIONS=${LARGE_CONNECTIONS:-10} # wrk -c for the large scenario
