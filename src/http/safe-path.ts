@@ -23,6 +23,32 @@ export function resolveRequestPath(rawPath: string): PathResult {
     return refuse(400, 'the request target must be a path starting with /');
   }
   if (rawPath === '/') return { ok: true, relPath: INDEX_FILE };
+  if (isPlainPath(rawPath)) return { ok: true, relPath: rawPath.slice(1) };
+  return resolveSegments(rawPath);
+}
+
+/**
+ * True when the path needs no decoding and no segment can be refused: no `%`, `\\` or NUL, and
+ * every `/` is followed by a character that is neither `/` nor `.` (so no empty, `.`, `..` or
+ * dotfile segment, and no trailing slash). Such a path is its own answer minus the leading slash,
+ * exactly what resolveSegments would build, without splitting and joining it on every request.
+ */
+function isPlainPath(rawPath: string): boolean {
+  const end = rawPath.length;
+  for (let i = 0; i < end; i++) {
+    const c = rawPath.charCodeAt(i);
+    if (c === 47 /* / */) {
+      const next = i + 1 < end ? rawPath.charCodeAt(i + 1) : 47;
+      if (next === 47 || next === 46 /* . */) return false;
+    } else if (c === 37 /* % */ || c === 92 /* \\ */ || c === 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/** The general case: each segment decoded once, then judged (exported so tests can hold the shortcut to it). */
+export function resolveSegments(rawPath: string): PathResult {
   const raw = rawPath.split('/');
   const segments: string[] = [];
   // raw[0] is the empty text before the leading slash.

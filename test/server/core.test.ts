@@ -21,7 +21,7 @@ import {
   makeEtag,
 } from '../../src/http/file-meta.js';
 import { routeRequest } from '../../src/http/route.js';
-import { resolveRequestPath } from '../../src/http/safe-path.js';
+import { resolveRequestPath, resolveSegments } from '../../src/http/safe-path.js';
 import { runsInPool } from '../../src/threaded/pool-dispatch.js';
 
 const options = { workCapMs: 200 };
@@ -109,6 +109,44 @@ void test('a double-encoded %252e is decoded once and stays a literal name, neve
     ok: true,
     relPath: '%2e%2e%2fsecret.txt',
   });
+});
+
+void test('the shortcut for plain paths answers exactly what segment-by-segment resolution does', () => {
+  const targets = [
+    '/page.html',
+    '/images/small.jpg',
+    '/a/b/c.txt',
+    '/a..b',
+    '/a.',
+    '/a/b.',
+    '/images/',
+    '/a//b',
+    '/.x',
+    '/a/.x',
+    '/a/..',
+    '/a/./b',
+    '/%41',
+    '/a\\b',
+    '/a\0b',
+    '/a b',
+    '/\u00fc.txt',
+    '/a/b/',
+    '/..',
+    '/.',
+  ];
+  // And a few thousand random paths over the characters that matter, from a fixed seed.
+  const alphabet = ['a', 'b', '.', '/', '%', '2', 'e', 'E', 'f', '5', 'c', '\\', '\0'];
+  let seed = 12345;
+  const next = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31);
+  for (let i = 0; i < 5000; i++) {
+    let target = '/';
+    for (let n = next() % 12; n > 0; n--) target += alphabet[next() % alphabet.length];
+    targets.push(target);
+  }
+  for (const target of targets) {
+    if (target === '/') continue;
+    assert.deepEqual(resolveRequestPath(target), resolveSegments(target), JSON.stringify(target));
+  }
 });
 
 void test('If-None-Match wins over If-Modified-Since; weak tags, lists and * match', () => {
