@@ -8,7 +8,7 @@
 import { plainAnswerBody, plainAnswerHeaders } from './plain-answer.js';
 import { isNotModified } from './conditional.js';
 import { doCpuWork } from './cpu-work.js';
-import type { FileMeta } from './file-meta.js';
+import type { FileEntry } from './file-meta.js';
 import type { FileLookup, FileStore } from './file-store.js';
 import { routeRequest, type Route, type RouteOptions } from './route.js';
 
@@ -24,9 +24,14 @@ export interface CoreRequest {
 
 export type HeaderMap = Record<string, string | number>;
 
+/** The same headers flattened, `[name, value, name, value...]`: what writeHead takes without walking an object. */
+export type HeaderList = readonly string[];
+
 export interface CoreResponse {
   status: number;
   headers: HeaderMap;
+  /** `headers` as a list, when built once and kept (file answers); the writer sends it instead. */
+  headerList: HeaderList | undefined;
   /** What to send; undefined for HEAD, 304, and files that are streamed. */
   body: Uint8Array | string | undefined;
   /** A large file to stream from disk after the headers. */
@@ -42,14 +47,24 @@ export interface CoreContext {
   files: FileStore;
   /** True once shutdown began: /healthz answers 503 so balancers stop sending. */
   isDraining(): boolean;
-  /** Headers of 200 file responses, built once per file version. */
-  fileHeaders: WeakMap<FileMeta, HeaderMap>;
+  /** The answers of each file version, built on its first request and reused until it changes. */
+  fileAnswers: WeakMap<FileEntry, FileAnswers>;
+}
+
+/**
+ * Everything a request for one version of a file can get: the same three objects every time, so a
+ * cached file is answered without building headers or allocating. Shared: never modify them.
+ */
+export interface FileAnswers {
+  get: CoreResponse;
+  head: CoreResponse;
+  notModified: CoreResponse;
 }
 
 export function createCoreContext(
-  fields: Omit<CoreContext, 'fileHeaders' | 'pid' | 'startedAt'> & { startedAt?: number },
+  fields: Omit<CoreContext, 'fileAnswers' | 'pid' | 'startedAt'> & { startedAt?: number },
 ): CoreContext {
-  return { pid: process.pid, startedAt: Date.now(), fileHeaders: new WeakMap(), ...fields };
+  return { pid: process.pid, startedAt: Date.now(), fileAnswers: new WeakMap(), ...fields };
 }
 
 /** Route and answer in one call. */
@@ -93,43 +108,52 @@ export function answerRoute(
 function fileResponse(found: FileLookup, req: CoreRequest, ctx: CoreContext): CoreResponse {
   if (found.kind === 'missing') return errorResponse(404, found.reason, ctx.name);
   if (found.kind === 'forbidden') return errorResponse(403, found.reason, ctx.name);
-  const { meta, body } = found.entry;
-  if (isNotModified(req.ifNoneMatch, req.ifModifiedSince, meta.etag, meta.mtimeMs)) {
-    return {
-      status: 304,
-      headers: {
-        ETag: meta.etag,
-        'Last-Modified': meta.lastModified,
-        'Cache-Control': meta.cacheControl,
-        'X-Served-By': ctx.name,
-      },
-      body: undefined,
-      file: undefined,
-      reason: undefined,
-    };
+  let answers = ctx.fileAnswers.get(found.entry);
+  if (answers === undefined) {
+    answers = fileAnswers(found.entry, ctx.name);
+    ctx.fileAnswers.set(found.entry, answers);
   }
-  let headers = ctx.fileHeaders.get(meta);
-  if (headers === undefined) {
-    headers = {
-      'Content-Type': meta.contentType,
-      'Content-Length': meta.size,
-      ETag: meta.etag,
-      'Last-Modified': meta.lastModified,
-      'Cache-Control': meta.cacheControl,
-      'X-Served-By': ctx.name,
-    };
-    ctx.fileHeaders.set(meta, headers);
-  }
-  if (req.method === 'HEAD')
-    return { status: 200, headers, body: undefined, file: undefined, reason: undefined };
-  if (body !== undefined) return { status: 200, headers, body, file: undefined, reason: undefined };
-  return {
-    status: 200,
-    headers,
-    body: undefined,
-    file: { path: meta.realPath, size: meta.size },
-    reason: undefined,
+  const { meta } = found.entry;
+  if (isNotModified(req.ifNoneMatch, req.ifModifiedSince, meta.etag, meta.mtimeMs))
+    return answers.notModified;
+  return req.method === 'HEAD' ? answers.head : answers.get;
+}
+
+/** The 200 (with its bytes, or the file to stream), HEAD and 304 answers of one file version. */
+export function fileAnswers(entry: FileEntry, name: string): FileAnswers {
+  const { meta, body } = entry;
+  const validators: HeaderMap = {
+    ETag: meta.etag,
+    'Last-Modified': meta.lastModified,
+    'Cache-Control': meta.cacheControl,
+    'X-Served-By': name,
   };
+  const full: HeaderMap = { 'Content-Type': meta.contentType, 'Content-Length': meta.size, ...validators };
+  const fullList = toHeaderList(full);
+  const answer = (
+    status: number,
+    headers: HeaderMap,
+    headerList: HeaderList,
+    withBody: boolean,
+  ): CoreResponse => ({
+    status,
+    headers,
+    headerList,
+    body: withBody ? body : undefined,
+    file: withBody && body === undefined ? { path: meta.realPath, size: meta.size } : undefined,
+    reason: undefined,
+  });
+  return {
+    get: answer(200, full, fullList, true),
+    head: answer(200, full, fullList, false),
+    notModified: answer(304, validators, toHeaderList(validators), false),
+  };
+}
+
+export function toHeaderList(headers: HeaderMap): HeaderList {
+  const list: string[] = [];
+  for (const [name, value] of Object.entries(headers)) list.push(name, String(value));
+  return list;
 }
 
 function healthResponse(ctx: CoreContext): CoreResponse {
@@ -164,6 +188,7 @@ export function jsonResponse(status: number, value: unknown, name: string): Core
       'Cache-Control': 'no-store',
       'X-Served-By': name,
     },
+    headerList: undefined,
     body,
     file: undefined,
     reason: undefined,
@@ -181,6 +206,7 @@ export function errorResponse(
   return {
     status,
     headers: { ...plainAnswerHeaders(body, name), ...extra },
+    headerList: undefined,
     body,
     file: undefined,
     reason,

@@ -11,16 +11,19 @@ import type { CoreResponse } from './core.js';
  * Write the response; returns the number of body bytes it will send. `close` adds
  * `Connection: close` (while shutting down, or when a request body was left unread).
  * `onStreamError` hears about a file that failed or shrank mid-stream; its socket is destroyed,
- * because the client was promised more bytes than it can now get.
+ * because the client was promised more bytes than it can now get. It is one function for the
+ * whole server (the response tells it which request failed), so no closure is made per request.
  */
 export function writeResponse(
   res: ServerResponse,
   response: CoreResponse,
   close: boolean,
-  onStreamError: (err: Error) => void,
+  onStreamError: (err: Error, res: ServerResponse) => void,
 ): number {
   if (close) res.setHeader('Connection', 'close');
-  res.writeHead(response.status, response.headers);
+  // node:http only reads the list (its types ask for a mutable array).
+  if (response.headerList !== undefined) res.writeHead(response.status, response.headerList as string[]);
+  else res.writeHead(response.status, response.headers);
   const { body, file } = response;
   if (body !== undefined) {
     res.end(body);
@@ -37,11 +40,11 @@ export function writeResponse(
 function streamFile(
   res: ServerResponse,
   file: { path: string; size: number },
-  onError: (err: Error) => void,
+  onError: (err: Error, res: ServerResponse) => void,
 ): void {
   const stream = fs.createReadStream(file.path, { start: 0, end: file.size - 1, highWaterMark: 64 * 1024 });
   const fail = (err: Error): void => {
-    onError(err);
+    onError(err, res);
     res.destroy();
   };
   stream.on('error', fail);

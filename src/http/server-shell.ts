@@ -55,6 +55,12 @@ export function createServerShell(options: ServerShellOptions): http.Server {
   });
   server.keepAliveTimeout = config.keepAliveTimeoutMs;
 
+  // One for the server, not one per request: the response says which request it was.
+  const streamFailed = (err: Error, res: ServerResponse): void =>
+    logger.warn(`${res.req.method ?? '?'} ${res.req.url ?? ''}: sending the file failed: ${err.message}`, {
+      event: 'stream-error',
+    });
+
   const send = (
     req: IncomingMessage,
     res: ServerResponse,
@@ -62,25 +68,25 @@ export function createServerShell(options: ServerShellOptions): http.Server {
     close: boolean,
     startedAt: number,
   ) => {
-    const method = req.method ?? '?';
-    const bytes = writeResponse(res, response, close || lifecycle.draining, (err) =>
-      logger.warn(`${method} ${req.url ?? ''}: sending the file failed: ${err.message}`, {
-        event: 'stream-error',
-      }),
-    );
+    const bytes = writeResponse(res, response, close || lifecycle.draining, streamFailed);
     if (access.active) {
-      const line = (reason: string | undefined) =>
-        access.write(
-          method,
-          req.url ?? '',
-          response.status,
-          method === 'HEAD' ? 0 : bytes,
-          startedAt,
-          reason,
-        );
+      const method = req.method ?? '?';
+      const sent = method === 'HEAD' ? 0 : bytes;
       // A streamed file's line waits for the last byte, so its time covers the transfer.
-      if (response.file === undefined) line(response.reason);
-      else res.once('close', () => line(res.writableFinished ? undefined : 'the client left before the end'));
+      if (response.file === undefined) {
+        access.write(method, req.url ?? '', response.status, sent, startedAt, response.reason);
+      } else {
+        res.once('close', () =>
+          access.write(
+            method,
+            req.url ?? '',
+            response.status,
+            sent,
+            startedAt,
+            res.writableFinished ? undefined : 'the client left before the end',
+          ),
+        );
+      }
     }
     if (metrics !== undefined && req.url !== '/healthz') {
       metrics.observe(response.status, performance.now() - startedAt);

@@ -12,7 +12,7 @@ import { ConfigError } from '../../src/errors.js';
 import { printablePath } from '../../src/http/access-log.js';
 import { clientErrorAnswer, rawErrorResponse } from '../../src/http/client-error.js';
 import { etagMatches, isNotModified } from '../../src/http/conditional.js';
-import { answerRoute, createCoreContext, type CoreRequest } from '../../src/http/core.js';
+import { answerRoute, createCoreContext, type CoreRequest, type CoreResponse } from '../../src/http/core.js';
 import {
   cacheControlFor,
   contentTypeFor,
@@ -22,6 +22,7 @@ import {
 } from '../../src/http/file-meta.js';
 import { routeRequest } from '../../src/http/route.js';
 import { resolveRequestPath, resolveSegments } from '../../src/http/safe-path.js';
+import type { FileEntry } from '../../src/http/file-meta.js';
 import { runsInPool } from '../../src/threaded/pool-dispatch.js';
 
 const options = { workCapMs: 200 };
@@ -240,6 +241,92 @@ void test('the core answers health, POST counts and refusals without a file stor
   const refused = await answerRoute({ kind: 'error', status: 405, reason: 'no', allow: 'GET' }, req, ctx);
   assert.equal(refused.headers.Allow, 'GET');
   assert.equal(refused.headers['Content-Length'], Buffer.byteLength(String(refused.body)));
+});
+
+void test('a file version is answered with the same objects every time: 200, HEAD and 304, headers as a list', () => {
+  const mtimeMs = 1_700_000_000_000;
+  let entry: FileEntry = {
+    meta: describeFile('page.html', '/srv/page.html', { size: 5, mtimeMs, ino: 1 }),
+    body: Buffer.from('hello'),
+  };
+  const ctx = createCoreContext({
+    name: 'unit',
+    files: { lookup: () => ({ kind: 'found', entry }) },
+    isDraining: () => false,
+  });
+  const route = { kind: 'file', relPath: 'page.html' } as const;
+  const req: CoreRequest = {
+    method: 'GET',
+    url: '/page.html',
+    ifNoneMatch: undefined,
+    ifModifiedSince: undefined,
+    bodyBytes: 0,
+  };
+  const answer = (fields: Partial<CoreRequest> = {}): CoreResponse => {
+    const out = answerRoute(route, { ...req, ...fields }, ctx);
+    assert.ok(!(out instanceof Promise), 'a file the store holds is answered synchronously');
+    return out;
+  };
+  const listed = (response: CoreResponse): Record<string, string> => {
+    const list = response.headerList ?? [];
+    const out: Record<string, string> = {};
+    for (let i = 0; i < list.length; i += 2) out[list[i] ?? ''] = list[i + 1] ?? '';
+    return out;
+  };
+
+  const get = answer();
+  assert.equal(answer(), get, 'the second request gets the very same answer');
+  assert.equal(get.status, 200);
+  assert.equal(String(get.body), 'hello');
+  assert.deepEqual(get.headers, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': 5,
+    ETag: entry.meta.etag,
+    'Last-Modified': 'Tue, 14 Nov 2023 22:13:20 GMT',
+    'Cache-Control': 'no-cache',
+    'X-Served-By': 'unit',
+  });
+  assert.deepEqual(
+    listed(get),
+    Object.fromEntries(Object.entries(get.headers).map(([k, v]) => [k, String(v)])),
+    'the list the writer sends says what the headers say',
+  );
+
+  const head = answer({ method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.body, undefined);
+  assert.equal(head.file, undefined);
+  assert.deepEqual(head.headers, get.headers);
+  assert.equal(answer({ method: 'HEAD' }), head);
+
+  const byTag = answer({ ifNoneMatch: entry.meta.etag });
+  const byDate = answer({ ifModifiedSince: entry.meta.lastModified });
+  assert.equal(byTag.status, 304);
+  assert.equal(byDate, byTag);
+  assert.equal(byTag.body, undefined);
+  assert.deepEqual(Object.keys(byTag.headers), ['ETag', 'Last-Modified', 'Cache-Control', 'X-Served-By']);
+  assert.deepEqual(Object.keys(listed(byTag)), Object.keys(byTag.headers));
+  assert.equal(answer({ ifNoneMatch: '"other"' }), get, 'a stale copy gets the file');
+
+  // A new version of the file (the store hands out a new entry) gets answers of its own.
+  entry = {
+    meta: describeFile('page.html', '/srv/page.html', { size: 7, mtimeMs: mtimeMs + 1000, ino: 1 }),
+    body: Buffer.from('hello 2'),
+  };
+  const changed = answer();
+  assert.notEqual(changed, get);
+  assert.equal(changed.headers['Content-Length'], 7);
+  assert.equal(answer({ ifNoneMatch: String(get.headers.ETag) }).status, 200, 'the old tag is stale');
+
+  // A file too large to hold is streamed: its answer names the file and carries no bytes.
+  entry = {
+    meta: describeFile('big.bin', '/srv/big.bin', { size: 1_000_000, mtimeMs, ino: 2 }),
+    body: undefined,
+  };
+  const streamed = answer();
+  assert.deepEqual(streamed.file, { path: '/srv/big.bin', size: 1_000_000 });
+  assert.equal(streamed.body, undefined);
+  assert.equal(answer({ method: 'HEAD' }).file, undefined, 'HEAD streams nothing');
 });
 
 void test('the thread-pool server sends only files and /work to its threads', () => {
