@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { startNode, type StartedProcess } from '../helpers/processes.js';
 import { RawConnection, rawExchange, rawRequest, request, type RawResponse } from '../helpers/raw-http.js';
@@ -314,6 +315,39 @@ for (const kind of KINDS) {
         { timeoutMs: 5000, intervalMs: 100 },
       );
     });
+
+    await t.test(
+      'a file that shrinks while it is streamed: the connection is cut and the failure logged',
+      async () => {
+        const size = 32 * 1024 * 1024;
+        const file = path.join(folder.root, 'files', 'shrinking.bin');
+        await fs.writeFile(file, Buffer.alloc(size, 7));
+        const socket = net.connect({ port, host: '127.0.0.1' });
+        t.after(() => socket.destroy());
+        let received = 0;
+        const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+        socket.on('error', () => undefined);
+        const first = new Promise<void>((resolve) => socket.once('data', () => resolve()));
+        socket.on('data', (chunk: Buffer) => (received += chunk.length));
+        socket.write('GET /files/shrinking.bin HTTP/1.1\r\nHost: x\r\n\r\n');
+        // Stop reading once the answer has begun: the server is then mid-file, held by backpressure.
+        await first;
+        socket.pause();
+        await fs.truncate(file, 0);
+        socket.resume();
+        await closed;
+        assert.ok(received > 0 && received < size, `received ${received} of ${size} bytes`);
+        const failed = await server.waitForLine((l) => l.event === 'stream-error', 'the stream-error line');
+        assert.equal(failed.level, 'warn');
+        assert.match(failed.message, /^GET \/files\/shrinking\.bin: sending the file failed: .*shrank/);
+        const line = await server.waitForLine(
+          (l) => l.event === 'access' && l.path === '/files/shrinking.bin',
+          'the access line of the cut transfer',
+        );
+        assert.equal(line.reason, 'the client left before the end');
+        await fs.rm(file);
+      },
+    );
 
     await t.test('none of the above crashed or stopped the server', async () => {
       const res = await request(port, '/healthz');
