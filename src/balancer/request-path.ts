@@ -31,6 +31,12 @@ import { TunnelSet } from './tunnel.js';
 import type { Upstream } from './upstream.js';
 import { UpgradeHandler } from './upgrade-handler.js';
 
+/**
+ * The client connections' write buffer before backpressure reaches the upstream: above one 64 KiB
+ * upstream read (node's default of 16 KiB paused the upstream at every read of a large body; the
+ * 1 MiB file went 10-40 % faster through the balancer with this).
+ */
+const RELAY_HIGH_WATER_MARK = 128 * 1024;
 export class RequestPath {
   readonly handler: ProxyHandler;
   /** Upgrade requests (WebSockets) and the tunnels they become. */
@@ -186,6 +192,9 @@ export class RequestPath {
         noDelay: true,
         // Checked by the request path, which says why in its 400 (node:http's own has no body).
         requireHostHeader: false,
+        // One upstream read (64 KiB) fits under it, so a large body is not paused and resumed
+        // at every read; what a slow client leaves unread stays bounded per connection.
+        highWaterMark: RELAY_HIGH_WATER_MARK,
       },
       this.handler.handle,
     ) as unknown as http.Server;
