@@ -21,7 +21,7 @@ command -v strace >/dev/null || { echo "needs strace on PATH (Debian: apt-get in
 source bench/lib/balancer-bench.sh
 start_backends 4
 PORT=$(free_port)
-NODE_ARGS="--perf-basic-prof" start_balancer "$PORT" --proxy-engine "$ENGINE" --workers 1
+NODE_ARGS="--perf-basic-prof --no-logfile-per-isolate --logfile=$TMP/v8.log" start_balancer "$PORT" --proxy-engine "$ENGINE" --workers 1
 check_page balancer "http://127.0.0.1:$PORT"
 client_mode "$MODE"
 URL="http://127.0.0.1:$PORT/page.html"
