@@ -13,6 +13,7 @@ ENGINE=${ENGINE:-h1}            # --proxy-engine
 MODE=${MODE:-keep-alive}        # keep-alive or close (wrk -H 'Connection: close')
 DURATION=${DURATION:-5}         # seconds of each measured run
 TOP=${TOP:-30}                  # symbols listed
+CONNECTIONS=${CONNECTIONS:-50}  # wrk -c
 echo "settings: ENGINE=$ENGINE MODE=$MODE DURATION=$DURATION TOP=$TOP BALANCER_ARGS='${BALANCER_ARGS:-}'"
 command -v perf >/dev/null || { echo "needs perf on PATH (Debian: apt-get install linux-perf)" >&2; exit 2; }
 command -v strace >/dev/null || { echo "needs strace on PATH (Debian: apt-get install strace)" >&2; exit 2; }
@@ -25,12 +26,12 @@ NODE_ARGS="--perf-basic-prof --no-logfile-per-isolate --logfile=$TMP/v8.log" sta
 check_page balancer "http://127.0.0.1:$PORT"
 client_mode "$MODE"
 URL="http://127.0.0.1:$PORT/page.html"
-wrk "${WRK_OPTS[@]}" -t1 -c50 -d2s "$URL" >/dev/null
+wrk "${WRK_OPTS[@]}" -t1 -c"$CONNECTIONS" -d2s "$URL" >/dev/null
 
 before=$(own_ticks "$BALANCER_PID")
 perf record -q -e cpu-clock -F 2000 -g -p "$BALANCER_PID" -o "$TMP/perf.data" -- sleep "$((DURATION + 1))" 2>/dev/null &
 PERF=$!
-out=$(wrk "${WRK_OPTS[@]}" -t1 -c50 -d"${DURATION}s" "$URL")
+out=$(wrk "${WRK_OPTS[@]}" -t1 -c"$CONNECTIONS" -d"${DURATION}s" "$URL")
 after=$(own_ticks "$BALANCER_PID")
 wait "$PERF" || true
 wrk_parse "$out"
@@ -39,16 +40,16 @@ echo "$ENGINE, $MODE: $W_RPS requests/s, $(us_per_request $((after - before)) "$
   "($W_NON2XX non-2xx, $W_ERRORS socket errors)"
 echo
 echo "CPU samples by where the code lives ([kernel.kallsyms]: system calls and the TCP stack; node: its C++; [JIT]: JavaScript):"
-perf report -i "$TMP/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep '%' | head -5
+perf report -i "$TMP/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep '%' | awk 'NR <= 5'
 echo
 echo "top $TOP symbols by their own samples:"
-perf report -i "$TMP/perf.data" --no-children --sort sym --stdio -g none 2>/dev/null | grep '%' | head -"$TOP" |
+perf report -i "$TMP/perf.data" --no-children --sort sym --stdio -g none 2>/dev/null | grep '%' | awk -v n="$TOP" 'NR <= n' |
   sed -e "s#file://$PWD/##" -e "s#$PWD/##"
 
 timeout -s INT "$((DURATION + 1))" strace -f -c -p "$BALANCER_PID" -o "$TMP/strace.txt" 2>/dev/null &
 STRACE=$!
 sleep 0.5
-out=$(wrk "${WRK_OPTS[@]}" -t1 -c50 -d"${DURATION}s" "$URL")
+out=$(wrk "${WRK_OPTS[@]}" -t1 -c"$CONNECTIONS" -d"${DURATION}s" "$URL")
 wait "$STRACE" || true
 wrk_parse "$out"
 echo
