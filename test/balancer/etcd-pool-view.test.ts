@@ -18,17 +18,17 @@ void test('a registered member decodes to an upstream named host/app, identified
   const decoded = decodeMember(
     '/sb',
     'web',
-    key('h1', 'backend-9002'),
-    value('10.0.0.11:9002', { weight: 3 }),
+    key('h1', 'backend-7402'),
+    value('10.0.0.11:7402', { weight: 3 }),
   );
   assert.ok(decoded.ok);
   assert.deepEqual(decoded.spec, {
-    id: '10.0.0.11:9002',
-    name: 'h1/backend-9002',
+    id: '10.0.0.11:7402',
+    name: 'h1/backend-7402',
     host: '10.0.0.11',
-    port: 9002,
+    port: 7402,
     weight: 3,
-    origin: { source: 'etcd', host: 'h1', key: key('h1', 'backend-9002') },
+    origin: { source: 'etcd', host: 'h1', key: key('h1', 'backend-7402') },
   });
   const v6 = decodeMember('/sb', 'web', key('h2', 'b'), value('[fd00::2]:80'));
   assert.ok(v6.ok && v6.spec.id === '[fd00::2]:80' && v6.spec.host === 'fd00::2');
