@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ACTIVE_NOW, DeadlineWatch, type Watched } from '../../src/balancer/deadline-watch.js';
-import { keepAliveHintMs } from '../../src/balancer/engines/upstream-agent.js';
+import { keepAliveHintMs, reuseForMs } from '../../src/balancer/engines/upstream-agent.js';
 
 interface Item extends Watched {
   name: string;
@@ -126,4 +126,11 @@ void test("the upstream's keep-alive hint is read from the raw headers", () => {
   assert.equal(keepAliveHintMs(['Keep-Alive', 'max=100']), undefined);
   assert.equal(keepAliveHintMs(['Connection', 'keep-alive']), undefined);
   assert.equal(keepAliveHintMs([]), undefined);
+});
+
+void test('an idle upstream connection is kept a second less than the upstream announces, or not at all', () => {
+  assert.equal(reuseForMs([], 4000), 4000);
+  assert.equal(reuseForMs(['Keep-Alive', 'timeout=10'], 4000), 4000);
+  assert.equal(reuseForMs(['Keep-Alive', 'timeout=3'], 4000), 2000);
+  assert.equal(reuseForMs(['Keep-Alive', 'timeout=1'], 4000), undefined);
 });

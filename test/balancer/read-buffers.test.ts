@@ -24,6 +24,12 @@ void test('a read buffer whose write failed is never reused, and the pool keeps 
   failed.written(new Error('EPIPE'));
   failed.written();
   assert.equal(pool.idle, 0, 'a failed write may still hold its bytes');
+  const handedOff = pool.take();
+  handedOff.forfeit();
+  handedOff.detached = true;
+  assert.equal(handedOff.pending, 1, 'counted as held, so its connection moves on to another');
+  handedOff.written();
+  assert.equal(pool.idle, 0, 'bytes held without a callback: never reused');
   const [b, c] = [pool.take(), pool.take()];
   for (const x of [b, c]) {
     x.pending = 1;

@@ -40,9 +40,10 @@ class UpstreamPool implements ConnectionOwner {
   private readonly all = new Set<UpstreamConnection>();
   private readonly waiting: H1Attempt[] = [];
   private closing = false;
-  private readonly cancel = (attempt: H1Attempt): void => {
+  private readonly cancel = (attempt: H1Attempt, error?: Error): void => {
     const i = this.waiting.indexOf(attempt);
     if (i >= 0) this.waiting.splice(i, 1);
+    if (error !== undefined) this.handlers.onError(error, attempt.res, this.upstream);
   };
 
   private readonly sweeper: NodeJS.Timeout;
@@ -54,7 +55,7 @@ class UpstreamPool implements ConnectionOwner {
     private readonly maxSockets: number,
   ) {
     // Idle connections are closed by this sweep, well inside the margin left below the
-    // upstream's keep-alive timeout (HINT_MARGIN_MS, and the default 4 s against the backends' 5 s).
+    // upstream's keep-alive timeout (a second below what it announces, reuseForMs; 4 s against the backends' 5 s).
     this.sweeper = setInterval(this.sweep, Math.min(SWEEP_MS, settings.idleTimeoutMs / 4));
     this.sweeper.unref();
   }
@@ -76,7 +77,6 @@ class UpstreamPool implements ConnectionOwner {
       return;
     }
     attempt.onCancel = this.cancel;
-    attempt.onCancelError = (err) => this.handlers.onError(err, attempt.res, this.upstream);
     this.waiting.push(attempt);
   }
 
@@ -84,7 +84,6 @@ class UpstreamPool implements ConnectionOwner {
     const next = this.waiting.shift();
     if (next !== undefined) {
       next.onCancel = null;
-      next.onCancelError = null;
       conn.start(next);
       return;
     }
@@ -104,7 +103,6 @@ class UpstreamPool implements ConnectionOwner {
     if (this.waiting.length > 0 && this.all.size < this.maxSockets) {
       const next = this.waiting.shift() as H1Attempt;
       next.onCancel = null;
-      next.onCancelError = null;
       this.all.add(new UpstreamConnection(this, this.settings, next));
     }
   }

@@ -50,6 +50,18 @@ export function keepAliveHintMs(rawHeaders: readonly string[]): number | undefin
 /** Leave this much of an upstream's announced keep-alive time unused, as node:http does. */
 const HINT_MARGIN_MS = 1000;
 
+/**
+ * How long a connection may sit idle after a response with these raw headers: our own idle
+ * timeout, shorter if the upstream announces less (`Keep-Alive: timeout=N`, less the margin);
+ * undefined when what it announces leaves no time at all (the connection is not reused). Every
+ * engine's pool keeps its connections by this.
+ */
+export function reuseForMs(rawHeaders: readonly string[], idleTimeoutMs: number): number | undefined {
+  const hint = keepAliveHintMs(rawHeaders);
+  if (hint === undefined) return idleTimeoutMs;
+  return hint - HINT_MARGIN_MS <= 0 ? undefined : Math.min(idleTimeoutMs, hint - HINT_MARGIN_MS);
+}
+
 export class UpstreamAgent extends http.Agent {
   private readonly connectTimeoutMs: number;
   private readonly idleTimeoutMs: number;
@@ -87,13 +99,9 @@ export class UpstreamAgent extends http.Agent {
     const s = socket as PooledSocket;
     s.setKeepAlive(true, 1000);
     s.unref();
-    let idleMs = this.idleTimeoutMs;
     const raw = s._httpMessage?.res?.rawHeaders;
-    const hint = raw === undefined ? undefined : keepAliveHintMs(raw);
-    if (hint !== undefined) {
-      if (hint - HINT_MARGIN_MS <= 0) return false;
-      idleMs = Math.min(idleMs, hint - HINT_MARGIN_MS);
-    }
+    const idleMs = raw === undefined ? this.idleTimeoutMs : reuseForMs(raw, this.idleTimeoutMs);
+    if (idleMs === undefined) return false;
     if (s.timeout !== idleMs) s.setTimeout(idleMs);
     return true;
   }

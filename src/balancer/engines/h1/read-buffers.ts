@@ -16,6 +16,8 @@ export class ReadBuffer {
   pending = 0;
   /** Its connection has moved on to another buffer: it returns to the pool when pending is 0. */
   detached = false;
+  /** False once a write that may still hold it failed, or it was handed off without a callback. */
+  private reusable = true;
 
   constructor(
     readonly bytes: Buffer,
@@ -24,12 +26,15 @@ export class ReadBuffer {
 
   /** A write holding a slice of this buffer completed (successfully: a failed one may still hold it). */
   readonly written = (err?: Error | null): void => {
-    if (err !== undefined && err !== null) {
-      this.pending = -Infinity; // never reused
-      return;
-    }
-    if (--this.pending === 0 && this.detached) this.home.give(this);
+    if (err !== undefined && err !== null) this.reusable = false;
+    if (--this.pending === 0 && this.detached && this.reusable) this.home.give(this);
   };
+
+  /** Bytes of it are held where no callback will say when they are done with: never reuse it. */
+  forfeit(): void {
+    this.reusable = false;
+    this.pending++;
+  }
 }
 
 export class ReadBuffers {
@@ -41,7 +46,6 @@ export class ReadBuffers {
   take(): ReadBuffer {
     const b = this.free.pop();
     if (b === undefined) return new ReadBuffer(Buffer.allocUnsafe(READ_BYTES), this);
-    b.pending = 0;
     b.detached = false;
     return b;
   }

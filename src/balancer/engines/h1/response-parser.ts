@@ -130,16 +130,6 @@ export class ResponseParser {
     this.trailerBytes = 0;
   }
 
-  /** True once the response is complete (and until the next expect()). */
-  get done(): boolean {
-    return this.state === State.Done;
-  }
-
-  /** A response has started arriving (some of its bytes were read). */
-  get started(): boolean {
-    return this.state !== State.Head || this.pending !== null;
-  }
-
   /**
    * Read `data`. Returns how many bytes belonged to the response; when that is less than
    * `data.length` the response is complete and the rest is the upstream's (a protocol violation

@@ -15,7 +15,7 @@ import { UpstreamError } from '../../../errors.js';
 import type { Exchange, UpstreamRequest } from '../../exchange.js';
 import type { Upstream } from '../../upstream.js';
 import type { EngineHandlers } from '../proxy-engine.js';
-import { keepAliveHintMs } from '../upstream-agent.js';
+import { reuseForMs } from '../upstream-agent.js';
 import type { ReadBuffer, ReadBuffers } from './read-buffers.js';
 import { requestHead, UnsendableRequest, type BodyFraming } from './request-head.js';
 import {
@@ -43,8 +43,6 @@ export interface ConnectionSettings {
   buffers: ReadBuffers;
 }
 
-/** Leave this much of an upstream's announced keep-alive time unused, as node:http does. */
-const HINT_MARGIN_MS = 1000;
 const CHUNK_END = '0\r\n\r\n';
 
 /** One request on its way to an upstream: the request path's handle to stop it. */
@@ -54,8 +52,8 @@ export class H1Attempt implements UpstreamRequest {
   over = false;
   /** Relay the body to the client (false: a stale attempt or a client gone; drop it). */
   relaying = false;
-  /** Set by the pool while the attempt waits for a connection. */
-  onCancel: ((attempt: H1Attempt) => void) | null = null;
+  /** Set by the pool while the attempt waits for a connection: it leaves the queue (and reports `error`). */
+  onCancel: ((attempt: H1Attempt, error?: Error) => void) | null = null;
 
   constructor(
     readonly res: Exchange,
@@ -73,12 +71,8 @@ export class H1Attempt implements UpstreamRequest {
     }
     // Still waiting for a connection.
     this.over = true;
-    this.onCancel?.(this);
-    if (error !== undefined) this.onCancelError?.(error);
+    this.onCancel?.(this, error);
   }
-
-  /** Set by the pool: how a waiting attempt's error reaches the request path. */
-  onCancelError: ((err: Error) => void) | null = null;
 }
 
 export class UpstreamConnection implements ResponseSink {
@@ -124,11 +118,6 @@ export class UpstreamConnection implements ResponseSink {
     this.socket.on('end', () => this.onSocketEnd());
     this.socket.on('error', (err: Error) => this.fail(err));
     this.socket.on('close', () => this.onClose());
-  }
-
-  /** Idle in the pool: not carrying a request. */
-  get idle(): boolean {
-    return this.attempt === null && !this.gone;
   }
 
   /** Carry `attempt` on this (idle, connected) connection. */
@@ -314,7 +303,7 @@ export class UpstreamConnection implements ResponseSink {
         attempt.res.end(last);
         // end(chunk) writes at once; what the kernel did not take waits in the queue, and the
         // buffer is left to it (never reused).
-        if (attempt.res.writableLength > 0) this.readBuffer.pending = -Infinity;
+        if (attempt.res.writableLength > 0) this.readBuffer.forfeit();
       }
     }
     if (this.gone) return;
@@ -339,16 +328,9 @@ export class UpstreamConnection implements ResponseSink {
   private idleMs = 0;
 
   private noteKeepAliveHint(rawHeaders: readonly string[]): void {
-    let idleMs = this.settings.idleTimeoutMs;
-    const hint = keepAliveHintMs(rawHeaders);
-    if (hint !== undefined) {
-      if (hint - HINT_MARGIN_MS <= 0) {
-        this.keepAlive = false;
-        return;
-      }
-      idleMs = Math.min(idleMs, hint - HINT_MARGIN_MS);
-    }
-    this.idleMs = idleMs;
+    const idleMs = reuseForMs(rawHeaders, this.settings.idleTimeoutMs);
+    if (idleMs === undefined) this.keepAlive = false;
+    else this.idleMs = idleMs;
   }
 
   // ---- endings ----
