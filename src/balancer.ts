@@ -4,14 +4,13 @@
  * signals to the parts in src/balancer/: with `--workers 1` one process does everything; with
  * more, this process is the cluster's primary and its children are the request-path workers.
  */
-import cluster from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { balancerSpecs, resolveDiscovery, validateBalancer, type BalancerConfig } from './balancer/config.js';
 import { readBalancerSettings } from './balancer/config-source.js';
 import { ClusterPrimary } from './balancer/cluster/primary.js';
 import { runWorker } from './balancer/cluster/worker.js';
 import { loadConfigOrExit, orExit } from './config/load.js';
-import { processInput, runningUnderPm2 } from './config/process-input.js';
+import { processInput, runningUnderPm2, workerSlot } from './config/process-input.js';
 import { errorMessage } from './errors.js';
 import { loadTlsCredentials, type TlsCredentials } from './balancer/tls-credentials.js';
 import { installGracefulShutdown } from './http/graceful-shutdown.js';
@@ -43,10 +42,11 @@ async function startOrExit(logger: Logger, start: () => Promise<unknown>): Promi
   }
 }
 
-if (cluster.isWorker) {
-  const logger = createProcessLogger(`${config.name}#${cluster.worker?.id ?? '?'}`, config);
+const slot = workerSlot();
+if (slot !== null) {
+  const logger = createProcessLogger(`${config.name}#${slot.id}`, config);
   try {
-    await runWorker(config, logger, tls);
+    await runWorker(config, slot, logger, tls);
   } catch (err) {
     logger.error(`worker could not start: ${errorMessage(err)}`, { event: 'start-failed' });
     await logger.close();
@@ -60,6 +60,7 @@ if (cluster.isWorker) {
     logger,
     exec: fileURLToPath(import.meta.url),
     args: [...processInput().argv],
+    holderExec: fileURLToPath(new URL('./balancer-holder.js', import.meta.url)),
     reread: () => {
       const next = readBalancerSettings(processInput());
       tlsOf(next.config); // a certificate that does not load refuses the reload
@@ -74,7 +75,13 @@ if (cluster.isWorker) {
       process.exit(0);
     });
   };
-  process.on('SIGINT', stop);
+  // PM2 stops, restarts and reloads with SIGINT alike: a copy of the sockets goes to a holder for
+  // the next primary before the workers drain. Anywhere else SIGINT is a plain stop.
+  const handOffOrStop = async (): Promise<void> => {
+    if (runningUnderPm2()) await primary.handOff();
+    stop('SIGINT');
+  };
+  process.on('SIGINT', () => void handOffOrStop());
   process.on('SIGTERM', stop);
   process.on('SIGHUP', () => {
     logger.info('SIGHUP: reloading', { event: 'reload-asked' });

@@ -7,7 +7,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { connectionsCheckingIntervalMs } from '../http/connection-checks.js';
-import { listenRetrying } from '../net/listen.js';
+import { listenOnFd, listenRetrying } from '../net/listen.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 
@@ -38,7 +38,9 @@ export class AdminServer {
     return [...this.routes.keys()];
   }
 
-  listen(port: number, host: string, what = 'admin'): Promise<number> {
+  /** On the port, or on a socket already listening there (`fd`, handed over by the last primary). */
+  listen(port: number, host: string, what = 'admin', fd?: number): Promise<number> {
+    if (fd !== undefined) return listenOnFd(this.server, fd);
     return listenRetrying(this.server, port, host, { logger: this.logger, what });
   }
 

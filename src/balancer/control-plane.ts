@@ -105,9 +105,9 @@ export class ControlPlane {
     return members;
   }
 
-  async listenAdmin(): Promise<number> {
+  async listenAdmin(fd?: number): Promise<number> {
     const { config, logger } = this.options;
-    this.adminPort = await this.admin.listen(config.adminPort, config.adminHost);
+    this.adminPort = await this.admin.listen(config.adminPort, config.adminHost, 'admin', fd);
     logger.info(`admin listening on ${httpUrl(config.adminHost, this.adminPort)} (GET ${STATUS_PATH})`, {
       event: 'listening',
       listener: 'admin',

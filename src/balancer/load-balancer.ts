@@ -142,6 +142,8 @@ export interface BalancerNow {
   engine: string;
   draining: boolean;
   reloads: number;
+  /** The primary this one took its listening sockets from (a cluster under PM2). */
+  takenOverFrom?: number | null;
   scheme: 'http' | 'https';
   tunnelsOpen: number;
   connections: ConnectionFacts;
@@ -165,6 +167,7 @@ export function statusFacts(config: BalancerConfig, control: ControlPlane, now: 
     draining: now.draining,
     workers: config.workers,
     reloads: now.reloads,
+    takenOverFrom: now.takenOverFrom ?? null,
     scheme: now.scheme,
     tunnels: { open: now.tunnelsOpen, max: config.tunnels.max },
     connections: now.connections,

@@ -14,7 +14,7 @@ import { connectionsCheckingIntervalMs } from '../http/connection-checks.js';
 import type { DrainableServer } from '../http/graceful-shutdown.js';
 import type { Logger } from '../logger.js';
 import { hostPort, httpUrl } from '../net/address.js';
-import { listenRetrying } from '../net/listen.js';
+import { listenOnFd, listenRetrying } from '../net/listen.js';
 import { connectionCap, readDescriptorLimit } from './descriptor-limit.js';
 import { LogGate } from './log-gate.js';
 import type { BalancerEvents } from './events.js';
@@ -231,9 +231,13 @@ export class RequestPath {
     this.handler.use(this.engine);
   }
 
-  async listen(): Promise<number> {
+  /** On the configured port, or (a cluster's worker) on the primary's socket, inherited as `fd`. */
+  async listen(fd?: number): Promise<number> {
     const { config, logger } = this;
-    this.port = await listenRetrying(this.listener, config.port, config.host, { logger, what: config.name });
+    this.port =
+      fd === undefined
+        ? await listenRetrying(this.listener, config.port, config.host, { logger, what: config.name })
+        : await listenOnFd(this.listener, fd);
     this.listening = true;
     logger.info(
       `at most ${this.connectionLimit} client connections` +
@@ -244,13 +248,16 @@ export class RequestPath {
   }
 
   /** The plain listener that answers 308 to HTTPS, when asked for (after the public one). */
-  async listenRedirect(): Promise<void> {
+  async listenRedirect(fd?: number): Promise<void> {
     const { config, logger } = this;
     if (this.redirect !== undefined && config.httpRedirectPort !== null) {
-      const redirectPort = await listenRetrying(this.redirect, config.httpRedirectPort, config.host, {
-        logger,
-        what: `${config.name} redirect`,
-      });
+      const redirectPort =
+        fd === undefined
+          ? await listenRetrying(this.redirect, config.httpRedirectPort, config.host, {
+              logger,
+              what: `${config.name} redirect`,
+            })
+          : await listenOnFd(this.redirect, fd);
       logger.info(
         `redirect listening on ${httpUrl(config.host, redirectPort)}: 308 to ${this.url(config.host, this.port)}`,
         { event: 'listening', listener: 'redirect', port: redirectPort, host: config.host },

@@ -73,6 +73,8 @@ export interface StatusFacts {
   workers: number;
   /** Reloads done since start. */
   reloads: number;
+  /** The primary that handed this one its listening sockets (a PM2 restart); null if none did. */
+  takenOverFrom: number | null;
   /** What the public listener speaks: http (HTTP/1.1) or https (HTTP/2 and HTTP/1.1 over TLS). */
   scheme: 'http' | 'https';
   /** Tunnels open now, and the cap (--max-tunnels). */

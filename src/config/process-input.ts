@@ -26,3 +26,44 @@ export function pm2Instance(): number | null {
   const raw = process.env.NODE_APP_INSTANCE;
   return runningUnderPm2() && raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : null;
 }
+
+/**
+ * A cluster worker's place, set by its primary in the environment: its number and the descriptors
+ * of the listening sockets it inherited (stdio slots after the IPC channel). Null in a primary.
+ */
+export interface WorkerSlot {
+  id: number;
+  publicFd: number;
+  redirectFd: number | null;
+}
+
+export const WORKER_ENV = {
+  id: 'LB_WORKER_ID',
+  publicFd: 'LB_PUBLIC_FD',
+  redirectFd: 'LB_REDIRECT_FD',
+} as const;
+
+export function workerSlot(): WorkerSlot | null {
+  const whole = (name: string): number | null => {
+    const raw = process.env[name];
+    return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : null;
+  };
+  const id = whole(WORKER_ENV.id);
+  const publicFd = whole(WORKER_ENV.publicFd);
+  if (id === null || publicFd === null) return null;
+  return { id, publicFd, redirectFd: whole(WORKER_ENV.redirectFd) };
+}
+
+/** The socket holder's orders, as JSON (set by the primary that hands its sockets over). */
+export const HOLDER_ENV = 'LB_HOLDER';
+
+export function holderInput(): string | undefined {
+  return process.env[HOLDER_ENV];
+}
+
+/** The log files PM2 writes this app's stdout and stderr to (null outside PM2). */
+export function pm2LogFiles(): { out: string; err: string } | null {
+  const out = process.env.pm_out_log_path;
+  const err = process.env.pm_err_log_path;
+  return runningUnderPm2() && out !== undefined && err !== undefined ? { out, err } : null;
+}

@@ -57,3 +57,15 @@ export async function listenRetrying(
     }
   }
 }
+
+/** Listening on a socket that is already bound and listening (inherited or handed over). */
+export function listenOnFd(server: Server, fd: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ fd }, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : 0);
+    });
+  });
+}

@@ -146,6 +146,7 @@ void test('the status lists every upstream with its state, counters and last che
       draining: false,
       workers: 1,
       reloads: 0,
+      takenOverFrom: null,
       scheme: 'http',
       tunnels: { open: 1, max: 10 },
       connections: { open: 3, limit: 96, descriptorLimit: 256, dropped: 0, localFailures: 0 },

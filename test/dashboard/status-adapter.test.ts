@@ -21,6 +21,7 @@ const facts: StatusFacts = {
   draining: false,
   workers: 2,
   reloads: 3,
+  takenOverFrom: null,
   scheme: 'http',
   tunnels: { open: 0, max: 10 },
   connections: { open: 0, limit: 96, descriptorLimit: 256, dropped: 0, localFailures: 0 },

@@ -96,21 +96,50 @@ void test('the fleet reloads under load without losing a request', async (t) => 
     assertNoneFailed(results, 'reload');
   });
 
-  await t.test('pm2 reload of every backend: requests wait for the pool to come back', async () => {
+  await t.test('pm2 restart of the balancer: the next primary takes the sockets over', async () => {
+    const before = await status();
+    const primaries: number[] = [];
     const results = await underLoad(balancer.port, async () => {
-      // PM2 reloads the matching apps two at a time, as `pm2 reload all` does.
-      const run = await pm2.pm2(['reload', '/^backend-/'], env, 60_000);
-      assert.equal(run.code, 0, run.stderr);
-      // Back in rotation, each after one good check once PM2 said it is online.
-      const deadline = Date.now() + 30_000;
-      while ((await status()).pool.available < backends.length && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 100));
+      for (let n = 1; n <= 3; n++) {
+        primaries.push((await status()).balancer.pid);
+        const run = await pm2.pm2(['restart', 'balancer'], env, 60_000);
+        assert.equal(run.code, 0, run.stderr);
+        await track();
       }
+      // The last one's old workers serve until the new ones are ready, then drain.
+      await new Promise((r) => setTimeout(r, 1500));
     });
     await track();
-    assertNoneFailed(results, 'pm2 reload of the backends');
-    assert.equal((await status()).pool.available, backends.length);
+    assertNoneFailed(results, 'pm2 restart balancer');
+    const after = await status();
+    assert.equal(after.workers.length, 2);
+    assert.ok(
+      after.workers.every((w) => !before.workers.some((b) => b.pid === w.pid)),
+      'every worker is new',
+    );
+    // The sockets themselves went from each primary to the next, not a new bind.
+    assert.equal(after.balancer.takenOverFrom, primaries.at(-1));
   });
+
+  await t.test(
+    'pm2 reload all: requests wait for the pool, the balancer hands its sockets over',
+    async () => {
+      const results = await underLoad(balancer.port, async () => {
+        // PM2 reloads every app two at a time, the balancer's primary among them.
+        const run = await pm2.pm2(['reload', 'all'], env, 60_000);
+        assert.equal(run.code, 0, run.stderr);
+        await track();
+        // Back in rotation, each after one good check once PM2 said it is online.
+        const deadline = Date.now() + 30_000;
+        while ((await status()).pool.available < backends.length && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      });
+      await track();
+      assertNoneFailed(results, 'pm2 reload all');
+      assert.equal((await status()).pool.available, backends.length);
+    },
+  );
 
   await t.test(
     'pm2 scale of a backend: the second process waits for the port, the original stays in rotation',

@@ -47,6 +47,7 @@ export function statusDocument(count: number, down: readonly string[] = [], retr
       draining: false,
       workers: 1,
       reloads: 0,
+      takenOverFrom: null,
       scheme: 'http',
       tunnels: { open: 0, max: 10 },
       connections: { open: 0, limit: 96, descriptorLimit: 256, dropped: 0, localFailures: 0 },

@@ -1,15 +1,20 @@
 /**
  * A cluster's primary (nginx's master, HAProxy's master, Envoy's main thread): it holds the
- * listening sockets (node's cluster module binds them here and hands them to the workers), runs
- * discovery and the health checks once, tells every worker who is in rotation, gathers their
- * counters into one status, serves the admin listener, and supervises them: a worker that dies is
- * replaced at once, and SIGHUP reloads with zero downtime (new workers first, then the old drain).
+ * listening sockets as descriptors (every worker inherits a copy when it starts, and accepts on it
+ * itself), runs discovery and the health checks once, tells every worker who is in rotation,
+ * gathers their counters into one status, serves the admin listener, and supervises them: a worker
+ * that dies is replaced at once, and SIGHUP reloads with zero downtime (new workers first, then
+ * the old drain). When PM2 stops it (a restart, a reload), its sockets go to a holder before its
+ * workers stop accepting, and the next primary takes them over (HAProxy's `-x`): connections that
+ * arrive in between wait in the kernel's queue, and a PM2 restart refuses none of them.
  *
  * It never proxies a request itself, so it has nothing to lose when a worker goes, and it keeps
  * serving through a PM2 daemon's death as the single-process balancer does.
  */
 import { eachFinished } from './finished-batch.js';
-import cluster, { type Worker } from 'node:cluster';
+import { fork, spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import type { BalancerConfig } from '../config.js';
 import type { BalancerSettings } from '../config-source.js';
 import { errorMessage } from '../../errors.js';
@@ -23,6 +28,11 @@ import type { Pool } from '../pool.js';
 import { buildStatus, STATUS_PATH, type BalancerStatus, type WorkerStatus } from '../status.js';
 import { CounterBook } from './counter-book.js';
 import { isToPrimary, type ToPrimary, type ToWorker } from './messages.js';
+import { HOLDER_ENV, pm2LogFiles, WORKER_ENV } from '../../config/process-input.js';
+import { fdPassingAvailable, listeningFd } from '../../net/fd-passing.js';
+import { HANDOFF_WAIT_MS, handoffPath, type HandedListener } from './handoff.js';
+import { acquireSockets, type PrimarySockets } from './listen-sockets.js';
+import type { HolderOrders } from './socket-holder.js';
 
 export interface PrimaryOptions {
   settings: BalancerSettings;
@@ -33,10 +43,14 @@ export interface PrimaryOptions {
   /** The entry script the workers run, and its arguments (PM2 may wrap the process's own argv). */
   exec: string;
   args: string[];
+  /** The socket holder's entry script (src/balancer-holder.ts, built). */
+  holderExec: string;
 }
 
 interface WorkerEntry {
-  worker: Worker;
+  id: number;
+  child: ChildProcess;
+  pid: number;
   generation: number;
   startedAt: number;
   state: WorkerStatus['state'];
@@ -50,6 +64,11 @@ const START_TIMEOUT_MS = 15_000;
 const REPORT_WAIT_MS = 200;
 /** More unplanned exits than this in a minute: replacements wait a second (a crash loop). */
 const CRASHES_BEFORE_BACKOFF = 5;
+/** How long a holder may take to say it holds the sockets before the primary stops as usual. */
+const HOLDER_START_MS = 3000;
+/** Where a worker finds its inherited sockets: stdio, then the IPC channel, then these. */
+const WORKER_PUBLIC_FD = 4;
+const WORKER_REDIRECT_FD = 5;
 
 export class ClusterPrimary {
   readonly events = new BalancerEvents();
@@ -67,6 +86,8 @@ export class ClusterPrimary {
   private seq = 0;
   private readonly waiting = new Map<number, { left: Set<number>; done: () => void }>();
   private crashes: number[] = [];
+  private nextId = 1;
+  private sockets: PrimarySockets | null = null;
 
   constructor(private readonly options: PrimaryOptions) {
     this.config = options.settings.config;
@@ -80,10 +101,6 @@ export class ClusterPrimary {
     });
     this.admin.route(STATUS_PATH, async (_req, res) => sendJson(res, 200, await this.freshStatus()));
     this.admin.route('/healthz', (_req, res) => healthz(res, this.stopping, this.facts(), this.pool));
-    // Listening handles stay in the primary; each worker accepts on the same socket (the kernel
-    // spreads connections), so the primary never touches a request and adds nothing per connection.
-    cluster.schedulingPolicy = cluster.SCHED_NONE;
-    cluster.setupPrimary({ exec: options.exec, args: options.args });
   }
 
   get admin(): AdminServer {
@@ -97,6 +114,14 @@ export class ClusterPrimary {
   /** Discover, start the workers, listen on the admin port, run the first health round. */
   async start(): Promise<{ port: number; adminPort: number }> {
     const { logger } = this.options;
+    this.sockets = await acquireSockets(this.config, logger, this.handoffFile());
+    const handoff = this.sockets.handoff;
+    if (handoff !== null) {
+      logger.info(
+        `took over the listening sockets of the last balancer (pid ${handoff.from}): ${handoff.listeners.map((l) => `${l.role} ${l.port}`).join(', ')}`,
+        { event: 'takeover', from: handoff.from },
+      );
+    }
     await this.control.discover();
     const started = this.startGeneration(this.config.workers);
     this.port = (await Promise.all(started.map((e) => e.ready)))[0] ?? 0;
@@ -110,10 +135,92 @@ export class ClusterPrimary {
         workers: this.config.workers,
       },
     );
-    const adminPort = await this.control.listenAdmin();
+    const adminPort = await this.control.listenAdmin(this.sockets.admin ?? undefined);
     await this.control.checkHealth();
     logReady(logger, this.pool);
     return { port: this.port, adminPort };
+  }
+
+  private handoffFile(): string | null {
+    return handoffPath(os.tmpdir(), process.getuid?.() ?? 0, this.config.host, this.config.port);
+  }
+
+  /**
+   * PM2 is stopping this primary (a stop, restart or reload: PM2 does not say which), and waits
+   * for the whole process tree to exit before it starts the next one. So: a holder outside the
+   * tree takes a copy of the listening sockets first, then everything here stops as usual (the
+   * workers drain). If PM2 starts the next primary, it takes the sockets from the holder; if
+   * nobody comes within HANDOFF_WAIT_MS, the holder lets them go. False when there is nothing to
+   * hand over (port 0, the native part not built): then this is a plain stop.
+   */
+  async handOff(): Promise<boolean> {
+    const { logger } = this.options;
+    const file = this.handoffFile();
+    const sockets = this.sockets;
+    if (this.stopping || this.reloading || file === null || sockets === null || !fdPassingAvailable()) {
+      return false;
+    }
+    const listeners: HandedListener[] = [{ role: 'public', port: this.port }];
+    const fds = [sockets.public];
+    if (sockets.redirect !== null && this.config.httpRedirectPort !== null) {
+      listeners.push({ role: 'redirect', port: this.config.httpRedirectPort });
+      fds.push(sockets.redirect);
+    }
+    const adminPort = this.control.adminPort;
+    if (this.config.adminPort !== 0 && adminPort > 0) {
+      listeners.push({ role: 'admin', port: adminPort });
+      fds.push(listeningFd(this.admin.server));
+    }
+    const orders: HolderOrders = {
+      path: file,
+      handoff: { from: process.pid, listeners },
+      daemonPid: process.ppid,
+      waitMs: HANDOFF_WAIT_MS,
+      name: this.config.name,
+      logLevel: this.config.logLevel,
+      logFormat: this.config.logFormat,
+    };
+    if (!(await this.startHolder(orders, fds))) return false;
+    logger.info(
+      `SIGINT from PM2: the listening sockets wait in a holder for the next balancer (at most ${HANDOFF_WAIT_MS}ms); new connections queue there meanwhile`,
+      { event: 'handoff' },
+    );
+    return true;
+  }
+
+  private startHolder(orders: HolderOrders, fds: number[]): Promise<boolean> {
+    const { logger } = this.options;
+    // PM2 reads this process's output through pipes it drops when the process exits: the holder,
+    // which outlives it, appends to PM2's log files itself.
+    const files = pm2LogFiles();
+    const out = files === null ? [] : [fs.openSync(files.out, 'a'), fs.openSync(files.err, 'a')];
+    const stdio: StdioOptions = ['ignore', out[0] ?? 'inherit', out[1] ?? 'inherit', 'ipc', ...fds];
+    return new Promise((resolve) => {
+      const holder = spawn(process.execPath, [this.options.holderExec], {
+        // Its own session: not part of the tree PM2 signals, and it outlives this process.
+        detached: true,
+        stdio,
+        env: { ...this.env, [HOLDER_ENV]: JSON.stringify(orders) },
+      });
+      const done = (ok: boolean, why?: string): void => {
+        clearTimeout(timer);
+        holder.removeAllListeners();
+        if (!ok) {
+          logger.warn(`the socket holder did not start (${why ?? '?'}); stopping without a handover`, {
+            event: 'handoff-failed',
+          });
+          holder.kill('SIGKILL');
+        }
+        if (holder.connected) holder.disconnect();
+        holder.unref();
+        for (const fd of out) fs.closeSync(fd);
+        resolve(ok);
+      };
+      const timer = setTimeout(() => done(false, `no word within ${HOLDER_START_MS}ms`), HOLDER_START_MS);
+      holder.once('message', () => done(true));
+      holder.once('error', (err) => done(false, errorMessage(err)));
+      holder.once('exit', (code) => done(false, `it exited with code ${code ?? '?'}`));
+    });
   }
 
   private get scheme(): 'http' | 'https' {
@@ -186,7 +293,7 @@ export class ClusterPrimary {
   /** Stop: every worker drains (they may have their own SIGINT from PM2 too); resolve when all exited. */
   async stop(signal: string): Promise<void> {
     if (this.stopping) {
-      for (const e of this.workers.values()) e.worker.process.kill('SIGKILL');
+      for (const e of this.workers.values()) e.child.kill('SIGKILL');
       return;
     }
     this.stopping = true;
@@ -202,7 +309,7 @@ export class ClusterPrimary {
     for (const e of this.workers.values()) this.drainWorker(e);
     const deadline = Date.now() + this.config.graceMs + 3000;
     while (this.workers.size > 0 && Date.now() < deadline) await sleep(50);
-    for (const e of this.workers.values()) e.worker.process.kill('SIGKILL');
+    for (const e of this.workers.values()) e.child.kill('SIGKILL');
     await this.control.close();
   }
 
@@ -232,8 +339,8 @@ export class ClusterPrimary {
     const left = new Set<number>();
     for (const e of this.workers.values()) {
       if (e.state === 'starting') continue;
-      left.add(e.worker.id);
-      this.send(e.worker, { lb: 'report?', seq });
+      left.add(e.id);
+      this.send(e, { lb: 'report?', seq });
     }
     if (left.size > 0) {
       await new Promise<void>((resolve) => {
@@ -255,6 +362,7 @@ export class ClusterPrimary {
       engine: this.config.proxyEngine,
       draining: this.stopping,
       reloads: this.reloads,
+      takenOverFrom: this.sockets?.handoff?.from ?? null,
       scheme: this.scheme,
       tunnelsOpen,
       connections: this.book.connections(),
@@ -262,10 +370,10 @@ export class ClusterPrimary {
   }
 
   private workerStatus(e: WorkerEntry): WorkerStatus {
-    const totals = this.book.of(e.worker.id)?.totals ?? { inFlight: 0, served: 0, failures: 0 };
+    const totals = this.book.of(e.id)?.totals ?? { inFlight: 0, served: 0, failures: 0 };
     return {
-      id: e.worker.id,
-      pid: e.worker.process.pid ?? 0,
+      id: e.id,
+      pid: e.pid,
       generation: e.generation,
       startedAt: e.startedAt,
       state: e.state,
@@ -281,7 +389,20 @@ export class ClusterPrimary {
   }
 
   private fork(generation: number): WorkerEntry {
-    const worker = cluster.fork(this.env);
+    const sockets = this.sockets;
+    if (sockets === null) throw new Error('the primary forks workers only once it holds its sockets');
+    const id = this.nextId++;
+    const inherited = sockets.redirect === null ? [sockets.public] : [sockets.public, sockets.redirect];
+    const child = fork(this.options.exec, this.options.args, {
+      env: {
+        ...this.env,
+        [WORKER_ENV.id]: String(id),
+        [WORKER_ENV.publicFd]: String(WORKER_PUBLIC_FD),
+        ...(sockets.redirect === null ? {} : { [WORKER_ENV.redirectFd]: String(WORKER_REDIRECT_FD) }),
+      },
+      // The same session as the primary (PM2's tree), the same log files.
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...inherited],
+    });
     let markReady: (port: number) => void = () => undefined;
     let markFailed: (err: Error) => void = () => undefined;
     const ready = new Promise<number>((resolve, reject) => {
@@ -290,38 +411,43 @@ export class ClusterPrimary {
     });
     // Rejections are awaited by whoever waits for this worker; an unwatched one must not crash us.
     ready.catch(() => undefined);
-    const entry: WorkerEntry = { worker, generation, startedAt: Date.now(), state: 'starting', ready };
-    this.workers.set(worker.id, entry);
+    const entry: WorkerEntry = {
+      id,
+      child,
+      pid: child.pid ?? 0,
+      generation,
+      startedAt: Date.now(),
+      state: 'starting',
+      ready,
+    };
+    this.workers.set(id, entry);
     // A send to a worker that is exiting fails later, as an 'error' event (EPIPE): its 'exit'
     // handler does the bookkeeping, so the error is only noted.
-    worker.on('error', (err) =>
-      this.options.logger.debug(`worker ${worker.id}: ${errorMessage(err)}`, { event: 'worker-ipc-error' }),
+    child.on('error', (err) =>
+      this.options.logger.debug(`worker ${id}: ${errorMessage(err)}`, { event: 'worker-ipc-error' }),
     );
-    worker.on('message', (message: unknown) => {
+    child.on('message', (message: unknown) => {
       if (!isToPrimary(message)) return;
       if (message.lb === 'ready') {
         entry.state = entry.state === 'draining' ? 'draining' : 'ready';
-        this.options.logger.debug(`worker ${worker.id} (pid ${worker.process.pid}) ready`, {
+        this.options.logger.debug(`worker ${id} (pid ${entry.pid}) ready`, {
           event: 'worker-ready',
-          worker: worker.id,
-          pid: worker.process.pid,
+          worker: id,
+          pid: entry.pid,
           generation,
         });
         markReady(message.port);
         return;
       }
-      this.onMessage(worker, message);
+      this.onMessage(entry, message);
     });
-    worker.on('exit', (code, signal) => {
-      this.book.retire(worker.id);
-      this.workers.delete(worker.id);
-      for (const w of this.waiting.values()) if (w.left.delete(worker.id) && w.left.size === 0) w.done();
-      markFailed(new Error(`worker ${worker.id} exited (${signal ?? `code ${code}`}) before it listened`));
+    child.on('exit', (code, signal) => {
+      this.book.retire(id);
+      this.workers.delete(id);
+      for (const w of this.waiting.values()) if (w.left.delete(id) && w.left.size === 0) w.done();
+      markFailed(new Error(`worker ${id} exited (${signal ?? `code ${code}`}) before it listened`));
       if (entry.state === 'draining' || this.stopping) {
-        this.options.logger.debug(`worker ${worker.id} drained and exited`, {
-          event: 'worker-exit',
-          worker: worker.id,
-        });
+        this.options.logger.debug(`worker ${id} drained and exited`, { event: 'worker-exit', worker: id });
         return;
       }
       this.replace(entry, code, signal);
@@ -336,8 +462,8 @@ export class ClusterPrimary {
     this.crashes = [...this.crashes.filter((t) => now - t < 60_000), now];
     const backoff = this.crashes.length > CRASHES_BEFORE_BACKOFF ? 1000 : 0;
     logger.warn(
-      `worker ${entry.worker.id} (pid ${entry.worker.process.pid ?? '?'}) exited (${signal ?? `code ${code}`}); starting another${backoff > 0 ? ` in ${backoff}ms` : ''}`,
-      { event: 'worker-replaced', worker: entry.worker.id, code, signal },
+      `worker ${entry.id} (pid ${entry.pid}) exited (${signal ?? `code ${code}`}); starting another${backoff > 0 ? ` in ${backoff}ms` : ''}`,
+      { event: 'worker-replaced', worker: entry.id, code, signal },
     );
     const restart = (): void => {
       if (!this.stopping) this.fork(this.generation);
@@ -348,23 +474,23 @@ export class ClusterPrimary {
 
   private drainWorker(e: WorkerEntry): void {
     e.state = 'draining';
-    this.send(e.worker, { lb: 'drain' });
+    this.send(e, { lb: 'drain' });
   }
 
-  private onMessage(worker: Worker, message: Exclude<ToPrimary, { lb: 'ready' }>): void {
+  private onMessage(entry: WorkerEntry, message: Exclude<ToPrimary, { lb: 'ready' }>): void {
     switch (message.lb) {
       case 'hello':
-        this.sendState(worker);
+        this.sendState(entry);
         return;
       case 'take-out': {
         const upstream = this.pool.get(message.id);
-        if (upstream !== undefined) this.pool.takeOut(upstream, `${message.reason} (worker ${worker.id})`);
+        if (upstream !== undefined) this.pool.takeOut(upstream, `${message.reason} (worker ${entry.id})`);
         return;
       }
       case 'report': {
-        this.book.record(worker.id, message);
+        this.book.record(entry.id, message);
         const w = this.waiting.get(message.seq);
-        if (w !== undefined && w.left.delete(worker.id) && w.left.size === 0) w.done();
+        if (w !== undefined && w.left.delete(entry.id) && w.left.size === 0) w.done();
         return;
       }
       case 'finished':
@@ -378,13 +504,13 @@ export class ClusterPrimary {
 
   // ---- telling the workers ----
 
-  private sendState(worker: Worker): void {
-    this.send(worker, { lb: 'members', members: this.memberSpecs() });
-    this.send(worker, { lb: 'health', states: this.pool.healthSnapshot() });
+  private sendState(entry: WorkerEntry): void {
+    this.send(entry, { lb: 'members', members: this.memberSpecs() });
+    this.send(entry, { lb: 'health', states: this.pool.healthSnapshot() });
   }
 
   private broadcastState(): void {
-    for (const e of this.workers.values()) if (e.worker.isConnected()) this.sendState(e.worker);
+    for (const e of this.workers.values()) if (e.child.connected) this.sendState(e);
   }
 
   private memberSpecs() {
@@ -398,10 +524,10 @@ export class ClusterPrimary {
     }));
   }
 
-  private send(worker: Worker, message: ToWorker): void {
-    if (!worker.isConnected()) return;
+  private send(entry: WorkerEntry, message: ToWorker): void {
+    if (!entry.child.connected) return;
     try {
-      worker.send(message, undefined, undefined, () => undefined);
+      entry.child.send(message, undefined, {}, () => undefined);
     } catch {
       // It is exiting; its 'exit' handler does the bookkeeping.
     }

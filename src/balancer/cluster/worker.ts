@@ -16,13 +16,19 @@ import { BalancerEvents } from '../events.js';
 import { Pool } from '../pool.js';
 import { RequestPath } from '../request-path.js';
 import type { TlsCredentials } from '../tls-credentials.js';
+import type { WorkerSlot } from '../../config/process-input.js';
 import { FinishedBatch } from './finished-batch.js';
 import { isToWorker, type ToPrimary, type UpstreamCounts } from './messages.js';
 
 const REPORT_MS = 250;
 const BATCH_MS = 200;
 
-export async function runWorker(config: BalancerConfig, logger: Logger, tls?: TlsCredentials): Promise<void> {
+export async function runWorker(
+  config: BalancerConfig,
+  slot: WorkerSlot,
+  logger: Logger,
+  tls?: TlsCredentials,
+): Promise<void> {
   const send = (message: ToPrimary): void => {
     // With a callback, a failed send (the primary just went away) is reported there, not thrown.
     if (process.connected) process.send?.(message, undefined, undefined, () => undefined);
@@ -125,17 +131,18 @@ export async function runWorker(config: BalancerConfig, logger: Logger, tls?: Tl
         return;
     }
   });
-  // PM2 signals the whole process tree on stop; the primary handles reloads (SIGHUP) alone.
-  process.on('SIGINT', () => drain('SIGINT'));
-  process.on('SIGTERM', () => drain('SIGTERM'));
+  // PM2 signals the whole process tree on stop (SIGINT), and a terminal's Ctrl-C the whole group:
+  // the primary tells its workers when to drain (after it has handed its sockets on), and reloads.
+  process.on('SIGINT', () => undefined);
   process.on('SIGHUP', () => undefined);
+  process.on('SIGTERM', () => drain('SIGTERM'));
   process.on('disconnect', () => drain('the primary is gone'));
   send({ lb: 'hello' });
 
   await path.start();
   await firstState;
-  const port = await path.listen();
-  await path.listenRedirect();
+  const port = await path.listen(slot.publicFd);
+  await path.listenRedirect(slot.redirectFd ?? undefined);
   logger.debug(`worker listening on port ${port}`, { event: 'worker-listening', port });
   send({ lb: 'ready', port });
 }

@@ -1,0 +1,26 @@
+/**
+ * The balancer's socket holder (src/balancer/cluster/socket-holder.ts): started by a primary that
+ * PM2 is stopping, never by hand. This file only wires the orders, the logger and the IPC reply.
+ */
+import { holderInput } from './config/process-input.js';
+import { createProcessLogger } from './logger.js';
+import { holdUntilTaken, openRendezvous, parseOrders } from './balancer/cluster/socket-holder.js';
+import { errorMessage } from './errors.js';
+
+const orders = parseOrders(holderInput());
+const logger = createProcessLogger(`${orders.name} holder`, orders);
+let code = 0;
+try {
+  const rendezvous = openRendezvous(orders);
+  // The primary exits once it hears this: from here on the next primary can connect.
+  await new Promise<void>((resolve) =>
+    process.send?.({ holding: true }, undefined, undefined, () => resolve()),
+  );
+  process.disconnect?.();
+  holdUntilTaken(orders, rendezvous, logger);
+} catch (err) {
+  logger.error(`could not hold the listening sockets: ${errorMessage(err)}`, { event: 'handoff-failed' });
+  code = 1;
+}
+await logger.close();
+process.exit(code);
