@@ -17,7 +17,7 @@ try {
     process.send?.({ holding: true }, undefined, undefined, () => resolve()),
   );
   process.disconnect?.();
-  holdUntilTaken(orders, rendezvous, logger);
+  await holdUntilTaken(orders, rendezvous, logger);
 } catch (err) {
   logger.error(`could not hold the listening sockets: ${errorMessage(err)}`, { event: 'handoff-failed' });
   code = 1;

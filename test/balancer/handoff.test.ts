@@ -97,6 +97,7 @@ async function startHolder(
     path: file,
     handoff: { from, listeners: [{ role: 'public', port }] },
     daemonPid,
+    pm2: null,
     waitMs,
     name: 'test',
     logLevel: 'info',

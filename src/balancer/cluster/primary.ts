@@ -33,6 +33,7 @@ import { fdPassingAvailable, listeningFd } from '../../net/fd-passing.js';
 import { HANDOFF_WAIT_MS, handoffPath, type HandedListener } from './handoff.js';
 import { acquireSockets, type PrimarySockets } from './listen-sockets.js';
 import type { HolderOrders } from './socket-holder.js';
+import { currentPm2Home, currentPm2Id } from '../../supervisor/config.js';
 
 export interface PrimaryOptions {
   settings: BalancerSettings;
@@ -171,10 +172,12 @@ export class ClusterPrimary {
       listeners.push({ role: 'admin', port: adminPort });
       fds.push(listeningFd(this.admin.server));
     }
+    const pm2Id = currentPm2Id();
     const orders: HolderOrders = {
       path: file,
       handoff: { from: process.pid, listeners },
       daemonPid: process.ppid,
+      pm2: pm2Id === null ? null : { home: currentPm2Home(), id: pm2Id },
       waitMs: HANDOFF_WAIT_MS,
       name: this.config.name,
       logLevel: this.config.logLevel,
