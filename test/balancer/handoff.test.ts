@@ -12,7 +12,7 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { encodeHandoff, handoffPath, parseHandoff } from '../../src/balancer/cluster/handoff.js';
+import { handoffPath, parseHandoff } from '../../src/balancer/cluster/handoff.js';
 import type { HolderOrders } from '../../src/balancer/cluster/socket-holder.js';
 import { closeFd, dupFd, listeningFd, receiveFds } from '../../src/net/fd-passing.js';
 import { listenOnFd } from '../../src/net/listen.js';
