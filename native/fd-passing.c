@@ -58,30 +58,31 @@ static napi_value make_int(napi_env env, int value) {
   return out;
 }
 
-/* dup(fd) -> a new descriptor (close-on-exec; a child gets it only where spawn puts it). */
-static napi_value js_dup(napi_env env, napi_callback_info info) {
+/* The one number argument of dup(fd) and close(fd); -1 (with a TypeError thrown) otherwise. */
+static int fd_arg(napi_env env, napi_callback_info info, const char *usage) {
   size_t argc = 1;
   napi_value argv[1];
   int fd;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || arg_int(env, argv[0], &fd) != 0) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "dup(fd): fd must be a number");
-    return NULL;
+  if (argc < 1 || arg_int(env, argv[0], &fd) != 0 || fd < 0) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", usage);
+    return -1;
   }
+  return fd;
+}
+
+/* dup(fd) -> a new descriptor (close-on-exec; a child gets it only where spawn puts it). */
+static napi_value js_dup(napi_env env, napi_callback_info info) {
+  int fd = fd_arg(env, info, "dup(fd): fd must be a descriptor number");
+  if (fd < 0) return NULL;
   int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
   if (copy < 0) return throw_errno(env, "dup", errno);
   return make_int(env, copy);
 }
 
 static napi_value js_close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  int fd;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 1 || arg_int(env, argv[0], &fd) != 0) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "close(fd): fd must be a number");
-    return NULL;
-  }
+  int fd = fd_arg(env, info, "close(fd): fd must be a descriptor number");
+  if (fd < 0) return NULL;
   if (close(fd) != 0 && errno != EINTR) return throw_errno(env, "close", errno);
   return NULL;
 }

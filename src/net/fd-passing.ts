@@ -35,16 +35,6 @@ function load(): Native {
   return native;
 }
 
-/** Whether the native part is built (without it a PM2 restart of the balancer is not lossless). */
-export function fdPassingAvailable(): boolean {
-  try {
-    load();
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The descriptor of a listening server (node keeps it on the handle; not a public API). */
 export function listeningFd(server: Server): number {
   const handle = (server as unknown as { _handle?: { fd?: unknown } | null })._handle;

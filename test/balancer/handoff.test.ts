@@ -76,15 +76,22 @@ interface Holding {
   holder: ChildProcess;
   port: number;
   file: string;
+  /** Stand-ins for the old primary and the PM2 daemon the holder watches. */
+  oldPrimary: ChildProcess;
+  daemon: ChildProcess;
+  /** What the holder printed so far. */
+  output: () => string;
 }
 
 /** Bind a port, start a holder with it, and close our own copy: only the holder keeps it. */
 async function startHolder(
   t: { after: (fn: () => void | Promise<void>) => void },
-  from: number,
-  daemonPid: number,
   waitMs: number,
 ): Promise<Holding> {
+  const oldPrimary = sleeper(t);
+  const daemon = sleeper(t);
+  const from = oldPrimary.pid ?? 0;
+  const daemonPid = daemon.pid ?? 0;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'h.sock');
@@ -111,19 +118,17 @@ async function startHolder(
     holder.kill('SIGKILL');
   });
   closeFd(fd);
+  let out = '';
+  holder.stdout?.setEncoding('utf8').on('data', (c: string) => (out += c));
   await new Promise<void>((resolve, reject) => {
     holder.once('message', () => resolve());
     holder.once('exit', (code) => reject(new Error(`the holder exited (${code}) before holding`)));
   });
-  return { holder, port, file };
+  return { holder, port, file, oldPrimary, daemon, output: () => out };
 }
 
 void test('a holder keeps the socket: a connection made meanwhile waits, and the taker answers it', async (t) => {
-  const oldPrimary = sleeper(t);
-  const daemon = sleeper(t);
-  const { holder, port, file } = await startHolder(t, oldPrimary.pid ?? 0, daemon.pid ?? 0, 5000);
-  let out = '';
-  holder.stdout?.setEncoding('utf8').on('data', (c: string) => (out += c));
+  const { holder, port, file, output } = await startHolder(t, 5000);
 
   // Nothing accepts on the port now; the kernel queues the connection instead of refusing it.
   const answer = new Promise<string>((resolve, reject) => {
@@ -146,20 +151,16 @@ void test('a holder keeps the socket: a connection made meanwhile waits, and the
   assert.equal(await answer, 'taken over: /waited');
 
   assert.equal(await exited(holder), 0);
-  assert.match(out, /handed 1 listening sockets to the next balancer/);
+  assert.match(output(), /handed 1 listening sockets to the next balancer/);
   assert.equal(fs.existsSync(file), false, 'the rendezvous is gone with the holder');
 });
 
 void test('a holder whose PM2 daemon is gone lets the socket go at once', async (t) => {
-  const oldPrimary = sleeper(t);
-  const daemon = sleeper(t);
-  const { holder, port, file } = await startHolder(t, oldPrimary.pid ?? 0, daemon.pid ?? 0, 60_000);
-  let out = '';
-  holder.stdout?.setEncoding('utf8').on('data', (c: string) => (out += c));
+  const { holder, port, file, oldPrimary, daemon, output } = await startHolder(t, 60_000);
   oldPrimary.kill('SIGKILL');
   daemon.kill('SIGKILL');
   assert.equal(await exited(holder), 0);
-  assert.match(out, /letting the listening sockets go: the PM2 daemon is gone/);
+  assert.match(output(), /letting the listening sockets go: the PM2 daemon is gone/);
   assert.equal(fs.existsSync(file), false);
   // The socket is closed now: a connection is refused, and the port can be bound again.
   await waitFor(
@@ -175,9 +176,7 @@ void test('a holder whose PM2 daemon is gone lets the socket go at once', async 
 });
 
 void test('a holder waits for the old primary to exit before its time starts', async (t) => {
-  const oldPrimary = sleeper(t);
-  const daemon = sleeper(t);
-  const { holder } = await startHolder(t, oldPrimary.pid ?? 0, daemon.pid ?? 0, 300);
+  const { holder, oldPrimary } = await startHolder(t, 300);
   await new Promise((r) => setTimeout(r, 800));
   assert.equal(holder.exitCode, null, 'still holding while the old primary drains');
   const started = Date.now();

@@ -7,7 +7,7 @@ import net from 'node:net';
 import type { BalancerConfig } from '../config.js';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { closeFd, dupFd, fdPassingAvailable, listeningFd, receiveFds } from '../../net/fd-passing.js';
+import { closeFd, dupFd, listeningFd, receiveFds } from '../../net/fd-passing.js';
 import { listenRetrying } from '../../net/listen.js';
 import { parseHandoff, type Handoff, type ListenerRole } from './handoff.js';
 
@@ -38,7 +38,7 @@ interface Taken {
 }
 
 function takeOver(file: string | null, logger: Logger): Taken | null {
-  if (file === null || !fdPassingAvailable()) return null;
+  if (file === null) return null;
   let got: { fds: number[]; text: string } | null;
   try {
     got = receiveFds(file, RECEIVE_TIMEOUT_MS);

@@ -29,7 +29,7 @@ import { buildStatus, STATUS_PATH, type BalancerStatus, type WorkerStatus } from
 import { CounterBook } from './counter-book.js';
 import { isToPrimary, type ToPrimary, type ToWorker } from './messages.js';
 import { HOLDER_ENV, pm2LogFiles, WORKER_ENV } from '../../config/process-input.js';
-import { fdPassingAvailable, listeningFd } from '../../net/fd-passing.js';
+import { listeningFd } from '../../net/fd-passing.js';
 import { HANDOFF_WAIT_MS, handoffPath, type HandedListener } from './handoff.js';
 import { acquireSockets, type PrimarySockets } from './listen-sockets.js';
 import type { HolderOrders } from './socket-holder.js';
@@ -152,13 +152,13 @@ export class ClusterPrimary {
    * tree takes a copy of the listening sockets first, then everything here stops as usual (the
    * workers drain). If PM2 starts the next primary, it takes the sockets from the holder; if
    * nobody comes within HANDOFF_WAIT_MS, the holder lets them go. False when there is nothing to
-   * hand over (port 0, the native part not built): then this is a plain stop.
+   * hand over (port 0, a reload or stop under way): then this is a plain stop.
    */
   async handOff(): Promise<boolean> {
     const { logger } = this.options;
     const file = this.handoffFile();
     const sockets = this.sockets;
-    if (this.stopping || this.reloading || file === null || sockets === null || !fdPassingAvailable()) {
+    if (this.stopping || this.reloading || file === null || sockets === null) {
       return false;
     }
     const listeners: HandedListener[] = [{ role: 'public', port: this.port }];

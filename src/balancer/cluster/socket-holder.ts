@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { errorMessage } from '../../errors.js';
-import { Pm2Client } from '../../supervisor/pm2-client.js';
+import { isPidAlive as alive, Pm2Client } from '../../supervisor/pm2-client.js';
 import type { LogFormat, Logger, LogLevel } from '../../logger.js';
 import { acceptUnix, closeFd, listenUnix, sendFds } from '../../net/fd-passing.js';
 import { encodeHandoff, type Handoff } from './handoff.js';
@@ -47,15 +47,6 @@ export function parseOrders(text: string | undefined): HolderOrders {
     throw new Error('the socket holder is started by the balancer primary, with its orders in LB_HOLDER');
   }
   return orders;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Bind the rendezvous: from here on the next primary can connect. */
