@@ -78,3 +78,4 @@ console.log(`balancer p99 / HAProxy p99: ${(bp99 / hp99).toFixed(2)}x (target <=
 ' "$JSON"
 echo "sockets in TIME_WAIT on this machine: $TIME_WAIT_BEFORE before the load, $(time_wait) after"
 echo "$(nproc) CPUs shared by the load client, the proxy and four backends; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+steal_note

@@ -148,3 +148,4 @@ targets_summary
 echo "page.html is $PAGE_BYTES bytes; wrk -t1; $(nproc) CPUs shared by wrk and the servers (nginx: one worker;" \
   "backend and bare server: one event loop each; threaded: $THREADS threads); load average" \
   "$(cut -d' ' -f1-3 /proc/loadavg)"
+steal_note

@@ -123,3 +123,4 @@ done
 echo "page.html is $PAGE_BYTES bytes; wrk -c$CONNECTIONS; h2load -c$H2_CLIENTS -m$H2_STREAMS; $TUNNELS wss tunnels," \
   "64-byte messages; $(nproc) CPUs shared by the clients, the proxy and four backends;" \
   "load average $(cut -d' ' -f1-3 /proc/loadavg); $(nginx -v 2>&1); node $(node -v)"
+steal_note

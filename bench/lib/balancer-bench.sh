@@ -102,4 +102,5 @@ print_rows() {
 machine_note() {
   echo "page.html is $PAGE_BYTES bytes; wrk -t1 -c$CONNECTIONS; $(nproc) CPUs shared by wrk," \
     "the proxy and four backends; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  steal_note
 }

@@ -12,8 +12,28 @@ require_tools() { # tool...
 make_workdir() { # name; sets TMP and PIDS, and the traps that clean both up
   TMP=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX")
   PIDS=()
+  STEAL_START=$(cpu_steal_ticks)
   trap cleanup EXIT
   trap 'exit 130' INT TERM
+}
+
+# "steal total" clock ticks of all CPUs so far, from /proc/stat (0 0 where there is none).
+cpu_steal_ticks() {
+  awk '/^cpu / { total = 0; for (i = 2; i <= NF; i++) total += $i; print $9, total; found = 1 }
+    END { if (!found) print 0, 0 }' /proc/stat 2>/dev/null || echo 0 0
+}
+
+# On a virtual machine the hypervisor can run other guests on our CPUs ("steal"): every figure
+# of the run is slower by that much, and CPU per request rises with it. Printed with each result
+# so runs on a busy host can be told apart from a change in the code.
+steal_note() {
+  local now
+  now=$(cpu_steal_ticks)
+  awk -v a="$STEAL_START" -v b="$now" 'BEGIN {
+    split(a, x, " "); split(b, y, " "); d = y[2] - x[2]
+    if (d <= 0) { print "CPU steal during the run: unknown"; exit }
+    printf "CPU steal during the run: %.0f%% of the CPUs'"'"' time went to other guests of the host\n", (y[1] - x[1]) * 100 / d
+  }'
 }
 
 cleanup() {
