@@ -123,8 +123,17 @@ export class ClusterPrimary {
         { event: 'takeover', from: handoff.from },
       );
     }
-    await this.control.discover();
+    // The workers boot (a node start each) while discovery runs, so connections queued through a
+    // takeover wait for the slower of the two, not for both in turn. A worker that listens before
+    // the pool is known holds its requests for --queue-timeout, as when no upstream is up.
     const started = this.startGeneration(this.config.workers);
+    try {
+      await this.control.discover();
+    } catch (err) {
+      this.stopping = true; // no replacements for the workers stopped here
+      for (const e of started) e.child.kill('SIGKILL');
+      throw err;
+    }
     this.port = (await Promise.all(started.map((e) => e.ready)))[0] ?? 0;
     logger.info(
       `${listeningLine(this.config, { port: this.port, scheme: this.scheme, engineName: this.config.proxyEngine }, this.pool)} (${this.config.workers} workers)`,
