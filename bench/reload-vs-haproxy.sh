@@ -13,6 +13,12 @@
 #     the new worker takes the very listening socket over (done: the master logs `Loading success`).
 #     The balancer: `kill -HUP <primary>`; new workers start, then the old ones drain (done:
 #     `balancer.reloads` in GET /__lb/status has gone up, as the `reload-done` log line says).
+#     pm2: the fleet as `npm start` runs it (its own four backends, the balancer with PM2 discovery
+#     and its default workers, LOG_LEVEL=warn) under a throwaway PM2 daemon, every port free, and
+#     `pm2 restart balancer`: PM2 stops the primary (SIGINT), its socket holder keeps the listening
+#     sockets, and the next primary takes them over (done: the status answers from a new primary
+#     whose `takenOverFrom` is the last one's pid). PM2 restart is what users type most; the SIGHUP
+#     path is the one the project offers for reloads.
 # A failed request is a non-2xx answer or a socket error as wrk counts them (connect, read, write,
 # timeout after 2 s). Prints every run, then the two proxies side by side. Settings from the environment:
 set -euo pipefail
@@ -24,7 +30,9 @@ CONNECTIONS=${CONNECTIONS:-20}  # wrk -c
 STEADY=${STEADY:-5s}            # wrk -d of the run without reloads (0 skips it)
 MODES=${MODES:-keep-alive close}  # wrk with keep-alive, and with -H 'Connection: close'
 RELOAD_TIMEOUT=${RELOAD_TIMEOUT:-30}  # seconds one reload may take before the run is given up
+PROXIES=${PROXIES:-haproxy balancer pm2}  # which of the three to run, in this order
 echo "settings: RELOADS=$RELOADS SPACING=$SPACING CONNECTIONS=$CONNECTIONS STEADY=$STEADY MODES='$MODES'" \
+  "PROXIES='$PROXIES'" \
   "WORKERS='${WORKERS:-}' BALANCER_ARGS='${BALANCER_ARGS:-}'"
 command -v haproxy >/dev/null || { echo "needs haproxy on PATH (Debian: apt-get install haproxy)" >&2; exit 2; }
 
@@ -45,6 +53,30 @@ LB_PID=$BALANCER_PID
 LB_STATUS="http://127.0.0.1:$BALANCER_ADMIN_PORT/__lb/status"
 check_page balancer "http://127.0.0.1:$LB_PORT"
 
+# The fleet under its own PM2 daemon, on free ports, for `pm2 restart balancer`.
+PM2=node_modules/.bin/pm2
+export PM2_HOME="$TMP/pm2" FLEET_LOG_DIR="$TMP/fleet-logs"
+stop_fleet() { [ -d "$PM2_HOME" ] && LOG_LEVEL=warn "$PM2" kill >/dev/null 2>&1 || true; }
+trap 'stop_fleet; cleanup' EXIT
+FLEET_PORT=
+if [[ " $PROXIES " == *" pm2 "* ]]; then
+  mkdir -p "$FLEET_LOG_DIR"
+  fleet_backends=()
+  for _ in 1 2 3 4; do fleet_backends+=("$(free_port)"); done
+  FLEET_PORT=$(free_port)
+  FLEET_ADMIN=$(free_port)
+  BACKEND_PORTS=$(IFS=,; echo "${fleet_backends[*]}") BALANCER_PORT=$FLEET_PORT ADMIN_PORT=$FLEET_ADMIN \
+    ASYNC_PORT=$(free_port) THREADED_PORT=$(free_port) BALANCER_WORKERS=$WORKERS LOG_LEVEL=warn "$PM2" start ecosystem.config.cjs >/dev/null
+  FLEET_STATUS="http://127.0.0.1:$FLEET_ADMIN/__lb/status"
+  wait_up "http://127.0.0.1:$FLEET_PORT/page.html"
+  # Every backend in the pool before the load starts, as after `npm start`.
+  for _ in $(seq 100); do
+    [ "$(curl -s -m 5 "$FLEET_STATUS" | grep -o '"state": *"healthy"' | wc -l)" -ge 4 ] && break
+    sleep 0.1
+  done
+  check_page pm2 "http://127.0.0.1:$FLEET_PORT"
+fi
+
 now_ms() { date +%s%3N; }
 
 haproxy_loads() { grep -c 'Loading success' "$TMP/haproxy.log" || true; }
@@ -54,11 +86,19 @@ balancer_reloads() {
   echo "${n:-0}"
 }
 
+# The fleet balancer's primary pid and the pid it took its sockets over from, from its status.
+fleet_primary() {
+  curl -s -m 5 "$FLEET_STATUS" | node -e '
+    let t = ""; process.stdin.on("data", (c) => (t += c)).on("end", () => {
+      try { const s = JSON.parse(t).balancer; console.log(`${s.pid} ${s.takenOverFrom ?? 0}`); } catch { console.log("0 0"); }
+    });'
+}
+
 # One reload, back when it is done; sets RELOAD_MS (signal to done). Fails, with RELOAD_NOTE, when
 # HAProxy reports a failed load or the reload is not done within RELOAD_TIMEOUT.
 RELOAD_NOTE=
-reload_proxy() { # haproxy|balancer
-  local start target deadline
+reload_proxy() { # haproxy|balancer|pm2
+  local start target deadline old pid from
   start=$(now_ms)
   deadline=$((start + RELOAD_TIMEOUT * 1000))
   if [ "$1" = haproxy ]; then
@@ -67,6 +107,13 @@ reload_proxy() { # haproxy|balancer
     until [ "$(haproxy_loads)" -ge "$target" ]; do
       if grep -q 'Loading failure' "$TMP/haproxy.log"; then RELOAD_NOTE="haproxy reported a failed load"; return 1; fi
       [ "$(now_ms)" -lt "$deadline" ] || { RELOAD_NOTE="a reload not done after ${RELOAD_TIMEOUT}s"; return 1; }
+      sleep 0.05
+    done
+  elif [ "$1" = pm2 ]; then
+    read -r old _ < <(fleet_primary)
+    "$PM2" restart balancer >/dev/null 2>"$TMP/pm2-restart.err" || { RELOAD_NOTE="pm2 restart failed: $(head -c 200 "$TMP/pm2-restart.err")"; return 1; }
+    until read -r pid from < <(fleet_primary) && [ "$pid" != 0 ] && [ "$pid" != "$old" ] && [ "$from" = "$old" ]; do
+      [ "$(now_ms)" -lt "$deadline" ] || { RELOAD_NOTE="a restart not done after ${RELOAD_TIMEOUT}s"; return 1; }
       sleep 0.05
     done
   else
@@ -90,8 +137,13 @@ declare -A SUMMARY=()
 LB_GONE=
 for mode in $MODES; do
   client_mode "$mode"
-  for proxy in haproxy balancer; do
-    if [ "$proxy" = haproxy ]; then url="http://127.0.0.1:$HAPROXY_PORT/page.html"; else url="http://127.0.0.1:$LB_PORT/page.html"; fi
+  for proxy in $PROXIES; do
+    case $proxy in
+      haproxy) url="http://127.0.0.1:$HAPROXY_PORT/page.html" ;;
+      balancer) url="http://127.0.0.1:$LB_PORT/page.html" ;;
+      pm2) url="http://127.0.0.1:$FLEET_PORT/page.html" ;;
+      *) echo "unknown proxy '$proxy' in PROXIES (haproxy, balancer, pm2)" >&2; exit 2 ;;
+    esac
     if [ "$proxy" = balancer ] && [ -n "$LB_GONE" ]; then
       SUMMARY[$proxy $mode]="not run: the balancer's primary exited in an earlier run"
       continue
@@ -144,13 +196,22 @@ echo "side by side ($RELOADS reloads a run, ${SPACING}s apart; failed = non-2xx 
 echo "p99 steady: the run without reloads; p99 and max: over the whole reload run; reload ms: signal to done, median):"
 printf '%-9s %-10s %7s %8s %8s %9s %9s %9s %9s\n' proxy client reloads requests failed 'p99 stdy' 'p99' max 'reload ms'
 for mode in $MODES; do
-  for proxy in haproxy balancer; do printf '%-9s %-10s %s\n' "$proxy" "$mode" "${SUMMARY[$proxy $mode]}"; done
+  for proxy in $PROXIES; do printf '%-9s %-10s %s\n' "$proxy" "$mode" "${SUMMARY[$proxy $mode]}"; done
 done
 if [ -n "$LB_GONE" ]; then lb_reloads="(its primary exited)"; else lb_reloads=$(balancer_reloads); fi
 echo "reloads done: haproxy $(($(haproxy_loads) - 1)) (master-worker, -x socket transfer), balancer $lb_reloads (SIGHUP," \
   "--workers $WORKERS); $(haproxy -v | head -1 | cut -d' ' -f1-3); node $(node -v)"
 echo "page.html is $PAGE_BYTES bytes; wrk -t1 -c$CONNECTIONS; $(nproc) CPUs shared by wrk, the proxies and four" \
   "backends; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+steal_note
 echo "balancer warnings and errors during the run: $(grep -c . "$TMP/balancer.log" || true) lines (the first 20):"
 head -20 "$TMP/balancer.log" | cut -c1-200 | sed -e "s#file://$PWD/##g" -e 's/^/  /'
 echo "haproxy alerts during the run: $(grep -c ALERT "$TMP/haproxy.log" || true)"
+if [[ " $PROXIES " == *" pm2 "* ]]; then
+  echo "pm2: the fleet's balancer restarted $(LOG_LEVEL=warn "$PM2" jlist 2>/dev/null | node -e '
+    let t = ""; process.stdin.on("data", (c) => (t += c)).on("end", () => {
+      const app = JSON.parse(t).find((a) => a.name === "balancer"); console.log(app ? app.pm2_env.restart_time : "?");
+    });') times by PM2 (pm2 restart balancer, --workers $WORKERS);" \
+    "its warnings and errors: $(cat "$FLEET_LOG_DIR"/balancer.err.log 2>/dev/null | grep -c . || true) lines (the first 20):"
+  head -20 "$FLEET_LOG_DIR/balancer.err.log" 2>/dev/null | cut -c1-200 | sed -e "s#file://$PWD/##g" -e 's/^/  /'
+fi
