@@ -21,22 +21,11 @@ echo "settings: RATE=$RATE DURATION=$DURATION ROUNDS=$ROUNDS WARMUP=$WARMUP CONN
 require_tools haproxy curl node
 npm run build --silent
 make_workdir latency-bench
-PM2="node_modules/.bin/pm2"
-export PM2_HOME="$TMP/pm2" FLEET_LOG_DIR="$TMP/logs" LOG_LEVEL=warn
-stop_fleet() { "$PM2" kill >/dev/null 2>&1 || true; }
-trap 'stop_fleet; cleanup' EXIT
-
-BACKENDS=()
-for _ in 1 2 3 4; do BACKENDS+=("$(free_port)"); done
-BALANCER_PORT=$(free_port)
-ADMIN_PORT=$(free_port)
-export BACKEND_PORTS
-BACKEND_PORTS=$(IFS=,; echo "${BACKENDS[*]}")
-export BALANCER_PORT ADMIN_PORT ASYNC_PORT THREADED_PORT
-ASYNC_PORT=$(free_port)
-THREADED_PORT=$(free_port)
-"$PM2" start ecosystem.config.cjs >/dev/null
-wait_up "http://127.0.0.1:$BALANCER_PORT/page.html"
+export LOG_LEVEL=warn
+start_pm2_fleet
+BACKENDS=("${FLEET_BACKENDS[@]}")
+BALANCER_PORT=$FLEET_PORT
+ADMIN_PORT=$FLEET_ADMIN_PORT
 
 HAPROXY_PORT=$(free_port)
 SERVERS=$(for i in "${!BACKENDS[@]}"; do printf '    server b%s 127.0.0.1:%s\\n' "$i" "${BACKENDS[$i]}"; done)

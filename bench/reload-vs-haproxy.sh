@@ -53,22 +53,11 @@ LB_PID=$BALANCER_PID
 LB_STATUS="http://127.0.0.1:$BALANCER_ADMIN_PORT/__lb/status"
 check_page balancer "http://127.0.0.1:$LB_PORT"
 
-# The fleet under its own PM2 daemon, on free ports, for `pm2 restart balancer`.
-PM2=node_modules/.bin/pm2
-export PM2_HOME="$TMP/pm2" FLEET_LOG_DIR="$TMP/fleet-logs"
-stop_fleet() { [ -d "$PM2_HOME" ] && LOG_LEVEL=warn "$PM2" kill >/dev/null 2>&1 || true; }
-trap 'stop_fleet; cleanup' EXIT
+# The fleet under its own PM2 daemon, for `pm2 restart balancer`.
 FLEET_PORT=
 if [[ " $PROXIES " == *" pm2 "* ]]; then
-  mkdir -p "$FLEET_LOG_DIR"
-  fleet_backends=()
-  for _ in 1 2 3 4; do fleet_backends+=("$(free_port)"); done
-  FLEET_PORT=$(free_port)
-  FLEET_ADMIN=$(free_port)
-  BACKEND_PORTS=$(IFS=,; echo "${fleet_backends[*]}") BALANCER_PORT=$FLEET_PORT ADMIN_PORT=$FLEET_ADMIN \
-    ASYNC_PORT=$(free_port) THREADED_PORT=$(free_port) BALANCER_WORKERS=$WORKERS LOG_LEVEL=warn "$PM2" start ecosystem.config.cjs >/dev/null
-  FLEET_STATUS="http://127.0.0.1:$FLEET_ADMIN/__lb/status"
-  wait_up "http://127.0.0.1:$FLEET_PORT/page.html"
+  BALANCER_WORKERS=$WORKERS LOG_LEVEL=warn start_pm2_fleet
+  FLEET_STATUS="http://127.0.0.1:$FLEET_ADMIN_PORT/__lb/status"
   # Every backend in the pool before the load starts, as after `npm start`.
   for _ in $(seq 100); do
     [ "$(curl -s -m 5 "$FLEET_STATUS" | grep -o '"state": *"healthy"' | wc -l)" -ge 4 ] && break
@@ -97,6 +86,7 @@ fleet_primary() {
 # One reload, back when it is done; sets RELOAD_MS (signal to done). Fails, with RELOAD_NOTE, when
 # HAProxy reports a failed load or the reload is not done within RELOAD_TIMEOUT.
 RELOAD_NOTE=
+FRESH_BINDS=0
 reload_proxy() { # haproxy|balancer|pm2
   local start target deadline old pid from
   start=$(now_ms)
@@ -112,10 +102,12 @@ reload_proxy() { # haproxy|balancer|pm2
   elif [ "$1" = pm2 ]; then
     read -r old _ < <(fleet_primary)
     "$PM2" restart balancer >/dev/null 2>"$TMP/pm2-restart.err" || { RELOAD_NOTE="pm2 restart failed: $(head -c 200 "$TMP/pm2-restart.err")"; return 1; }
-    until read -r pid from < <(fleet_primary) && [ "$pid" != 0 ] && [ "$pid" != "$old" ] && [ "$from" = "$old" ]; do
+    until read -r pid from < <(fleet_primary) && [ "$pid" != 0 ] && [ "$pid" != "$old" ]; do
       [ "$(now_ms)" -lt "$deadline" ] || { RELOAD_NOTE="a restart not done after ${RELOAD_TIMEOUT}s"; return 1; }
       sleep 0.05
     done
+    # A new primary that bound new sockets: the old ones (and what queued on them) were not handed over.
+    [ "$from" = "$old" ] || FRESH_BINDS=$((FRESH_BINDS + 1))
   else
     target=$(($(balancer_reloads) + 1))
     kill -HUP "$LB_PID"
@@ -212,6 +204,6 @@ if [[ " $PROXIES " == *" pm2 "* ]]; then
     let t = ""; process.stdin.on("data", (c) => (t += c)).on("end", () => {
       const app = JSON.parse(t).find((a) => a.name === "balancer"); console.log(app ? app.pm2_env.restart_time : "?");
     });') times by PM2 (pm2 restart balancer, --workers $WORKERS);" \
-    "its warnings and errors: $(cat "$FLEET_LOG_DIR"/balancer.err.log 2>/dev/null | grep -c . || true) lines (the first 20):"
+    "$FRESH_BINDS of them without taking the sockets over; its warnings and errors: $(cat "$FLEET_LOG_DIR"/balancer.err.log 2>/dev/null | grep -c . || true) lines (the first 20):"
   head -20 "$FLEET_LOG_DIR/balancer.err.log" 2>/dev/null | cut -c1-200 | sed -e "s#file://$PWD/##g" -e 's/^/  /'
 fi

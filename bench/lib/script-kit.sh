@@ -36,6 +36,25 @@ steal_note() {
   }'
 }
 
+# The fleet (ecosystem.config.cjs) as `npm start` runs it, under a throwaway PM2 daemon in $TMP,
+# every port free; settings for the apps in the environment (LOG_LEVEL=warn start_pm2_fleet).
+# Sets FLEET_BACKENDS (their ports), FLEET_PORT and FLEET_ADMIN_PORT; the daemon is killed on exit.
+PM2=node_modules/.bin/pm2
+start_pm2_fleet() {
+  export PM2_HOME="$TMP/pm2" FLEET_LOG_DIR="$TMP/fleet-logs"
+  mkdir -p "$FLEET_LOG_DIR"
+  trap 'stop_pm2_fleet; cleanup' EXIT
+  FLEET_BACKENDS=()
+  for _ in 1 2 3 4; do FLEET_BACKENDS+=("$(free_port)"); done
+  FLEET_PORT=$(free_port)
+  FLEET_ADMIN_PORT=$(free_port)
+  BACKEND_PORTS=$(IFS=,; echo "${FLEET_BACKENDS[*]}") BALANCER_PORT=$FLEET_PORT ADMIN_PORT=$FLEET_ADMIN_PORT \
+    ASYNC_PORT=$(free_port) THREADED_PORT=$(free_port) "$PM2" start ecosystem.config.cjs >/dev/null
+  wait_up "http://127.0.0.1:$FLEET_PORT/page.html"
+}
+
+stop_pm2_fleet() { "$PM2" kill >/dev/null 2>&1 || true; }
+
 cleanup() {
   for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
