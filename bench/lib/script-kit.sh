@@ -39,6 +39,8 @@ steal_note() {
 # The fleet (ecosystem.config.cjs) as `npm start` runs it, under a throwaway PM2 daemon in $TMP,
 # every port free; settings for the apps in the environment (LOG_LEVEL=warn start_pm2_fleet).
 # Sets FLEET_BACKENDS (their ports), FLEET_PORT and FLEET_ADMIN_PORT; the daemon is killed on exit.
+# Back once every backend is in the balancer's pool, as after `npm start`, so no measurement starts
+# on a pool still filling.
 PM2=node_modules/.bin/pm2
 start_pm2_fleet() {
   export PM2_HOME="$TMP/pm2" FLEET_LOG_DIR="$TMP/fleet-logs"
@@ -51,6 +53,13 @@ start_pm2_fleet() {
   BACKEND_PORTS=$(IFS=,; echo "${FLEET_BACKENDS[*]}") BALANCER_PORT=$FLEET_PORT ADMIN_PORT=$FLEET_ADMIN_PORT \
     ASYNC_PORT=$(free_port) THREADED_PORT=$(free_port) "$PM2" start ecosystem.config.cjs >/dev/null
   wait_up "http://127.0.0.1:$FLEET_PORT/page.html"
+  for _ in $(seq 100); do
+    [ "$(curl -s -m 5 "http://127.0.0.1:$FLEET_ADMIN_PORT/__lb/status" | grep -o '"state": *"up"' | wc -l)" \
+      -ge ${#FLEET_BACKENDS[@]} ] && return 0
+    sleep 0.1
+  done
+  echo "the fleet's balancer did not have all ${#FLEET_BACKENDS[@]} backends healthy within 10 s" >&2
+  exit 1
 }
 
 stop_pm2_fleet() { "$PM2" kill >/dev/null 2>&1 || true; }
