@@ -1,7 +1,7 @@
 /**
  * Settings of the door to PM2: where PM2 keeps its daemon (PM2_HOME) and which PM2 app this
- * process is (pm_id). Pure except for the two small readers at the bottom, which go through
- * process-input.ts.
+ * process is (pm_id, restart_time). Pure except for the small readers at the bottom, which go
+ * through process-input.ts.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,15 @@ export function pm2IdFrom(env: Readonly<Record<string, string | undefined>>): nu
   return Number(raw);
 }
 
+/**
+ * How many restarts PM2 had counted for this app when it started this process (PM2 passes its
+ * restart_time in the environment); 0 when PM2 did not start it.
+ */
+export function pm2RestartsFrom(env: Readonly<Record<string, string | undefined>>): number {
+  const raw = env.restart_time;
+  return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : 0;
+}
+
 export const pm2HomeOption = {
   flag: 'pm2-home',
   env: 'PM2_HOME',
@@ -38,4 +47,9 @@ export function currentPm2Home(): string {
 /** This process's pm_id, or null outside PM2. */
 export function currentPm2Id(): number | null {
   return pm2IdFrom(processEnv());
+}
+
+/** PM2's restart count for this app when it started this process. */
+export function currentPm2Restarts(): number {
+  return pm2RestartsFrom(processEnv());
 }

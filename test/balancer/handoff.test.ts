@@ -2,7 +2,8 @@
  * The listening-socket handover a PM2 restart of the balancer relies on: the message and its path
  * (pure), and the real thing: a holder process (dist/src/balancer-holder.js) keeps a listening
  * socket while nothing accepts on it, a connection made meanwhile is queued rather than refused,
- * and whoever takes the socket over (SCM_RIGHTS) answers it. A holder nobody comes to lets go.
+ * and whoever takes the socket over (SCM_RIGHTS) answers it. A holder nobody comes to lets go,
+ * and its watch on a real PM2 daemon tells a restart from a stop.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,9 +14,12 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { handoffPath, parseHandoff } from '../../src/balancer/cluster/handoff.js';
-import type { HolderOrders } from '../../src/balancer/cluster/socket-holder.js';
+import { watchPm2, type HolderOrders } from '../../src/balancer/cluster/socket-holder.js';
 import { closeFd, dupFd, listeningFd, receiveFds } from '../../src/net/fd-passing.js';
 import { listenOnFd } from '../../src/net/listen.js';
+import { Pm2Client } from '../../src/supervisor/pm2-client.js';
+import { quietLogger } from '../helpers/memory-logger.js';
+import { createPm2Home, writeFixtures } from '../helpers/pm2-home.js';
 import { DIST } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -183,4 +187,45 @@ void test('a holder waits for the old primary to exit before its time starts', a
   oldPrimary.kill('SIGKILL');
   assert.equal(await exited(holder), 0);
   assert.ok(Date.now() - started >= 250, 'then it waited its time for a next primary');
+});
+
+void test("a holder's watch on a real PM2 daemon: restarts are never taken for a stop, a pm2 stop is", async (t) => {
+  const pm2 = await createPm2Home(t);
+  const { server } = await writeFixtures(pm2.home);
+  const client = await Pm2Client.connect({ pm2Home: pm2.home });
+  t.after(() => client.disconnect());
+  await client.start([
+    {
+      name: 'fx-held',
+      script: server,
+      exec_mode: 'fork',
+      wait_ready: true,
+      listen_timeout: 5000,
+      kill_timeout: 3000,
+      env: { NAME: 'fx-held', PORT: '0' },
+    },
+  ]);
+  const current = async () => {
+    const [app] = await client.describe('fx-held');
+    assert.ok(app !== undefined && app.pid !== null);
+    pm2.track(app.pid);
+    return { home: pm2.home, id: app.pmId, restarts: app.restarts };
+  };
+  // As each primary's holder does, but asking PM2 without a pause: PM2 shows each restart's old
+  // process as stopped for a moment, and a watch that took that for a stop would say so here.
+  for (let n = 1; n <= 5; n++) {
+    const watch = watchPm2({ pm2: await current() }, quietLogger, 0);
+    try {
+      await client.restart('fx-held');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(watch.verdict(), null, `restart ${n} was taken for a stop`);
+    } finally {
+      await watch.close();
+    }
+  }
+  const watch = watchPm2({ pm2: await current() }, quietLogger, 0);
+  t.after(() => watch.close());
+  await client.stop('fx-held');
+  await waitFor(() => watch.verdict() !== null, 'the watch to see the stop', { timeoutMs: 2000 });
+  assert.equal(watch.verdict(), 'PM2 says the app is stopped');
 });

@@ -33,7 +33,7 @@ import { listeningFd } from '../../net/fd-passing.js';
 import { HANDOFF_WAIT_MS, handoffPath, type HandedListener } from './handoff.js';
 import { acquireSockets, type PrimarySockets } from './listen-sockets.js';
 import type { HolderOrders } from './socket-holder.js';
-import { currentPm2Home, currentPm2Id } from '../../supervisor/config.js';
+import { currentPm2Home, currentPm2Id, currentPm2Restarts } from '../../supervisor/config.js';
 
 export interface PrimaryOptions {
   settings: BalancerSettings;
@@ -186,7 +186,7 @@ export class ClusterPrimary {
       path: file,
       handoff: { from: process.pid, listeners },
       daemonPid: process.ppid,
-      pm2: pm2Id === null ? null : { home: currentPm2Home(), id: pm2Id },
+      pm2: pm2Id === null ? null : { home: currentPm2Home(), id: pm2Id, restarts: currentPm2Restarts() },
       waitMs: HANDOFF_WAIT_MS,
       name: this.config.name,
       logLevel: this.config.logLevel,

@@ -15,6 +15,7 @@ import { isPidAlive as alive, Pm2Client } from '../../supervisor/pm2-client.js';
 import type { LogFormat, Logger, LogLevel } from '../../logger.js';
 import { acceptUnix, closeFd, listenUnix, sendFds } from '../../net/fd-passing.js';
 import { encodeHandoff, type Handoff } from './handoff.js';
+import { noPrimaryWillCome } from './holder-verdict.js';
 
 export interface HolderOrders {
   /** Where the next primary asks for the sockets. */
@@ -22,8 +23,11 @@ export interface HolderOrders {
   handoff: Handoff;
   /** The PM2 daemon that will start the next primary; when it is gone nobody will. */
   daemonPid: number;
-  /** The app's pm_id in that daemon (PM2_HOME): once PM2 says stopped, nobody will either. */
-  pm2: { home: string; id: number } | null;
+  /**
+   * The app's pm_id in that daemon (PM2_HOME) and PM2's restart count when the old primary
+   * started: once PM2 says stopped with that count, nobody will come either.
+   */
+  pm2: { home: string; id: number; restarts: number } | null;
   waitMs: number;
   /** The balancer's name and logging, so its lines read like the primary's. */
   name: string;
@@ -43,7 +47,13 @@ const MAX_DRAIN_MS = 30_000;
 
 export function parseOrders(text: string | undefined): HolderOrders {
   const orders = JSON.parse(text ?? 'null') as HolderOrders | null;
-  if (orders === null || typeof orders.path !== 'string' || !Number.isInteger(orders.waitMs)) {
+  const pm2 = orders?.pm2;
+  if (
+    orders === null ||
+    typeof orders.path !== 'string' ||
+    !Number.isInteger(orders.waitMs) ||
+    (pm2 !== null && !(Number.isInteger(pm2?.id) && Number.isInteger(pm2?.restarts)))
+  ) {
     throw new Error('the socket holder is started by the balancer primary, with its orders in LB_HOLDER');
   }
   return orders;
@@ -55,14 +65,11 @@ export function openRendezvous(orders: HolderOrders): number {
   return listenUnix(orders.path);
 }
 
-/**
- * Whether PM2 has stopped or deleted the app for good: asked every ASK_PM2_MS. PM2 marks a
- * restart's process stopped and launches the next in the same turn, so "stopped" is never seen
- * in a restart.
- */
-function watchPm2(
-  orders: HolderOrders,
+/** Whether PM2 has stopped or deleted the app for good (holder-verdict.ts), asked every `askMs`. */
+export function watchPm2(
+  orders: Pick<HolderOrders, 'pm2'>,
   logger: Logger,
+  askMs = ASK_PM2_MS,
 ): { verdict: () => string | null; close: () => Promise<void> } {
   let verdict: string | null = null;
   let client: Pm2Client | null = null;
@@ -73,13 +80,11 @@ function watchPm2(
     try {
       client ??= await Pm2Client.connect({ pm2Home: target.home, launchDaemon: false, timeoutMs: 2000 });
       const [app] = await client.describe(target.id);
-      if (app === undefined) verdict = 'PM2 deleted the app';
-      else if (app.status === 'stopped' || app.status === 'errored')
-        verdict = `PM2 says the app is ${app.status}`;
+      verdict = noPrimaryWillCome(app, target.restarts);
     } catch (err) {
       logger.debug(`could not ask PM2 about the app: ${errorMessage(err)}`, { event: 'handoff-pm2' });
     }
-    if (!closed && verdict === null) timer = setTimeout(() => void ask(), ASK_PM2_MS);
+    if (!closed && verdict === null) timer = setTimeout(() => void ask(), askMs);
   };
   let timer = setTimeout(() => void ask(), 0);
   return {
