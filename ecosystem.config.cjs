@@ -86,6 +86,9 @@ const BALANCER_POLICY = {
   ...SERVER_POLICY,
   max_restarts: 20,
   max_memory_restart: '384M',
+  // PM2 signals the primary alone and waits for it alone: on a restart its workers serve on, on
+  // the sockets it hands over, until the next primary's are ready (docs/operations.md).
+  treekill: false,
 };
 
 /**

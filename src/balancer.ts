@@ -76,10 +76,15 @@ if (slot !== null) {
     });
   };
   // PM2 stops, restarts and reloads with SIGINT alike: a copy of the sockets goes to a holder for
-  // the next primary before the workers drain. Anywhere else SIGINT is a plain stop.
+  // the next primary, and the workers either serve on (then this process leaves at once) or drain
+  // first. Anywhere else SIGINT is a plain stop.
   const handOffOrStop = async (): Promise<void> => {
-    if (runningUnderPm2()) await primary.handOff();
-    stop('SIGINT');
+    const handed = runningUnderPm2() ? await primary.handOff() : 'nothing';
+    if (handed !== 'sockets-and-workers') return stop('SIGINT');
+    await primary.leave();
+    logger.info('left', { event: 'stopped' });
+    await logger.close();
+    process.exit(0);
   };
   process.on('SIGINT', () => void handOffOrStop());
   process.on('SIGTERM', stop);

@@ -1,7 +1,7 @@
 /**
  * Settings of the door to PM2: where PM2 keeps its daemon (PM2_HOME) and which PM2 app this
- * process is (pm_id, restart_time). Pure except for the small readers at the bottom, which go
- * through process-input.ts.
+ * process is (pm_id, restart_time, treekill). Pure except for the small readers at the bottom,
+ * which go through process-input.ts.
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -30,6 +30,14 @@ export function pm2RestartsFrom(env: Readonly<Record<string, string | undefined>
   return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : 0;
 }
 
+/**
+ * Whether PM2 signals and waits for this process's whole tree on stop (its `treekill`, on unless
+ * the app's config turns it off), or this process alone.
+ */
+export function pm2TreeKillFrom(env: Readonly<Record<string, string | undefined>>): boolean {
+  return env.treekill !== 'false';
+}
+
 export const pm2HomeOption = {
   flag: 'pm2-home',
   env: 'PM2_HOME',
@@ -52,4 +60,9 @@ export function currentPm2Id(): number | null {
 /** PM2's restart count for this app when it started this process. */
 export function currentPm2Restarts(): number {
   return pm2RestartsFrom(processEnv());
+}
+
+/** Whether PM2 stops this process's whole tree (see pm2TreeKillFrom). */
+export function currentPm2TreeKill(): boolean {
+  return pm2TreeKillFrom(processEnv());
 }

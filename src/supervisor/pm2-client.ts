@@ -48,6 +48,8 @@ export interface Pm2AppConfig {
   exp_backoff_restart_delay?: number;
   restart_delay?: number;
   kill_timeout?: number;
+  /** Signal and wait for the whole process tree on stop (PM2's default), or the app's pid alone. */
+  treekill?: boolean;
   wait_ready?: boolean;
   listen_timeout?: number;
   max_memory_restart?: string | number;

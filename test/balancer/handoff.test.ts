@@ -36,8 +36,11 @@ void test('parseHandoff: the message must describe every descriptor, a public on
       { role: 'public', port: 8080 },
       { role: 'admin', port: 8081 },
     ],
+    workers: [101, 102],
   };
   assert.deepEqual(parseHandoff(JSON.stringify(good), 2), good);
+  const { workers: _none, ...fromAnOlderHolder } = good;
+  assert.deepEqual(parseHandoff(JSON.stringify(fromAnOlderHolder), 2).workers, [], 'no word of workers: none');
   const bad: [string, number, RegExp][] = [
     ['not json', 1, /not JSON/],
     [JSON.stringify(good), 1, /2 listeners for 1 descriptors/],
@@ -45,6 +48,8 @@ void test('parseHandoff: the message must describe every descriptor, a public on
     [JSON.stringify({ from: 1, listeners: [{ role: 'admin', port: 1 }] }), 1, /no public listener/],
     [JSON.stringify({ from: 1, listeners: [{ role: 'public', port: 0 }] }), 1, /bad "listeners"/],
     [JSON.stringify({ from: 1, listeners: [{ role: 'other', port: 80 }] }), 1, /bad "listeners"/],
+    [JSON.stringify({ ...good, workers: [0] }), 2, /bad "workers"/],
+    [JSON.stringify({ ...good, workers: 'all' }), 2, /bad "workers"/],
   ];
   for (const [text, fds, message] of bad) {
     assert.throws(
@@ -106,7 +111,7 @@ async function startHolder(
   await new Promise((resolve) => server.close(resolve));
   const orders: HolderOrders = {
     path: file,
-    handoff: { from, listeners: [{ role: 'public', port }] },
+    handoff: { from, listeners: [{ role: 'public', port }], workers: [] },
     daemonPid,
     pm2: null,
     waitMs,

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { quietLogger } from '../helpers/memory-logger.js';
 import { loadFleetApps } from '../../src/fleet/ecosystem.js';
@@ -14,6 +15,8 @@ import { readBalancerStatus } from '../../src/balancer/status-reader.js';
 import { runLoad, getJson, type LoadResult } from '../helpers/balancer-fleet.js';
 import { createPm2Home, findFreePortOffset, terminate } from '../helpers/pm2-home.js';
 import { runNode } from '../helpers/processes.js';
+import { isPidAlive } from '../../src/supervisor/pm2-client.js';
+import { waitFor } from '../helpers/wait.js';
 
 const quiet = quietLogger;
 
@@ -40,6 +43,25 @@ async function underLoad(port: number, action: () => Promise<void>): Promise<Loa
     done = true;
   }
   return loads;
+}
+
+/**
+ * Watches one primary and its workers through a PM2 restart: whether a worker was still alive
+ * once the primary had gone (they serve on until the next primary's are ready), and that they all
+ * went in the end. Bounded: gives up after 30 s.
+ */
+async function watchOutliving(primary: number, workers: readonly number[]): Promise<{ outlived: boolean; gone: boolean }> {
+  let outlived = false;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const serving = workers.filter(isPidAlive);
+    if (!isPidAlive(primary)) {
+      if (serving.length > 0) outlived = true;
+      else return { outlived, gone: true };
+    }
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return { outlived, gone: false };
 }
 
 function assertNoneFailed(results: readonly LoadResult[], what: string): void {
@@ -99,9 +121,12 @@ void test('the fleet reloads under load without losing a request', async (t) => 
   await t.test('pm2 restart of the balancer: the next primary takes the sockets over', async () => {
     const before = await status();
     const primaries: number[] = [];
+    const watches: Promise<{ outlived: boolean; gone: boolean }>[] = [];
     const results = await underLoad(balancer.port, async () => {
       for (let n = 1; n <= 3; n++) {
-        primaries.push((await status()).balancer.pid);
+        const current = await status();
+        primaries.push(current.balancer.pid);
+        watches.push(watchOutliving(current.balancer.pid, current.workers.map((w) => w.pid)));
         const run = await pm2.pm2(['restart', 'balancer'], env, 60_000);
         assert.equal(run.code, 0, run.stderr);
         await track();
@@ -119,6 +144,10 @@ void test('the fleet reloads under load without losing a request', async (t) => 
     );
     // The sockets themselves went from each primary to the next, not a new bind.
     assert.equal(after.balancer.takenOverFrom, primaries.at(-1));
+    // PM2 waited for each primary alone (treekill off): its workers served on after it, then went.
+    for (const [n, watched] of (await Promise.all(watches)).entries()) {
+      assert.deepEqual(watched, { outlived: true, gone: true }, `restart ${n + 1}`);
+    }
   });
 
   await t.test(
@@ -170,6 +199,30 @@ void test('the fleet reloads under load without losing a request', async (t) => 
       assert.match(ignored, new RegExp(`${name} \\(pm_id \\d+\\) is in pool web but is a second process`));
     },
   );
+
+  await t.test('pm2 stop of the balancer: its workers go too and the port is let go; pm2 start binds it again', async () => {
+    const before = await status();
+    const watch = watchOutliving(before.balancer.pid, before.workers.map((w) => w.pid));
+    const stopped = await pm2.pm2(['stop', 'balancer'], env, 60_000);
+    assert.equal(stopped.code, 0, stopped.stderr);
+    // No next primary is coming: the holder sees PM2's stop and drains the workers it kept.
+    assert.equal((await watch).gone, true, 'every worker of the stopped balancer exited');
+    const refused = (): Promise<boolean> =>
+      new Promise((resolve) => {
+        const s = net.connect(balancer.port, '127.0.0.1');
+        s.once('connect', () => (s.destroy(), resolve(false)));
+        s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+      });
+    await waitFor(refused, 'the balancer port to be refused', { timeoutMs: 5000 });
+    const started = await pm2.pm2(['start', 'balancer'], env, 60_000);
+    assert.equal(started.code, 0, started.stderr);
+    await track();
+    const again = await waitFor(async () => {
+      const s = await status();
+      return s.workers.length === 2 && s.pool.available >= backends.length ? s : false;
+    }, 'the balancer to serve again');
+    assert.equal(again.balancer.takenOverFrom, null, 'a start after a stop binds its own sockets');
+  });
 
   await t.test('the PM2 daemon killed: the balancer and its workers keep serving', async (st) => {
     const orphans = (await pm2.jlist()).map((e) => e.pid).filter((pid) => pid > 0);

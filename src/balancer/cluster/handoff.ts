@@ -17,7 +17,18 @@ export interface Handoff {
   from: number;
   /** In the order of the descriptors that travel with the message. */
   listeners: HandedListener[];
+  /**
+   * The handing primary's workers, still serving on those sockets after it has gone (empty when
+   * they drained first): the next primary drains them once its own workers are ready.
+   */
+  workers: number[];
 }
+
+/**
+ * How long a worker keeps serving after its primary has left it to the next one: longer than a
+ * next primary takes to start and get ready, short enough that a stray one does not linger.
+ */
+export const OUTLIVE_MS = 20_000;
 
 /**
  * How long the holder keeps the sockets for a next primary, from the moment the old one has
@@ -60,6 +71,10 @@ export function parseHandoff(text: string, descriptors: number): Handoff {
   const h = raw as Partial<Record<keyof Handoff, unknown>>;
   const problems: string[] = [];
   if (!Number.isInteger(h.from)) problems.push('no "from" pid');
+  // A holder of an older version says nothing of workers: none outlived it.
+  const workers = h.workers ?? [];
+  if (!Array.isArray(workers) || !workers.every((p) => Number.isInteger(p) && (p as number) > 0))
+    problems.push('bad "workers"');
   if (!Array.isArray(h.listeners) || !h.listeners.every(isListener)) problems.push('bad "listeners"');
   else if (h.listeners.length !== descriptors)
     problems.push(`${h.listeners.length} listeners for ${descriptors} descriptors`);
@@ -70,5 +85,5 @@ export function parseHandoff(text: string, descriptors: number): Handoff {
       `the handed-over sockets came with a bad message: ${problems.join(', ')}`,
     );
   }
-  return raw as Handoff;
+  return { ...(raw as Handoff), workers: workers as number[] };
 }

@@ -26,7 +26,12 @@ export type ToWorker =
   /** Send a report now, answering with this sequence number. */
   | { lb: 'report?'; seq: number }
   /** Stop taking connections, finish what is in flight, report, exit. */
-  | { lb: 'drain' };
+  | { lb: 'drain' }
+  /**
+   * The primary is leaving: keep serving once it has gone, until SIGTERM (from the next primary,
+   * or from the holder when none comes) or for `ms` at most, then drain.
+   */
+  | { lb: 'outlive'; ms: number };
 
 export type ToPrimary =
   /** Listening for messages: send the membership and health now (earlier ones would be lost). */
@@ -52,7 +57,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
 }
 
-const TO_WORKER = new Set(['members', 'health', 'report?', 'drain']);
+const TO_WORKER = new Set(['members', 'health', 'report?', 'drain', 'outlive']);
 const TO_PRIMARY = new Set(['hello', 'ready', 'take-out', 'report', 'finished']);
 
 export function isToWorker(v: unknown): v is ToWorker {

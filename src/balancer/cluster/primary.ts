@@ -30,10 +30,16 @@ import { CounterBook } from './counter-book.js';
 import { isToPrimary, type ToPrimary, type ToWorker } from './messages.js';
 import { HOLDER_ENV, pm2LogFiles, WORKER_ENV } from '../../config/process-input.js';
 import { listeningFd } from '../../net/fd-passing.js';
-import { HANDOFF_WAIT_MS, handoffPath, type HandedListener } from './handoff.js';
+import { HANDOFF_WAIT_MS, handoffPath, OUTLIVE_MS, type HandedListener } from './handoff.js';
+import { drainOutlived } from './outlived-workers.js';
 import { acquireSockets, type PrimarySockets } from './listen-sockets.js';
 import type { HolderOrders } from './socket-holder.js';
-import { currentPm2Home, currentPm2Id, currentPm2Restarts } from '../../supervisor/config.js';
+import {
+  currentPm2Home,
+  currentPm2Id,
+  currentPm2Restarts,
+  currentPm2TreeKill,
+} from '../../supervisor/config.js';
 
 export interface PrimaryOptions {
   settings: BalancerSettings;
@@ -47,6 +53,13 @@ export interface PrimaryOptions {
   /** The socket holder's entry script (src/balancer-holder.ts, built). */
   holderExec: string;
 }
+
+/**
+ * What a primary that PM2 is stopping handed on: nothing (a plain stop follows), the listening
+ * sockets (its workers drain here first, as PM2 waits for the whole process tree), or the sockets
+ * and its serving workers too (PM2 waits for this process alone: it leaves at once).
+ */
+export type HandedOn = 'nothing' | 'sockets' | 'sockets-and-workers';
 
 interface WorkerEntry {
   id: number;
@@ -67,6 +80,8 @@ const REPORT_WAIT_MS = 200;
 const CRASHES_BEFORE_BACKOFF = 5;
 /** How long a holder may take to say it holds the sockets before the primary stops as usual. */
 const HOLDER_START_MS = 3000;
+/** How long a leaving primary waits for its workers to have heard that they outlive it. */
+const OUTLIVE_TOLD_MS = 1000;
 /** Where a worker finds its inherited sockets: stdio, then the IPC channel, then these. */
 const WORKER_PUBLIC_FD = 4;
 const WORKER_REDIRECT_FD = 5;
@@ -123,17 +138,30 @@ export class ClusterPrimary {
         { event: 'takeover', from: handoff.from },
       );
     }
-    // The workers boot (a node start each) while discovery runs, so connections queued through a
-    // takeover wait for the slower of the two, not for both in turn. A worker that listens before
-    // the pool is known holds its requests for --queue-timeout, as when no upstream is up.
-    const started = this.startGeneration(this.config.workers);
+    // The last primary's workers serve on meanwhile; they drain once these are ready, or now if
+    // this start fails (as the last thing this method does either way).
+    const outlived = handoff?.workers ?? [];
+    let started: WorkerEntry[] = [];
     try {
+      // The workers boot (a node start each) while discovery runs, so connections queued through a
+      // takeover wait for the slower of the two, not for both in turn. A worker that listens before
+      // the pool is known holds its requests for --queue-timeout, as when no upstream is up.
+      started = this.startGeneration(this.config.workers);
       await this.control.discover();
+      return await this.startServing(started);
     } catch (err) {
       this.stopping = true; // no replacements for the workers stopped here
       for (const e of started) e.child.kill('SIGKILL');
       throw err;
+    } finally {
+      drainOutlived(outlived, this.stopping ? 'this balancer did not start' : 'the workers here are ready', logger);
     }
+  }
+
+  private async startServing(started: WorkerEntry[]): Promise<{ port: number; adminPort: number }> {
+    const { logger } = this.options;
+    const sockets = this.sockets;
+    if (sockets === null) throw new Error('the primary serves only once it holds its sockets');
     this.port = (await Promise.all(started.map((e) => e.ready)))[0] ?? 0;
     logger.info(
       `${listeningLine(this.config, { port: this.port, scheme: this.scheme, engineName: this.config.proxyEngine }, this.pool)} (${this.config.workers} workers)`,
@@ -145,7 +173,7 @@ export class ClusterPrimary {
         workers: this.config.workers,
       },
     );
-    const adminPort = await this.control.listenAdmin(this.sockets.admin ?? undefined);
+    const adminPort = await this.control.listenAdmin(sockets.admin ?? undefined);
     await this.control.checkHealth();
     logReady(logger, this.pool);
     return { port: this.port, adminPort };
@@ -156,20 +184,27 @@ export class ClusterPrimary {
   }
 
   /**
-   * PM2 is stopping this primary (a stop, restart or reload: PM2 does not say which), and waits
-   * for the whole process tree to exit before it starts the next one. So: a holder outside the
-   * tree takes a copy of the listening sockets first, then everything here stops as usual (the
-   * workers drain). If PM2 starts the next primary, it takes the sockets from the holder; if
-   * nobody comes within HANDOFF_WAIT_MS, the holder lets them go. False when there is nothing to
-   * hand over (port 0, a reload or stop under way): then this is a plain stop.
+   * PM2 is stopping this primary (a stop, restart or reload: PM2 does not say which), and starts
+   * the next one once it has exited. So a holder outside PM2's tree takes a copy of the listening
+   * sockets first; the next primary takes them from it, and if nobody comes within
+   * HANDOFF_WAIT_MS, the holder lets them go.
+   *
+   * When PM2 waits for this process alone (`treekill: false`, as the fleet's ecosystem sets), the
+   * workers serve on after it has gone, until the next primary's workers are ready (nginx's old
+   * workers, HAProxy's old process): the caller then leaves at once, and no request waits for a
+   * restart. When PM2 waits for the whole tree, the workers drain here first, as on a stop.
+   * Nothing is handed on when there is nothing to hand (port 0, a reload or stop under way).
    */
-  async handOff(): Promise<boolean> {
+  async handOff(): Promise<HandedOn> {
     const { logger } = this.options;
     const file = this.handoffFile();
     const sockets = this.sockets;
     if (this.stopping || this.reloading || file === null || sockets === null) {
-      return false;
+      return 'nothing';
     }
+    const outliving = currentPm2TreeKill()
+      ? []
+      : [...this.workers.values()].filter((e) => e.state !== 'draining');
     const listeners: HandedListener[] = [{ role: 'public', port: this.port }];
     const fds = [sockets.public];
     if (sockets.redirect !== null && this.config.httpRedirectPort !== null) {
@@ -184,7 +219,7 @@ export class ClusterPrimary {
     const pm2Id = currentPm2Id();
     const orders: HolderOrders = {
       path: file,
-      handoff: { from: process.pid, listeners },
+      handoff: { from: process.pid, listeners, workers: outliving.map((e) => e.pid) },
       daemonPid: process.ppid,
       pm2: pm2Id === null ? null : { home: currentPm2Home(), id: pm2Id, restarts: currentPm2Restarts() },
       waitMs: HANDOFF_WAIT_MS,
@@ -192,12 +227,52 @@ export class ClusterPrimary {
       logLevel: this.config.logLevel,
       logFormat: this.config.logFormat,
     };
-    if (!(await this.startHolder(orders, fds))) return false;
+    if (!(await this.startHolder(orders, fds))) return 'nothing';
+    if (outliving.length === 0) {
+      logger.info(
+        `SIGINT from PM2: the listening sockets wait in a holder for the next balancer (at most ${HANDOFF_WAIT_MS}ms); new connections queue there meanwhile`,
+        { event: 'handoff' },
+      );
+      return 'sockets';
+    }
+    await Promise.all(outliving.map((e) => this.tellToOutlive(e)));
     logger.info(
-      `SIGINT from PM2: the listening sockets wait in a holder for the next balancer (at most ${HANDOFF_WAIT_MS}ms); new connections queue there meanwhile`,
-      { event: 'handoff' },
+      `SIGINT from PM2: leaving the listening sockets to a holder and ${outliving.length} workers serving on them until the next balancer's are ready (at most ${OUTLIVE_MS}ms)`,
+      { event: 'handoff', workers: orders.handoff.workers },
     );
-    return true;
+    return 'sockets-and-workers';
+  }
+
+  /** Resolves once the worker has the message (or could not get it: it then drains on its own). */
+  private tellToOutlive(e: WorkerEntry): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, OUTLIVE_TOLD_MS);
+      const done = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      if (!e.child.connected) return done();
+      try {
+        e.child.send({ lb: 'outlive', ms: OUTLIVE_MS } satisfies ToWorker, undefined, {}, done);
+      } catch {
+        done();
+      }
+    });
+  }
+
+  /**
+   * Go, leaving the workers serving (after handOff said 'sockets-and-workers'): no discovery, no
+   * checks, no admin listener here any more, and the workers' channels closed, which they expect.
+   */
+  async leave(): Promise<void> {
+    this.stopping = true;
+    await this.control.close();
+    for (const e of this.workers.values()) {
+      this.book.retire(e.id);
+      if (e.child.connected) e.child.disconnect();
+      e.child.removeAllListeners('exit');
+      e.child.unref();
+    }
   }
 
   private startHolder(orders: HolderOrders, fds: number[]): Promise<boolean> {

@@ -4,7 +4,8 @@
  * hands them over on a unix socket. Connections that arrive meanwhile wait in the kernel's accept
  * queue, and the next primary's workers accept them: none is refused. It lets the sockets go when
  * PM2 says the app is stopped or deleted (`pm2 stop`, `npm stop`), when the PM2 daemon is gone
- * (`pm2 kill`), or when no primary came in time.
+ * (`pm2 kill`), or when no primary came in time; then the old primary's workers, if they serve on
+ * after it, drain too.
  *
  * It waits in poll(2) for short turns, and asks PM2 in between: it has nothing else to do.
  */
@@ -16,6 +17,7 @@ import type { LogFormat, Logger, LogLevel } from '../../logger.js';
 import { acceptUnix, closeFd, listenUnix, sendFds } from '../../net/fd-passing.js';
 import { encodeHandoff, type Handoff } from './handoff.js';
 import { noPrimaryWillCome } from './holder-verdict.js';
+import { drainOutlived } from './outlived-workers.js';
 
 export interface HolderOrders {
   /** Where the next primary asks for the sockets. */
@@ -145,5 +147,6 @@ export async function holdUntilTaken(
     return true;
   }
   logger.info(`letting the listening sockets go: ${why}`, { event: 'handoff-abandoned' });
+  drainOutlived(orders.handoff.workers, why, logger);
   return false;
 }

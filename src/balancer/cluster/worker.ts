@@ -4,6 +4,9 @@
  * quarter second and whenever asked, its finished requests in small batches for the dashboard.
  * It never checks health or runs discovery: what the primary decides, it mirrors.
  *
+ * When PM2 restarts the primary, a worker may outlive it: it keeps serving on the handed-over
+ * sockets while the next primary starts, and drains when that one's workers are ready.
+ *
  * Draining (a reload, a stop, or a primary that went away) keeps every connection it has: it stops
  * accepting, answers whatever arrives with `Connection: close`, and exits when the last connection
  * is gone or the grace period ends. An idle keep-alive socket is never closed under a request that
@@ -77,6 +80,7 @@ export async function runWorker(
   batcher.unref();
 
   let draining = false;
+  let outliving = false;
   const drain = (why: string): void => {
     if (draining) return;
     draining = true;
@@ -129,6 +133,10 @@ export async function runWorker(
       case 'drain':
         drain('the primary asked');
         return;
+      case 'outlive':
+        outliving = true;
+        setTimeout(() => drain(`no next balancer drained it within ${message.ms}ms`), message.ms).unref();
+        return;
     }
   });
   // PM2 signals the whole process tree on stop (SIGINT), and a terminal's Ctrl-C the whole group:
@@ -136,7 +144,12 @@ export async function runWorker(
   process.on('SIGINT', () => undefined);
   process.on('SIGHUP', () => undefined);
   process.on('SIGTERM', () => drain('SIGTERM'));
-  process.on('disconnect', () => drain('the primary is gone'));
+  // A primary that left this worker to the next one goes first; one that died unasked takes
+  // its workers with it, as they have nobody left to tell them who is healthy.
+  process.on('disconnect', () => {
+    if (outliving) logger.debug('the primary has gone; serving until the next one drains this worker', { event: 'worker-outlive' });
+    else drain('the primary is gone');
+  });
   send({ lb: 'hello' });
 
   await path.start();
