@@ -40,7 +40,11 @@ void test('parseHandoff: the message must describe every descriptor, a public on
   };
   assert.deepEqual(parseHandoff(JSON.stringify(good), 2), good);
   const { workers: _none, ...fromAnOlderHolder } = good;
-  assert.deepEqual(parseHandoff(JSON.stringify(fromAnOlderHolder), 2).workers, [], 'no word of workers: none');
+  assert.deepEqual(
+    parseHandoff(JSON.stringify(fromAnOlderHolder), 2).workers,
+    [],
+    'no word of workers: none',
+  );
   const bad: [string, number, RegExp][] = [
     ['not json', 1, /not JSON/],
     [JSON.stringify(good), 1, /2 listeners for 1 descriptors/],

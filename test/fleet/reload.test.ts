@@ -50,7 +50,10 @@ async function underLoad(port: number, action: () => Promise<void>): Promise<Loa
  * once the primary had gone (they serve on until the next primary's are ready), and that they all
  * went in the end. Bounded: gives up after 30 s.
  */
-async function watchOutliving(primary: number, workers: readonly number[]): Promise<{ outlived: boolean; gone: boolean }> {
+async function watchOutliving(
+  primary: number,
+  workers: readonly number[],
+): Promise<{ outlived: boolean; gone: boolean }> {
   let outlived = false;
   const deadline = Date.now() + 30_000;
   while (Date.now() < deadline) {
@@ -126,7 +129,12 @@ void test('the fleet reloads under load without losing a request', async (t) => 
       for (let n = 1; n <= 3; n++) {
         const current = await status();
         primaries.push(current.balancer.pid);
-        watches.push(watchOutliving(current.balancer.pid, current.workers.map((w) => w.pid)));
+        watches.push(
+          watchOutliving(
+            current.balancer.pid,
+            current.workers.map((w) => w.pid),
+          ),
+        );
         const run = await pm2.pm2(['restart', 'balancer'], env, 60_000);
         assert.equal(run.code, 0, run.stderr);
         await track();
@@ -200,29 +208,35 @@ void test('the fleet reloads under load without losing a request', async (t) => 
     },
   );
 
-  await t.test('pm2 stop of the balancer: its workers go too and the port is let go; pm2 start binds it again', async () => {
-    const before = await status();
-    const watch = watchOutliving(before.balancer.pid, before.workers.map((w) => w.pid));
-    const stopped = await pm2.pm2(['stop', 'balancer'], env, 60_000);
-    assert.equal(stopped.code, 0, stopped.stderr);
-    // No next primary is coming: the holder sees PM2's stop and drains the workers it kept.
-    assert.equal((await watch).gone, true, 'every worker of the stopped balancer exited');
-    const refused = (): Promise<boolean> =>
-      new Promise((resolve) => {
-        const s = net.connect(balancer.port, '127.0.0.1');
-        s.once('connect', () => (s.destroy(), resolve(false)));
-        s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
-      });
-    await waitFor(refused, 'the balancer port to be refused', { timeoutMs: 5000 });
-    const started = await pm2.pm2(['start', 'balancer'], env, 60_000);
-    assert.equal(started.code, 0, started.stderr);
-    await track();
-    const again = await waitFor(async () => {
-      const s = await status();
-      return s.workers.length === 2 && s.pool.available >= backends.length ? s : false;
-    }, 'the balancer to serve again');
-    assert.equal(again.balancer.takenOverFrom, null, 'a start after a stop binds its own sockets');
-  });
+  await t.test(
+    'pm2 stop of the balancer: its workers go too and the port is let go; pm2 start binds it again',
+    async () => {
+      const before = await status();
+      const watch = watchOutliving(
+        before.balancer.pid,
+        before.workers.map((w) => w.pid),
+      );
+      const stopped = await pm2.pm2(['stop', 'balancer'], env, 60_000);
+      assert.equal(stopped.code, 0, stopped.stderr);
+      // No next primary is coming: the holder sees PM2's stop and drains the workers it kept.
+      assert.equal((await watch).gone, true, 'every worker of the stopped balancer exited');
+      const refused = (): Promise<boolean> =>
+        new Promise((resolve) => {
+          const s = net.connect(balancer.port, '127.0.0.1');
+          s.once('connect', () => (s.destroy(), resolve(false)));
+          s.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'));
+        });
+      await waitFor(refused, 'the balancer port to be refused', { timeoutMs: 5000 });
+      const started = await pm2.pm2(['start', 'balancer'], env, 60_000);
+      assert.equal(started.code, 0, started.stderr);
+      await track();
+      const again = await waitFor(async () => {
+        const s = await status();
+        return s.workers.length === 2 && s.pool.available >= backends.length ? s : false;
+      }, 'the balancer to serve again');
+      assert.equal(again.balancer.takenOverFrom, null, 'a start after a stop binds its own sockets');
+    },
+  );
 
   await t.test('the PM2 daemon killed: the balancer and its workers keep serving', async (st) => {
     const orphans = (await pm2.jlist()).map((e) => e.pid).filter((pid) => pid > 0);

@@ -154,7 +154,11 @@ export class ClusterPrimary {
       for (const e of started) e.child.kill('SIGKILL');
       throw err;
     } finally {
-      drainOutlived(outlived, this.stopping ? 'this balancer did not start' : 'the workers here are ready', logger);
+      drainOutlived(
+        outlived,
+        this.stopping ? 'this balancer did not start' : 'the workers here are ready',
+        logger,
+      );
     }
   }
 

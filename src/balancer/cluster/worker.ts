@@ -147,7 +147,10 @@ export async function runWorker(
   // A primary that left this worker to the next one goes first; one that died unasked takes
   // its workers with it, as they have nobody left to tell them who is healthy.
   process.on('disconnect', () => {
-    if (outliving) logger.debug('the primary has gone; serving until the next one drains this worker', { event: 'worker-outlive' });
+    if (outliving)
+      logger.debug('the primary has gone; serving until the next one drains this worker', {
+        event: 'worker-outlive',
+      });
     else drain('the primary is gone');
   });
   send({ lb: 'hello' });
