@@ -68,23 +68,21 @@ if (slot !== null) {
     },
   });
   attachDashboard(primary, logger);
-  const stop = (signal: NodeJS.Signals): void => {
-    void primary.stop(signal).then(async () => {
+  const exitAfter = (going: Promise<void>): void => {
+    void going.then(async () => {
       logger.info('stopped', { event: 'stopped' });
       await logger.close();
       process.exit(0);
     });
   };
+  const stop = (signal: NodeJS.Signals): void => exitAfter(primary.stop(signal));
   // PM2 stops, restarts and reloads with SIGINT alike: a copy of the sockets goes to a holder for
   // the next primary, and the workers either serve on (then this process leaves at once) or drain
   // first. Anywhere else SIGINT is a plain stop.
   const handOffOrStop = async (): Promise<void> => {
     const handed = runningUnderPm2() ? await primary.handOff() : 'nothing';
-    if (handed !== 'sockets-and-workers') return stop('SIGINT');
-    await primary.leave();
-    logger.info('left', { event: 'stopped' });
-    await logger.close();
-    process.exit(0);
+    if (handed === 'sockets-and-workers') exitAfter(primary.leave());
+    else stop('SIGINT');
   };
   process.on('SIGINT', () => void handOffOrStop());
   process.on('SIGTERM', stop);

@@ -19,7 +19,7 @@ import { closeFd, dupFd, listeningFd, receiveFds } from '../../src/net/fd-passin
 import { listenOnFd } from '../../src/net/listen.js';
 import { Pm2Client } from '../../src/supervisor/pm2-client.js';
 import { quietLogger } from '../helpers/memory-logger.js';
-import { createPm2Home, writeFixtures } from '../helpers/pm2-home.js';
+import { createPm2Home, fixtureApp, writeFixtures } from '../helpers/pm2-home.js';
 import { DIST } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -203,17 +203,7 @@ void test("a holder's watch on a real PM2 daemon: restarts are never taken for a
   const { server } = await writeFixtures(pm2.home);
   const client = await Pm2Client.connect({ pm2Home: pm2.home });
   t.after(() => client.disconnect());
-  await client.start([
-    {
-      name: 'fx-held',
-      script: server,
-      exec_mode: 'fork',
-      wait_ready: true,
-      listen_timeout: 5000,
-      kill_timeout: 3000,
-      env: { NAME: 'fx-held', PORT: '0' },
-    },
-  ]);
+  await client.start([fixtureApp(server, 'fx-held', {}, { exec_mode: 'fork', kill_timeout: 3000 })]);
   const current = async () => {
     const [app] = await client.describe('fx-held');
     assert.ok(app !== undefined && app.pid !== null);

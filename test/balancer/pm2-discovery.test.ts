@@ -4,7 +4,7 @@ import net from 'node:net';
 import type { DiscoveryEvent, UpstreamSpec } from '../../src/balancer/discovery/types.js';
 import { createPm2Discovery } from '../../src/balancer/discovery/pm2-source.js';
 import { withPm2, type Pm2AppConfig } from '../../src/supervisor/pm2-client.js';
-import { createPm2Home, freePorts, terminate, writeFixtures } from '../helpers/pm2-home.js';
+import { createPm2Home, fixtureApp, freePorts, terminate, writeFixtures } from '../helpers/pm2-home.js';
 import { waitFor } from '../helpers/wait.js';
 import { memoryLogger } from '../helpers/memory-logger.js';
 
@@ -25,15 +25,13 @@ async function startPool(t: Parameters<typeof createPm2Home>[0]) {
   const pm2 = await createPm2Home(t);
   const { server } = await writeFixtures(pm2.home);
   const ports = await freePorts(5);
-  const app = (name: string, port: number, pool: string): Pm2AppConfig => ({
-    name,
-    script: server,
-    wait_ready: true,
-    listen_timeout: 5000,
-    kill_timeout: 3000,
-    autorestart: true,
-    env: { NAME: name, PORT: String(port), LB_POOL: pool },
-  });
+  const app = (name: string, port: number, pool: string): Pm2AppConfig =>
+    fixtureApp(
+      server,
+      name,
+      { PORT: String(port), LB_POOL: pool },
+      { kill_timeout: 3000, autorestart: true },
+    );
   const apps = [
     app('fx-1', ports[0] as number, 'web'),
     app('fx-2', ports[1] as number, 'web'),

@@ -11,6 +11,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { DEFAULT_PORTS } from '../../src/config/common.js';
+import type { Pm2AppConfig } from '../../src/supervisor/pm2-client.js';
 import { ROOT } from './processes.js';
 import { waitFor } from './wait.js';
 
@@ -260,6 +261,26 @@ process.on('SIGTERM', stop);
   );
   await fs.writeFile(crash, 'process.exit(1);\n');
   return { server, crash };
+}
+
+/**
+ * An app that runs writeFixtures' `server`: online once it listens (wait_ready), NAME and PORT
+ * (0: any free port) in its env, plus what `env` and `extra` add.
+ */
+export function fixtureApp(
+  script: string,
+  name: string,
+  env: Record<string, string> = {},
+  extra: Partial<Pm2AppConfig> = {},
+): Pm2AppConfig {
+  return {
+    name,
+    script,
+    wait_ready: true,
+    listen_timeout: 5000,
+    ...extra,
+    env: { NAME: name, PORT: '0', ...env },
+  };
 }
 
 /** SIGTERM these pids (apps orphaned by a killed daemon) and wait until they are gone. */

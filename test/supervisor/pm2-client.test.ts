@@ -10,11 +10,10 @@ import {
   pingDaemon,
   rpcSocketFile,
   withPm2,
-  type Pm2AppConfig,
   type Pm2ProcessEvent,
   type Pm2ProcessMessage,
 } from '../../src/supervisor/pm2-client.js';
-import { createPm2Home, writeFixtures } from '../helpers/pm2-home.js';
+import { createPm2Home, fixtureApp, writeFixtures } from '../helpers/pm2-home.js';
 import { waitFor } from '../helpers/wait.js';
 
 void test('with launchDaemon false, no daemon means ERR_PM2_DAEMON_DOWN and no daemon gets started', async (t) => {
@@ -33,15 +32,7 @@ void test('with launchDaemon false, no daemon means ERR_PM2_DAEMON_DOWN and no d
 void test('the wrapper starts, lists, describes, restarts, stops and deletes apps, and kills the daemon', async (t) => {
   const pm2 = await createPm2Home(t);
   const { server } = await writeFixtures(pm2.home);
-  const app: Pm2AppConfig = {
-    name: 'fx-one',
-    script: server,
-    exec_mode: 'fork',
-    wait_ready: true,
-    listen_timeout: 5000,
-    kill_timeout: 3000,
-    env: { NAME: 'fx-one', PORT: '0', LB_POOL: 'test' },
-  };
+  const app = fixtureApp(server, 'fx-one', { LB_POOL: 'test' }, { exec_mode: 'fork', kill_timeout: 3000 });
 
   const listed = await withPm2({ pm2Home: pm2.home }, async (client) => {
     assert.equal(client.pm2Home, pm2.home);
@@ -94,15 +85,7 @@ void test('the bus reports a restart as stopping notice, exit, then online, and 
   const { server } = await writeFixtures(pm2.home);
   const client = await Pm2Client.connect({ pm2Home: pm2.home });
   t.after(() => client.disconnect());
-  await client.start([
-    {
-      name: 'fx-bus',
-      script: server,
-      wait_ready: true,
-      listen_timeout: 5000,
-      env: { NAME: 'fx-bus', PORT: '0' },
-    },
-  ]);
+  await client.start([fixtureApp(server, 'fx-bus')]);
   const bus = await client.launchBus();
   const seen: string[] = [];
   const events: Pm2ProcessEvent[] = [];

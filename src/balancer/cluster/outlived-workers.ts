@@ -19,8 +19,8 @@ export function isBalancerWorker(pid: number): boolean {
   }
 }
 
-/** SIGTERM each outlived worker that is still one; says how many were told, and why. */
-export function drainOutlived(pids: readonly number[], why: string, logger: Logger): number {
+/** SIGTERM each outlived worker that is still one, and say which were told, and why. */
+export function drainOutlived(pids: readonly number[], why: string, logger: Logger): void {
   const told = pids.filter((pid) => isBalancerWorker(pid) && signalPid(pid, 'SIGTERM'));
   if (pids.length > 0) {
     logger.info(
@@ -28,5 +28,4 @@ export function drainOutlived(pids: readonly number[], why: string, logger: Logg
       { event: 'outlived-drain', pids: told },
     );
   }
-  return told.length;
 }

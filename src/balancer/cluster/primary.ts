@@ -130,8 +130,9 @@ export class ClusterPrimary {
   /** Discover, start the workers, listen on the admin port, run the first health round. */
   async start(): Promise<{ port: number; adminPort: number }> {
     const { logger } = this.options;
-    this.sockets = await acquireSockets(this.config, logger, this.handoffFile());
-    const handoff = this.sockets.handoff;
+    const sockets = await acquireSockets(this.config, logger, this.handoffFile());
+    this.sockets = sockets;
+    const handoff = sockets.handoff;
     if (handoff !== null) {
       logger.info(
         `took over the listening sockets of the last balancer (pid ${handoff.from}): ${handoff.listeners.map((l) => `${l.role} ${l.port}`).join(', ')}`,
@@ -148,7 +149,7 @@ export class ClusterPrimary {
       // the pool is known holds its requests for --queue-timeout, as when no upstream is up.
       started = this.startGeneration(this.config.workers);
       await this.control.discover();
-      return await this.startServing(started);
+      return await this.startServing(started, sockets);
     } catch (err) {
       this.stopping = true; // no replacements for the workers stopped here
       for (const e of started) e.child.kill('SIGKILL');
@@ -162,10 +163,11 @@ export class ClusterPrimary {
     }
   }
 
-  private async startServing(started: WorkerEntry[]): Promise<{ port: number; adminPort: number }> {
+  private async startServing(
+    started: WorkerEntry[],
+    sockets: PrimarySockets,
+  ): Promise<{ port: number; adminPort: number }> {
     const { logger } = this.options;
-    const sockets = this.sockets;
-    if (sockets === null) throw new Error('the primary serves only once it holds its sockets');
     this.port = (await Promise.all(started.map((e) => e.ready)))[0] ?? 0;
     logger.info(
       `${listeningLine(this.config, { port: this.port, scheme: this.scheme, engineName: this.config.proxyEngine }, this.pool)} (${this.config.workers} workers)`,
@@ -255,12 +257,7 @@ export class ClusterPrimary {
         clearTimeout(timer);
         resolve();
       };
-      if (!e.child.connected) return done();
-      try {
-        e.child.send({ lb: 'outlive', ms: OUTLIVE_MS } satisfies ToWorker, undefined, {}, done);
-      } catch {
-        done();
-      }
+      if (!this.send(e, { lb: 'outlive', ms: OUTLIVE_MS }, done)) done();
     });
   }
 
@@ -269,14 +266,9 @@ export class ClusterPrimary {
    * checks, no admin listener here any more, and the workers' channels closed, which they expect.
    */
   async leave(): Promise<void> {
-    this.stopping = true;
+    this.stopping = true; // no replacements for workers that exit from here on
     await this.control.close();
-    for (const e of this.workers.values()) {
-      this.book.retire(e.id);
-      if (e.child.connected) e.child.disconnect();
-      e.child.removeAllListeners('exit');
-      e.child.unref();
-    }
+    for (const e of this.workers.values()) if (e.child.connected) e.child.disconnect();
   }
 
   private startHolder(orders: HolderOrders, fds: number[]): Promise<boolean> {
@@ -615,12 +607,15 @@ export class ClusterPrimary {
     }));
   }
 
-  private send(entry: WorkerEntry, message: ToWorker): void {
-    if (!entry.child.connected) return;
+  /** False when the worker cannot take it (it is exiting); `sent` runs once it is written. */
+  private send(entry: WorkerEntry, message: ToWorker, sent: () => void = () => undefined): boolean {
+    if (!entry.child.connected) return false;
     try {
-      entry.child.send(message, undefined, {}, () => undefined);
+      entry.child.send(message, undefined, {}, sent);
+      return true;
     } catch {
       // It is exiting; its 'exit' handler does the bookkeeping.
+      return false;
     }
   }
 }
