@@ -4,8 +4,9 @@
  * processes that are not parent and child, and a PM2 restart starts the new balancer only after
  * the old one has exited, so the sockets wait in a small holder process in between.
  *
- * Synchronous on purpose: the holder does nothing else, and the new process calls it once while it
- * starts, before it serves anything. Every error is thrown with its errno name as the code.
+ * Only what node cannot do: the unix sockets themselves are node's (a net.Server in the holder, a
+ * net.Socket in the taker, both paused so node reads nothing), and these functions work on their
+ * descriptors. Every error is thrown with its errno name as the code.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -16,8 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #define MAX_FDS 16
@@ -26,11 +25,10 @@
 static napi_value throw_errno(napi_env env, const char *syscall, int err) {
   char message[256];
   snprintf(message, sizeof message, "%s: %s", syscall, strerror(err));
-  const char *code = err == ENOENT        ? "ENOENT"
-                     : err == ECONNREFUSED ? "ECONNREFUSED"
-                     : err == EBADF        ? "EBADF"
-                     : err == EACCES       ? "EACCES"
-                     : err == ENAMETOOLONG ? "ENAMETOOLONG"
+  const char *code = err == EBADF        ? "EBADF"
+                     : err == EAGAIN       ? "EAGAIN"
+                     : err == EPIPE        ? "EPIPE"
+                     : err == ECONNRESET   ? "ECONNRESET"
                      : err == ETIMEDOUT    ? "ETIMEDOUT"
                      : err == EMSGSIZE     ? "EMSGSIZE"
                                            : "EIO";
@@ -40,16 +38,6 @@ static napi_value throw_errno(napi_env env, const char *syscall, int err) {
 
 static int arg_int(napi_env env, napi_value value, int *out) {
   return napi_get_value_int32(env, value, out) == napi_ok ? 0 : -1;
-}
-
-static int arg_path(napi_env env, napi_value value, struct sockaddr_un *addr) {
-  size_t length = 0;
-  memset(addr, 0, sizeof *addr);
-  addr->sun_family = AF_UNIX;
-  if (napi_get_value_string_utf8(env, value, NULL, 0, &length) != napi_ok) return -1;
-  if (length == 0 || length >= sizeof addr->sun_path) return -2;
-  napi_get_value_string_utf8(env, value, addr->sun_path, sizeof addr->sun_path, &length);
-  return 0;
 }
 
 static napi_value make_int(napi_env env, int value) {
@@ -85,53 +73,6 @@ static napi_value js_close(napi_env env, napi_callback_info info) {
   if (fd < 0) return NULL;
   if (close(fd) != 0 && errno != EINTR) return throw_errno(env, "close", errno);
   return NULL;
-}
-
-/* listenUnix(path) -> fd: a unix stream socket only this user may connect to. */
-static napi_value js_listen_unix(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  struct sockaddr_un addr;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int bad = argc < 1 ? -1 : arg_path(env, argv[0], &addr);
-  if (bad == -2) return throw_errno(env, "listenUnix", ENAMETOOLONG);
-  if (bad != 0) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "listenUnix(path): path must be a string");
-    return NULL;
-  }
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return throw_errno(env, "socket", errno);
-  unlink(addr.sun_path);
-  mode_t before = umask(0077);
-  int bound = bind(fd, (struct sockaddr *)&addr, sizeof addr);
-  umask(before);
-  if (bound != 0 || listen(fd, 4) != 0) {
-    int err = errno;
-    close(fd);
-    return throw_errno(env, "bind", err);
-  }
-  return make_int(env, fd);
-}
-
-/* acceptUnix(fd, timeoutMs) -> the connection's fd, or -1 when nobody came in time. */
-static napi_value js_accept_unix(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  int fd, timeout;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < 2 || arg_int(env, argv[0], &fd) != 0 || arg_int(env, argv[1], &timeout) != 0) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "acceptUnix(fd, timeoutMs): numbers");
-    return NULL;
-  }
-  struct pollfd p = {.fd = fd, .events = POLLIN};
-  int ready;
-  do ready = poll(&p, 1, timeout);
-  while (ready < 0 && errno == EINTR);
-  if (ready < 0) return throw_errno(env, "poll", errno);
-  if (ready == 0) return make_int(env, -1);
-  int conn = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-  if (conn < 0) return errno == EAGAIN ? make_int(env, -1) : throw_errno(env, "accept", errno);
-  return make_int(env, conn);
 }
 
 /* sendFds(connFd, fds, text): the descriptors and a text (JSON) in one message, then the rest. */
@@ -191,39 +132,25 @@ static napi_value js_send_fds(napi_env env, napi_callback_info info) {
 }
 
 /*
- * receiveFds(path, timeoutMs) -> { fds, text }, or null when nothing listens at path. The text is
- * read to the end of the stream (the sender closes it after one message).
+ * receiveFds(connFd, timeoutMs) -> { fds, text }: what the holder sent on a connected unix socket,
+ * read up to the newline that ends its one message. The holder sends it as soon as it accepts, so
+ * the wait is short; the descriptor is node's (non-blocking), hence the poll.
  */
 static napi_value js_receive_fds(napi_env env, napi_callback_info info) {
   size_t argc = 2;
   napi_value argv[2];
-  struct sockaddr_un addr;
-  int timeout;
+  int fd, timeout;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  int bad = argc < 2 ? -1 : arg_path(env, argv[0], &addr);
-  if (bad == -2) return throw_errno(env, "receiveFds", ENAMETOOLONG);
-  if (bad != 0 || arg_int(env, argv[1], &timeout) != 0) {
-    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "receiveFds(path, timeoutMs)");
+  if (argc < 2 || arg_int(env, argv[0], &fd) != 0 || arg_int(env, argv[1], &timeout) != 0) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "receiveFds(fd, timeoutMs): numbers");
     return NULL;
-  }
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return throw_errno(env, "socket", errno);
-  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-    int err = errno;
-    close(fd);
-    if (err == ENOENT || err == ECONNREFUSED) {
-      napi_value nothing;
-      napi_get_null(env, &nothing);
-      return nothing;
-    }
-    return throw_errno(env, "connect", err);
   }
   char *text = malloc(MAX_TEXT);
   size_t length = 0;
   int fds[MAX_FDS];
   int count = 0;
   int err = 0;
-  for (;;) {
+  while (length == 0 || text[length - 1] != '\n') {
     struct pollfd p = {.fd = fd, .events = POLLIN};
     int ready = poll(&p, 1, timeout);
     if (ready < 0 && errno == EINTR) continue;
@@ -235,8 +162,8 @@ static napi_value js_receive_fds(napi_env env, napi_callback_info info) {
     struct iovec iov = {.iov_base = text + length, .iov_len = MAX_TEXT - 1 - length};
     struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control,
                          .msg_controllen = sizeof control};
-    ssize_t got = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
-    if (got < 0 && errno == EINTR) continue;
+    ssize_t got = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+    if (got < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (got < 0) {
       err = errno;
       break;
@@ -252,14 +179,14 @@ static napi_value js_receive_fds(napi_env env, napi_callback_info info) {
       }
     }
     if (msg.msg_flags & MSG_CTRUNC) err = EMSGSIZE;
-    if (got == 0 || err != 0) break;
+    else if (got == 0) err = ECONNRESET; /* closed before the message was whole */
+    if (err != 0) break;
     length += (size_t)got;
     if (length >= MAX_TEXT - 1) {
       err = EMSGSIZE;
       break;
     }
   }
-  close(fd);
   if (err != 0 || count == 0) {
     for (int i = 0; i < count; i++) close(fds[i]);
     free(text);
@@ -269,7 +196,7 @@ static napi_value js_receive_fds(napi_env env, napi_callback_info info) {
   napi_create_object(env, &out);
   napi_create_array_with_length(env, (size_t)count, &list);
   for (int i = 0; i < count; i++) napi_set_element(env, list, (uint32_t)i, make_int(env, fds[i]));
-  napi_create_string_utf8(env, text, length, &string);
+  napi_create_string_utf8(env, text, length - 1, &string);
   free(text);
   napi_set_named_property(env, out, "fds", list);
   napi_set_named_property(env, out, "text", string);
@@ -280,8 +207,6 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor methods[] = {
       {"dup", NULL, js_dup, NULL, NULL, NULL, napi_default, NULL},
       {"close", NULL, js_close, NULL, NULL, NULL, napi_default, NULL},
-      {"listenUnix", NULL, js_listen_unix, NULL, NULL, NULL, napi_default, NULL},
-      {"acceptUnix", NULL, js_accept_unix, NULL, NULL, NULL, napi_default, NULL},
       {"sendFds", NULL, js_send_fds, NULL, NULL, NULL, napi_default, NULL},
       {"receiveFds", NULL, js_receive_fds, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -76,15 +76,15 @@ if (slot !== null) {
     });
   };
   const stop = (signal: NodeJS.Signals): void => exitAfter(primary.stop(signal));
-  // PM2 stops, restarts and reloads with SIGINT alike: a copy of the sockets goes to a holder for
-  // the next primary, and the workers either serve on (then this process leaves at once) or drain
-  // first. Anywhere else SIGINT is a plain stop.
-  const handOffOrStop = async (): Promise<void> => {
-    const handed = runningUnderPm2() ? await primary.handOff() : 'nothing';
+  // PM2 stops, restarts and reloads with SIGINT alike: the handover leaves a copy of the sockets
+  // to a holder for the next primary, and the workers either serve on (then this process leaves at
+  // once) or drain first. Anywhere else SIGINT is a plain stop.
+  const handOverOrStop = async (): Promise<void> => {
+    const handed = runningUnderPm2() ? await primary.handOver() : 'nothing';
     if (handed === 'sockets-and-workers') exitAfter(primary.leave());
     else stop('SIGINT');
   };
-  process.on('SIGINT', () => void handOffOrStop());
+  process.on('SIGINT', () => void handOverOrStop());
   process.on('SIGTERM', stop);
   process.on('SIGHUP', () => {
     logger.info('SIGHUP: reloading', { event: 'reload-asked' });

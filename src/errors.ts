@@ -85,7 +85,7 @@ export type InternalErrorCode =
   | 'ERR_DEMO_TIMEOUT'
   | 'ERR_DISCOVERY'
   | 'ERR_ENGINE'
-  | 'ERR_HANDOFF'
+  | 'ERR_HANDOVER'
   | 'ERR_HOSTS'
   | 'ERR_HOSTS_COMMAND'
   | 'ERR_HOSTS_PM2'

@@ -1,14 +1,15 @@
 /**
  * The part of the balancer that decides who is in rotation: discovery feeds the pool, the health
- * checker checks it, the admin listener reports it. It runs once per balancer (Envoy's main
- * thread, HAProxy's one checker): in a single process beside the request path, in a cluster in
- * the primary, whose workers get its decisions.
+ * checker checks it, the admin listener reports it (the status document, `/healthz`, the
+ * listening and ready lines). It runs once per balancer (Envoy's main thread, HAProxy's one
+ * checker): in a single process beside the request path (load-balancer.ts), in a cluster in the
+ * primary, whose workers get its decisions (cluster/). Both roots hand it what only they know.
  */
 import type { BalancerConfig } from './config.js';
 import { errorMessage } from '../errors.js';
-import { httpUrl } from '../net/address.js';
+import { hostPort, httpUrl } from '../net/address.js';
 import type { Logger } from '../logger.js';
-import { AdminServer } from './admin-server.js';
+import { AdminServer, sendJson } from './admin-server.js';
 import { createDiscovery } from './discovery/create-discovery.js';
 import type {
   DiscoveryEvent,
@@ -17,10 +18,11 @@ import type {
   DiscoveryState,
   UpstreamSpec,
 } from './discovery/types.js';
+import type http from 'node:http';
 import type { BalancerEvents } from './events.js';
 import { HealthChecker } from './health-checker.js';
 import { Pool } from './pool.js';
-import { STATUS_PATH } from './status.js';
+import { STATUS_PATH, type BalancerStatus, type ConnectionFacts, type StatusFacts } from './status.js';
 import type { Upstream } from './upstream.js';
 
 export interface ControlPlaneOptions {
@@ -35,6 +37,25 @@ export interface ControlPlaneOptions {
   onGone?: (gone: readonly Upstream[]) => void;
   /** Membership or health changed (a cluster primary tells its workers). */
   onChange?: () => void;
+}
+
+/** What the status document says of the request path, which only the root that runs it knows. */
+export interface BalancerNow {
+  port: number;
+  engine: string;
+  draining: boolean;
+  reloads: number;
+  /** The primary this one took its listening sockets from (a cluster under PM2). */
+  takenOverFrom?: number | null;
+  scheme: 'http' | 'https';
+  tunnelsOpen: number;
+  connections: ConnectionFacts;
+}
+
+/** The root's side of the admin routes: its status document and what it is doing now. */
+export interface StatusSource {
+  status(): BalancerStatus | Promise<BalancerStatus>;
+  now(): BalancerNow;
 }
 
 export class ControlPlane {
@@ -117,6 +138,78 @@ export class ControlPlane {
     return this.adminPort;
   }
 
+  /** GET /__lb/status and /healthz on the admin listener, answered from the root's own figures. */
+  serveStatus(source: StatusSource): void {
+    this.admin.route(STATUS_PATH, async (_req, res) => sendJson(res, 200, await source.status()));
+    this.admin.route('/healthz', (_req, res) => this.healthz(res, source.now()));
+  }
+
+  /** The facts of the status document, for a single process and a cluster primary alike. */
+  facts(now: BalancerNow): StatusFacts {
+    const { config } = this.options;
+    return {
+      name: config.name,
+      pid: process.pid,
+      startedAt: this.startedAt,
+      now: Date.now(),
+      port: now.port,
+      adminPort: this.adminPort,
+      discovery: this.discoveryKind,
+      pool: this.discoveryKind === 'static' ? null : config.pool,
+      source: this.discoveryState(),
+      proxyEngine: now.engine,
+      policy: this.pool.policyName,
+      retries: config.retry.enabled,
+      draining: now.draining,
+      workers: config.workers,
+      reloads: now.reloads,
+      takenOverFrom: now.takenOverFrom ?? null,
+      scheme: now.scheme,
+      tunnels: { open: now.tunnelsOpen, max: config.tunnels.max },
+      connections: now.connections,
+    };
+  }
+
+  /** `balancer listening on http://127.0.0.1:44444: round-robin over 4 upstreams through h1, retries on`. */
+  logListening(now: Pick<BalancerNow, 'port' | 'scheme' | 'engine'>, extra = ''): void {
+    const { config, logger } = this.options;
+    const url = `${now.scheme}://${hostPort(config.host, now.port)}`;
+    logger.info(
+      `${config.name} listening on ${url}${now.scheme === 'https' ? ' (HTTP/2 and HTTP/1.1)' : ''}: ` +
+        `${this.pool.policyName} over ${plural(this.pool.size, 'upstream')} through ${now.engine}, ` +
+        `retries ${config.retry.enabled ? 'on' : 'off'}${extra}`,
+      {
+        event: 'listening',
+        port: now.port,
+        host: config.host,
+        scheme: now.scheme,
+        ...(config.workers > 1 ? { workers: config.workers } : {}),
+      },
+    );
+  }
+
+  logReady(): void {
+    const { pool } = this;
+    this.options.logger.info(`ready: ${pool.availableCount()} of ${pool.size} upstreams up`, {
+      event: 'ready',
+      available: pool.availableCount(),
+      size: pool.size,
+    });
+  }
+
+  /** GET /healthz: 200 while serving, 503 while draining. */
+  private healthz(res: http.ServerResponse, now: BalancerNow): void {
+    const facts = this.facts(now);
+    sendJson(res, now.draining ? 503 : 200, {
+      status: now.draining ? 'draining' : 'ok',
+      name: facts.name,
+      pid: facts.pid,
+      uptimeMs: facts.now - facts.startedAt,
+      available: this.pool.availableCount(),
+      size: this.pool.size,
+    });
+  }
+
   /** The first health round, then checks every interval. */
   async checkHealth(): Promise<void> {
     await this.health.start();
@@ -174,4 +267,8 @@ function describeSource(kind: DiscoveryKind, config: BalancerConfig): string {
     return ` (${config.etcd.prefix}/pools/${config.pool}/ on ${config.etcd.endpoints.join(',')})`;
   }
   return '';
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { noPrimaryWillCome } from '../../src/balancer/cluster/holder-verdict.js';
+import { noPrimaryWillCome } from '../../src/balancer/handover/holder-verdict.js';
 
 // What `pm2 describe` shows, turn by turn, through a restart and a stop of an app PM2 had
 // restarted 4 times when this primary started (seen by polling a real daemon).

@@ -28,10 +28,10 @@ export type ToWorker =
   /** Stop taking connections, finish what is in flight, report, exit. */
   | { lb: 'drain' }
   /**
-   * The primary is leaving: keep serving once it has gone, until SIGTERM (from the next primary,
-   * or from the holder when none comes) or for `ms` at most, then drain.
+   * The primary is leaving (a handover): serve on once it has gone, as the old generation, until
+   * SIGTERM from the holder or for `ms` at most, then drain.
    */
-  | { lb: 'outlive'; ms: number };
+  | { lb: 'serve-on'; ms: number };
 
 export type ToPrimary =
   /** Listening for messages: send the membership and health now (earlier ones would be lost). */
@@ -57,7 +57,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
 }
 
-const TO_WORKER = new Set(['members', 'health', 'report?', 'drain', 'outlive']);
+const TO_WORKER = new Set(['members', 'health', 'report?', 'drain', 'serve-on']);
 const TO_PRIMARY = new Set(['hello', 'ready', 'take-out', 'report', 'finished']);
 
 export function isToWorker(v: unknown): v is ToWorker {

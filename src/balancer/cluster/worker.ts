@@ -4,8 +4,9 @@
  * quarter second and whenever asked, its finished requests in small batches for the dashboard.
  * It never checks health or runs discovery: what the primary decides, it mirrors.
  *
- * When PM2 restarts the primary, a worker may outlive it: it keeps serving on the handed-over
- * sockets while the next primary starts, and drains when that one's workers are ready.
+ * When PM2 restarts the primary, a worker may serve on after it (the handover's old generation):
+ * it keeps serving on the handed-over sockets while the next primary starts, and drains when the
+ * holder says that one's workers are ready.
  *
  * Draining (a reload, a stop, or a primary that went away) keeps every connection it has: it stops
  * accepting, answers whatever arrives with `Connection: close`, and exits when the last connection
@@ -80,7 +81,7 @@ export async function runWorker(
   batcher.unref();
 
   let draining = false;
-  let outliving = false;
+  let servingOn = false;
   const drain = (why: string): void => {
     if (draining) return;
     draining = true;
@@ -133,8 +134,8 @@ export async function runWorker(
       case 'drain':
         drain('the primary asked');
         return;
-      case 'outlive':
-        outliving = true;
+      case 'serve-on':
+        servingOn = true;
         setTimeout(() => drain(`no next balancer drained it within ${message.ms}ms`), message.ms).unref();
         return;
     }
@@ -147,9 +148,9 @@ export async function runWorker(
   // A primary that left this worker to the next one goes first; one that died unasked takes
   // its workers with it, as they have nobody left to tell them who is healthy.
   process.on('disconnect', () => {
-    if (outliving)
-      logger.debug('the primary has gone; serving until the next one drains this worker', {
-        event: 'worker-outlive',
+    if (servingOn)
+      logger.debug('the primary has gone; serving on until the handover drains this worker', {
+        event: 'worker-serve-on',
       });
     else drain('the primary is gone');
   });

@@ -1,6 +1,7 @@
 /**
- * What one balancer primary hands the next when PM2 restarts it (HAProxy's `-x`): its listening
- * sockets and what each one is. Pure: the rendezvous path and the message, checked on arrival.
+ * The handover's one schema (Envoy's hot-restart message, HAProxy's `-x`): what a balancer primary
+ * that PM2 stops leaves for the next one, where the next one asks for it, and the taker's answer.
+ * Pure: the rendezvous path and the message, checked on arrival.
  */
 import path from 'node:path';
 import { InternalError } from '../../errors.js';
@@ -12,38 +13,42 @@ export interface HandedListener {
   port: number;
 }
 
-export interface Handoff {
-  /** The primary that handed them over. */
+export interface Handover {
+  /** The primary that left them. */
   from: number;
   /** In the order of the descriptors that travel with the message. */
   listeners: HandedListener[];
   /**
-   * The handing primary's workers, still serving on those sockets after it has gone (empty when
-   * they drained first): the next primary drains them once its own workers are ready.
+   * The old generation: the leaving primary's workers, still serving on those sockets after it
+   * has gone (empty when they drained first). The holder drains them once the taker is ready.
    */
   workers: number[];
 }
 
+/** What the taker writes back once its own workers serve: the holder may drain the old ones. */
+export const TAKER_READY = 'ready\n';
+
 /**
- * How long a worker keeps serving after its primary has left it to the next one: longer than a
- * next primary takes to start and get ready, short enough that a stray one does not linger.
+ * How long the old generation serves on after its primary has left, at most (the workers' own
+ * safety net): longer than a next primary takes to start and get ready, short enough that a stray
+ * one does not linger.
  */
-export const OUTLIVE_MS = 20_000;
+export const SERVE_ON_MS = 20_000;
 
 /**
  * How long the holder keeps the sockets for a next primary, from the moment the old one has
  * exited: PM2 starts the next within a second or two; after a `pm2 stop` nobody comes.
  */
-export const HANDOFF_WAIT_MS = 5000;
+export const HANDOVER_WAIT_MS = 5000;
 
 /**
  * Where the holder waits: one path per listening address, in a folder only this user can enter.
  * None for port 0: a balancer that takes any free port binds a new one when it starts again.
  */
-export function handoffPath(tmpdir: string, uid: number, host: string, port: number): string | null {
+export function handoverPath(tmpdir: string, uid: number, host: string, port: number): string | null {
   if (port === 0) return null;
   const safeHost = host.replace(/[^A-Za-z0-9.]/g, '_');
-  return path.join(tmpdir, `supervised-balancer-${uid}`, `handoff-${safeHost}-${port}.sock`);
+  return path.join(tmpdir, `supervised-balancer-${uid}`, `handover-${safeHost}-${port}.sock`);
 }
 
 const ROLES = new Set<ListenerRole>(['public', 'redirect', 'admin']);
@@ -54,21 +59,21 @@ function isListener(v: unknown): v is HandedListener {
   return ROLES.has(l.role as ListenerRole) && Number.isInteger(l.port) && (l.port as number) > 0;
 }
 
-export function encodeHandoff(handoff: Handoff): string {
-  return JSON.stringify(handoff);
+export function encodeHandover(handover: Handover): string {
+  return JSON.stringify(handover);
 }
 
 /** The message, checked: one listener per descriptor, a public one among them, pids as numbers. */
-export function parseHandoff(text: string, descriptors: number): Handoff {
+export function parseHandover(text: string, descriptors: number): Handover {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new InternalError('ERR_HANDOFF', 'the handed-over sockets came with a message that is not JSON', {
+    throw new InternalError('ERR_HANDOVER', 'the handed-over sockets came with a message that is not JSON', {
       cause: err,
     });
   }
-  const h = raw as Partial<Record<keyof Handoff, unknown>>;
+  const h = raw as Partial<Record<keyof Handover, unknown>>;
   const problems: string[] = [];
   if (!Number.isInteger(h.from)) problems.push('no "from" pid');
   // A holder of an older version says nothing of workers: none outlived it.
@@ -81,9 +86,9 @@ export function parseHandoff(text: string, descriptors: number): Handoff {
   else if (!h.listeners.some((l) => l.role === 'public')) problems.push('no public listener');
   if (problems.length > 0) {
     throw new InternalError(
-      'ERR_HANDOFF',
+      'ERR_HANDOVER',
       `the handed-over sockets came with a bad message: ${problems.join(', ')}`,
     );
   }
-  return { ...(raw as Handoff), workers: workers as number[] };
+  return { ...(raw as Handover), workers: workers as number[] };
 }

@@ -2,8 +2,9 @@
  * The listening-socket handover a PM2 restart of the balancer relies on: the message and its path
  * (pure), and the real thing: a holder process (dist/src/balancer-holder.js) keeps a listening
  * socket while nothing accepts on it, a connection made meanwhile is queued rather than refused,
- * and whoever takes the socket over (SCM_RIGHTS) answers it. A holder nobody comes to lets go,
- * and its watch on a real PM2 daemon tells a restart from a stop.
+ * and whoever takes the socket over (SCM_RIGHTS) answers it; the holder goes once the taker says
+ * it is ready, and holds on for another when a taker goes first. A holder nobody comes to lets
+ * go, and its watch on a real PM2 daemon tells a restart from a stop.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,9 +14,10 @@ import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { handoffPath, parseHandoff } from '../../src/balancer/cluster/handoff.js';
-import { watchPm2, type HolderOrders } from '../../src/balancer/cluster/socket-holder.js';
-import { closeFd, dupFd, listeningFd, receiveFds } from '../../src/net/fd-passing.js';
+import { handoverPath, parseHandover } from '../../src/balancer/handover/message.js';
+import { watchPm2, type HolderOrders } from '../../src/balancer/handover/holder.js';
+import { closeFd, dupFd, fdOf } from '../../src/balancer/handover/fd-passing.js';
+import { takeHandover } from '../../src/balancer/handover/taking.js';
 import { listenOnFd } from '../../src/net/listen.js';
 import { Pm2Client } from '../../src/supervisor/pm2-client.js';
 import { quietLogger } from '../helpers/memory-logger.js';
@@ -23,13 +25,16 @@ import { createPm2Home, fixtureApp, writeFixtures } from '../helpers/pm2-home.js
 import { DIST } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
-void test('handoffPath: one per address, none for port 0', () => {
-  assert.equal(handoffPath('/tmp', 1000, '127.0.0.1', 0), null);
-  assert.equal(handoffPath('/tmp', 1000, '::1', 8080), '/tmp/supervised-balancer-1000/handoff-__1-8080.sock');
-  assert.notEqual(handoffPath('/tmp', 0, '127.0.0.1', 8080), handoffPath('/tmp', 0, '127.0.0.2', 8080));
+void test('handoverPath: one per address, none for port 0', () => {
+  assert.equal(handoverPath('/tmp', 1000, '127.0.0.1', 0), null);
+  assert.equal(
+    handoverPath('/tmp', 1000, '::1', 8080),
+    '/tmp/supervised-balancer-1000/handover-__1-8080.sock',
+  );
+  assert.notEqual(handoverPath('/tmp', 0, '127.0.0.1', 8080), handoverPath('/tmp', 0, '127.0.0.2', 8080));
 });
 
-void test('parseHandoff: the message must describe every descriptor, a public one among them', () => {
+void test('parseHandover: the message must describe every descriptor, a public one among them', () => {
   const good = {
     from: 42,
     listeners: [
@@ -38,10 +43,10 @@ void test('parseHandoff: the message must describe every descriptor, a public on
     ],
     workers: [101, 102],
   };
-  assert.deepEqual(parseHandoff(JSON.stringify(good), 2), good);
+  assert.deepEqual(parseHandover(JSON.stringify(good), 2), good);
   const { workers: _none, ...fromAnOlderHolder } = good;
   assert.deepEqual(
-    parseHandoff(JSON.stringify(fromAnOlderHolder), 2).workers,
+    parseHandover(JSON.stringify(fromAnOlderHolder), 2).workers,
     [],
     'no word of workers: none',
   );
@@ -57,9 +62,9 @@ void test('parseHandoff: the message must describe every descriptor, a public on
   ];
   for (const [text, fds, message] of bad) {
     assert.throws(
-      () => parseHandoff(text, fds),
+      () => parseHandover(text, fds),
       (err: Error & { code?: string }) => {
-        assert.equal(err.code, 'ERR_HANDOFF');
+        assert.equal(err.code, 'ERR_HANDOVER');
         assert.match(err.message, message);
         return true;
       },
@@ -67,13 +72,19 @@ void test('parseHandoff: the message must describe every descriptor, a public on
   }
 });
 
-void test('receiveFds: nobody at the path is null, not an error', () => {
-  assert.equal(receiveFds(path.join(os.tmpdir(), `no-holder-${process.pid}.sock`), 200), null);
+void test('takeHandover: nobody at the path is null, not an error', async () => {
+  assert.equal(
+    await takeHandover(path.join(os.tmpdir(), `no-holder-${process.pid}.sock`), quietLogger),
+    null,
+  );
 });
 
 /** A stand-in for a process the holder watches (the old primary, the PM2 daemon): ours to kill. */
-function sleeper(t: { after: (fn: () => void) => void }): ChildProcess {
-  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+function sleeper(
+  t: { after: (fn: () => void) => void },
+  env: Record<string, string | undefined> = process.env,
+): ChildProcess {
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore', env });
   t.after(() => child.kill('SIGKILL'));
   return child;
 }
@@ -89,10 +100,11 @@ interface Holding {
   holder: ChildProcess;
   port: number;
   file: string;
-  /** Stand-ins for the old primary and the PM2 daemon the holder watches. */
+  /** Stand-ins for the old primary, the PM2 daemon the holder watches, and an old worker. */
   oldPrimary: ChildProcess;
   daemon: ChildProcess;
-  /** What the holder printed so far. */
+  oldWorker: ChildProcess;
+  /** What the holder printed so far (stdout and stderr). */
   output: () => string;
 }
 
@@ -103,19 +115,21 @@ async function startHolder(
 ): Promise<Holding> {
   const oldPrimary = sleeper(t);
   const daemon = sleeper(t);
+  // The holder signals only a process whose environment names a worker slot, as a real one's does.
+  const oldWorker = sleeper(t, { ...process.env, LB_WORKER_ID: '1' });
   const from = oldPrimary.pid ?? 0;
   const daemonPid = daemon.pid ?? 0;
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handoff-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'handover-'));
   t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
   const file = path.join(dir, 'h.sock');
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
-  const fd = dupFd(listeningFd(server));
+  const fd = dupFd(fdOf(server));
   await new Promise((resolve) => server.close(resolve));
   const orders: HolderOrders = {
     path: file,
-    handoff: { from, listeners: [{ role: 'public', port }], workers: [] },
+    handover: { from, listeners: [{ role: 'public', port }], workers: [oldWorker.pid ?? 0] },
     daemonPid,
     pm2: null,
     waitMs,
@@ -132,12 +146,14 @@ async function startHolder(
   });
   closeFd(fd);
   let out = '';
-  holder.stdout?.setEncoding('utf8').on('data', (c: string) => (out += c));
+  for (const stream of [holder.stdout, holder.stderr]) {
+    stream?.setEncoding('utf8').on('data', (c: string) => (out += c));
+  }
   await new Promise<void>((resolve, reject) => {
     holder.once('message', () => resolve());
     holder.once('exit', (code) => reject(new Error(`the holder exited (${code}) before holding`)));
   });
-  return { holder, port, file, oldPrimary, daemon, output: () => out };
+  return { holder, port, file, oldPrimary, daemon, oldWorker, output: () => out };
 }
 
 void test('a holder keeps the socket: a connection made meanwhile waits, and the taker answers it', async (t) => {
@@ -154,18 +170,46 @@ void test('a holder keeps the socket: a connection made meanwhile waits, and the
   });
   await new Promise((r) => setTimeout(r, 300));
 
-  const got = receiveFds(file, 2000);
+  const got = await takeHandover(file, quietLogger);
   assert.ok(got !== null, 'the holder answered at its path');
-  const handoff = parseHandoff(got.text, got.fds.length);
-  assert.deepEqual(handoff.listeners, [{ role: 'public', port }]);
+  assert.deepEqual(got.handover.listeners, [{ role: 'public', port }]);
   const taker = http.createServer((req, res) => res.end(`taken over: ${req.url}`));
   t.after(() => new Promise((resolve) => taker.close(resolve)));
   assert.equal(await listenOnFd(taker, got.fds[0] ?? -1), port);
   assert.equal(await answer, 'taken over: /waited');
+  got.ready();
 
   assert.equal(await exited(holder), 0);
   assert.match(output(), /handed 1 listening sockets to the next balancer/);
   assert.equal(fs.existsSync(file), false, 'the rendezvous is gone with the holder');
+});
+
+void test('a holder keeps everything for the next taker when one goes before it is ready, and drains the old generation only on ready', async (t) => {
+  const { holder, port, file, oldPrimary, oldWorker, output } = await startHolder(t, 5000);
+  oldPrimary.kill('SIGKILL');
+
+  const first = await takeHandover(file, quietLogger);
+  assert.ok(first !== null, 'the first taker got the sockets');
+  for (const fd of first.fds) closeFd(fd);
+  first.giveUp();
+  await waitFor(() => output().includes('went before it was ready'), 'the holder to see the taker go', {
+    timeoutMs: 2000,
+  });
+  assert.equal(holder.exitCode, null, 'still holding for the next taker');
+  assert.equal(oldWorker.exitCode, null, 'the old generation still serves');
+  assert.equal(oldWorker.signalCode, null, 'the old generation still serves');
+
+  const second = await takeHandover(file, quietLogger);
+  assert.ok(second !== null, 'the second taker got the sockets too');
+  const taker = http.createServer((_req, res) => res.end('second'));
+  t.after(() => new Promise((resolve) => taker.close(resolve)));
+  assert.equal(await listenOnFd(taker, second.fds[0] ?? -1), port);
+  second.ready();
+  assert.equal(await exited(holder), 0);
+  await waitFor(() => oldWorker.signalCode === 'SIGTERM', 'the old worker to get SIGTERM', {
+    timeoutMs: 2000,
+  });
+  assert.match(output(), /the last balancer's workers drain now \(the next balancer's workers are ready\)/);
 });
 
 void test('a holder whose PM2 daemon is gone lets the socket go at once', async (t) => {
