@@ -203,3 +203,13 @@ void test('an upgrade is named as one in its retry line and in the reason its up
     logger.lines.some((l) => l.message.startsWith('upgrade /ws/echo: backend-1 failed (connection refused)')),
   );
 });
+
+void test('with --retry-timeouts a timed-out GET goes to an upstream not tried yet, though the first stays up', () => {
+  const { step, upstreams } = setup(2, { onTimeout: true });
+  const [b1, b2] = upstreams as [Upstream, Upstream];
+  assert.deepEqual(step.next(history(), failure(b1, { kind: 'response-timeout' })), {
+    step: 'retry',
+    upstream: b2,
+  });
+  assert.equal(b1.available, true);
+});
