@@ -21,7 +21,7 @@ const RETRY: BalancerConfig['retry'] = {
 };
 
 /** A pool of `count` upstreams (backend-1...), the step over it, and its clock at 1000 ms. */
-function setup(count: number, retry: Partial<BalancerConfig['retry']> = {}) {
+function setup(count = 2, retry: Partial<BalancerConfig['retry']> = {}) {
   const logger = memoryLogger();
   const pool = new Pool({ thresholds: { fall: 2, rise: 2 }, logger, events: new BalancerEvents() });
   const specs = Array.from({ length: count }, (_, i) => ({
@@ -31,10 +31,13 @@ function setup(count: number, retry: Partial<BalancerConfig['retry']> = {}) {
     port: i + 1,
   }));
   pool.setMembers(specs, 'static', true);
-  const upstreams = specs.map((s) => pool.get(s.id) as Upstream);
+  const [b1, b2] = pool.members;
+  assert.ok(b1 !== undefined && b2 !== undefined);
   let now = 1000;
   const step = new AttemptFailures(pool, { ...RETRY, ...retry }, logger, () => now);
-  return { pool, logger, step, upstreams, advance: (ms: number) => (now += ms) };
+  /** The message of the first line logged with `event`. */
+  const logged = (event: string) => logger.lines.find((l) => l.fields.event === event)?.message;
+  return { step, b1, b2, logged, advance: (ms: number) => (now += ms) };
 }
 
 function history(attempts = 1): AttemptHistory & { attempts: number } {
@@ -63,26 +66,22 @@ function answered(next: NextStep): Extract<NextStep, { step: 'answer' }> {
 }
 
 void test('a refused connection counts a failure, takes the upstream out and retries on another', () => {
-  const { step, upstreams, logger } = setup(2);
-  const [b1, b2] = upstreams as [Upstream, Upstream];
+  const { step, b1, b2, logged } = setup();
   const h = history();
-  const next = step.next(h, failure(b1));
-  assert.deepEqual(next, { step: 'retry', upstream: b2 });
+  assert.deepEqual(step.next(h, failure(b1)), { step: 'retry', upstream: b2 });
   assert.equal(b1.failures, 1);
   assert.equal(b1.available, false);
   assert.equal(b1.reason, 'connection refused while proxying GET /page.html');
   assert.deepEqual(h.tried, [b1]);
   assert.deepEqual(h.failures, ['backend-1: connection refused']);
-  const retry = logger.lines.find((l) => l.fields.event === 'retry');
   assert.equal(
-    retry?.message,
+    logged('retry'),
     'GET /page.html: backend-1 failed (connection refused), retrying on backend-2',
   );
 });
 
 void test('a client that went away asks for nothing and is held against no upstream', () => {
-  const { step, upstreams } = setup(2);
-  const b1 = upstreams[0] as Upstream;
+  const { step, b1 } = setup();
   const h = history();
   assert.deepEqual(step.next(h, failure(b1, { kind: 'client-gone' })), { step: 'drop' });
   assert.equal(b1.failures, 0);
@@ -92,8 +91,7 @@ void test('a client that went away asks for nothing and is held against no upstr
 });
 
 void test('an error after the request was sent is retried for GET and answered 502 for POST', () => {
-  const { step, upstreams } = setup(2);
-  const [b1, b2] = upstreams as [Upstream, Upstream];
+  const { step, b1, b2 } = setup();
   const reset = { kind: 'reset-before-response' as const };
   assert.deepEqual(step.next(history(), failure(b1, reset)), { step: 'retry', upstream: b2 });
   const post = answered(step.next(history(), failure(b2, { ...reset, method: 'POST' })));
@@ -106,41 +104,32 @@ void test('an error after the request was sent is retried for GET and answered 5
 });
 
 void test('a response cut short is counted, marks the upstream down and cuts the client, never retried', () => {
-  const { step, upstreams, logger } = setup(2);
-  const b1 = upstreams[0] as Upstream;
+  const { step, b1, logged } = setup();
   const h = history();
-  const next = step.next(
-    h,
-    failure(b1, { kind: 'reset-during-response', detail: 'socket hang up', responseStarted: true }),
-  );
-  assert.deepEqual(next, { step: 'cut' });
-  assert.equal(b1.failures, 1);
-  assert.equal(b1.available, false);
-  assert.deepEqual(h.tried, [b1]);
-  const broke = logger.lines.find((l) => l.fields.event === 'upstream-broke');
+  const cut = { kind: 'reset-during-response', detail: 'socket hang up', responseStarted: true } as const;
+  assert.deepEqual(step.next(h, failure(b1, cut)), { step: 'cut' });
+  assert.deepEqual([b1.failures, b1.available, h.tried], [1, false, [b1]]);
   assert.equal(
-    broke?.message,
+    logged('upstream-broke'),
     'GET /page.html: backend-1 broke off the response (socket hang up); connection to the client cut',
   );
+  assert.equal(logged('retry'), undefined);
 });
 
 void test('a response timeout is answered 504 and leaves the upstream in rotation', () => {
-  const { step, upstreams } = setup(2);
-  const b1 = upstreams[0] as Upstream;
-  const next = answered(step.next(history(), failure(b1, { kind: 'response-timeout' })));
-  assert.equal(next.answer.status, 504);
-  assert.equal(
-    next.answer.reason,
-    'the upstream did not answer in time; tried backend-1: no response in time',
-  );
-  assert.match(next.why, /--retry-timeouts/);
-  assert.equal(b1.failures, 1);
-  assert.equal(b1.available, true);
+  const { step, b1 } = setup();
+  const timedOut = answered(step.next(history(), failure(b1, { kind: 'response-timeout' })));
+  assert.deepEqual(timedOut.answer, {
+    status: 504,
+    reason: 'the upstream did not answer in time; tried backend-1: no response in time',
+    close: false,
+  });
+  assert.match(timedOut.why, /--retry-timeouts/);
+  assert.deepEqual([b1.failures, b1.available], [1, true]);
 });
 
 void test('when every upstream has failed, the answer names each failure in order', () => {
-  const { step, upstreams } = setup(2);
-  const [b1, b2] = upstreams as [Upstream, Upstream];
+  const { step, b1, b2 } = setup();
   const h = history();
   assert.deepEqual(step.next(h, failure(b1)), { step: 'retry', upstream: b2 });
   h.attempts++;
@@ -155,8 +144,7 @@ void test('when every upstream has failed, the answer names each failure in orde
 });
 
 void test('a kept body is sent again after a refused connection only within --retry-body-bytes', () => {
-  const { step, upstreams } = setup(3);
-  const [b1, b2] = upstreams as [Upstream, Upstream];
+  const { step, b1, b2 } = setup(3);
   const post = { method: 'POST', hasBody: true };
   const small = step.next(history(), failure(b1, { ...post, body: { replayable: true, bytes: 100 } }));
   assert.deepEqual(small, { step: 'retry', upstream: b2 });
@@ -169,8 +157,7 @@ void test('a kept body is sent again after a refused connection only within --re
 });
 
 void test('no retry once the retry budget is spent, counted on the clock from the request arrival', () => {
-  const { step, upstreams, advance } = setup(2, { budgetMs: 300 });
-  const b1 = upstreams[0] as Upstream;
+  const { step, b1, advance } = setup(2, { budgetMs: 300 });
   advance(299);
   assert.equal(step.next(history(), failure(b1)).step, 'retry');
   advance(1);
@@ -179,37 +166,26 @@ void test('no retry once the retry budget is spent, counted on the clock from th
 });
 
 void test('an upstream that closed while the body was still arriving is not blamed, and the answer closes', () => {
-  const { step, upstreams } = setup(2);
-  const b1 = upstreams[0] as Upstream;
-  const next = answered(
-    step.next(history(), failure(b1, { kind: 'awaiting-body', method: 'POST', hasBody: true })),
-  );
-  assert.equal(next.answer.status, 502);
-  assert.equal(next.answer.close, true);
+  const { step, b1 } = setup();
+  const awaiting = { kind: 'awaiting-body', method: 'POST', hasBody: true } as const;
+  const { answer } = answered(step.next(history(), failure(b1, awaiting)));
+  assert.equal(answer.status, 502);
+  assert.equal(answer.close, true);
   assert.equal(b1.failures, 0);
   assert.equal(b1.available, true);
 });
 
 void test('an upgrade is named as one in its retry line and in the reason its upstream was taken out', () => {
-  const { step, upstreams, logger } = setup(2);
-  const b1 = upstreams[0] as Upstream;
-  const next = step.next(
-    history(),
-    failure(b1, { request: 'upgrade /ws/echo', doing: 'opening a tunnel for /ws/echo' }),
-  );
-  assert.equal(next.step, 'retry');
+  const { step, b1, logged } = setup();
+  const upgrade = { request: 'upgrade /ws/echo', doing: 'opening a tunnel for /ws/echo' };
+  assert.equal(step.next(history(), failure(b1, upgrade)).step, 'retry');
   assert.equal(b1.reason, 'connection refused while opening a tunnel for /ws/echo');
-  assert.ok(
-    logger.lines.some((l) => l.message.startsWith('upgrade /ws/echo: backend-1 failed (connection refused)')),
-  );
+  assert.match(logged('retry') ?? '', /^upgrade \/ws\/echo: backend-1 failed \(connection refused\)/);
 });
 
 void test('with --retry-timeouts a timed-out GET goes to an upstream not tried yet, though the first stays up', () => {
-  const { step, upstreams } = setup(2, { onTimeout: true });
-  const [b1, b2] = upstreams as [Upstream, Upstream];
-  assert.deepEqual(step.next(history(), failure(b1, { kind: 'response-timeout' })), {
-    step: 'retry',
-    upstream: b2,
-  });
+  const { step, b1, b2 } = setup(2, { onTimeout: true });
+  const next = step.next(history(), failure(b1, { kind: 'response-timeout' }));
+  assert.deepEqual(next, { step: 'retry', upstream: b2 });
   assert.equal(b1.available, true);
 });
