@@ -15,6 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { UpstreamError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { accessMessage } from './access-log.js';
+import { AttemptFailures } from './attempt-failure.js';
 import type { BalancerEvents } from './events.js';
 import { DeadlineWatch } from './deadline-watch.js';
 import type { ClientMessage, Exchange, UpstreamRequest } from './exchange.js';
@@ -24,14 +25,7 @@ import { sendOwnAnswer, type OwnAnswer } from './own-answers.js';
 import type { Pool } from './pool.js';
 import type { EngineHandlers, ProxyEngine } from './engines/proxy-engine.js';
 import { ReplayableBody } from './request-body.js';
-import {
-  classifyError,
-  countsAsFailure,
-  decideRetry,
-  finalStatus,
-  marksDown,
-  type FailureKind,
-} from './retry-policy.js';
+import { classifyError, type FailureKind } from './retry-policy.js';
 import type { Upstream } from './upstream.js';
 
 export interface ProxySettings {
@@ -64,19 +58,6 @@ const LOCAL_RETRY_AFTER_S = 1;
 /** A refused client that keeps sending is cut after this (as client-error.ts lingers). */
 const LINGER_MS = 1000;
 
-const FAILURE_WORDS: Record<FailureKind, string> = {
-  'connect-refused': 'connection refused',
-  'connect-timeout': 'connect timeout',
-  'reset-before-response': 'connection reset before the response',
-  'response-timeout': 'no response in time',
-  'bad-response': 'malformed response',
-  'reset-during-response': 'connection closed during the response',
-  'client-gone': 'client went away',
-  unsendable: 'request the engine would not send',
-  'awaiting-body': 'connection closed while the request body was still arriving',
-  'local-resource': 'the balancer is out of local resources',
-};
-
 /** What a final status must be to be relayed: 1xx are interim, and node:http writes 100-999 only. */
 function relayableStatus(status: number): boolean {
   return status >= 200 && status <= 599;
@@ -89,6 +70,8 @@ export class ProxyHandler implements EngineHandlers {
   private readonly accessLog: boolean;
   /** Attempts in progress, for the proxy timeout. */
   private readonly deadlines: DeadlineWatch<Exchange>;
+  /** What follows a failed attempt (shared with the upgrade handler's rules). */
+  private readonly afterFailure: AttemptFailures;
   /** Requests waiting for an upstream to become available, oldest first. */
   private readonly queue = new Set<Exchange>();
   readonly counts: RequestCounts = { inFlight: 0, served: 0, failures: 0 };
@@ -106,6 +89,7 @@ export class ProxyHandler implements EngineHandlers {
     // Checked once: at LOG_LEVEL=warn the request path never builds an access line.
     this.accessLog = logger.enabled('info');
     this.deadlines = new DeadlineWatch(settings.proxyTimeoutMs, (res) => this.timedOut(res));
+    this.afterFailure = new AttemptFailures(pool, settings.retry, logger);
   }
 
   use(engine: ProxyEngine): void {
@@ -308,12 +292,6 @@ export class ProxyHandler implements EngineHandlers {
 
   private failed(res: Exchange, upstream: Upstream, kind: FailureKind, detail: string): void {
     this.endAttempt(res, upstream);
-    if (kind === 'client-gone') {
-      res.upstreamRequest?.destroy();
-      return;
-    }
-    const words = FAILURE_WORDS[kind];
-    const req = res.req;
     if (kind === 'local-resource') {
       this.localFailures++;
       this.answer(
@@ -337,66 +315,23 @@ export class ProxyHandler implements EngineHandlers {
       });
       return;
     }
-    if (countsAsFailure(kind)) upstream.failures++;
-    if (marksDown(kind)) this.pool.takeOut(upstream, `${words} while proxying ${req.method} ${req.url}`);
-    (res.failures ??= []).push(`${upstream.name}: ${words}`);
-    (res.tried ??= []).push(upstream);
-
-    if (res.headersSent) {
-      // Too late for another answer: cut the connection so the client sees the response is incomplete.
-      this.logger.warn(
-        `${req.method} ${req.url}: ${upstream.name} broke off the response (${detail}); connection to the client cut`,
-        { event: 'upstream-broke', upstream: upstream.name, kind },
-      );
-      res.destroy();
-      return;
-    }
-
-    const next = this.pool.select(res.tried);
-    const retry = this.settings.retry;
-    const decision = decideRetry(
-      {
-        kind,
-        method: req.method ?? 'GET',
-        hasBody: res.hasBody,
-        bodyReplayable: res.body !== null && res.body.replayable && res.body.bytes <= retry.maxBodyBytes,
-        attempts: res.attempts,
-        elapsedMs: performance.now() - res.started,
-        otherUpstreamLeft: next !== undefined,
-      },
-      {
-        enabled: retry.enabled,
-        maxAttempts: retry.maxAttempts === 0 ? this.pool.size : retry.maxAttempts,
-        budgetMs: retry.budgetMs,
-        onTimeout: retry.onTimeout,
-      },
-    );
-    if (decision.retry && next !== undefined) {
-      if (this.logger.enabled('debug')) {
-        this.logger.debug(
-          `${req.method} ${req.url}: ${upstream.name} failed (${words}), retrying on ${next.name}`,
-          {
-            event: 'retry',
-            from: upstream.name,
-            to: next.name,
-            kind,
-          },
-        );
-      }
-      this.attempt(req, res, next);
-      return;
-    }
-    const status = finalStatus(kind);
-    this.answer(
-      res,
-      {
-        status,
-        reason: `${status === 504 ? 'the upstream did not answer in time' : 'the upstream failed'}; tried ${res.failures.join(', ')}`,
-        // The rest of a body the upstream stopped reading cannot be trusted to frame a next request.
-        close: kind === 'awaiting-body',
-      },
-      decision.reason,
-    );
+    const req = res.req;
+    const request = `${req.method} ${req.url}`;
+    const next = this.afterFailure.next(res, {
+      upstream,
+      kind,
+      detail,
+      request,
+      doing: `proxying ${request}`,
+      method: req.method ?? 'GET',
+      hasBody: res.hasBody,
+      body: res.body,
+      responseStarted: res.headersSent,
+    });
+    if (next.step === 'retry') this.attempt(req, res, next.upstream);
+    else if (next.step === 'answer') this.answer(res, next.answer, next.why);
+    else if (next.step === 'cut') res.destroy();
+    else res.upstreamRequest?.destroy(); // dropped: the client went away
   }
 
   /** `skipped`: undefined sends without a line (a log gate said quiet), a number notes the skipped. */

@@ -5,24 +5,30 @@
  * decides what follows: `101` turns the connection into a tunnel (tunnel.ts), anything else is
  * relayed as an ordinary response and the connection closes.
  *
- * A refused or reset connection before the 101 is retried on another upstream (an upgrade is a GET
- * without a body, so nothing was acted on); after the 101 nothing is retried.
+ * Before the answer, an upgrade is held to the request path's rules: the same connect timeout as
+ * the engines' connections (connectWithin), the same proxy timeout (a DeadlineWatch), and the same
+ * step after a failed attempt (attempt-failure.ts). A refused or reset connection, or a connect
+ * timeout, is retried on another upstream (an upgrade is a GET without a body, so nothing was
+ * acted on); after the answer nothing is retried.
  */
-import http, { STATUS_CODES, type IncomingMessage } from 'node:http';
-import net from 'node:net';
+import http, { STATUS_CODES, type ClientRequest, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { UpstreamError, errorMessage } from '../errors.js';
 import type { Lifecycle } from '../http/graceful-shutdown.js';
 import type { Logger } from '../logger.js';
 import { accessMessage } from './access-log.js';
+import { AttemptFailures, type AttemptHistory } from './attempt-failure.js';
+import { DeadlineWatch, type Watched } from './deadline-watch.js';
+import { connectWithin } from './engines/upstream-agent.js';
 import type { BalancerEvents } from './events.js';
 import { clientProto } from './headers.js';
 import type { OwnAnswer } from './own-answers.js';
 import { rawPlainAnswer, type PlainHeaders } from '../http/plain-answer.js';
 import type { Pool } from './pool.js';
 import type { ProxySettings } from './proxy-handler.js';
-import { classifyError, countsAsFailure, decideRetry, finalStatus, marksDown } from './retry-policy.js';
+import { classifyError, type FailureKind } from './retry-policy.js';
 import { Tunnel, type TunnelClosed, type TunnelSet } from './tunnel.js';
 import {
   relayedResponseHead,
@@ -39,23 +45,38 @@ export interface UpgradeSettings extends ProxySettings {
 }
 
 /** One upgrade request on its way to a 101 (or another answer). */
-interface PendingUpgrade {
-  req: IncomingMessage;
-  socket: Duplex;
-  head: Buffer;
-  started: number;
-  attempts: number;
-  tried: Upstream[];
-  failures: string[];
-  headers: string[];
+class PendingUpgrade implements AttemptHistory, Watched {
+  readonly started = performance.now();
+  attempts = 0;
+  tried: Upstream[] | null = null;
+  failures: string[] | null = null;
+  headers: string[] = [];
   /** Set once an upstream answered, or the client got an answer of ours. */
-  settled: boolean;
+  settled = false;
+  /** The attempt in progress, for the proxy timeout to stop. */
+  upstream: Upstream | null = null;
+  request: ClientRequest | null = null;
+  lastActivity = 0;
+  /** Never: an upgrade request has no body, and its head is in. */
+  readonly clientBusy = false;
+  watchPrev: Watched | null = null;
+  watchNext: Watched | null = null;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly socket: Duplex,
+    readonly head: Buffer,
+  ) {}
 }
 
 /** Reading and dropping a refused client's bytes for a moment lets the answer reach it (client-error.ts). */
 const LINGER_MS = 1000;
 
 export class UpgradeHandler {
+  /** Upgrades waiting for their upstream's answer: the proxy timeout, as the request path keeps it. */
+  private readonly deadlines: DeadlineWatch<PendingUpgrade>;
+  private readonly afterFailure: AttemptFailures;
+
   constructor(
     private readonly pool: Pool,
     private readonly settings: UpgradeSettings,
@@ -63,22 +84,15 @@ export class UpgradeHandler {
     readonly tunnels: TunnelSet,
     private readonly logger: Logger,
     private readonly events: BalancerEvents,
-  ) {}
+  ) {
+    this.deadlines = new DeadlineWatch(settings.proxyTimeoutMs, (pending) => this.timedOut(pending));
+    this.afterFailure = new AttemptFailures(pool, settings.retry, logger);
+  }
 
   /** The public listener's 'upgrade' listener. */
   readonly handle = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', ignore);
-    const pending: PendingUpgrade = {
-      req,
-      socket,
-      head,
-      started: performance.now(),
-      attempts: 0,
-      tried: [],
-      failures: [],
-      headers: [],
-      settled: false,
-    };
+    const pending = new PendingUpgrade(req, socket, head);
     const refusal = upgradeRefusal({
       method: req.method ?? '',
       url: req.url ?? '',
@@ -130,28 +144,23 @@ export class UpgradeHandler {
       if (attemptOver) return;
       attemptOver = true;
       upstream.inFlight--;
-      clearTimeout(timer);
+      this.unwatch(pending);
     };
-    const { connectTimeoutMs, proxyTimeoutMs } = this.settings;
+    const { host, port, id } = upstream;
     const request = http.request({
-      host: upstream.host,
-      port: upstream.port,
+      host,
+      port,
       method: 'GET',
       path: pending.req.url,
       headers: pending.headers,
       setHost: false,
-      agent: false,
-      createConnection: () => connectWithTimeout(upstream, connectTimeoutMs),
+      // No `agent` (not even `false`, which makes node ignore createConnection): a connection of
+      // its own, made with the engines' connect timeout.
+      createConnection: () => connectWithin({ host, port }, id, this.settings.connectTimeoutMs),
     });
-    const timer = setTimeout(() => {
-      request.destroy(
-        new UpstreamError(
-          'ERR_UPSTREAM_TIMEOUT',
-          upstream.id,
-          `no answer from ${upstream.name} in ${proxyTimeoutMs}ms`,
-        ),
-      );
-    }, proxyTimeoutMs);
+    pending.upstream = upstream;
+    pending.request = request;
+    this.watch(pending);
     const clientGone = (): void => {
       if (pending.settled) return;
       endAttempt();
@@ -159,9 +168,9 @@ export class UpgradeHandler {
     };
     pending.socket.once('close', clientGone);
 
-    request.on('upgrade', (res: IncomingMessage, server: net.Socket, upstreamHead: Buffer) => {
+    request.on('upgrade', (res: IncomingMessage, server: Socket, upstreamHead: Buffer) => {
       pending.socket.off('close', clientGone);
-      clearTimeout(timer);
+      this.unwatch(pending);
       pending.settled = true;
       upstream.served++;
       if (pending.socket.destroyed) {
@@ -189,7 +198,7 @@ export class UpgradeHandler {
 
     request.on('response', (res: IncomingMessage) => {
       pending.socket.off('close', clientGone);
-      clearTimeout(timer);
+      this.unwatch(pending);
       pending.settled = true;
       upstream.served++;
       const status = res.statusCode ?? 502;
@@ -222,56 +231,52 @@ export class UpgradeHandler {
       endAttempt();
       if (pending.settled) return;
       const kind = classifyError(err.code, { responded: false, clientGone: pending.socket.destroyed });
-      if (kind === 'client-gone') return;
-      if (countsAsFailure(kind)) upstream.failures++;
-      const words = errorMessage(err);
-      if (marksDown(kind))
-        this.pool.takeOut(upstream, `${words} while opening a tunnel for ${pending.req.url ?? ''}`);
-      pending.failures.push(`${upstream.name}: ${words}`);
-      pending.tried.push(upstream);
-      const next = this.pool.select(pending.tried);
-      const retry = this.settings.retry;
-      const decision = decideRetry(
-        {
-          kind,
-          method: 'GET',
-          hasBody: false,
-          bodyReplayable: true,
-          attempts: pending.attempts,
-          elapsedMs: performance.now() - pending.started,
-          otherUpstreamLeft: next !== undefined,
-        },
-        {
-          enabled: retry.enabled,
-          maxAttempts: retry.maxAttempts === 0 ? this.pool.size : retry.maxAttempts,
-          budgetMs: retry.budgetMs,
-          onTimeout: retry.onTimeout,
-        },
-      );
-      if (decision.retry && next !== undefined) {
-        this.logger.debug(
-          `upgrade ${pending.req.url ?? ''}: ${upstream.name} failed (${words}), retrying on ${next.name}`,
-          {
-            event: 'retry',
-            from: upstream.name,
-            to: next.name,
-            kind,
-          },
-        );
-        this.attempt(pending, next);
-        return;
-      }
-      const status = finalStatus(kind);
-      this.answer(
-        pending,
-        {
-          status,
-          reason: `${status === 504 ? 'the upstream did not answer in time' : 'the upstream failed'}; tried ${pending.failures.join(', ')}`,
-        },
-        decision.reason,
-      );
+      this.failed(pending, upstream, kind, errorMessage(err));
     });
     request.end();
+  }
+
+  /** The proxy timeout runs only while an upgrade waits for its answer (they are few). */
+  private watch(pending: PendingUpgrade): void {
+    this.deadlines.watch(pending);
+    this.deadlines.start();
+  }
+
+  private unwatch(pending: PendingUpgrade): void {
+    this.deadlines.unwatch(pending);
+    if (this.deadlines.size === 0) this.deadlines.stop();
+  }
+
+  /** The upstream of `pending`'s attempt has been silent for the proxy timeout. */
+  private timedOut(pending: PendingUpgrade): void {
+    const { upstream, request } = pending;
+    if (upstream === null || request === null) return;
+    // Reported through the request's 'error', as any other failure of the attempt.
+    request.destroy(
+      new UpstreamError(
+        'ERR_UPSTREAM_TIMEOUT',
+        upstream.id,
+        `no answer from ${upstream.name} in ${this.settings.proxyTimeoutMs}ms`,
+      ),
+    );
+  }
+
+  /** The attempt on `upstream` failed before its answer: retry, answer, or (client gone) nothing. */
+  private failed(pending: PendingUpgrade, upstream: Upstream, kind: FailureKind, detail: string): void {
+    const url = pending.req.url ?? '';
+    const next = this.afterFailure.next(pending, {
+      upstream,
+      kind,
+      detail,
+      request: `upgrade ${url}`,
+      doing: `opening a tunnel for ${url}`,
+      method: 'GET',
+      hasBody: false,
+      body: null,
+      responseStarted: false,
+    });
+    if (next.step === 'retry') this.attempt(pending, next.upstream);
+    else if (next.step === 'answer') this.answer(pending, next.answer, next.why);
   }
 
   private tunnelClosed(pending: PendingUpgrade, closed: TunnelClosed, endAttempt: () => void): void {
@@ -304,7 +309,7 @@ export class UpgradeHandler {
         event: 'own-answer',
         status: answer.status,
         upgrade: true,
-        tried: pending.tried.map((u) => u.name),
+        tried: pending.tried?.map((u) => u.name) ?? [],
         reason: answer.reason,
       },
     );
@@ -345,22 +350,3 @@ export class UpgradeHandler {
 }
 
 function ignore(): void {}
-
-/** A connection to `upstream` that fails with ERR_UPSTREAM_CONNECT_TIMEOUT if not made in time. */
-function connectWithTimeout(upstream: Upstream, timeoutMs: number): net.Socket {
-  const socket = net.connect(upstream.port, upstream.host);
-  const timer = setTimeout(() => {
-    if (!socket.connecting) return;
-    socket.destroy(
-      new UpstreamError(
-        'ERR_UPSTREAM_CONNECT_TIMEOUT',
-        upstream.id,
-        `no connection to ${upstream.id} within ${timeoutMs}ms`,
-      ),
-    );
-  }, timeoutMs);
-  const clear = (): void => clearTimeout(timer);
-  socket.once('connect', clear);
-  socket.once('close', clear);
-  return socket;
-}

@@ -1,7 +1,8 @@
 /**
  * Every timeout the balancer documents holds within a second of its value (docs/hardening.md):
- * headers, request, client keep-alive, proxy, connect and health check. Measured from outside,
- * on real sockets, with values of a few seconds so a late cut cannot hide in the noise.
+ * headers, request, client keep-alive, proxy and connect (for requests and upgrades alike), and
+ * health check. Measured from outside, on real sockets, with values of a few seconds so a late cut
+ * cannot hide in the noise.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import net from 'node:net';
 import { RawConnection, rawRequest, request } from '../helpers/raw-http.js';
 import { startBackends, startBalancer, startHttpServer } from '../helpers/balancer-fleet.js';
 import { assertWithinASecond, silentSockets, slowloris } from '../helpers/timing.js';
+import { refusedStatus } from '../helpers/ws-client.js';
 import { waitFor } from '../helpers/wait.js';
 
 void test("slowloris and silent sockets are cut within a second of the balancer's --headers-timeout", async (t) => {
@@ -107,6 +109,30 @@ void test('a connect that never completes gets the request a 504 within a second
   assert.equal(res.status, 504, res.body.toString('utf8'));
   assertWithinASecond('the 504', Date.now() - started, 2000);
   assert.match(res.body.toString('utf8'), /connect timeout/);
+});
+
+void test('an upgrade whose upstream is silent for --proxy-timeout gets a 504 within a second of it', async (t) => {
+  const silent = await startHttpServer(t, (req, res) => {
+    if (req.url === '/healthz') res.end('ok');
+    // anything else, the upgrade included: never answered
+  });
+  const lb = await startBalancer(t, [silent.port], ['--proxy-timeout', '2s']);
+  const started = Date.now();
+  const res = await refusedStatus(`ws://127.0.0.1:${lb.port}/ws/echo`);
+  assert.equal(res.status, 504, res.body);
+  assertWithinASecond('the 504', Date.now() - started, 2000);
+  assert.match(res.body, /no response in time/);
+});
+
+void test('an upgrade whose connect never completes gets a 504 within a second of --connect-timeout', async (t) => {
+  const listener = await stallableListener(t);
+  const lb = await startBalancer(t, [listener.port], ['--connect-timeout', '2s', '--health-interval', '60s']);
+  await listener.stall();
+  const started = Date.now();
+  const res = await refusedStatus(`ws://127.0.0.1:${lb.port}/ws/echo`);
+  assert.equal(res.status, 504, res.body);
+  assertWithinASecond('the 504', Date.now() - started, 2000);
+  assert.match(res.body, /connect timeout/);
 });
 
 void test('a health check with no answer fails within a second of --health-timeout', async (t) => {

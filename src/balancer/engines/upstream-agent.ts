@@ -28,6 +28,20 @@ function connectTimedOut(socket: net.Socket, where: string, ms: number): void {
   );
 }
 
+/**
+ * A new connection to the upstream at `where` (host:port) that fails with
+ * ERR_UPSTREAM_CONNECT_TIMEOUT if it is not made within `timeoutMs`: net has no connect timeout
+ * of its own. This agent's connections and the upgrade handler's are made here.
+ */
+export function connectWithin(options: net.NetConnectOpts, where: string, timeoutMs: number): net.Socket {
+  const socket = net.createConnection(options);
+  const timer = setTimeout(connectTimedOut, timeoutMs, socket, where, timeoutMs);
+  const clear = (): void => clearTimeout(timer);
+  socket.once('connect', clear);
+  socket.once('close', clear);
+  return socket;
+}
+
 /** Backends send the same Keep-Alive value every time: parse it once. */
 let lastHintValue = '';
 let lastHintMs: number | undefined;
@@ -81,13 +95,8 @@ export class UpstreamAgent extends http.Agent {
     options: http.ClientRequestArgs,
     _callback?: (err: Error | null, stream: Duplex) => void,
   ): Duplex {
-    const socket = net.createConnection(options as net.NetConnectOpts);
     const where = `${options.host ?? options.hostname ?? ''}:${String(options.port ?? '')}`;
-    const timer = setTimeout(connectTimedOut, this.connectTimeoutMs, socket, where, this.connectTimeoutMs);
-    const clear = (): void => clearTimeout(timer);
-    socket.once('connect', clear);
-    socket.once('close', clear);
-    return socket;
+    return connectWithin(options as net.NetConnectOpts, where, this.connectTimeoutMs);
   }
 
   /**
