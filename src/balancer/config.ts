@@ -4,12 +4,12 @@
  * here once, in the spec's description.
  */
 import os from 'node:os';
-import { parseEtcdEndpoints, parseEtcdPrefix } from './discovery/etcd-keys.js';
 import type { DiscoveryKind, UpstreamSpec } from './discovery/types.js';
 import type { LogFormat, LogLevel } from '../logger.js';
 import { hostPort } from '../net/address.js';
 import { DEFAULT_PORTS, logOptions, portOffsetOption } from '../config/common.js';
 import { buildConfig, type Validator } from '../config/load.js';
+import { etcdOptions, toEtcdSettings, type EtcdSettings } from '../config/etcd-options.js';
 import {
   durationParser,
   enumParser,
@@ -43,12 +43,7 @@ export interface BalancerConfig {
   pool: string;
   reconcileMs: number;
   /** etcd discovery: where the registrars of every host write the pool. */
-  etcd: {
-    endpoints: string[];
-    prefix: string;
-    callTimeoutMs: number;
-    keepaliveMs: number;
-  };
+  etcd: EtcdSettings;
   health: {
     path: string;
     intervalMs: number;
@@ -192,36 +187,13 @@ export const balancerSpecs = {
     default: 2000,
     parse: durationParser(100, 600_000),
   } satisfies OptionSpec<number>,
-  etcdEndpoints: {
-    flag: 'etcd-endpoints',
-    env: 'ETCD_ENDPOINTS',
-    description: "etcd discovery: the cluster's client URLs, http://host:port,...",
-    default: ['http://127.0.0.1:2379'],
-    defaultText: 'http://127.0.0.1:2379',
-    parse: parseEtcdEndpoints,
-  } satisfies OptionSpec<string[]>,
-  etcdPrefix: {
-    flag: 'etcd-prefix',
-    env: 'ETCD_PREFIX',
-    description: 'etcd discovery: members are the keys <prefix>/pools/<LB_POOL>/<host>/<app>',
-    default: '/supervised-balancer',
-    parse: parseEtcdPrefix,
-  } satisfies OptionSpec<string>,
-  etcdTimeout: {
-    flag: 'etcd-timeout',
-    env: 'ETCD_TIMEOUT',
-    description: 'etcd discovery: deadline of one etcd call, and the pause between retries while it is away',
-    default: 2000,
-    parse: durationParser(100, 60_000),
-  } satisfies OptionSpec<number>,
-  etcdKeepalive: {
-    flag: 'etcd-keepalive',
-    env: 'ETCD_KEEPALIVE',
-    description:
+  ...etcdOptions({
+    endpoints: "etcd discovery: the cluster's client URLs, http://host:port,...",
+    prefix: 'etcd discovery: members are the keys <prefix>/pools/<LB_POOL>/<host>/<app>',
+    timeout: 'etcd discovery: deadline of one etcd call, and the pause between retries while it is away',
+    keepalive:
       "etcd discovery: gRPC ping interval that finds a dead watch; etcd's --grpc-keepalive-min-time must allow it",
-    default: 5000,
-    parse: durationParser(500, 600_000),
-  } satisfies OptionSpec<number>,
+  }),
   healthPath: {
     flag: 'health-path',
     env: 'HEALTH_PATH',
@@ -556,12 +528,7 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
     upstreams: v.upstreams,
     pool: v.pool,
     reconcileMs: v.reconcileMs,
-    etcd: {
-      endpoints: v.etcdEndpoints,
-      prefix: v.etcdPrefix,
-      callTimeoutMs: v.etcdTimeout,
-      keepaliveMs: v.etcdKeepalive,
-    },
+    etcd: toEtcdSettings(v),
     health: {
       path: v.healthPath,
       intervalMs: v.healthInterval,
