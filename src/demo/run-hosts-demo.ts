@@ -5,16 +5,18 @@
  * while reading the balancer's status and watching etcd, print a line per second, and write the
  * report. Everything it built is torn down at the end, also when something fails.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../config/common.js';
 import { InternalError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { freePort } from '../net/free-port.js';
 import { createEtcdClient } from '../balancer/discovery/etcd-client.js';
 import { poolPrefix } from '../balancer/discovery/etcd-keys.js';
+import { etcdBalancerArgs } from '../hosts/balancer-args.js';
+import { spawnBalancer } from '../hosts/balancer-process.js';
 import { Lab } from '../hosts/lab.js';
+import { stopChild } from '../hosts/stop-child.js';
 import { hostsSupportProblems } from '../hosts/support.js';
 import { runSchedule } from './action-runner.js';
 import { formatSettings, formatSummary, formatTimelineLine, TIMELINE_HEADER } from './format-text.js';
@@ -35,39 +37,7 @@ export interface HostsDemoResult {
   passed: boolean;
 }
 
-/** The balancer's settings for hosts on a LAN: quick checks, retries of timed-out idempotent requests. */
-export const DEMO_BALANCER_ARGS = [
-  '--health-interval',
-  '250ms',
-  '--health-timeout',
-  '400ms',
-  '--fall',
-  '2',
-  '--rise',
-  '2',
-  '--connect-timeout',
-  '300ms',
-  '--proxy-timeout',
-  '1s',
-  '--retry-timeouts',
-  '--etcd-keepalive',
-  '1s',
-  '--etcd-timeout',
-  '1s',
-];
-
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitFor(
   what: string,
@@ -103,33 +73,14 @@ function whole(adminPort: number, expected: () => string[]) {
 function startBalancer(
   lab: Lab,
   config: HostsDemoConfig,
-  port: number,
-  adminPort: number,
+  ports: { port: number; adminPort: number },
   logFile: string,
 ): ChildProcess {
   const log = fs.openSync(logFile, 'a');
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(PROJECT_ROOT, 'dist', 'src', 'balancer.js'),
-      '--port',
-      String(port),
-      '--admin-port',
-      String(adminPort),
-      '--discovery',
-      'etcd',
-      '--etcd-endpoints',
-      lab.etcd.endpoints.join(','),
-      '--etcd-prefix',
-      lab.prefix,
-      '--pool',
-      lab.pool,
-      ...DEMO_BALANCER_ARGS,
-      ...(config.retries ? [] : ['--no-retries']),
-      '--log-level',
-      'info',
-    ],
-    { stdio: ['ignore', log, log, 'ipc'] },
+  const child = spawnBalancer(
+    ports,
+    [...etcdBalancerArgs(lab), ...(config.retries ? [] : ['--no-retries']), '--log-level', 'info'],
+    { stdout: log, stderr: log },
   );
   fs.closeSync(log);
   return child;
@@ -213,18 +164,13 @@ export async function runHostsDemo(
     const schedule = await withoutImpossibleLatency(config, lab, logger, print, notes);
 
     const [port, adminPort] = [await freePort(), await freePort()];
-    const balancer = startBalancer(lab, config, port, adminPort, path.join(config.outDir, 'balancer.log'));
-    cleanups.push({
-      what: 'stop the balancer',
-      run: async () => {
-        if (balancer.exitCode !== null || balancer.signalCode !== null) return;
-        const gone = new Promise<void>((r) => balancer.once('exit', () => r()));
-        balancer.kill('SIGTERM');
-        const timer = setTimeout(() => balancer.kill('SIGKILL'), 8000);
-        await gone;
-        clearTimeout(timer);
-      },
-    });
+    const balancer = startBalancer(
+      lab,
+      config,
+      { port, adminPort },
+      path.join(config.outDir, 'balancer.log'),
+    );
+    cleanups.push({ what: 'stop the balancer', run: () => stopChild(balancer, 8000) });
     const initial = lab.hosts.flatMap((h) => h.backends.map((b) => `${h.link.name}/${b.name}`));
     logger.info(`waiting for the pool of ${initial.length} to be in rotation (admin port ${adminPort})`);
     await waitFor(
