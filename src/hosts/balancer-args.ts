@@ -1,7 +1,7 @@
 /**
  * The balancer's command line for a lab: its pool from the lab's etcd, and settings for hosts on a
  * LAN (quick health checks, short connect and proxy timeouts, idempotent requests retried after a
- * timeout), so a lost host is out of rotation within a second or so. The multi-host demo, the
+ * timeout), so a lost host is out of rotation within seconds. The multi-host demo, the
  * multi-host bench and the lab tests all run the balancer with these; each adds only its own
  * (where it listens, its log level, a test's extra flags).
  */
@@ -14,7 +14,7 @@ export interface LabHealth {
   rise: number;
 }
 
-/** Checks on a LAN: a dead host fails two of them within about a second. */
+/** Checks across a LAN: two failed in a row (about 1.3 s) take a lost host out. */
 export const LAN_HEALTH: LabHealth = { intervalMs: 250, timeoutMs: 400, fall: 2, rise: 2 };
 
 /** Everything but where it listens: discovery on the lab's etcd, `health`, and the LAN's timeouts. */
