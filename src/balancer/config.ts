@@ -9,6 +9,7 @@ import type { LogFormat, LogLevel } from '../logger.js';
 import { hostPort } from '../net/address.js';
 import { DEFAULT_PORTS, logOptions, portOffsetOption } from '../config/common.js';
 import { buildConfig, type Validator } from '../config/load.js';
+import { clientTimeoutProblems, maxHeaderSizeOption } from '../config/client-limits.js';
 import { etcdOptions, toEtcdSettings, type EtcdSettings } from '../config/etcd-options.js';
 import {
   durationParser,
@@ -329,13 +330,7 @@ export const balancerSpecs = {
     default: 30_000,
     parse: durationParser(100, 3_600_000),
   } satisfies OptionSpec<number>,
-  maxHeaderSize: {
-    flag: 'max-header-size',
-    env: 'MAX_HEADER_SIZE',
-    description: 'Largest request line plus headers in bytes; bigger gets 431',
-    default: 16 * 1024,
-    parse: intParser(1024, 1024 * 1024),
-  } satisfies OptionSpec<number>,
+  maxHeaderSize: maxHeaderSizeOption,
   requestBufferBytes: {
     flag: 'request-buffer-bytes',
     env: 'REQUEST_BUFFER_BYTES',
@@ -474,11 +469,7 @@ export const validateBalancer: Validator<BalancerValues> = (v) => {
   if (v.port !== 0 && v.port === v.adminPort) {
     problems.push(`--port and --admin-port are both ${v.port}; the admin listener needs its own port`);
   }
-  if (v.headersTimeout > v.requestTimeout) {
-    problems.push(
-      `--headers-timeout (${v.headersTimeout}ms) must not be longer than --request-timeout (${v.requestTimeout}ms)`,
-    );
-  }
+  problems.push(...clientTimeoutProblems(v.headersTimeout, v.requestTimeout));
   const cpus = os.availableParallelism();
   if (v.workers > MAX_WORKERS_PER_CPU * cpus) {
     problems.push(
