@@ -11,16 +11,19 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
-import { buildBalancerConfig } from '../src/balancer/config.js';
-import { LoadBalancer } from '../src/balancer/load-balancer.js';
+import { startInProcessBalancer } from '../src/balancer/in-process-balancer.js';
+import type { LoadBalancer } from '../src/balancer/load-balancer.js';
 import { PROJECT_ROOT, RESULTS_DIR } from '../src/config/common.js';
 import { processEnv } from '../src/config/process-input.js';
 import { errorMessage } from '../src/errors.js';
+import { etcdBalancerArgs, LAN_HEALTH } from '../src/hosts/balancer-args.js';
+import { spawnBalancer } from '../src/hosts/balancer-process.js';
 import { Lab } from '../src/hosts/lab.js';
+import { stopChild } from '../src/hosts/stop-child.js';
 import { hostsSupportProblems } from '../src/hosts/support.js';
 import { createLogger } from '../src/logger.js';
+import { freePort } from '../src/net/free-port.js';
 import { Pm2Client } from '../src/supervisor/pm2-client.js';
 import { runWrk } from './lib/external-tools.js';
 import {
@@ -35,7 +38,6 @@ import {
 const TRIES = 20;
 const ROUNDS = 3;
 const ROUND_MS = 5000;
-const HEALTH = { interval: '250ms', timeout: '400ms', fall: '2', rise: '2' };
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -49,58 +51,14 @@ async function until(what: string, check: () => boolean, timeoutMs = 20_000, ste
   return performance.now();
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startEtcdBalancer(lab: Lab) {
+/** A balancer in this process on the lab's etcd, with the multi-host demo's settings. */
+function startEtcdBalancer(lab: Lab) {
   const logger = createLogger({ name: 'bench-lb', level: 'warn', format: 'text', color: false });
-  const config = buildBalancerConfig({
-    argv: [
-      '--port',
-      '0',
-      '--admin-port',
-      '0',
-      '--discovery',
-      'etcd',
-      '--etcd-endpoints',
-      lab.etcd.endpoints.join(','),
-      '--etcd-prefix',
-      lab.prefix,
-      '--pool',
-      lab.pool,
-      '--etcd-keepalive',
-      '1s',
-      '--etcd-timeout',
-      '1s',
-      '--health-interval',
-      HEALTH.interval,
-      '--health-timeout',
-      HEALTH.timeout,
-      '--fall',
-      HEALTH.fall,
-      '--rise',
-      HEALTH.rise,
-      '--connect-timeout',
-      '300ms',
-      '--proxy-timeout',
-      '1s',
-      '--retry-timeouts',
-      '--log-level',
-      'warn',
-    ],
-    env: {},
+  return startInProcessBalancer({
+    args: [...etcdBalancerArgs(lab), '--log-level', 'warn'],
+    discoveryKind: 'etcd',
+    logger,
   });
-  const lb = new LoadBalancer({ config, discoveryKind: 'etcd', logger });
-  const { port } = await lb.start();
-  return { lb, url: `http://127.0.0.1:${port}/page.html` };
 }
 
 /** Keep-alive GETs from `concurrency` loops; calls `onServed` with each answer's X-Served-By. */
@@ -185,38 +143,17 @@ async function linkDownToOut(lab: Lab, lb: LoadBalancer, url: string): Promise<n
 
 /** A balancer process on a static list, as in production, for the wrk rounds. */
 async function staticBalancer(upstreams: string): Promise<{ child: ChildProcess; port: number }> {
-  const [port, admin] = [await freePort(), await freePort()];
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(PROJECT_ROOT, 'dist', 'src', 'balancer.js'),
-      '--port',
-      String(port),
-      '--admin-port',
-      String(admin),
-      '--discovery',
-      'static',
-      '--upstreams',
-      upstreams,
-      '--log-level',
-      'warn',
-    ],
-    { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
+  const [port, adminPort] = [await freePort(), await freePort()];
+  const child = spawnBalancer(
+    { port, adminPort },
+    ['--discovery', 'static', '--upstreams', upstreams, '--log-level', 'warn'],
+    { stdout: 'ignore', stderr: 'inherit' },
   );
   await new Promise<void>((resolve, reject) => {
     child.once('message', () => resolve());
     child.once('exit', (code) => reject(new Error(`balancer exited with ${code}`)));
   });
   return { child, port };
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const gone = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 8000);
-  await gone;
-  clearTimeout(timer);
 }
 
 async function throughput(lab: Lab): Promise<ThroughputRound[]> {
@@ -254,7 +191,7 @@ async function throughput(lab: Lab): Promise<ThroughputRound[]> {
     }
     return rounds;
   } finally {
-    await Promise.all(children.map(stopChild));
+    await Promise.all(children.map((c) => stopChild(c, 8000)));
   }
 }
 
@@ -268,7 +205,9 @@ let lab: Lab | null = null;
 let code = 1;
 try {
   lab = await Lab.create({ hosts: 3, backendsPerHost: 1, leaseTtlS: 3, log: say });
-  const { lb, url } = await startEtcdBalancer(lab);
+  const balancer = await startEtcdBalancer(lab);
+  const { lb } = balancer;
+  const url = `http://127.0.0.1:${balancer.port}/page.html`;
   try {
     await until('the pool in rotation', () => lb.pool.availableCount() === 3, 30_000, 20);
     say('online -> first proxied request:');
@@ -286,9 +225,9 @@ try {
       command: 'npm run bench:hosts',
       settings: {
         tries: TRIES,
-        'health interval': HEALTH.interval,
-        'health timeout': HEALTH.timeout,
-        fall: HEALTH.fall,
+        'health interval': `${LAN_HEALTH.intervalMs}ms`,
+        'health timeout': `${LAN_HEALTH.timeoutMs}ms`,
+        fall: String(LAN_HEALTH.fall),
         'lease TTL': '3s',
         'wrk rounds': `${ROUNDS} x ${ROUND_MS / 1000}s each, -t1 -c10`,
       },
@@ -305,11 +244,7 @@ try {
     say(md);
     code = 0;
   } finally {
-    await new Promise<void>((r) => {
-      lb.server.close(() => r());
-      lb.server.closeAllConnections();
-    });
-    await lb.close();
+    await balancer.stop();
   }
 } catch (err) {
   process.stderr.write(`bench:hosts failed: ${errorMessage(err)}\n`);

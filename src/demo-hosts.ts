@@ -5,30 +5,17 @@
  * change reached the pool; 1 otherwise; 2 on bad options. See src/demo/run-hosts-demo.ts.
  */
 import { loadConfigOrExit } from './config/load.js';
-import { errorMessage } from './errors.js';
 import { createProcessLogger } from './logger.js';
 import { hostsDemoOptions, toHostsDemoConfig, validateHostsDemo } from './demo/hosts-config.js';
 import { runHostsDemo } from './demo/run-hosts-demo.js';
+import { exitWithDemo } from './demo/demo-exit.js';
 
 const config = toHostsDemoConfig(
   loadConfigOrExit('npm run demo:hosts -- [options]', hostsDemoOptions, validateHostsDemo),
 );
 const logger = createProcessLogger('demo-hosts', config);
 
-const interrupted = new AbortController();
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => interrupted.abort());
-
-let code = 1;
-try {
-  const result = await runHostsDemo(
-    config,
-    logger,
-    (line) => process.stdout.write(`${line}\n`),
-    interrupted.signal,
-  );
-  code = result.passed ? 0 : 1;
-} catch (err) {
-  logger.error(`the demo could not run: ${errorMessage(err)}`);
-}
-await logger.close();
-process.exit(code);
+await exitWithDemo(
+  logger,
+  async (print, signal) => (await runHostsDemo(config, logger, print, signal)).passed,
+);

@@ -4,12 +4,13 @@
  * here once, in the spec's description.
  */
 import os from 'node:os';
-import { parseEtcdEndpoints, parseEtcdPrefix } from './discovery/etcd-keys.js';
 import type { DiscoveryKind, UpstreamSpec } from './discovery/types.js';
 import type { LogFormat, LogLevel } from '../logger.js';
 import { hostPort } from '../net/address.js';
 import { DEFAULT_PORTS, logOptions, portOffsetOption } from '../config/common.js';
 import { buildConfig, type Validator } from '../config/load.js';
+import { clientTimeoutProblems, maxHeaderSizeOption } from '../config/client-limits.js';
+import { etcdOptions, toEtcdSettings, type EtcdSettings } from '../config/etcd-options.js';
 import {
   durationParser,
   enumParser,
@@ -43,12 +44,7 @@ export interface BalancerConfig {
   pool: string;
   reconcileMs: number;
   /** etcd discovery: where the registrars of every host write the pool. */
-  etcd: {
-    endpoints: string[];
-    prefix: string;
-    callTimeoutMs: number;
-    keepaliveMs: number;
-  };
+  etcd: EtcdSettings;
   health: {
     path: string;
     intervalMs: number;
@@ -192,36 +188,13 @@ export const balancerSpecs = {
     default: 2000,
     parse: durationParser(100, 600_000),
   } satisfies OptionSpec<number>,
-  etcdEndpoints: {
-    flag: 'etcd-endpoints',
-    env: 'ETCD_ENDPOINTS',
-    description: "etcd discovery: the cluster's client URLs, http://host:port,...",
-    default: ['http://127.0.0.1:2379'],
-    defaultText: 'http://127.0.0.1:2379',
-    parse: parseEtcdEndpoints,
-  } satisfies OptionSpec<string[]>,
-  etcdPrefix: {
-    flag: 'etcd-prefix',
-    env: 'ETCD_PREFIX',
-    description: 'etcd discovery: members are the keys <prefix>/pools/<LB_POOL>/<host>/<app>',
-    default: '/supervised-balancer',
-    parse: parseEtcdPrefix,
-  } satisfies OptionSpec<string>,
-  etcdTimeout: {
-    flag: 'etcd-timeout',
-    env: 'ETCD_TIMEOUT',
-    description: 'etcd discovery: deadline of one etcd call, and the pause between retries while it is away',
-    default: 2000,
-    parse: durationParser(100, 60_000),
-  } satisfies OptionSpec<number>,
-  etcdKeepalive: {
-    flag: 'etcd-keepalive',
-    env: 'ETCD_KEEPALIVE',
-    description:
+  ...etcdOptions({
+    endpoints: "etcd discovery: the cluster's client URLs, http://host:port,...",
+    prefix: 'etcd discovery: members are the keys <prefix>/pools/<LB_POOL>/<host>/<app>',
+    timeout: 'etcd discovery: deadline of one etcd call, and the pause between retries while it is away',
+    keepalive:
       "etcd discovery: gRPC ping interval that finds a dead watch; etcd's --grpc-keepalive-min-time must allow it",
-    default: 5000,
-    parse: durationParser(500, 600_000),
-  } satisfies OptionSpec<number>,
+  }),
   healthPath: {
     flag: 'health-path',
     env: 'HEALTH_PATH',
@@ -357,13 +330,7 @@ export const balancerSpecs = {
     default: 30_000,
     parse: durationParser(100, 3_600_000),
   } satisfies OptionSpec<number>,
-  maxHeaderSize: {
-    flag: 'max-header-size',
-    env: 'MAX_HEADER_SIZE',
-    description: 'Largest request line plus headers in bytes; bigger gets 431',
-    default: 16 * 1024,
-    parse: intParser(1024, 1024 * 1024),
-  } satisfies OptionSpec<number>,
+  maxHeaderSize: maxHeaderSizeOption,
   requestBufferBytes: {
     flag: 'request-buffer-bytes',
     env: 'REQUEST_BUFFER_BYTES',
@@ -502,11 +469,7 @@ export const validateBalancer: Validator<BalancerValues> = (v) => {
   if (v.port !== 0 && v.port === v.adminPort) {
     problems.push(`--port and --admin-port are both ${v.port}; the admin listener needs its own port`);
   }
-  if (v.headersTimeout > v.requestTimeout) {
-    problems.push(
-      `--headers-timeout (${v.headersTimeout}ms) must not be longer than --request-timeout (${v.requestTimeout}ms)`,
-    );
-  }
+  problems.push(...clientTimeoutProblems(v.headersTimeout, v.requestTimeout));
   const cpus = os.availableParallelism();
   if (v.workers > MAX_WORKERS_PER_CPU * cpus) {
     problems.push(
@@ -556,12 +519,7 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
     upstreams: v.upstreams,
     pool: v.pool,
     reconcileMs: v.reconcileMs,
-    etcd: {
-      endpoints: v.etcdEndpoints,
-      prefix: v.etcdPrefix,
-      callTimeoutMs: v.etcdTimeout,
-      keepaliveMs: v.etcdKeepalive,
-    },
+    etcd: toEtcdSettings(v),
     health: {
       path: v.healthPath,
       intervalMs: v.healthInterval,

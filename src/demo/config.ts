@@ -104,7 +104,8 @@ export const demoOptions = {
 
 export type DemoOptionValues = OptionValues<typeof demoOptions>;
 
-export interface DemoConfig {
+/** What both demos take from the options they share (hosts-config.ts reuses their specs). */
+export interface DemoRunConfig {
   durationMs: number;
   rate: number;
   concurrency: number;
@@ -117,11 +118,14 @@ export interface DemoConfig {
   statusIntervalMs: number;
   requestTimeoutMs: number;
   settleTimeoutMs: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+}
+
+export interface DemoConfig extends DemoRunConfig {
   portOffset: number;
   /** The PM2 daemon's folder (PM2_HOME). */
   pm2Home: string;
-  logLevel: LogLevel;
-  logFormat: LogFormat;
 }
 
 /** The default schedule: restart, a balancer reload, SIGKILL, then stop and start a third backend. */
@@ -129,11 +133,17 @@ export function defaultSchedule(): ScheduledAction[] {
   return DEFAULT_SCHEDULE_TEXT.split(' ').map(parseScheduleEntry);
 }
 
-/** The repeatable `--at` values arrive as a list; a lone env value would arrive as one entry. */
-function scheduleOf(values: DemoOptionValues): ScheduledAction[] {
-  const raw = values.schedule;
+/**
+ * The `--at` entries given, sorted by time, or null when none was (the demo's default schedule
+ * runs). The repeatable values arrive as a list; a lone env value would arrive as one entry.
+ */
+export function givenSchedule(raw: ScheduledAction | ScheduledAction[]): ScheduledAction[] | null {
   const list = Array.isArray(raw) ? raw : [raw];
-  return list.length === 0 ? defaultSchedule() : [...list].sort((a, b) => a.atMs - b.atMs);
+  return list.length === 0 ? null : [...list].sort((a, b) => a.atMs - b.atMs);
+}
+
+function scheduleOf(values: DemoOptionValues): ScheduledAction[] {
+  return givenSchedule(values.schedule) ?? defaultSchedule();
 }
 
 export function validateDemo(values: DemoOptionValues): string[] {
@@ -154,22 +164,52 @@ export function buildDemoConfig(
   return { config: toDemoConfig(value, now), help };
 }
 
-export function toDemoConfig(value: DemoOptionValues, now: Date = new Date()): DemoConfig {
+type SharedValues = Pick<
+  DemoOptionValues,
+  | 'durationMs'
+  | 'rate'
+  | 'concurrency'
+  | 'retries'
+  | 'path'
+  | 'out'
+  | 'statusIntervalMs'
+  | 'requestTimeoutMs'
+  | 'settleTimeoutMs'
+  | 'logLevel'
+  | 'logFormat'
+>;
+
+/**
+ * The shared options as config. `schedule` is the demo's own reading of --at; without --out the
+ * report goes to bench/results/<name>-<timestamp of now>.
+ */
+export function toRunConfig(
+  value: SharedValues,
+  schedule: ScheduledAction[],
+  name: string,
+  now: Date,
+): DemoRunConfig {
   const stamp = now.toISOString().replace(/[:.]/g, '-');
   return {
     durationMs: value.durationMs,
     rate: value.rate,
     concurrency: value.concurrency,
-    schedule: scheduleOf(value),
+    schedule,
     retries: value.retries,
     path: value.path,
-    outDir: value.out === '' ? path.join(RESULTS_DIR, `demo-${stamp}`) : path.resolve(value.out),
+    outDir: value.out === '' ? path.join(RESULTS_DIR, `${name}-${stamp}`) : path.resolve(value.out),
     statusIntervalMs: value.statusIntervalMs,
     requestTimeoutMs: value.requestTimeoutMs,
     settleTimeoutMs: value.settleTimeoutMs,
-    portOffset: value.portOffset,
-    pm2Home: value.pm2Home,
     logLevel: value.logLevel,
     logFormat: value.logFormat,
+  };
+}
+
+export function toDemoConfig(value: DemoOptionValues, now: Date = new Date()): DemoConfig {
+  return {
+    ...toRunConfig(value, scheduleOf(value), 'demo', now),
+    portOffset: value.portOffset,
+    pm2Home: value.pm2Home,
   };
 }

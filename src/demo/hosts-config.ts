@@ -3,12 +3,9 @@
  * they mean the same (--duration, --rate, --at, --retry, --out, ...), with host faults as the
  * schedule (host-faults.ts). Pure.
  */
-import path from 'node:path';
-import { RESULTS_DIR } from '../config/common.js';
 import { buildConfig } from '../config/load.js';
 import { intParser, type OptionSpec, type OptionValues, type RawInput } from '../config/options.js';
-import type { LogFormat, LogLevel } from '../logger.js';
-import { demoOptions } from './config.js';
+import { demoOptions, givenSchedule, toRunConfig, type DemoRunConfig } from './config.js';
 import { hostScheduleProblems } from './host-faults.js';
 import { parseScheduleEntry } from './schedule.js';
 import type { ScheduledAction } from './types.js';
@@ -81,27 +78,14 @@ type Values = OptionValues<typeof hostsDemoOptions>;
 export const DEMO_HOSTS = 3;
 export const DEMO_ETCD_MEMBERS = 3;
 
-export interface HostsDemoConfig {
-  durationMs: number;
-  rate: number;
-  concurrency: number;
-  schedule: ScheduledAction[];
+export interface HostsDemoConfig extends DemoRunConfig {
   /** No --at was given: the schedule is the default one. */
   defaultSchedule: boolean;
-  retries: boolean;
-  path: string;
-  outDir: string;
-  statusIntervalMs: number;
-  requestTimeoutMs: number;
-  settleTimeoutMs: number;
   backendsPerHost: number;
-  logLevel: LogLevel;
-  logFormat: LogFormat;
 }
 
 function scheduleOf(v: Values): ScheduledAction[] {
-  const list = Array.isArray(v.schedule) ? v.schedule : [v.schedule];
-  return list.length === 0 ? defaultHostSchedule(v.durationMs) : [...list].sort((a, b) => a.atMs - b.atMs);
+  return givenSchedule(v.schedule) ?? defaultHostSchedule(v.durationMs);
 }
 
 export function validateHostsDemo(v: Values): string[] {
@@ -109,22 +93,11 @@ export function validateHostsDemo(v: Values): string[] {
 }
 
 export function toHostsDemoConfig(v: Values, now: Date = new Date()): HostsDemoConfig {
-  const stamp = now.toISOString().replace(/[:.]/g, '-');
+  const given = givenSchedule(v.schedule);
   return {
-    durationMs: v.durationMs,
-    rate: v.rate,
-    concurrency: v.concurrency,
-    schedule: scheduleOf(v),
-    defaultSchedule: (Array.isArray(v.schedule) ? v.schedule : [v.schedule]).length === 0,
-    retries: v.retries,
-    path: v.path,
-    outDir: v.out === '' ? path.join(RESULTS_DIR, `demo-hosts-${stamp}`) : path.resolve(v.out),
-    statusIntervalMs: v.statusIntervalMs,
-    requestTimeoutMs: v.requestTimeoutMs,
-    settleTimeoutMs: v.settleTimeoutMs,
+    ...toRunConfig(v, given ?? defaultHostSchedule(v.durationMs), 'demo-hosts', now),
+    defaultSchedule: given === null,
     backendsPerHost: v.backends,
-    logLevel: v.logLevel,
-    logFormat: v.logFormat,
   };
 }
 

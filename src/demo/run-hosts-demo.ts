@@ -5,28 +5,29 @@
  * while reading the balancer's status and watching etcd, print a line per second, and write the
  * report. Everything it built is torn down at the end, also when something fails.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../config/common.js';
 import { InternalError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { freePort } from '../net/free-port.js';
 import { createEtcdClient } from '../balancer/discovery/etcd-client.js';
 import { poolPrefix } from '../balancer/discovery/etcd-keys.js';
+import { etcdBalancerArgs } from '../hosts/balancer-args.js';
+import { spawnBalancer } from '../hosts/balancer-process.js';
 import { Lab } from '../hosts/lab.js';
+import { stopChild } from '../hosts/stop-child.js';
 import { hostsSupportProblems } from '../hosts/support.js';
-import { runSchedule } from './action-runner.js';
-import { formatSettings, formatSummary, formatTimelineLine, TIMELINE_HEADER } from './format-text.js';
+import { Cleanups } from './cleanups.js';
 import { HostFaults } from './host-faults.js';
 import { DEMO_ETCD_MEMBERS, DEMO_HOSTS, type HostsDemoConfig } from './hosts-config.js';
-import { plannedRequests, runLoad } from './load-runner.js';
 import { propagationTimes, renderPropagationMarkdown, type Propagation } from './propagation.js';
-import { writeDemoReport, type ReportPaths } from './report-files.js';
-import { pollLbStatus, readLbStatus } from './status-poller.js';
-import { buildSummary, type DemoSettings, type DemoSummary } from './summary.js';
-import { TimelineRecorder } from './timeline.js';
+import type { ReportPaths } from './report-files.js';
+import { runUnderLoad } from './run-under-load.js';
+import { readLbStatus } from './status-poller.js';
+import type { DemoSummary } from './summary.js';
 import type { ScheduledAction } from './types.js';
+import { waitUntil } from './wait-until.js';
 
 export interface HostsDemoResult {
   summary: DemoSummary;
@@ -35,61 +36,7 @@ export interface HostsDemoResult {
   passed: boolean;
 }
 
-/** The balancer's settings for hosts on a LAN: quick checks, retries of timed-out idempotent requests. */
-export const DEMO_BALANCER_ARGS = [
-  '--health-interval',
-  '250ms',
-  '--health-timeout',
-  '400ms',
-  '--fall',
-  '2',
-  '--rise',
-  '2',
-  '--connect-timeout',
-  '300ms',
-  '--proxy-timeout',
-  '1s',
-  '--retry-timeouts',
-  '--etcd-keepalive',
-  '1s',
-  '--etcd-timeout',
-  '1s',
-];
-
-const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<string | null>,
-  signal?: AbortSignal,
-) {
-  const deadline = Date.now() + timeoutMs;
-  let pending: string | null = what;
-  while (Date.now() < deadline) {
-    if (signal?.aborted === true) throw new InternalError('ERR_DEMO_INTERRUPTED', 'interrupted');
-    pending = await check().catch((err: unknown) => errorMessage(err));
-    if (pending === null) return;
-    await pause(100);
-  }
-  throw new InternalError(
-    'ERR_DEMO_TIMEOUT',
-    `gave up after ${timeoutMs} ms waiting for ${what}: ${pending}`,
-  );
-}
-
-/** `expected` upstream names in rotation (and nothing listed that is out). */
+/** What of `expected` (read at each check) is not in rotation yet; null when nothing is. */
 function whole(adminPort: number, expected: () => string[]) {
   return async (): Promise<string | null> => {
     const status = await readLbStatus(adminPort, 1000);
@@ -103,33 +50,14 @@ function whole(adminPort: number, expected: () => string[]) {
 function startBalancer(
   lab: Lab,
   config: HostsDemoConfig,
-  port: number,
-  adminPort: number,
+  ports: { port: number; adminPort: number },
   logFile: string,
 ): ChildProcess {
   const log = fs.openSync(logFile, 'a');
-  const child = spawn(
-    process.execPath,
-    [
-      path.join(PROJECT_ROOT, 'dist', 'src', 'balancer.js'),
-      '--port',
-      String(port),
-      '--admin-port',
-      String(adminPort),
-      '--discovery',
-      'etcd',
-      '--etcd-endpoints',
-      lab.etcd.endpoints.join(','),
-      '--etcd-prefix',
-      lab.prefix,
-      '--pool',
-      lab.pool,
-      ...DEMO_BALANCER_ARGS,
-      ...(config.retries ? [] : ['--no-retries']),
-      '--log-level',
-      'info',
-    ],
-    { stdio: ['ignore', log, log, 'ipc'] },
+  const child = spawnBalancer(
+    ports,
+    [...etcdBalancerArgs(lab), ...(config.retries ? [] : ['--no-retries']), '--log-level', 'info'],
+    { stdout: log, stderr: log },
   );
   fs.closeSync(log);
   return child;
@@ -184,6 +112,28 @@ function keepEventLines(file: string): void {
   fs.writeFileSync(file, lines.filter((l) => !/\] [A-Z]+ \/\S* -> /.test(l)).join('\n'));
 }
 
+/** Every backend of every host the lab has now (a joined one too), as the balancer names it. */
+function labPool(lab: Lab): string[] {
+  return lab.hosts.flatMap((h) => h.backends.map((b) => `${h.link.name}/${b.name}`));
+}
+
+/** Record each registration and removal under the pool's prefix, as etcd saw it. */
+async function watchPoolKeys(
+  lab: Lab,
+  cleanups: Cleanups,
+  logger: Logger,
+  record: (app: string, event: string) => void,
+): Promise<void> {
+  const etcd = createEtcdClient({ endpoints: lab.etcd.endpoints, callTimeoutMs: 1000, keepaliveMs: 1000 });
+  cleanups.add('close the etcd watch', () => Promise.resolve(etcd.close()));
+  const base = poolPrefix(lab.prefix, lab.pool);
+  const nameOf = (key: Buffer) => key.toString().slice(base.length);
+  const watcher = await etcd.watch().prefix(base).create();
+  watcher.on('put', (kv: { key: Buffer }) => record(nameOf(kv.key), 'etcd put'));
+  watcher.on('error', (err) => logger.warn(`the demo's etcd watch ended: ${errorMessage(err)}`));
+  watcher.on('delete', (kv: { key: Buffer }) => record(nameOf(kv.key), 'etcd delete'));
+}
+
 export async function runHostsDemo(
   config: HostsDemoConfig,
   logger: Logger,
@@ -194,7 +144,7 @@ export async function runHostsDemo(
   if (problems.length > 0)
     throw new InternalError('ERR_DEMO_HOSTS', `cannot build test hosts: ${problems.join('; ')}`);
   fs.mkdirSync(config.outDir, { recursive: true });
-  const cleanups: { what: string; run: () => Promise<void> }[] = [];
+  const cleanups = new Cleanups(logger);
   try {
     logger.info(
       `building ${DEMO_HOSTS} hosts with ${config.backendsPerHost} backends each and a ${DEMO_ETCD_MEMBERS}-member etcd cluster`,
@@ -208,130 +158,43 @@ export async function runHostsDemo(
       leaseTtlS: 5,
       log: (line) => logger.info(line),
     });
-    cleanups.push({ what: 'tear the hosts down', run: async () => void (await lab.destroy()) });
+    cleanups.add('tear the hosts down', async () => void (await lab.destroy()));
     const notes: string[] = [];
     const schedule = await withoutImpossibleLatency(config, lab, logger, print, notes);
 
     const [port, adminPort] = [await freePort(), await freePort()];
-    const balancer = startBalancer(lab, config, port, adminPort, path.join(config.outDir, 'balancer.log'));
-    cleanups.push({
-      what: 'stop the balancer',
-      run: async () => {
-        if (balancer.exitCode !== null || balancer.signalCode !== null) return;
-        const gone = new Promise<void>((r) => balancer.once('exit', () => r()));
-        balancer.kill('SIGTERM');
-        const timer = setTimeout(() => balancer.kill('SIGKILL'), 8000);
-        await gone;
-        clearTimeout(timer);
-      },
-    });
-    const initial = lab.hosts.flatMap((h) => h.backends.map((b) => `${h.link.name}/${b.name}`));
+    const balancer = startBalancer(
+      lab,
+      config,
+      { port, adminPort },
+      path.join(config.outDir, 'balancer.log'),
+    );
+    cleanups.add('stop the balancer', () => stopChild(balancer, 8000));
+    const initial = labPool(lab);
     logger.info(`waiting for the pool of ${initial.length} to be in rotation (admin port ${adminPort})`);
-    await waitFor(
+    await waitUntil(
       'the whole pool in rotation',
       config.settleTimeoutMs,
       whole(adminPort, () => initial),
       signal,
     );
 
-    const url = `http://127.0.0.1:${port}${config.path}`;
-    const settings: DemoSettings = {
-      url,
-      durationMs: config.durationMs,
-      rate: config.rate,
-      concurrency: config.concurrency,
-      retries: config.retries,
-      schedule,
-      statusIntervalMs: config.statusIntervalMs,
-      portOffset: 0,
-    };
-    const recorder = new TimelineRecorder();
-    let t0 = Date.now();
-    const clock = () => Date.now() - t0;
-
-    // The demo's own watch of the pool's keys: when each registration or removal happened in etcd.
-    const etcd = createEtcdClient({ endpoints: lab.etcd.endpoints, callTimeoutMs: 1000, keepaliveMs: 1000 });
-    cleanups.push({ what: 'close the etcd watch', run: () => Promise.resolve(etcd.close()) });
-    const base = poolPrefix(lab.prefix, lab.pool);
-    const nameOf = (key: Buffer) => key.toString().slice(base.length);
-    const watcher = await etcd.watch().prefix(base).create();
-    watcher.on('put', (kv: { key: Buffer }) =>
-      recorder.addPm2Event({ atMs: clock(), app: nameOf(kv.key), event: 'etcd put' }),
-    );
-    watcher.on('error', (err) => logger.warn(`the demo's etcd watch ended: ${errorMessage(err)}`));
-    watcher.on('delete', (kv: { key: Buffer }) =>
-      recorder.addPm2Event({ atMs: clock(), app: nameOf(kv.key), event: 'etcd delete' }),
-    );
-
-    print(formatSettings({ settings }));
-    print(TIMELINE_HEADER);
-    t0 = Date.now();
-    const poller = pollLbStatus(adminPort, config.statusIntervalMs, clock, (s) => recorder.addSample(s));
-    cleanups.push({ what: 'stop reading the status', run: () => poller.stop() });
-    const load = runLoad(
+    const { summary, paths, recorder } = await runUnderLoad(
       {
-        url,
-        rate: config.rate,
-        concurrency: config.concurrency,
-        durationMs: config.durationMs,
-        requestTimeoutMs: config.requestTimeoutMs,
+        config,
+        url: `http://127.0.0.1:${port}${config.path}`,
+        adminPort,
+        schedule,
+        portOffset: 0,
+        actions: new HostFaults(lab),
+        // The demo's own watch of the pool's keys: when each registration or removal happened in etcd.
+        watch: (record) => watchPoolKeys(lab, cleanups, logger, record),
+        // Every host there is now (a joined one too) back in rotation, so each return is measured.
+        poolPending: whole(adminPort, () => labPool(lab)),
+        afterInterrupt: 'tearing the hosts down',
       },
-      clock,
-      { sent: () => recorder.addSent(), outcome: (o) => recorder.addOutcome(o) },
+      { logger, print, signal },
     );
-    const scheduleRun = runSchedule(
-      schedule,
-      new HostFaults(lab),
-      clock,
-      (record) => recorder.addAction(record),
-      (entry, startedAtMs) => recorder.addActionStart({ ...entry, startedAtMs }),
-    );
-    const interrupt = () => {
-      logger.warn('interrupted: stopping the load and the schedule, then tearing the hosts down');
-      scheduleRun.cancel();
-      load.abort('interrupted');
-    };
-    if (signal?.aborted === true) interrupt();
-    else signal?.addEventListener('abort', interrupt, { once: true });
-
-    let printed = 0;
-    let loadDone = false;
-    const loadResult = load.done.finally(() => (loadDone = true));
-    while (!loadDone) {
-      await Promise.race([pause(Math.max(0, (printed + 1) * 1000 + 50 - clock())), loadResult]);
-      while (clock() >= (printed + 1) * 1000 + 50) print(formatTimelineLine(recorder.row(printed++), true));
-    }
-    await loadResult;
-    scheduleRun.cancel();
-    await scheduleRun.done;
-    signal?.removeEventListener('abort', interrupt);
-
-    // Every host there is now (a joined one too) back in rotation, so each return is measured.
-    const expected = () => lab.hosts.flatMap((h) => h.backends.map((b) => `${h.link.name}/${b.name}`));
-    logger.info('load done; waiting for the pool to be whole again');
-    try {
-      await waitFor('the pool to be whole again', config.settleTimeoutMs, whole(adminPort, expected), signal);
-      await pause(config.statusIntervalMs * 2);
-    } catch (err) {
-      logger.warn(errorMessage(err));
-    }
-    await poller.stop();
-    const rows = recorder.rows(Math.ceil(config.durationMs / 1000));
-    for (; printed < rows.length; printed++) {
-      const r = rows[printed];
-      if (r !== undefined) print(formatTimelineLine(r, true));
-    }
-    const summary = buildSummary({
-      startedAt: new Date(t0),
-      settings,
-      planned: plannedRequests(config),
-      totals: recorder.totals(),
-      actions: recorder.actionRecords(),
-      samples: recorder.poolSamples(),
-      pm2Events: recorder.pm2Events(),
-      appsBefore: [],
-      appsAfter: [],
-    });
     const propagation = propagationTimes(
       summary.actions,
       recorder.pm2Events(),
@@ -341,12 +204,6 @@ export async function runHostsDemo(
     const unmeasured = propagation
       .filter((p) => p.delayMs === null)
       .map((p) => `${p.change} never reached the pool`);
-    const paths = await writeDemoReport(config.outDir, {
-      summary,
-      timeline: rows,
-      poolSamples: recorder.poolSamples(),
-      pm2Events: recorder.pm2Events(),
-    });
     fs.writeFileSync(
       path.join(config.outDir, 'propagation.json'),
       `${JSON.stringify(propagation, null, 2)}\n`,
@@ -356,7 +213,6 @@ export async function runHostsDemo(
       hostsMarkdown(fs.readFileSync(paths.markdown, 'utf8'), propagation, config, notes),
     );
     keepEventLines(path.join(config.outDir, 'balancer.log'));
-    print(formatSummary(summary));
     print('How long each change took to reach the pool:');
     for (const p of propagation) {
       print(
@@ -367,12 +223,6 @@ export async function runHostsDemo(
     print(`Report: ${paths.markdown}, ${paths.json}, ${paths.svg}`);
     return { summary, propagation, paths, passed: summary.passed && unmeasured.length === 0 };
   } finally {
-    for (const cleanup of cleanups.reverse()) {
-      try {
-        await cleanup.run();
-      } catch (err) {
-        logger.warn(`could not ${cleanup.what}: ${errorMessage(err)}`);
-      }
-    }
+    await cleanups.runAll();
   }
 }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { InternalError } from '../errors.js';
 import { runCommand } from './command.js';
 import type { HostLink } from './network.js';
+import { stopChild } from './stop-child.js';
 
 export interface EtcdMember {
   name: string;
@@ -114,14 +115,8 @@ export class EtcdCluster {
 
   /** SIGTERM (a clean stop) or SIGKILL (a crash), and wait for it to be gone. */
   async stopMember(m: EtcdMember, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    const child = m.process;
-    if (child === null || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    child.kill(signal);
     // A member that lost quorum can hang in its clean stop; a stop is a stop.
-    const timer = setTimeout(() => child.kill('SIGKILL'), 1500);
-    await exited;
-    clearTimeout(timer);
+    if (m.process !== null) await stopChild(m.process, 1500, signal);
   }
 
   async stopAll(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {

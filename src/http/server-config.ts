@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { LogFormat, LogLevel } from '../logger.js';
 import { buildConfig, type Validator } from '../config/load.js';
+import { clientTimeoutProblems, maxHeaderSizeOption } from '../config/client-limits.js';
 import {
   durationParser,
   intParser,
@@ -152,13 +153,7 @@ function serverSpecs(kind: ServerKind) {
       default: 30_000,
       parse: durationParser(100, 3_600_000),
     } satisfies OptionSpec<number>,
-    maxHeaderSize: {
-      flag: 'max-header-size',
-      env: 'MAX_HEADER_SIZE',
-      description: 'Largest request line plus headers in bytes; bigger gets 431',
-      default: 16 * 1024,
-      parse: intParser(1024, MIB),
-    } satisfies OptionSpec<number>,
+    maxHeaderSize: maxHeaderSizeOption,
     maxBodyBytes: {
       flag: 'max-body-bytes',
       env: 'MAX_BODY_BYTES',
@@ -222,11 +217,7 @@ export const validateServer: Validator<BackendValues> = (v) => {
       `--drain-delay-ms (${v.drainDelayMs}ms) must be shorter than --grace-ms (${v.graceMs}ms): in-flight requests need time too`,
     );
   }
-  if (v.headersTimeoutMs > v.requestTimeoutMs) {
-    problems.push(
-      `--headers-timeout (${v.headersTimeoutMs}ms) must not be longer than --request-timeout (${v.requestTimeoutMs}ms)`,
-    );
-  }
+  problems.push(...clientTimeoutProblems(v.headersTimeoutMs, v.requestTimeoutMs));
   return problems;
 };
 

@@ -13,17 +13,13 @@ import {
   type OptionValues,
   type RawInput,
 } from '../config/options.js';
-import {
-  isKeySegment,
-  parseEtcdEndpoints,
-  parseEtcdPrefix,
-  parseKeySegment,
-} from '../balancer/discovery/etcd-keys.js';
+import { isKeySegment, parseKeySegment } from '../balancer/discovery/etcd-keys.js';
+import { etcdOptions, toEtcdSettings, type EtcdSettings } from '../config/etcd-options.js';
 import type { LogFormat, LogLevel } from '../logger.js';
 
 export interface RegistrarConfig {
   name: string;
-  etcd: { endpoints: string[]; prefix: string; callTimeoutMs: number; keepaliveMs: number };
+  etcd: EtcdSettings;
   /** Members are the PM2 apps whose env has LB_POOL=<pool>. */
   pool: string;
   /** This host's name in the keys. */
@@ -50,35 +46,12 @@ export const registrarSpecs = {
     default: 'registrar',
     parse: parseKeySegment('name'),
   } satisfies OptionSpec<string>,
-  etcdEndpoints: {
-    flag: 'etcd-endpoints',
-    env: 'ETCD_ENDPOINTS',
-    description: "The etcd cluster's client URLs, http://host:port,...",
-    default: ['http://127.0.0.1:2379'],
-    defaultText: 'http://127.0.0.1:2379',
-    parse: parseEtcdEndpoints,
-  } satisfies OptionSpec<string[]>,
-  etcdPrefix: {
-    flag: 'etcd-prefix',
-    env: 'ETCD_PREFIX',
-    description: 'Members are written as <prefix>/pools/<pool>/<host>/<app>',
-    default: '/supervised-balancer',
-    parse: parseEtcdPrefix,
-  } satisfies OptionSpec<string>,
-  etcdTimeout: {
-    flag: 'etcd-timeout',
-    env: 'ETCD_TIMEOUT',
-    description: 'Deadline of one etcd call, and the pause between retries while it is away',
-    default: 2000,
-    parse: durationParser(100, 60_000),
-  } satisfies OptionSpec<number>,
-  etcdKeepalive: {
-    flag: 'etcd-keepalive',
-    env: 'ETCD_KEEPALIVE',
-    description: "gRPC ping interval; etcd's --grpc-keepalive-min-time must allow it",
-    default: 5000,
-    parse: durationParser(500, 600_000),
-  } satisfies OptionSpec<number>,
+  ...etcdOptions({
+    endpoints: "The etcd cluster's client URLs, http://host:port,...",
+    prefix: 'Members are written as <prefix>/pools/<pool>/<host>/<app>',
+    timeout: 'Deadline of one etcd call, and the pause between retries while it is away',
+    keepalive: "gRPC ping interval; etcd's --grpc-keepalive-min-time must allow it",
+  }),
   pool: {
     flag: 'pool',
     env: 'REGISTRAR_POOL',
@@ -125,12 +98,7 @@ type RegistrarValues = OptionValues<typeof registrarSpecs>;
 export function toRegistrarConfig(v: RegistrarValues): RegistrarConfig {
   return {
     name: v.name,
-    etcd: {
-      endpoints: v.etcdEndpoints,
-      prefix: v.etcdPrefix,
-      callTimeoutMs: v.etcdTimeout,
-      keepaliveMs: v.etcdKeepalive,
-    },
+    etcd: toEtcdSettings(v),
     pool: v.pool,
     hostName: v.hostName,
     address: v.address,

@@ -6,8 +6,7 @@ import type { DiscoveryEvent, DiscoverySource, UpstreamSpec } from '../../src/ba
 import { createDiscovery } from '../../src/balancer/discovery/create-discovery.js';
 import { readBalancerStatus } from '../../src/balancer/status-reader.js';
 import { STATUS_PATH } from '../../src/balancer/status.js';
-import { LoadBalancer } from '../../src/balancer/load-balancer.js';
-import { buildBalancerConfig } from '../../src/balancer/config.js';
+import { startInProcessBalancer } from '../../src/balancer/in-process-balancer.js';
 import { getJson, startHttpServer } from '../helpers/balancer-fleet.js';
 import { request } from '../helpers/raw-http.js';
 import { waitFor } from '../helpers/wait.js';
@@ -43,30 +42,14 @@ async function startInProcess(
   extra: string[] = [],
 ) {
   const logger = memoryLogger();
-  const config = buildBalancerConfig({
-    argv: [
-      '--port',
-      '0',
-      '--admin-port',
-      '0',
-      '--health-interval',
-      interval,
-      '--health-timeout',
-      '2s',
-      ...extra,
-    ],
-    env: {},
+  const { lb, port, adminPort, stop } = await startInProcessBalancer({
+    args: ['--health-interval', interval, '--health-timeout', '2s', ...extra],
+    discoveryKind: 'pm2',
+    logger,
+    discovery: source,
   });
-  const lb = new LoadBalancer({ config, discoveryKind: 'pm2', logger, discovery: source });
-  const ports = await lb.start();
-  t.after(async () => {
-    await new Promise<void>((resolve) => {
-      lb.server.close(() => resolve());
-      lb.server.closeAllConnections();
-    });
-    await lb.close();
-  });
-  return { lb, logger, ...ports };
+  t.after(stop);
+  return { lb, logger, port, adminPort };
 }
 
 const poolChanges = (logger: { lines: MemoryLine[] }) =>

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { balancerOn, ENGINES, startBackends, startHttpServer } from '../helpers/balancer-fleet.js';
+import { wholeResponse } from '../helpers/raw-http.js';
 
 /** What the echo upstream saw of a request body. */
 interface Echo {
@@ -173,18 +174,11 @@ for (const engine of ENGINES) {
         (resolve, reject) => {
           const req = http.request(
             { host: '127.0.0.1', port: lb.port, path: '/page.html', method, headers, agent },
-            (res) => {
-              const chunks: Buffer[] = [];
-              res.on('data', (c: Buffer) => chunks.push(c));
-              res.on('end', () =>
-                resolve({
-                  status: res.statusCode ?? 0,
-                  headers: res.headers,
-                  body: Buffer.concat(chunks),
-                  reused: req.reusedSocket,
-                }),
-              );
-            },
+            (res) =>
+              void wholeResponse(res).then(
+                (whole) => resolve({ ...whole, reused: req.reusedSocket }),
+                reject,
+              ),
           );
           req.on('error', reject);
           req.end();

@@ -9,7 +9,7 @@ import { quietLogger } from '../helpers/memory-logger.js';
 import { loadFleetApps } from '../../src/fleet/ecosystem.js';
 import { ensureFleet, poolShortfall } from '../../src/fleet/fleet.js';
 import { statusDocument } from '../helpers/status-document.js';
-import { createPm2Home, findFreePortOffset } from '../helpers/pm2-home.js';
+import { createFleetHome } from '../helpers/pm2-home.js';
 import { waitFor } from '../helpers/wait.js';
 
 const quiet = quietLogger;
@@ -17,15 +17,6 @@ const quiet = quietLogger;
 const names = loadFleetApps({}, 0);
 const backends = names.filter((a) => a.role === 'backend').map((a) => a.name);
 const balancer = names.find((a) => a.role === 'balancer')?.name ?? 'balancer';
-
-async function setup(t: Parameters<typeof createPm2Home>[0]) {
-  const pm2 = await createPm2Home(t);
-  const offset = await findFreePortOffset();
-  const logDir = path.join(pm2.home, 'fleet-logs');
-  fs.mkdirSync(logDir);
-  const env = { FLEET_LOG_DIR: logDir, LOG_LEVEL: 'warn', PM2_HOME: pm2.home };
-  return { pm2, offset, env };
-}
 
 void test('the pool is complete when the balancer has every backend available', () => {
   const status = statusDocument(2, ['b2']);
@@ -35,7 +26,7 @@ void test('the pool is complete when the balancer has every backend available', 
 });
 
 void test('ensureFleet starts only what is missing, waits for the pool, and stop() undoes only that', async (t) => {
-  const { pm2, offset, env } = await setup(t);
+  const { pm2, offset, env } = await createFleetHome(t);
   // Someone already runs one backend of this fleet.
   const [mine, ...others] = backends;
   const pre = await pm2.pm2(['start', 'ecosystem.config.cjs', '--only', mine as string], {
@@ -85,7 +76,7 @@ void test('ensureFleet starts only what is missing, waits for the pool, and stop
 });
 
 void test('ensureFleet refuses a port another program answers on, before touching PM2', async (t) => {
-  const { pm2, offset, env } = await setup(t);
+  const { pm2, offset, env } = await createFleetHome(t);
   const target = loadFleetApps(env, offset).find((a) => a.role === 'backend');
   assert.ok(target !== undefined);
   const impostor = http.createServer((_req, res) => {
@@ -111,7 +102,7 @@ void test('ensureFleet refuses a port another program answers on, before touchin
 });
 
 void test('a port another process listens on fails ensureFleet before anything starts, naming the process', async (t) => {
-  const { pm2, offset, env } = await setup(t);
+  const { pm2, offset, env } = await createFleetHome(t);
   const [first, second] = loadFleetApps(env, offset).filter((a) => a.role === 'backend');
   assert.ok(first !== undefined && second !== undefined);
   // Something that is not an HTTP server holds the second backend's port. (Before the port check,
@@ -146,7 +137,7 @@ void test('a port another process listens on fails ensureFleet before anything s
 });
 
 void test("a backend under PM2 whose port is held waits for it, past PM2's whole restart backoff, and is never restarted", async (t) => {
-  const { pm2, offset, env } = await setup(t);
+  const { pm2, offset, env } = await createFleetHome(t);
   const [app] = loadFleetApps(env, offset).filter((a) => a.role === 'backend');
   assert.ok(app !== undefined);
   // Held by a listener this test closes later (as a process that is still exiting would).

@@ -6,18 +6,12 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { FLEET_NAMESPACE } from '../../src/config/common.js';
 import { SupervisorError } from '../../src/errors.js';
 import { loadFleetApps } from '../../src/fleet/ecosystem.js';
 import { ensureFleet } from '../../src/fleet/fleet.js';
-import {
-  createPm2Home,
-  findFreePortOffset,
-  freePorts,
-  writeFixtures,
-  type Pm2Home,
-} from '../helpers/pm2-home.js';
+import { createFleetHome, freePorts, writeFixtures, type Pm2Home } from '../helpers/pm2-home.js';
 import { memoryLogger } from '../helpers/memory-logger.js';
 import { ROOT } from '../helpers/processes.js';
 
@@ -27,15 +21,6 @@ const backend = (() => {
   if (name === undefined) throw new Error('the ecosystem has no backend');
   return name;
 })();
-
-async function setup(t: TestContext) {
-  const pm2 = await createPm2Home(t);
-  const offset = await findFreePortOffset();
-  const logDir = path.join(pm2.home, 'fleet-logs');
-  fs.mkdirSync(logDir);
-  const env = { FLEET_LOG_DIR: logDir, LOG_LEVEL: 'warn', PM2_HOME: pm2.home };
-  return { pm2, offset, env };
-}
 
 /** Start the other project's `balancer` (a stand-in server) in namespace OTHER. */
 async function startOtherBalancer(pm2: Pm2Home) {
@@ -59,16 +44,21 @@ async function theirs(pm2: Pm2Home) {
 }
 
 void test("another namespace's balancer is not the fleet's: ours is restarted and stopped by id, theirs survives npm stop", async (t) => {
-  const { pm2, offset, env } = await setup(t);
+  const { pm2, offset, env } = await createFleetHome(t);
   const only = [backend, 'balancer'];
-  const fleet = await ensureFleet({
-    portOffset: offset,
-    logger: memoryLogger(),
-    pm2Home: pm2.home,
-    only,
-    env,
-  });
-  for (const entry of await pm2.jlist()) pm2.track(entry.pid);
+  // Whatever the fleet starts is the test's to find dead afterwards.
+  const ensureOurs = async () => {
+    const fleet = await ensureFleet({
+      portOffset: offset,
+      logger: memoryLogger(),
+      pm2Home: pm2.home,
+      only,
+      env,
+    });
+    for (const entry of await pm2.jlist()) pm2.track(entry.pid);
+    return fleet;
+  };
+  const fleet = await ensureOurs();
   assert.deepEqual([...fleet.startedByUs].sort(), [...only].sort());
   const other = await startOtherBalancer(pm2);
 
@@ -78,14 +68,7 @@ void test("another namespace's balancer is not the fleet's: ours is restarted an
   );
   assert.ok(ours !== undefined);
   assert.equal((await pm2.pm2(['stop', String(ours.pm_id)])).code, 0);
-  const again = await ensureFleet({
-    portOffset: offset,
-    logger: memoryLogger(),
-    pm2Home: pm2.home,
-    only,
-    env,
-  });
-  for (const entry of await pm2.jlist()) pm2.track(entry.pid);
+  const again = await ensureOurs();
   assert.deepEqual(again.startedByUs, []);
   assert.deepEqual(again.restartedByUs, ['balancer']);
   const untouched = async () => {
@@ -118,7 +101,7 @@ void test("another namespace's balancer is not the fleet's: ours is restarted an
 });
 
 void test('the fleet refuses to start an app whose name another namespace holds (PM2 would restart that one)', async (t) => {
-  const { pm2, offset, env } = await setup(t);
+  const { pm2, offset, env } = await createFleetHome(t);
   const other = await startOtherBalancer(pm2);
   await assert.rejects(
     ensureFleet({ portOffset: offset, logger: memoryLogger(), pm2Home: pm2.home, only: ['balancer'], env }),

@@ -4,9 +4,10 @@
  * in-process balancer on etcd discovery in the root namespace; a bounded load through it.
  */
 import type { TestContext } from 'node:test';
-import { buildBalancerConfig } from '../../src/balancer/config.js';
-import { LoadBalancer } from '../../src/balancer/load-balancer.js';
+import { startInProcessBalancer } from '../../src/balancer/in-process-balancer.js';
+import type { LoadBalancer } from '../../src/balancer/load-balancer.js';
 import type { BalancerStatus } from '../../src/balancer/status.js';
+import { etcdBalancerArgs, LAN_HEALTH, type LabHealth } from '../../src/hosts/balancer-args.js';
 import { hostsSupportProblems } from '../../src/hosts/support.js';
 import { Lab, type LabOptions } from '../../src/hosts/lab.js';
 import { labTags, namespacePids } from '../../src/hosts/network.js';
@@ -41,8 +42,8 @@ export interface EtcdBalancer {
   listed(): string[];
 }
 
-/** Health settings quick enough for a test and a fall time the tests can name. */
-export const TEST_HEALTH = { intervalMs: 250, timeoutMs: 200, fall: 2 };
+/** The LAN's checks with a shorter timeout, so the tests' fall time is short and can be named. */
+export const TEST_HEALTH: LabHealth = { ...LAN_HEALTH, timeoutMs: 200 };
 
 export async function startEtcdBalancer(
   t: TestContext,
@@ -50,50 +51,12 @@ export async function startEtcdBalancer(
   extra: string[] = [],
 ): Promise<EtcdBalancer> {
   const logger = memoryLogger();
-  const config = buildBalancerConfig({
-    argv: [
-      '--port',
-      '0',
-      '--admin-port',
-      '0',
-      '--discovery',
-      'etcd',
-      '--etcd-endpoints',
-      lab.etcd.endpoints.join(','),
-      '--etcd-prefix',
-      lab.prefix,
-      '--pool',
-      lab.pool,
-      '--etcd-keepalive',
-      '1s',
-      '--etcd-timeout',
-      '1s',
-      '--health-interval',
-      `${TEST_HEALTH.intervalMs}ms`,
-      '--health-timeout',
-      `${TEST_HEALTH.timeoutMs}ms`,
-      '--fall',
-      String(TEST_HEALTH.fall),
-      '--rise',
-      '2',
-      '--connect-timeout',
-      '300ms',
-      '--proxy-timeout',
-      '1s',
-      '--retry-timeouts',
-      ...extra,
-    ],
-    env: {},
+  const { lb, port, stop } = await startInProcessBalancer({
+    args: [...etcdBalancerArgs(lab, TEST_HEALTH), ...extra],
+    discoveryKind: 'etcd',
+    logger,
   });
-  const lb = new LoadBalancer({ config, discoveryKind: 'etcd', logger });
-  const { port } = await lb.start();
-  t.after(async () => {
-    await new Promise<void>((resolve) => {
-      lb.server.close(() => resolve());
-      lb.server.closeAllConnections();
-    });
-    await lb.close();
-  });
+  t.after(stop);
   const status = () => lb.status();
   return {
     lb,

@@ -2,7 +2,8 @@
  * A throwaway PM2 daemon for one test: a short PM2_HOME under /tmp (unix socket paths are limited
  * to ~100 bytes), the local pm2 CLI bound to it, and a cleanup registered with `t.after` that runs
  * `pm2 kill`, SIGKILLs anything that survived, and fails the test if a process was left behind.
- * Also: a PORT_OFFSET under which every port of the fleet is free right now.
+ * Also: a PORT_OFFSET under which every port of the fleet is free right now, and both together
+ * for a test of the fleet.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -213,6 +214,19 @@ export async function findFreePortOffset(ports: readonly number[] = FLEET_PORTS)
     if (free.every(Boolean)) return offset;
   }
   throw new Error('no PORT_OFFSET with every fleet port free after 100 tries');
+}
+
+/**
+ * A PM2 home for a fleet test: the daemon, a PORT_OFFSET with every fleet port free, and the
+ * environment ensureFleet gives the apps (their logs inside the home, warn level, this daemon).
+ */
+export async function createFleetHome(t: TestContext) {
+  const pm2 = await createPm2Home(t);
+  const offset = await findFreePortOffset();
+  const logDir = path.join(pm2.home, 'fleet-logs');
+  await fs.mkdir(logDir);
+  const env = { FLEET_LOG_DIR: logDir, LOG_LEVEL: 'warn', PM2_HOME: pm2.home };
+  return { pm2, offset, env };
 }
 
 /** `count` distinct free ports below the ephemeral range, for PM2 test apps that need a fixed PORT. */

@@ -210,6 +210,18 @@ export interface SimpleResponse {
   body: Buffer;
 }
 
+/** A response of node:http or node:https read to its end: status, headers and every body byte. */
+export function wholeResponse(res: http.IncomingMessage): Promise<SimpleResponse> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.on('end', () =>
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
+    );
+    res.on('error', reject);
+  });
+}
+
 /** A well-formed request through node:http on a fresh connection (no agent, no reuse). */
 export function request(
   port: number,
@@ -226,14 +238,7 @@ export function request(
         headers: options.headers,
         agent: false,
       },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-        );
-        res.on('error', reject);
-      },
+      (res) => void wholeResponse(res).then(resolve, reject),
     );
     req.on('error', reject);
     req.end(options.body);

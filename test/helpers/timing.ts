@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import type { TestContext } from 'node:test';
+import { RawConnection } from './raw-http.js';
 
 export const SLACK_MS = 250;
 
@@ -67,4 +68,49 @@ export async function silentSockets(t: TestContext, port: number, count: number)
     for (const s of sockets) s.destroy();
   });
   return Promise.all(sockets.map((s) => closedAfter(s, started)));
+}
+
+/**
+ * The client timeouts every HTTP listener of the project documents, checked the same way on each:
+ * 20 slowloris and 20 silent sockets are all cut within a second of `headersTimeoutMs`.
+ */
+export async function assertHeadersTimeout(
+  t: TestContext,
+  port: number,
+  headersTimeoutMs: number,
+): Promise<void> {
+  const [dripping, silent] = await Promise.all([slowloris(t, port, 20), silentSockets(t, port, 20)]);
+  for (const ms of dripping) assertWithinASecond('a slowloris socket', ms, headersTimeoutMs);
+  for (const ms of silent) assertWithinASecond('a silent socket', ms, headersTimeoutMs);
+}
+
+/** A POST whose body stops short gets a 408 within a second of `requestTimeoutMs`. */
+export async function assertRequestTimeout(
+  t: TestContext,
+  port: number,
+  requestTimeoutMs: number,
+): Promise<void> {
+  const conn = await RawConnection.open(port);
+  t.after(() => conn.destroy());
+  const started = Date.now();
+  await conn.write('POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\npart of it');
+  const res = await conn.readResponse({ timeoutMs: 8000 });
+  assert.equal(res.status, 408);
+  assertWithinASecond('the 408', Date.now() - started, requestTimeoutMs);
+}
+
+/** After a 200 to `head` (a keep-alive request), the idle connection is closed within a second of `keepAliveMs`. */
+export async function assertKeepAliveTimeout(
+  t: TestContext,
+  port: number,
+  head: string,
+  keepAliveMs: number,
+): Promise<void> {
+  const conn = await RawConnection.open(port);
+  t.after(() => conn.destroy());
+  await conn.write(head);
+  assert.equal((await conn.readResponse()).status, 200);
+  const idleSince = Date.now();
+  await conn.waitForClose(6000);
+  assertWithinASecond('the idle connection', Date.now() - idleSince, keepAliveMs);
 }

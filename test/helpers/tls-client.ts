@@ -11,6 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import { ROOT } from './processes.js';
+import { wholeResponse } from './raw-http.js';
 
 export interface DevCert {
   folder: string;
@@ -55,17 +56,8 @@ export function https1(
         agent: false,
       },
       (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks),
-            protocol: (res.socket as { alpnProtocol?: string | false }).alpnProtocol || 'http/1.1',
-          }),
-        );
-        res.on('error', reject);
+        const protocol = (res.socket as { alpnProtocol?: string | false }).alpnProtocol || 'http/1.1';
+        void wholeResponse(res).then((whole) => resolve({ ...whole, protocol }), reject);
       },
     );
     req.on('error', reject);

@@ -134,42 +134,7 @@ export function decodeMember(prefix: string, pool: string, key: string, value: s
   return { ok: true, spec };
 }
 
-// ---- options shared by the balancer's and the registrar's configs ----
-
-/**
- * `--etcd-endpoints`: a comma list of http://host:port (the scheme may be left out). TLS is not
- * supported, so https:// is refused rather than silently spoken to in plain text.
- */
-export function parseEtcdEndpoints(raw: string): string[] {
-  const parts = raw
-    .split(',')
-    .map((p) => p.trim())
-    .filter((p) => p !== '');
-  if (parts.length === 0) throw new Error('the endpoint list is empty');
-  const seen = new Set<string>();
-  return parts.map((part) => {
-    const m = /^(?:(\w+):\/\/)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(part);
-    if (m === null) throw new Error(`"${part}" is not an etcd endpoint (http://host:port)`);
-    const [, scheme = 'http', host = '', rawPort = ''] = m;
-    if (scheme !== 'http') throw new Error(`"${part}": only http:// endpoints are supported`);
-    const port = Number(rawPort);
-    if (port < 1 || port > 65535) throw new Error(`"${part}" has no usable port`);
-    const endpoint = `http://${host}:${port}`;
-    if (seen.has(endpoint)) throw new Error(`${endpoint} is listed twice`);
-    seen.add(endpoint);
-    return endpoint;
-  });
-}
-
-/** `--etcd-prefix`: a non-empty key prefix starting with '/', kept without its trailing '/'. */
-export function parseEtcdPrefix(raw: string): string {
-  const trimmed = raw.trim().replace(/\/+$/, '');
-  if (trimmed === '') throw new Error('the prefix is empty (example: /supervised-balancer)');
-  if (!trimmed.startsWith('/')) throw new Error(`"${raw}" does not start with /`);
-  if (!/^[\x21-\x7e]+$/.test(trimmed)) throw new Error(`"${raw}" has spaces or non-ASCII characters`);
-  return trimmed;
-}
-
+/** A key segment option (pool, host or app name), checked as the keys need it. */
 export function parseKeySegment(what: string): (raw: string) => string {
   return (raw) => {
     if (!isKeySegment(raw)) {
