@@ -13,6 +13,7 @@ import { loadConfigOrExit, orExit } from './config/load.js';
 import { processInput, runningUnderPm2, workerSlot } from './config/process-input.js';
 import { errorMessage } from './errors.js';
 import { loadTlsCredentials, type TlsCredentials } from './balancer/tls-credentials.js';
+import { loadAdminToken } from './balancer/admin-token.js';
 import { installGracefulShutdown } from './http/graceful-shutdown.js';
 import { createProcessLogger, type Logger } from './logger.js';
 import { LoadBalancer } from './balancer/load-balancer.js';
@@ -29,17 +30,23 @@ function tlsOf(c: BalancerConfig): TlsCredentials | undefined {
   return c.tls === null ? undefined : loadTlsCredentials(c.tls);
 }
 const tls = orExit('balancer', () => tlsOf(config));
+const adminToken = orExit('balancer', () => loadAdminToken(config.adminTokenFile));
 const discoveryKind = resolveDiscovery(config.discovery, runningUnderPm2());
 
-async function startOrExit(logger: Logger, start: () => Promise<unknown>): Promise<void> {
+/** What `step` gives, or a logged reason and exit 1 (PM2 restarts the app). */
+async function orExitAsync<T>(logger: Logger, step: () => Promise<T>): Promise<T> {
   try {
-    await start();
-    process.send?.('ready');
+    return await step();
   } catch (err) {
     logger.error(`could not start: ${errorMessage(err)}`, { event: 'start-failed' });
     await logger.close();
     process.exit(1);
   }
+}
+
+async function startOrExit(logger: Logger, start: () => Promise<unknown>): Promise<void> {
+  await orExitAsync(logger, start);
+  process.send?.('ready');
 }
 
 const slot = workerSlot();
@@ -54,19 +61,23 @@ if (slot !== null) {
   }
 } else if (config.workers > 1) {
   const logger = createProcessLogger(config.name, config);
-  const primary = new ClusterPrimary({
-    settings,
-    discoveryKind,
-    logger,
-    exec: fileURLToPath(import.meta.url),
-    args: [...processInput().argv],
-    holderExec: fileURLToPath(new URL('./balancer-holder.js', import.meta.url)),
-    reread: () => {
-      const next = readBalancerSettings(processInput());
-      tlsOf(next.config); // a certificate that does not load refuses the reload
-      return next;
-    },
-  });
+  // The sockets and the zone come first: from the last primary's handover, or new.
+  const primary = await orExitAsync(logger, () =>
+    ClusterPrimary.create({
+      settings,
+      discoveryKind,
+      logger,
+      adminToken,
+      exec: fileURLToPath(import.meta.url),
+      args: [...processInput().argv],
+      holderExec: fileURLToPath(new URL('./balancer-holder.js', import.meta.url)),
+      reread: () => {
+        const next = readBalancerSettings(processInput());
+        tlsOf(next.config); // a certificate that does not load refuses the reload
+        return next;
+      },
+    }),
+  );
   attachDashboard(primary, logger);
   const exitAfter = (going: Promise<void>): void => {
     void going.then(async () => {
@@ -93,7 +104,7 @@ if (slot !== null) {
   await startOrExit(logger, () => primary.start());
 } else {
   const logger = createProcessLogger(config.name, config);
-  const balancer = new LoadBalancer({ config, discoveryKind, logger, tls });
+  const balancer = new LoadBalancer({ config, discoveryKind, logger, tls, adminToken });
   // The dashboard (GET /) and Prometheus metrics (GET /metrics) on the admin listener.
   attachDashboard(balancer, logger);
   installGracefulShutdown({

@@ -91,7 +91,8 @@ export type InternalErrorCode =
   | 'ERR_HOSTS_PM2'
   | 'ERR_STATUS_SHAPE'
   | 'ERR_TRIVIAL_SERVER'
-  | 'ERR_WRONG_THREAD';
+  | 'ERR_WRONG_THREAD'
+  | 'ERR_ZONE';
 
 /** Something that should not happen; a bug or an environment we cannot work in. */
 export class InternalError extends AppError<InternalErrorCode> {}

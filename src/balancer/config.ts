@@ -11,6 +11,8 @@ import { DEFAULT_PORTS, logOptions, portOffsetOption } from '../config/common.js
 import { buildConfig, type Validator } from '../config/load.js';
 import { clientTimeoutProblems, maxHeaderSizeOption } from '../config/client-limits.js';
 import { etcdOptions, toEtcdSettings, type EtcdSettings } from '../config/etcd-options.js';
+import { controlProblems, controlSpecs } from './control-options.js';
+import type { PolicyKind } from './selection.js';
 import {
   durationParser,
   enumParser,
@@ -34,9 +36,15 @@ export interface BalancerConfig {
   name: string;
   host: string;
   port: number;
-  /** Always bound to 127.0.0.1: the status and dashboard are never public. */
+  /** 127.0.0.1 unless asked; anywhere but loopback the POST routes need a token. */
   adminHost: string;
   adminPort: number;
+  /** A file holding the admin API's bearer token; null: none (loopback only). */
+  adminTokenFile: string | null;
+  /** How an upstream is picked. */
+  policy: PolicyKind;
+  /** Where operators' decisions are kept across restarts; null: nowhere. */
+  stateFile: string | null;
   discovery: DiscoveryChoice;
   /** The static pool (`--upstreams`); also the fallback list shown in help. */
   upstreams: UpstreamSpec[];
@@ -146,7 +154,8 @@ export const balancerSpecs = {
   adminPort: {
     flag: 'admin-port',
     env: 'ADMIN_PORT',
-    description: 'Port of the admin listener (GET /__lb/status), always on 127.0.0.1; 0 picks a free one',
+    description:
+      'Port of the admin listener (status, dashboard, metrics, upstream control); 0 picks a free one',
     default: (p: Record<string, unknown>) => DEFAULT_PORTS.admin + offsetOf(p),
     defaultText: `${DEFAULT_PORTS.admin} + PORT_OFFSET`,
     parse: parsePort,
@@ -449,6 +458,7 @@ export const balancerSpecs = {
     defaultText: 'none',
     parse: parseString,
   } satisfies OptionSpec<string>,
+  ...controlSpecs,
   logLevel: logOptions.logLevel,
   logFormat: logOptions.logFormat,
 };
@@ -470,6 +480,7 @@ export const validateBalancer: Validator<BalancerValues> = (v) => {
     problems.push(`--port and --admin-port are both ${v.port}; the admin listener needs its own port`);
   }
   problems.push(...clientTimeoutProblems(v.headersTimeout, v.requestTimeout));
+  problems.push(...controlProblems(v));
   const cpus = os.availableParallelism();
   if (v.workers > MAX_WORKERS_PER_CPU * cpus) {
     problems.push(
@@ -513,8 +524,11 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
     name: v.name,
     host: v.host,
     port: v.port,
-    adminHost: '127.0.0.1',
+    adminHost: v.adminHost,
     adminPort: v.adminPort,
+    adminTokenFile: v.adminTokenFile === '' ? null : v.adminTokenFile,
+    policy: v.policy,
+    stateFile: v.stateFile === '' ? null : v.stateFile,
     discovery: v.discovery,
     upstreams: v.upstreams,
     pool: v.pool,

@@ -24,6 +24,9 @@ import { HealthChecker } from './health-checker.js';
 import { Pool } from './pool.js';
 import { STATUS_PATH, type BalancerStatus, type ConnectionFacts, type StatusFacts } from './status.js';
 import type { Upstream } from './upstream.js';
+import type { Zone } from './zone/zone.js';
+import { StateFile } from './state-file.js';
+import { parseControlPath, UPSTREAMS_PATH } from './upstream-control.js';
 
 export interface ControlPlaneOptions {
   config: BalancerConfig;
@@ -35,8 +38,12 @@ export interface ControlPlaneOptions {
   discovery?: DiscoverySource;
   /** Members left the pool (their pooled connections can close). */
   onGone?: (gone: readonly Upstream[]) => void;
-  /** Membership or health changed (a cluster primary tells its workers). */
-  onChange?: () => void;
+  /** The shared zone a cluster's workers read (a private one in a single process). */
+  zone?: Zone;
+  /** The admin API's bearer token (`--admin-token-file`, read by the entry point). */
+  adminToken?: string | null;
+  /** Membership changed: once per discovery update, however many members it changed. */
+  onMembers?: () => void;
 }
 
 /** What the status document says of the request path, which only the root that runs it knows. */
@@ -64,6 +71,7 @@ export class ControlPlane {
   readonly admin: AdminServer;
   readonly startedAt = Date.now();
   private discovery: DiscoverySource | undefined;
+  private readonly state: StateFile | null;
   adminPort = 0;
 
   constructor(private readonly options: ControlPlaneOptions) {
@@ -73,10 +81,14 @@ export class ControlPlane {
       thresholds: { fall: config.health.fall, rise: config.health.rise },
       logger,
       events,
+      policy: config.policy,
+      ...(options.zone === undefined ? {} : { zone: options.zone }),
     });
     this.health = new HealthChecker(this.pool, config.health);
     this.admin = new AdminServer(logger);
-    if (options.onChange !== undefined) events.onPoolChange(options.onChange);
+    this.state = config.stateFile === null ? null : new StateFile(config.stateFile, logger);
+    // Every decision is kept as it is made, so a restart, a handover or a crash finds it.
+    events.onAdminChange(() => this.state?.write(this.pool.decisions()));
   }
 
   get discoveryKind(): DiscoveryKind {
@@ -111,6 +123,8 @@ export class ControlPlane {
       logger,
     );
     const members = await this.discovery.start((event) => this.onDiscovery(event));
+    // Operators' decisions from the last run first, so no member takes traffic it should not.
+    if (this.state !== null) this.pool.decideLater(this.state.read());
     this.pool.setMembers(members, this.discovery.kind, true);
     logger.info(
       `${this.discovery.kind} discovery${describeSource(this.discovery.kind, config)}: ` +
@@ -122,13 +136,18 @@ export class ControlPlane {
         members: members.map((m) => ({ id: m.id, name: m.name })),
       },
     );
-    this.options.onChange?.();
+    this.options.onMembers?.();
     return members;
   }
 
   async listenAdmin(fd?: number): Promise<number> {
     const { config, logger } = this.options;
     this.adminPort = await this.admin.listen(config.adminPort, config.adminHost, 'admin', fd);
+    this.admin.identity = {
+      host: config.adminHost,
+      port: this.adminPort,
+      token: this.options.adminToken ?? null,
+    };
     logger.info(`admin listening on ${httpUrl(config.adminHost, this.adminPort)} (GET ${STATUS_PATH})`, {
       event: 'listening',
       listener: 'admin',
@@ -142,6 +161,50 @@ export class ControlPlane {
   serveStatus(source: StatusSource): void {
     this.admin.route(STATUS_PATH, async (_req, res) => sendJson(res, 200, await source.status()));
     this.admin.route('/healthz', (_req, res) => this.healthz(res, source.now()));
+    this.admin.mutate(UPSTREAMS_PATH, async (_req, res, path, by) => {
+      const asked = parseControlPath(path);
+      if (!asked.ok) {
+        this.refused(res, asked.status, asked.reason, by);
+        return;
+      }
+      const upstream = this.pool.members.find((u) => u.name === asked.name);
+      if (upstream === undefined) {
+        const known = this.pool.members.map((u) => u.name);
+        this.refused(
+          res,
+          404,
+          `no upstream named "${asked.name}"; the pool has ${known.join(', ') || 'none'}`,
+          by,
+          {
+            upstreams: known,
+          },
+        );
+        return;
+      }
+      const change = this.pool.decide(upstream, asked.decision, by);
+      if (change === '') {
+        this.options.logger.info(`${upstream.name}: ${asked.words} asked, already so (${by})`, {
+          event: 'admin-unchanged',
+          upstream: upstream.name,
+        });
+      }
+      const status = await source.status();
+      sendJson(res, 200, status.upstreams.find((u) => u.id === upstream.id) ?? null);
+    });
+  }
+
+  private refused(
+    res: http.ServerResponse,
+    status: number,
+    reason: string,
+    by: string,
+    extra: Record<string, unknown> = {},
+  ): void {
+    this.options.logger.warn(`admin: refused (${status}): ${reason} (${by})`, {
+      event: 'admin-refused',
+      status,
+    });
+    sendJson(res, status, { error: reason, ...extra });
   }
 
   /** The facts of the status document, for a single process and a cluster primary alike. */
@@ -229,7 +292,7 @@ export class ControlPlane {
         this.pool.setMembers(event.members, this.discoveryKind);
         const gone = before.filter((u) => u.removed);
         if (gone.length > 0) this.options.onGone?.(gone);
-        this.options.onChange?.();
+        this.options.onMembers?.();
         return;
       }
       const upstream = this.pool.get(event.id);

@@ -4,6 +4,7 @@
  * read: the request path checks `wantsRequests` before it builds the event object.
  */
 import type { HealthStatus } from './health-state.js';
+import type { AdminState } from './zone/zone.js';
 
 /** A request is done: answered (by an upstream or by the balancer) or abandoned by its client. */
 export interface RequestFinished {
@@ -26,6 +27,20 @@ export interface PoolChange {
   from: HealthStatus | 'absent';
   to: HealthStatus | 'absent';
   reason: string;
+  /** Epoch ms. */
+  at: number;
+}
+
+/** An operator changed an upstream's admin state or weight (the admin API, `npm run lb`, a state file). */
+export interface AdminChange {
+  id: string;
+  name: string;
+  admin: AdminState;
+  weight: number;
+  /** What changed, in words: "ready -> drain", "weight 1 -> 3". */
+  change: string;
+  /** Who asked: "admin API from 127.0.0.1", "state file". */
+  by: string;
   /** Epoch ms. */
   at: number;
 }
@@ -70,6 +85,7 @@ export class BalancerEvents {
   private readonly requests = new Topic<RequestFinished>();
   private readonly poolChanges = new Topic<PoolChange>();
   private readonly healthChecks = new Topic<HealthCheckDone>();
+  private readonly adminChanges = new Topic<AdminChange>();
 
   /** True when someone listens for finished requests; check it before building the event. */
   get wantsRequests(): boolean {
@@ -91,6 +107,14 @@ export class BalancerEvents {
 
   onHealthCheck(listener: Listener<HealthCheckDone>): () => void {
     return this.healthChecks.add(listener);
+  }
+
+  onAdminChange(listener: Listener<AdminChange>): () => void {
+    return this.adminChanges.add(listener);
+  }
+
+  adminChanged(event: AdminChange): void {
+    this.adminChanges.emit(event);
   }
 
   requestFinished(event: RequestFinished): void {

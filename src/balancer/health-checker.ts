@@ -1,7 +1,7 @@
 /**
  * Active health checks: `GET <path>` on every upstream every interval, each on a new connection (as
  * HAProxy does, so a closed listener is noticed even while pooled connections still work), with a
- * timeout. This file only runs the timers and the requests; what a result means is the pool's and
+ * timeout; none for an upstream in maintenance. This file only runs the timers and the requests; what a result means is the pool's and
  * the health state machine's business.
  */
 import { performance } from 'node:perf_hooks';
@@ -53,6 +53,8 @@ export class HealthChecker {
   }
 
   private check(upstream: Upstream): Promise<void> {
+    // An operator put it in maintenance: nobody looks at it until it is made ready again.
+    if (upstream.admin === 'maint') return Promise.resolve();
     const running = this.running.get(upstream);
     if (running !== undefined) return running;
     const done = this.probe(upstream).then((result) => {

@@ -30,6 +30,8 @@ export interface LoadBalancerOptions {
   discovery?: DiscoverySource;
   /** The certificate and key when `config.tls` is set (loaded by the entry point: exit 2 if bad). */
   tls?: TlsCredentials;
+  /** The admin API's bearer token (`--admin-token-file`). */
+  adminToken?: string | null;
 }
 
 export class LoadBalancer {
@@ -51,6 +53,7 @@ export class LoadBalancer {
       logger,
       events: this.events,
       discoveryKind: options.discoveryKind,
+      adminToken: options.adminToken ?? null,
       ...(options.discovery === undefined ? {} : { discovery: options.discovery }),
       onGone: (gone) => this.path.forget(gone),
     });

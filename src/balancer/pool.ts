@@ -1,42 +1,60 @@
 /**
- * The set of upstreams (Pingora's backend set): discovery feeds membership in, health results and
- * proxy failures feed state in, selection reads `available` out. Every state change goes through
- * here, so each one gives exactly one log line and one `pool-change` event.
+ * The set of upstreams (Pingora's backend set): discovery feeds membership in, health results,
+ * proxy failures and operators' decisions feed state in, selection reads `available` out. Every
+ * state change goes through here, so each one gives exactly one log line and one event. The pool
+ * that owns the decisions (a single process, a cluster's primary) writes them to the shared zone;
+ * a worker's copy (`replica`) reads them from it and only reports what it saw.
  */
 import type { Logger } from '../logger.js';
 import { formatMs } from '../report/format.js';
 import type { DiscoveryKind, UpstreamSpec } from './discovery/types.js';
 import type { BalancerEvents, PoolChange } from './events.js';
-import type { HealthFlip, HealthStatus, HealthThresholds } from './health-state.js';
-import { policyFor, type SelectionPolicy } from './selection.js';
+import type { HealthFlip, HealthThresholds } from './health-state.js';
+import { policyFor, type PolicyKind, type SelectionPolicy } from './selection.js';
 import { checkVerdict, Upstream, type CheckResult } from './upstream.js';
+import { MAX_SLOTS, Zone, type AdminState } from './zone/zone.js';
 
 export interface PoolOptions {
   thresholds: HealthThresholds;
   logger: Logger;
   events: BalancerEvents;
   clock?: () => number;
+  /** round-robin (the default) or least-request. */
+  policy?: PolicyKind;
+  /** The shared zone (a cluster); a private one otherwise. */
+  zone?: Zone;
+  /** This process's row of in-flight counts in the zone; one is claimed when not given. */
+  row?: number;
   /**
    * A cluster worker's copy of the primary's pool: it logs and emits nothing (the primary does,
-   * once), and a passive failure goes to `onTakeOut` so the primary takes the upstream out for all.
+   * once), takes each member's slot from the primary, and a passive failure marks the slot down
+   * at once for every worker and goes to `onTakeOut` so the primary decides what follows.
    */
   replica?: { onTakeOut(upstream: Upstream, reason: string): void };
 }
 
-/** One upstream's health as the primary decided it, sent to every worker. */
-export interface UpstreamHealth {
-  id: string;
-  status: HealthStatus;
-  since: number;
-  reason: string;
-  lastCheck: CheckResult | null;
+/** A member as the primary tells its workers: who, and where its slot in the zone is. */
+export type SlottedSpec = UpstreamSpec & { slot: number };
+
+/** An operator's decision, as the admin API and the state file carry it. */
+export interface AdminDecision {
+  admin?: AdminState;
+  /** 0 to 256; null puts the weight discovery gave back in force. */
+  weight?: number | null;
 }
 
 export class Pool {
   /** Rotation order; replaced (never mutated) on membership changes, so a running loop is safe. */
   members: readonly Upstream[] = [];
   private readonly byId = new Map<string, Upstream>();
-  private policy: SelectionPolicy<Upstream> = policyFor<Upstream>([]);
+  readonly zone: Zone;
+  private readonly row: number;
+  readonly policyKind: PolicyKind;
+  private policy: SelectionPolicy<Upstream>;
+  /** Slots a handed-over zone already gives these members (by id): kept, so every worker agrees. */
+  private adopted = new Map<string, number>();
+  /** Decisions for members not here yet (the state file, by name): applied when they join. */
+  private pending = new Map<string, AdminDecision>();
   private readonly thresholds: HealthThresholds;
   private readonly logger: Logger;
   private readonly events: BalancerEvents;
@@ -50,6 +68,20 @@ export class Pool {
     this.events = options.events;
     this.clock = options.clock ?? Date.now;
     this.replica = options.replica;
+    this.zone = options.zone ?? Zone.private();
+    this.row = options.row ?? this.zone.claimRow(process.pid);
+    this.policyKind = options.policy ?? 'round-robin';
+    this.policy = policyFor<Upstream>([], this.policyKind, this.zone);
+  }
+
+  /** The members a handed-over zone already holds, by id: they keep their slots. */
+  adopt(slots: Record<string, number>): void {
+    this.adopted = new Map(Object.entries(slots));
+  }
+
+  /** Every member's slot, by id (what a handover carries). */
+  slots(): Record<string, number> {
+    return Object.fromEntries(this.members.map((u) => [u.id, u.slot]));
   }
 
   /** Called after any change that may have made an upstream available (waiting requests retry). */
@@ -57,36 +89,12 @@ export class Pool {
     this.availabilityListeners = [...this.availabilityListeners, listener];
   }
 
-  /** Every member's health, for the workers (the primary's side). */
-  healthSnapshot(): UpstreamHealth[] {
-    return this.members.map((u) => ({
-      id: u.id,
-      status: u.health.status,
-      since: u.health.since,
-      reason: u.reason,
-      lastCheck: u.lastCheck,
-    }));
-  }
-
-  /** Take the primary's decisions (the worker's side); members it does not know are skipped. */
-  mirror(states: readonly UpstreamHealth[]): void {
-    for (const state of states) {
-      const upstream = this.byId.get(state.id);
-      if (upstream === undefined) continue;
-      upstream.health.mirror(state.status, state.since);
-      upstream.reason = state.reason;
-      upstream.lastCheck = state.lastCheck;
-      upstream.refresh();
-    }
-    this.availabilityMayHaveChanged();
-  }
-
   /** PM2 says the process behind it is online again: one good check brings it back. */
   rejoinOnNextCheck(upstream: Upstream): void {
     if (upstream.health.status === 'down') upstream.rejoinOnNextCheck = true;
   }
 
-  /** The selection policy in use (round-robin, or weighted when weights differ). */
+  /** The selection policy in use (round-robin, weighted when weights differ, or least-request). */
   get policyName(): string {
     return this.policy.name;
   }
@@ -114,7 +122,7 @@ export class Pool {
    * The whole membership as discovery now sees it. New members start `unknown` (given traffic
    * until their first check); members not listed leave rotation at once.
    */
-  setMembers(specs: readonly UpstreamSpec[], source: string, initial = false): void {
+  setMembers(specs: readonly (UpstreamSpec | SlottedSpec)[], source: string, initial = false): void {
     const now = this.clock();
     const next: Upstream[] = [];
     const added: Upstream[] = [];
@@ -122,12 +130,29 @@ export class Pool {
     for (const spec of specs) {
       let upstream = this.byId.get(spec.id);
       if (upstream === undefined) {
-        upstream = new Upstream(spec, this.thresholds, now);
+        const slot = this.slotFor(spec);
+        if (slot === -1) {
+          this.logger.error(
+            `${spec.name} (${spec.id}) left out: the pool holds at most ${MAX_SLOTS} upstreams`,
+            {
+              event: 'pool-full',
+              id: spec.id,
+            },
+          );
+          continue;
+        }
+        upstream = new Upstream(spec, this.thresholds, now, this.zone, slot, this.row);
         this.byId.set(spec.id, upstream);
         added.push(upstream);
-      } else if ((spec.weight ?? 1) !== upstream.weight) {
-        upstream.weight = spec.weight ?? 1;
+        const decided = this.pending.get(upstream.name);
+        if (decided !== undefined && this.replica === undefined) {
+          this.pending.delete(upstream.name);
+          this.apply(upstream, decided);
+        }
+      } else if ((spec.weight ?? 1) !== upstream.specWeight) {
+        upstream.specWeight = spec.weight ?? 1;
         reshaped = true;
+        if (this.replica === undefined) upstream.refresh();
       }
       upstream.pm2 = spec.pm2 ?? null;
       upstream.origin = spec.origin ?? { source: originOf(source), host: null };
@@ -136,13 +161,19 @@ export class Pool {
     }
     const gone = this.members.filter((u) => !next.includes(u));
     this.members = next;
-    if (reshaped) this.policy = policyFor(next);
+    if (reshaped) this.policy = policyFor(next, this.policyKind, this.zone);
     for (const upstream of gone) {
       upstream.removed = true;
       this.byId.delete(upstream.id);
+      if (this.replica === undefined) this.zone.vacate(upstream.slot);
+      // An operator's decision outlives the member: it holds again when the member comes back.
+      if (upstream.admin !== 'ready' || upstream.adminWeight !== null) {
+        this.pending.set(upstream.name, { admin: upstream.admin, weight: upstream.adminWeight });
+      }
       this.change(upstream, upstream.health.status, 'absent', `removed by ${source} discovery`, 'warn', now);
     }
     for (const upstream of added) {
+      if (this.replica === undefined) upstream.refresh();
       // The start-up line lists the first pool; one line per member would only repeat it.
       this.change(
         upstream,
@@ -199,10 +230,105 @@ export class Pool {
   /** Out of rotation now (a refused connection while proxying, or PM2 says it is stopping). */
   takeOut(upstream: Upstream, reason: string): void {
     if (upstream.removed) return;
+    if (this.replica !== undefined) {
+      this.zone.markDown(upstream.slot);
+      this.replica.onTakeOut(upstream, reason);
+      return;
+    }
     upstream.rejoinOnNextCheck = false;
     const flip = upstream.health.forceDown(this.clock());
     if (flip !== undefined) this.flipped(upstream, flip, reason);
-    this.replica?.onTakeOut(upstream, reason);
+  }
+
+  /**
+   * An operator's decision (HAProxy's `set server state`, `set weight`), one log line and one
+   * event; `by` says who asked. Returns what changed, in words (empty when nothing did).
+   */
+  decide(upstream: Upstream, decision: AdminDecision, by: string): string {
+    const change = this.apply(upstream, decision);
+    if (change === '') return change;
+    this.logger.info(`${upstream.name}: ${change} (${by})`, {
+      event: 'admin-change',
+      id: upstream.id,
+      upstream: upstream.name,
+      admin: upstream.admin,
+      weight: upstream.weight,
+      by,
+    });
+    this.events.adminChanged({
+      id: upstream.id,
+      name: upstream.name,
+      admin: upstream.admin,
+      weight: upstream.weight,
+      change,
+      by,
+      at: this.clock(),
+    });
+    return change;
+  }
+
+  /** Decisions for members that are not (yet) in the pool, by name (a state file read at start). */
+  decideLater(byName: Record<string, AdminDecision>): void {
+    for (const [name, decision] of Object.entries(byName)) {
+      const member = this.members.find((u) => u.name === name);
+      if (member !== undefined) this.decide(member, decision, 'state file');
+      else this.pending.set(name, decision);
+    }
+  }
+
+  /** Every decision an operator made that is in force, by name (what the state file keeps). */
+  decisions(): Record<string, AdminDecision> {
+    const out: Record<string, AdminDecision> = Object.fromEntries(this.pending);
+    for (const u of this.members) {
+      if (u.admin !== 'ready' || u.adminWeight !== null)
+        out[u.name] = { admin: u.admin, weight: u.adminWeight };
+    }
+    return out;
+  }
+
+  private apply(upstream: Upstream, decision: AdminDecision): string {
+    const changes: string[] = [];
+    const { admin, weight } = decision;
+    if (admin !== undefined && admin !== upstream.admin) {
+      changes.push(`${upstream.admin} -> ${admin}`);
+      const leavingMaint = upstream.admin === 'maint';
+      upstream.admin = admin;
+      // Its checks stopped in maint: it is down until one passes again.
+      if (leavingMaint) {
+        upstream.health.forceDown(this.clock());
+        upstream.rejoinOnNextCheck = true;
+      }
+    }
+    if (weight !== undefined && weight !== upstream.adminWeight) {
+      const before = upstream.adminWeight ?? upstream.specWeight;
+      upstream.adminWeight = weight;
+      const after = weight ?? upstream.specWeight;
+      if (after !== before) changes.push(`weight ${before} -> ${after}`);
+    }
+    upstream.refresh();
+    this.availabilityMayHaveChanged();
+    return changes.join(', ');
+  }
+
+  /** A member's slot: the primary's word (a worker), the handed-over one, or the first idle one. */
+  private slotFor(spec: UpstreamSpec | SlottedSpec): number {
+    if (isSlotted(spec)) return spec.slot;
+    const adopted = this.adopted.get(spec.id);
+    if (adopted !== undefined) {
+      this.adopted.delete(spec.id);
+      return adopted;
+    }
+    const taken = new Set([...this.byId.values()].map((u) => u.slot));
+    for (const slot of this.adopted.values()) taken.add(slot);
+    for (let slot = 0; slot < MAX_SLOTS; slot++) {
+      if (!taken.has(slot) && this.zone.idle(slot)) return slot;
+    }
+    return -1;
+  }
+
+  /** The primary says one may have become available (a worker's copy: waiting requests retry). */
+  wake(): void {
+    this.availabilityMayHaveChanged();
   }
 
   private availabilityMayHaveChanged(): void {
@@ -261,6 +387,10 @@ export class Pool {
     });
     this.events.poolChanged({ id: upstream.id, name: upstream.name, from, to, reason, at });
   }
+}
+
+function isSlotted(spec: UpstreamSpec | SlottedSpec): spec is SlottedSpec {
+  return 'slot' in spec && Number.isInteger(spec.slot);
 }
 
 function originOf(source: string): DiscoveryKind {

@@ -257,7 +257,7 @@ export class ProxyHandler implements EngineHandlers {
     res.upstreamRequest = null;
     res.responded = false;
     res.attempts++;
-    upstream.inFlight++;
+    upstream.enter();
     upstream.attempts++;
     this.deadlines.watch(res);
     const body = res.body?.open();
@@ -268,7 +268,7 @@ export class ProxyHandler implements EngineHandlers {
   /** The attempt on `upstream` is over (answered, failed or abandoned). */
   private endAttempt(res: Exchange, upstream: Upstream): void {
     res.current = null;
-    upstream.inFlight--;
+    upstream.leave();
     this.deadlines.unwatch(res);
   }
 

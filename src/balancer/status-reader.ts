@@ -7,10 +7,12 @@
 import { InternalError } from '../errors.js';
 import type { HealthStatus } from './health-state.js';
 import type { BalancerStatus, UpstreamStatus } from './status.js';
+import { ADMIN_STATES } from './zone/zone.js';
 
 type Loose = Record<string, unknown>;
 
 const HEALTH: ReadonlySet<string> = new Set<HealthStatus>(['unknown', 'up', 'down']);
+const ADMIN = new Set<string>(ADMIN_STATES);
 
 function isObject(v: unknown): v is Loose {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -33,6 +35,9 @@ function checkUpstream(raw: unknown, i: number): UpstreamStatus {
     throw shapeError(`${where}.state`, 'one of unknown, up, down');
   }
   if (typeof raw.available !== 'boolean') throw shapeError(`${where}.available`, 'a boolean');
+  if (typeof raw.admin !== 'string' || !ADMIN.has(raw.admin)) {
+    throw shapeError(`${where}.admin`, 'one of ready, drain, maint');
+  }
   if (raw.pm2 !== null && !isObject(raw.pm2)) throw shapeError(`${where}.pm2`, 'an object or null');
   if (raw.lastCheck !== null && !isObject(raw.lastCheck)) {
     throw shapeError(`${where}.lastCheck`, 'an object or null');

@@ -6,6 +6,7 @@
 import type { DiscoveryKind, DiscoveryState, Pm2ProcessState, UpstreamOrigin } from './discovery/types.js';
 import type { HealthStatus } from './health-state.js';
 import type { Upstream } from './upstream.js';
+import type { AdminState } from './zone/zone.js';
 
 /** Where the admin listener serves this document. */
 export const STATUS_PATH = '/__lb/status';
@@ -16,13 +17,17 @@ export interface UpstreamStatus {
   /** host:port */
   address: string;
   state: HealthStatus;
-  /** Given new requests now (up or unknown, and still a member). */
+  /** Given new requests now (up or unknown, admin ready, weight above 0, and still a member). */
   available: boolean;
+  /** What an operator decided: ready, drain (no new requests) or maint (out, no checks). */
+  admin: AdminState;
   /** Epoch ms of the last state change. */
   since: number;
   /** Why it is in its state ("rejoined after 2 checks", "connection refused while proxying..."). */
   reason: string;
+  /** The weight in force (an operator's, or discovery's). */
   weight: number;
+  /** Requests in flight to it now, from every worker. */
   inFlight: number;
   /** Open tunnels (upgraded connections), part of inFlight; bytes each way through them so far. */
   tunnels: { open: number; bytesToUpstream: number; bytesFromUpstream: number };
@@ -121,10 +126,11 @@ export function upstreamStatus(u: Upstream): UpstreamStatus {
     address: u.id,
     state: u.health.status,
     available: u.available,
+    admin: u.admin,
     since: u.health.since,
     reason: u.reason,
     weight: u.weight,
-    inFlight: u.inFlight,
+    inFlight: u.load,
     tunnels: { open: u.tunnels, bytesToUpstream: u.tunnelBytesUp, bytesFromUpstream: u.tunnelBytesDown },
     attempts: u.attempts,
     served: u.served,

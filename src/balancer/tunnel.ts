@@ -39,6 +39,8 @@ export class Tunnel {
     private readonly onClosed: (closed: TunnelClosed) => void,
   ) {
     upstream.tunnels++;
+    // A tunnel is a request in flight for as long as it is open (least-request and drain count it).
+    upstream.enter();
     relay(client, server, (n) => {
       this.bytesUp += n;
       upstream.tunnelBytesUp += n;
@@ -83,6 +85,7 @@ export class Tunnel {
     if (this.done) return;
     this.done = true;
     this.upstream.tunnels--;
+    this.upstream.leave();
     this.onClosed({ tunnel: this, why: this.ended ?? 'client closed', ms: performance.now() - this.started });
   }
 }

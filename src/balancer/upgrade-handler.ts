@@ -137,13 +137,13 @@ export class UpgradeHandler {
 
   private attempt(pending: PendingUpgrade, upstream: Upstream): void {
     pending.attempts++;
-    upstream.inFlight++;
+    upstream.enter();
     upstream.attempts++;
     let attemptOver = false;
     const endAttempt = (): void => {
       if (attemptOver) return;
       attemptOver = true;
-      upstream.inFlight--;
+      upstream.leave();
       this.unwatch(pending);
     };
     const { host, port, id } = upstream;

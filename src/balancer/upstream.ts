@@ -1,11 +1,14 @@
 /**
  * One upstream as the balancer keeps it: who it is (from discovery), its health state machine, and
  * the counters the status page shows. A class with fixed fields, because the request path reads
- * and bumps them on every request.
+ * and bumps them on every request. What every worker must agree on (may it be selected, its
+ * weight, its requests in flight) lives in its slot of the shared zone (zone/zone.ts), written by
+ * the pool that owns the decisions and read by every copy of the pool.
  */
 import type { Pm2ProcessState, UpstreamOrigin, UpstreamSpec } from './discovery/types.js';
 import { HealthState, type HealthThresholds } from './health-state.js';
 import type { Candidate } from './selection.js';
+import type { AdminState, Zone } from './zone/zone.js';
 
 export interface CheckResult {
   ok: boolean;
@@ -42,19 +45,21 @@ export class Upstream implements Candidate {
   readonly name: string;
   readonly host: string;
   readonly port: number;
-  weight: number;
+  /** The weight discovery gave it; an operator's weight, when set, wins. */
+  specWeight: number;
+  adminWeight: number | null = null;
+  /** What an operator decided: ready (in rotation when healthy), drain, or maint. */
+  admin: AdminState = 'ready';
   pm2: Pm2ProcessState | null;
   /** Where discovery found it (the pool fills it in for sources that do not say). */
   origin: UpstreamOrigin;
   readonly health: HealthState;
   /** Why it last changed state, for the status page. */
   reason = 'not checked yet';
-  /** Kept in step with health and membership; what selection reads on every request. */
-  available = true;
   /** Left the pool (discovery); kept alive only until its in-flight requests finish. */
   removed = false;
 
-  /** Requests being proxied to it now (open tunnels included). */
+  /** Requests being proxied to it now by this process (open tunnels included). */
   inFlight = 0;
   /** Upgraded connections (WebSockets) tunnelled to it now. */
   tunnels = 0;
@@ -71,19 +76,59 @@ export class Upstream implements Candidate {
   /** PM2 said it is online again: the next good check brings it back, whatever `rise` says. */
   rejoinOnNextCheck = false;
 
-  constructor(spec: UpstreamSpec, thresholds: HealthThresholds, now: number) {
+  constructor(
+    spec: UpstreamSpec,
+    thresholds: HealthThresholds,
+    now: number,
+    private readonly zone: Zone,
+    /** Its place in the zone. */
+    readonly slot: number,
+    /** This process's row of in-flight counts. */
+    private readonly row: number,
+  ) {
     this.id = spec.id;
     this.name = spec.name;
     this.host = spec.host;
     this.port = spec.port;
-    this.weight = spec.weight ?? 1;
+    this.specWeight = spec.weight ?? 1;
     this.pm2 = spec.pm2 ?? null;
     this.origin = spec.origin ?? { source: 'static', host: null };
     this.health = new HealthState(thresholds, now);
   }
 
-  /** Recompute `available` after a health flip or a membership change. */
+  /** Hot path: may it get a new request (every worker reads the same slot). */
+  get available(): boolean {
+    return !this.removed && this.zone.selectable(this.slot);
+  }
+
+  /** The weight in force, as every worker sees it. */
+  get weight(): number {
+    return this.zone.weight(this.slot);
+  }
+
+  /** Requests in flight to it from every worker. */
+  get load(): number {
+    return this.zone.inFlight(this.slot);
+  }
+
+  /** A request (or tunnel) to it starts, or ends: counted here and in the zone. */
+  enter(): void {
+    this.inFlight++;
+    this.zone.addInFlight(this.row, this.slot, 1);
+  }
+
+  leave(): void {
+    this.inFlight--;
+    this.zone.addInFlight(this.row, this.slot, -1);
+  }
+
+  /** Write the decision (health, admin state, weight) to the zone (the owning pool does this). */
   refresh(): void {
-    this.available = !this.removed && this.health.status !== 'down';
+    if (this.removed) return;
+    this.zone.decide(this.slot, {
+      down: this.health.status === 'down',
+      admin: this.admin,
+      weight: this.adminWeight ?? this.specWeight,
+    });
   }
 }

@@ -28,19 +28,24 @@ export function pm2Instance(): number | null {
 }
 
 /**
- * A cluster worker's place, set by its primary in the environment: its number and the descriptors
- * of the listening sockets it inherited (stdio slots after the IPC channel). Null in a primary.
+ * A cluster worker's place, set by its primary in the environment: its number, the descriptors it
+ * inherited (stdio slots after the IPC channel: the listening sockets and the shared zone), and
+ * its row of in-flight counts in the zone. Null in a primary.
  */
 export interface WorkerSlot {
   id: number;
   publicFd: number;
   redirectFd: number | null;
+  zoneFd: number;
+  row: number;
 }
 
 export const WORKER_ENV = {
   id: 'LB_WORKER_ID',
   publicFd: 'LB_PUBLIC_FD',
   redirectFd: 'LB_REDIRECT_FD',
+  zoneFd: 'LB_ZONE_FD',
+  row: 'LB_ZONE_ROW',
 } as const;
 
 export function workerSlot(): WorkerSlot | null {
@@ -50,8 +55,10 @@ export function workerSlot(): WorkerSlot | null {
   };
   const id = whole(WORKER_ENV.id);
   const publicFd = whole(WORKER_ENV.publicFd);
-  if (id === null || publicFd === null) return null;
-  return { id, publicFd, redirectFd: whole(WORKER_ENV.redirectFd) };
+  const zoneFd = whole(WORKER_ENV.zoneFd);
+  const row = whole(WORKER_ENV.row);
+  if (id === null || publicFd === null || zoneFd === null || row === null) return null;
+  return { id, publicFd, redirectFd: whole(WORKER_ENV.redirectFd), zoneFd, row };
 }
 
 /** The socket holder's orders, as JSON (set by the primary that hands its sockets over). */

@@ -42,23 +42,27 @@ void test('parseHandover: the message must describe every descriptor, a public o
       { role: 'admin', port: 8081 },
     ],
     workers: [101, 102],
+    zone: true,
+    slots: { '127.0.0.1:9002': 0, '127.0.0.1:9003': 1 },
   };
-  assert.deepEqual(parseHandover(JSON.stringify(good), 2), good);
-  const { workers: _none, ...fromAnOlderHolder } = good;
+  assert.deepEqual(parseHandover(JSON.stringify(good), 3), good);
+  const { workers: _none, zone: _noZone, slots: _noSlots, ...fromAnOlderHolder } = good;
   assert.deepEqual(
     parseHandover(JSON.stringify(fromAnOlderHolder), 2).workers,
     [],
     'no word of workers: none',
   );
+  assert.equal(parseHandover(JSON.stringify(fromAnOlderHolder), 2).zone, false, 'no word of a zone: none');
   const bad: [string, number, RegExp][] = [
     ['not json', 1, /not JSON/],
-    [JSON.stringify(good), 1, /2 listeners for 1 descriptors/],
+    [JSON.stringify(good), 1, /2 listeners and a zone for 1 descriptors/],
+    [JSON.stringify({ ...good, slots: { a: -1 } }), 3, /bad "slots"/],
     [JSON.stringify({ ...good, from: 'x' }), 2, /no "from" pid/],
     [JSON.stringify({ from: 1, listeners: [{ role: 'admin', port: 1 }] }), 1, /no public listener/],
     [JSON.stringify({ from: 1, listeners: [{ role: 'public', port: 0 }] }), 1, /bad "listeners"/],
     [JSON.stringify({ from: 1, listeners: [{ role: 'other', port: 80 }] }), 1, /bad "listeners"/],
-    [JSON.stringify({ ...good, workers: [0] }), 2, /bad "workers"/],
-    [JSON.stringify({ ...good, workers: 'all' }), 2, /bad "workers"/],
+    [JSON.stringify({ ...good, workers: [0] }), 3, /bad "workers"/],
+    [JSON.stringify({ ...good, workers: 'all' }), 3, /bad "workers"/],
   ];
   for (const [text, fds, message] of bad) {
     assert.throws(
@@ -129,7 +133,13 @@ async function startHolder(
   await new Promise((resolve) => server.close(resolve));
   const orders: HolderOrders = {
     path: file,
-    handover: { from, listeners: [{ role: 'public', port }], workers: [oldWorker.pid ?? 0] },
+    handover: {
+      from,
+      listeners: [{ role: 'public', port }],
+      workers: [oldWorker.pid ?? 0],
+      zone: false,
+      slots: {},
+    },
     daemonPid,
     pm2: null,
     waitMs,

@@ -4,6 +4,7 @@ import type { UpstreamSpec } from '../../src/balancer/discovery/types.js';
 import { BalancerEvents, type PoolChange } from '../../src/balancer/events.js';
 import { Pool } from '../../src/balancer/pool.js';
 import { buildStatus } from '../../src/balancer/status.js';
+import { Zone } from '../../src/balancer/zone/zone.js';
 
 const NO_REQUESTS = { inFlight: 0, served: 0, failures: 0, queued: 0 };
 import { memoryLogger } from '../helpers/memory-logger.js';
@@ -16,13 +17,13 @@ const spec = (port: number, extra: Partial<UpstreamSpec> = {}): UpstreamSpec => 
   ...extra,
 });
 
-function makePool() {
+function makePool(options: { zone?: Zone } = {}) {
   const logger = memoryLogger();
   const events = new BalancerEvents();
   const changes: PoolChange[] = [];
   events.onPoolChange((c) => changes.push(c));
   let now = 1000;
-  const pool = new Pool({ thresholds: { fall: 2, rise: 2 }, logger, events, clock: () => now });
+  const pool = new Pool({ thresholds: { fall: 2, rise: 2 }, logger, events, clock: () => now, ...options });
   return { pool, logger, events, changes, tick: (ms: number) => (now += ms) };
 }
 
@@ -125,7 +126,8 @@ void test('the status lists every upstream with its state, counters and last che
   pool.recordCheck(b1!, ok(1100));
   pool.recordCheck(b2!, bad(1200));
   b1!.served = 7;
-  b1!.inFlight = 2;
+  b1!.enter();
+  b1!.enter();
   b1!.tunnels = 1;
   b1!.tunnelBytesUp = 10;
   b1!.tunnelBytesDown = 20;
@@ -169,6 +171,7 @@ void test('the status lists every upstream with its state, counters and last che
     address: '127.0.0.1:1',
     state: 'up',
     available: true,
+    admin: 'ready',
     since: 1100,
     reason: 'health check ok in 1.50 ms',
     weight: 1,
@@ -252,33 +255,41 @@ void test('after PM2 says a process is online again, one good check brings it ba
   assert.equal(b2!.available, false, 'the shortcut is used once');
 });
 
-void test('a replica pool mirrors the health it is given, logs nothing, and reports take-outs', () => {
+void test("a replica pool reads the owner's decisions from the shared zone, logs nothing, and marks a take-out down for all", () => {
+  const zone = Zone.private();
+  const { pool: owner } = makePool({ zone });
+  owner.setMembers([spec(1), spec(2)], 'static', true);
   const logger = memoryLogger();
   const takenOut: string[] = [];
   const replica = new Pool({
     thresholds: { fall: 2, rise: 2 },
     logger,
     events: new BalancerEvents(),
+    zone,
     replica: { onTakeOut: (u, reason) => takenOut.push(`${u.name}: ${reason}`) },
   });
   const woken: number[] = [];
   replica.onAvailability(() => woken.push(replica.availableCount()));
-  replica.setMembers([spec(1), spec(2)], 'primary', true);
-  replica.mirror([
-    { id: '127.0.0.1:1', status: 'down', since: 5, reason: 'refused', lastCheck: null },
-    { id: '127.0.0.1:2', status: 'down', since: 5, reason: 'refused', lastCheck: null },
-  ]);
-  assert.equal(replica.availableCount(), 0);
-  replica.mirror([{ id: '127.0.0.1:2', status: 'up', since: 6, reason: 'ok', lastCheck: null }]);
+  replica.setMembers(
+    owner.members.map((u) => ({ ...spec(Number(u.id.split(':')[1])), slot: u.slot })),
+    'primary',
+    true,
+  );
+  for (const u of owner.members) owner.takeOut(u, 'refused');
+  assert.equal(replica.availableCount(), 0, 'the owner took both out: the replica sees it at once');
+  owner.recordCheck(owner.members[1]!, ok(2000));
+  owner.recordCheck(owner.members[1]!, ok(3000));
   assert.deepEqual(
-    replica.members.map((u) => [u.name, u.available, u.health.since]),
+    replica.members.map((u) => [u.name, u.available]),
     [
-      ['backend-1', false, 5],
-      ['backend-2', true, 6],
+      ['backend-1', false],
+      ['backend-2', true],
     ],
   );
+  replica.wake();
   assert.ok(woken.includes(1), 'waiting requests are woken when one is available');
   replica.takeOut(replica.members[1]!, 'reset while proxying');
   assert.deepEqual(takenOut, ['backend-2: reset while proxying']);
+  assert.equal(owner.members[1]!.available, false, 'the take-out holds for every worker at once');
   assert.deepEqual(logger.lines, [], 'the primary logs pool changes, once');
 });

@@ -12,9 +12,10 @@ interface Host extends Candidate {
   name: string;
   available: boolean;
   weight: number;
+  load: number;
 }
 
-const host = (name: string, weight = 1): Host => ({ name, available: true, weight });
+const host = (name: string, weight = 1): Host => ({ name, available: true, weight, load: 0 });
 
 function picks(policy: SelectionPolicy<Host>, pool: Host[], n: number, exclude?: Host[]): string[] {
   const out: string[] = [];

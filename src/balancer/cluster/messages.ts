@@ -1,11 +1,11 @@
 /**
  * What a cluster's primary and its workers say to each other over the IPC channel. The primary
- * decides membership and health and tells every worker; a worker reports what it saw (a passive
- * failure, its counters, the requests it finished). Plain data only, checked on arrival: a message
- * that is not one of these is ignored.
+ * decides membership and tells every worker when it changes; health, admin state and weight go
+ * through the shared zone, which every worker reads in place. A worker reports what it saw (a
+ * passive failure, its counters, the requests it finished). Plain data only, checked on arrival:
+ * a message that is not one of these is ignored.
  */
-import type { UpstreamSpec } from '../discovery/types.js';
-import type { UpstreamHealth } from '../pool.js';
+import type { SlottedSpec } from '../pool.js';
 import type { RequestCounts } from '../proxy-handler.js';
 import type { ConnectionFacts } from '../status.js';
 
@@ -19,10 +19,10 @@ export type UpstreamCounts = Record<string, Counts>;
 import type { FinishedGroup } from './finished-batch.js';
 
 export type ToWorker =
-  /** The whole membership (sent first, and on every change). */
-  | { lb: 'members'; members: UpstreamSpec[] }
-  /** Every member's health, as the primary decided it. */
-  | { lb: 'health'; states: UpstreamHealth[] }
+  /** The whole membership, with each member's slot in the zone (sent first, and on every change). */
+  | { lb: 'members'; members: SlottedSpec[] }
+  /** An upstream may have become available: requests waiting for one go now. */
+  | { lb: 'available' }
   /** Send a report now, answering with this sequence number. */
   | { lb: 'report?'; seq: number }
   /** Stop taking connections, finish what is in flight, report, exit. */
@@ -57,7 +57,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
 }
 
-const TO_WORKER = new Set(['members', 'health', 'report?', 'drain', 'serve-on']);
+const TO_WORKER = new Set(['members', 'available', 'report?', 'drain', 'serve-on']);
 const TO_PRIMARY = new Set(['hello', 'ready', 'take-out', 'report', 'finished']);
 
 export function isToWorker(v: unknown): v is ToWorker {

@@ -22,6 +22,9 @@ import type { DiscoveryKind } from '../discovery/types.js';
 import type { Pool } from '../pool.js';
 import { buildStatus, type BalancerStatus, type WorkerStatus } from '../status.js';
 import { acquireSockets, type PrimarySockets } from '../handover/descriptors.js';
+import { isPidAlive } from '../../supervisor/pm2-client.js';
+import { createSharedMemory, mapSharedMemory } from '../zone/shared-memory.js';
+import { Zone, ZONE_BYTES } from '../zone/zone.js';
 import { fdOf } from '../handover/fd-passing.js';
 import { leaveToNext, type HandedOn, type LeavingPrimary } from '../handover/leaving.js';
 import { handoverPath, type HandedListener } from '../handover/message.js';
@@ -29,6 +32,7 @@ import { currentPm2TreeKill } from '../../supervisor/config.js';
 import { CounterBook } from './counter-book.js';
 import { eachFinished } from './finished-batch.js';
 import type { ToPrimary } from './messages.js';
+import type { SlottedSpec } from '../pool.js';
 import { WorkerSet, type WorkerEntry } from './worker-set.js';
 
 export type { HandedOn } from '../handover/leaving.js';
@@ -44,12 +48,22 @@ export interface PrimaryOptions {
   args: string[];
   /** The holder's entry script (src/balancer-holder.ts, built). */
   holderExec: string;
+  /** The admin API's bearer token (`--admin-token-file`). */
+  adminToken?: string | null;
 }
 
 /** How long a new worker may take to listen before a reload gives up on it. */
 const START_TIMEOUT_MS = 15_000;
 /** How long the status page waits for the workers' fresh counts before using the last ones. */
 const REPORT_WAIT_MS = 200;
+/** How often rows of the zone whose process is gone (an old generation's, a killed worker's) are cleared. */
+const SWEEP_MS = 1000;
+
+/** The zone the workers share, and its descriptor (which they inherit and a handover carries). */
+interface SharedZone {
+  fd: number;
+  zone: Zone;
+}
 
 export class ClusterPrimary {
   readonly events = new BalancerEvents();
@@ -66,18 +80,40 @@ export class ClusterPrimary {
   private port = 0;
   private seq = 0;
   private readonly waiting = new Map<number, { left: Set<number>; done: () => void }>();
-  private sockets: PrimarySockets | null = null;
+  private membersQueued = false;
+  private sweeper: NodeJS.Timeout | null = null;
 
-  constructor(private readonly options: PrimaryOptions) {
+  /** Take the sockets and the zone (from the last primary's handover, or new ones), then build. */
+  static async create(options: PrimaryOptions): Promise<ClusterPrimary> {
+    const { config } = options.settings;
+    const rendezvous = handoverPath(os.tmpdir(), process.getuid?.() ?? 0, config.host, config.port);
+    const sockets = await acquireSockets(config, options.logger, rendezvous);
+    return new ClusterPrimary(options, rendezvous, sockets, openZone(sockets, options.logger));
+  }
+
+  private constructor(
+    private readonly options: PrimaryOptions,
+    rendezvous: string | null,
+    private readonly sockets: PrimarySockets,
+    private readonly shared: SharedZone,
+  ) {
     this.config = options.settings.config;
     this.env = options.settings.env;
-    this.rendezvous = handoverPath(os.tmpdir(), process.getuid?.() ?? 0, this.config.host, this.config.port);
+    this.rendezvous = rendezvous;
     this.control = new ControlPlane({
       config: this.config,
       logger: options.logger,
       events: this.events,
       discoveryKind: options.discoveryKind,
-      onChange: () => this.broadcastState(),
+      zone: shared.zone,
+      adminToken: options.adminToken ?? null,
+      onMembers: () => this.membersChanged(),
+    });
+    const taken = sockets.taken;
+    if (taken !== null && taken.handover.zone) this.pool.adopt(taken.handover.slots);
+    // A waiting request in any worker may go now: the zone already says which upstream is up.
+    this.pool.onAvailability(() => {
+      for (const e of this.workers.all()) this.workers.send(e, { lb: 'available' });
     });
     this.workers = new WorkerSet({
       exec: options.exec,
@@ -90,6 +126,7 @@ export class ClusterPrimary {
         for (const w of this.waiting.values()) if (w.left.delete(entry.id) && w.left.size === 0) w.done();
       },
     });
+    this.workers.useSockets(sockets, shared);
     this.control.serveStatus({ status: () => this.freshStatus(), now: () => this.now() });
   }
 
@@ -105,12 +142,10 @@ export class ClusterPrimary {
     return this.workers.stopping;
   }
 
-  /** Take the sockets (handed over, or bound), start the workers and discovery, then serve. */
+  /** Start the workers and discovery on the sockets and the zone it holds, then serve. */
   async start(): Promise<{ port: number; adminPort: number }> {
     const { logger } = this.options;
-    const sockets = await acquireSockets(this.config, logger, this.rendezvous);
-    this.sockets = sockets;
-    this.workers.useSockets(sockets);
+    const { sockets } = this;
     const taken = sockets.taken;
     if (taken !== null) {
       logger.info(
@@ -128,6 +163,8 @@ export class ClusterPrimary {
       const serving = await this.startServing(started, sockets);
       // The holder drains the old generation now: these workers serve.
       taken?.ready();
+      this.sweeper = setInterval(() => this.sweepRows(), SWEEP_MS);
+      this.sweeper.unref();
       return serving;
     } catch (err) {
       this.workers.stopping = true; // no replacements for the workers stopped here
@@ -156,8 +193,8 @@ export class ClusterPrimary {
    * is nothing to hand (port 0, a reload or stop under way).
    */
   async handOver(): Promise<HandedOn> {
-    const sockets = this.sockets;
-    if (this.stopping || this.reloading || this.rendezvous === null || sockets === null) return 'nothing';
+    const { sockets } = this;
+    if (this.stopping || this.reloading || this.rendezvous === null) return 'nothing';
     const listeners: LeavingPrimary['listeners'] = [listener('public', this.port, sockets.public)];
     if (sockets.redirect !== null && this.config.httpRedirectPort !== null) {
       listeners.push(listener('redirect', this.config.httpRedirectPort, sockets.redirect));
@@ -170,6 +207,7 @@ export class ClusterPrimary {
     return leaveToNext({
       rendezvous: this.rendezvous,
       listeners,
+      zone: { fd: this.shared.fd, slots: this.pool.slots() },
       servingOn: servingOn.map((e) => ({
         pid: e.pid,
         tell: (ms, heard) => this.workers.send(e, { lb: 'serve-on', ms }, heard),
@@ -189,6 +227,7 @@ export class ClusterPrimary {
    */
   async leave(): Promise<void> {
     this.workers.stopping = true; // no replacements for workers that exit from here on
+    if (this.sweeper !== null) clearInterval(this.sweeper);
     await this.control.close();
     this.workers.disconnect();
   }
@@ -275,6 +314,7 @@ export class ClusterPrimary {
     const deadline = Date.now() + this.config.graceMs + 3000;
     while (this.workers.size > 0 && Date.now() < deadline) await sleep(50);
     this.workers.kill('SIGKILL');
+    if (this.sweeper !== null) clearInterval(this.sweeper);
     await this.control.close();
   }
 
@@ -287,8 +327,8 @@ export class ClusterPrimary {
       this.workers.all().map((e) => this.workerStatus(e)),
     );
     for (const u of status.upstreams) {
-      const [inFlight, attempts, served, failures, tunnels, up, down] = this.book.upstream(u.id);
-      u.inFlight = inFlight;
+      // In flight comes from the zone (buildStatus), where every worker counts, the old generation too.
+      const [, attempts, served, failures, tunnels, up, down] = this.book.upstream(u.id);
       u.attempts = attempts;
       u.served = served;
       // The primary's own failed checks, plus what the workers saw while proxying.
@@ -327,7 +367,7 @@ export class ClusterPrimary {
       engine: this.config.proxyEngine,
       draining: this.stopping,
       reloads: this.reloads,
-      takenOverFrom: this.sockets?.taken?.handover.from ?? null,
+      takenOverFrom: this.sockets.taken?.handover.from ?? null,
       scheme: this.scheme,
       tunnelsOpen: this.book.totals().tunnels,
       connections: this.book.connections(),
@@ -375,23 +415,52 @@ export class ClusterPrimary {
 
   private sendState(entry: WorkerEntry): void {
     this.workers.send(entry, { lb: 'members', members: this.memberSpecs() });
-    this.workers.send(entry, { lb: 'health', states: this.pool.healthSnapshot() });
   }
 
-  private broadcastState(): void {
-    for (const e of this.workers.all()) if (e.child.connected) this.sendState(e);
+  /** One membership message per change, however many members it moved (health goes by the zone). */
+  private membersChanged(): void {
+    if (this.membersQueued) return;
+    this.membersQueued = true;
+    queueMicrotask(() => {
+      this.membersQueued = false;
+      for (const e of this.workers.all()) if (e.child.connected) this.sendState(e);
+    });
   }
 
-  private memberSpecs() {
+  private memberSpecs(): SlottedSpec[] {
     return this.pool.members.map((u) => ({
       id: u.id,
       name: u.name,
       host: u.host,
       port: u.port,
-      weight: u.weight,
+      weight: u.specWeight,
+      slot: u.slot,
       ...(u.pm2 === null ? {} : { pm2: u.pm2 }),
     }));
   }
+
+  /** Rows whose process is gone (a killed worker's, an old generation's) count nothing in flight. */
+  private sweepRows(): void {
+    const own = new Set(this.workers.all().map((e) => e.row));
+    for (const { row, pid } of this.shared.zone.rows()) {
+      if (!own.has(row) && pid !== process.pid && !isPidAlive(pid)) this.shared.zone.releaseRow(row);
+    }
+  }
+}
+
+/** The zone handed over with the sockets, or a new one (none came, or it is not one this version reads). */
+function openZone(sockets: PrimarySockets, logger: Logger): SharedZone {
+  if (sockets.zone !== null) {
+    try {
+      return { fd: sockets.zone, zone: new Zone(mapSharedMemory(sockets.zone), false) };
+    } catch (err) {
+      logger.warn(`the handed-over zone cannot be used, starting a new one: ${errorMessage(err)}`, {
+        event: 'zone-new',
+      });
+    }
+  }
+  const fd = createSharedMemory(ZONE_BYTES);
+  return { fd, zone: new Zone(mapSharedMemory(fd), true) };
 }
 
 function listener(

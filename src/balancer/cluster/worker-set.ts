@@ -10,6 +10,7 @@ import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { PrimarySockets } from '../handover/descriptors.js';
 import type { WorkerStatus } from '../status.js';
+import type { Zone } from '../zone/zone.js';
 import { isToPrimary, type ToPrimary, type ToWorker } from './messages.js';
 
 export interface WorkerEntry {
@@ -19,6 +20,8 @@ export interface WorkerEntry {
   generation: number;
   startedAt: number;
   state: WorkerStatus['state'];
+  /** Its row of in-flight counts in the zone. */
+  row: number;
   /** Resolves with its port when it says ready, rejects when it exits first. */
   ready: Promise<number>;
 }
@@ -38,13 +41,15 @@ export interface WorkerSetOptions {
 
 /** More unplanned exits than this in a minute: replacements wait a second (a crash loop). */
 const CRASHES_BEFORE_BACKOFF = 5;
-/** Where a worker finds its inherited sockets: stdio, then the IPC channel, then these. */
+/** Where a worker finds what it inherits: stdio, then the IPC channel, then these. */
 const WORKER_PUBLIC_FD = 4;
 const WORKER_REDIRECT_FD = 5;
+const WORKER_ZONE_FD = 6;
 
 export class WorkerSet {
   private readonly entries = new Map<number, WorkerEntry>();
   private sockets: PrimarySockets | null = null;
+  private shared: { fd: number; zone: Zone } | null = null;
   private crashes: number[] = [];
   private nextId = 1;
   private generationNow = 0;
@@ -70,9 +75,10 @@ export class WorkerSet {
     return this.all().filter((e) => e.state !== 'draining');
   }
 
-  /** The sockets every worker inherits (the primary holds them before it forks any). */
-  useSockets(sockets: PrimarySockets): void {
+  /** The sockets and the zone every worker inherits (the primary holds them before it forks any). */
+  useSockets(sockets: PrimarySockets, shared: { fd: number; zone: Zone }): void {
     this.sockets = sockets;
+    this.shared = shared;
   }
 
   /** `count` new workers; a generation after the first when some are running already. */
@@ -108,21 +114,29 @@ export class WorkerSet {
   }
 
   private fork(generation: number): WorkerEntry {
-    const { sockets } = this;
-    if (sockets === null) throw new Error('the primary forks workers only once it holds its sockets');
+    const { sockets, shared } = this;
+    if (sockets === null || shared === null) {
+      throw new Error('the primary forks workers only once it holds its sockets and its zone');
+    }
     const { logger } = this.options;
     const id = this.nextId++;
-    const inherited = sockets.redirect === null ? [sockets.public] : [sockets.public, sockets.redirect];
+    // The row is claimed before the child exists (it reads it from its environment); its owner
+    // becomes the child's pid as soon as there is one, so a sweep can tell a dead worker's row.
+    const row = shared.zone.claimRow(process.pid);
+    if (row === -1) throw new Error('every row of the zone is taken: too many workers at once');
     const child = fork(this.options.exec, this.options.args, {
       env: {
         ...this.options.env(),
         [WORKER_ENV.id]: String(id),
         [WORKER_ENV.publicFd]: String(WORKER_PUBLIC_FD),
         ...(sockets.redirect === null ? {} : { [WORKER_ENV.redirectFd]: String(WORKER_REDIRECT_FD) }),
+        [WORKER_ENV.zoneFd]: String(WORKER_ZONE_FD),
+        [WORKER_ENV.row]: String(row),
       },
       // The same session as the primary (PM2's tree), the same log files.
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc', ...inherited],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc', sockets.public, sockets.redirect ?? 'ignore', shared.fd],
     });
+    shared.zone.ownRow(row, child.pid ?? 0);
     let markReady: (port: number) => void = () => undefined;
     let markFailed: (err: Error) => void = () => undefined;
     const ready = new Promise<number>((resolve, reject) => {
@@ -138,6 +152,7 @@ export class WorkerSet {
       generation,
       startedAt: Date.now(),
       state: 'starting',
+      row,
       ready,
     };
     this.entries.set(id, entry);
@@ -163,6 +178,7 @@ export class WorkerSet {
     });
     child.on('exit', (code, signal) => {
       this.entries.delete(id);
+      shared.zone.releaseRow(row);
       this.options.onExit(entry);
       markFailed(new Error(`worker ${id} exited (${signal ?? `code ${code}`}) before it listened`));
       if (entry.state === 'draining' || this.stopping) {

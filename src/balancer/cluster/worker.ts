@@ -1,8 +1,10 @@
 /**
- * A cluster worker: the request path over a copy of the primary's pool. It proxies, and reports:
- * a passive failure at once (the primary takes the upstream out for everyone), its counters every
- * quarter second and whenever asked, its finished requests in small batches for the dashboard.
- * It never checks health or runs discovery: what the primary decides, it mirrors.
+ * A cluster worker: the request path over a copy of the primary's pool, whose decisions (health,
+ * admin state, weight) it reads in the shared zone on every request, as it counts its requests in
+ * flight there and takes its turn from the zone's one cursor. It proxies, and reports: a passive
+ * failure at once (marked down in the zone for every worker, and the primary told), its counters
+ * every quarter second and whenever asked, its finished requests in small batches for the
+ * dashboard. It never checks health or runs discovery.
  *
  * When PM2 restarts the primary, a worker may serve on after it (the handover's old generation):
  * it keeps serving on the handed-over sockets while the next primary starts, and drains when the
@@ -18,6 +20,8 @@ import type { BalancerConfig } from '../config.js';
 import type { Logger } from '../../logger.js';
 import { BalancerEvents } from '../events.js';
 import { Pool } from '../pool.js';
+import { mapSharedMemory } from '../zone/shared-memory.js';
+import { Zone } from '../zone/zone.js';
 import { RequestPath } from '../request-path.js';
 import type { TlsCredentials } from '../tls-credentials.js';
 import type { WorkerSlot } from '../../config/process-input.js';
@@ -42,6 +46,9 @@ export async function runWorker(
     thresholds: { fall: config.health.fall, rise: config.health.rise },
     logger,
     events,
+    policy: config.policy,
+    zone: new Zone(mapSharedMemory(slot.zoneFd), false),
+    row: slot.row,
     replica: { onTakeOut: (upstream, reason) => send({ lb: 'take-out', id: upstream.id, reason }) },
   });
   const path = new RequestPath(config, pool, logger, events, tls);
@@ -111,9 +118,8 @@ export async function runWorker(
     setTimeout(() => process.exit(0), config.graceMs + 2000).unref();
   };
 
-  let stateReady: () => void = () => undefined;
-  const firstState = new Promise<void>((resolve) => (stateReady = resolve));
-  let haveMembers = false;
+  let membersKnown: () => void = () => undefined;
+  const firstMembers = new Promise<void>((resolve) => (membersKnown = resolve));
   process.on('message', (message: unknown) => {
     if (!isToWorker(message)) return;
     switch (message.lb) {
@@ -121,12 +127,11 @@ export async function runWorker(
         const before = pool.members;
         pool.setMembers(message.members, 'primary');
         path.forget(before.filter((u) => u.removed));
-        haveMembers = true;
+        membersKnown();
         return;
       }
-      case 'health':
-        pool.mirror(message.states);
-        if (haveMembers) stateReady();
+      case 'available':
+        pool.wake();
         return;
       case 'report?':
         report(message.seq);
@@ -157,7 +162,7 @@ export async function runWorker(
   send({ lb: 'hello' });
 
   await path.start();
-  await firstState;
+  await firstMembers;
   const port = await path.listen(slot.publicFd);
   await path.listenRedirect(slot.redirectFd ?? undefined);
   logger.debug(`worker listening on port ${port}`, { event: 'worker-listening', port });

@@ -17,6 +17,8 @@ export interface PrimarySockets {
   redirect: number | null;
   /** Only when handed over; otherwise the admin listener binds its port itself. */
   admin: number | null;
+  /** The shared zone, when handed over; otherwise the primary makes a new one. */
+  zone: number | null;
   /** The handover they came from, to answer once this primary serves. */
   taken: Taken | null;
 }
@@ -53,8 +55,16 @@ export async function acquireSockets(
         : (use('redirect', config.httpRedirectPort) ??
           (await bindFresh(config.httpRedirectPort, config.host, logger, `${config.name} redirect`))),
     admin: use('admin', config.adminPort),
+    zone: null,
     taken,
   };
+  if (taken?.handover.zone === true) {
+    const fd = taken.fds[taken.handover.listeners.length];
+    if (fd !== undefined) {
+      used.add(fd);
+      sockets.zone = fd;
+    }
+  }
   // A port that changed since: that socket is not ours to keep.
   for (const fd of taken?.fds ?? []) if (!used.has(fd)) closeFd(fd);
   return sockets;

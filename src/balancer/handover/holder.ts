@@ -140,7 +140,8 @@ export class Holder {
     private readonly orders: HolderOrders,
     private readonly logger: Logger,
   ) {
-    this.fds = orders.handover.listeners.map((_, i) => FIRST_HANDED_FD + i);
+    const count = orders.handover.listeners.length + (orders.handover.zone ? 1 : 0);
+    this.fds = Array.from({ length: count }, (_, i) => FIRST_HANDED_FD + i);
   }
 
   /** Bind the rendezvous: from here on the next primary can connect. */

@@ -31,6 +31,8 @@ export interface LeavingPrimary {
   rendezvous: string;
   /** Each listener and its descriptor, the public one first. */
   listeners: { listener: HandedListener; fd: number }[];
+  /** The shared zone's descriptor, and each member's slot in it. */
+  zone: { fd: number; slots: Record<string, number> };
   /** The workers that serve on (none when PM2 waits for the whole tree). */
   servingOn: { pid: number; tell: (ms: number, heard: () => void) => boolean }[];
   holderExec: string;
@@ -50,6 +52,8 @@ export async function leaveToNext(leaving: LeavingPrimary): Promise<HandedOn> {
       from: process.pid,
       listeners: leaving.listeners.map((l) => l.listener),
       workers: servingOn.map((w) => w.pid),
+      zone: true,
+      slots: leaving.zone.slots,
     },
     daemonPid: process.ppid,
     pm2: pm2Id === null ? null : { home: currentPm2Home(), id: pm2Id, restarts: currentPm2Restarts() },
@@ -58,7 +62,7 @@ export async function leaveToNext(leaving: LeavingPrimary): Promise<HandedOn> {
     logLevel: leaving.logLevel,
     logFormat: leaving.logFormat,
   };
-  const fds = leaving.listeners.map((l) => l.fd);
+  const fds = [...leaving.listeners.map((l) => l.fd), leaving.zone.fd];
   if (!(await startHolder(leaving, orders, fds))) return 'nothing';
   if (servingOn.length === 0) {
     logger.info(

@@ -23,6 +23,10 @@ export interface Handover {
    * has gone (empty when they drained first). The holder drains them once the taker is ready.
    */
   workers: number[];
+  /** The shared upstream zone travels too, as the descriptor after the listeners'. */
+  zone: boolean;
+  /** Each member's slot in that zone, by upstream id: the taker keeps them, so every worker agrees. */
+  slots: Record<string, number>;
 }
 
 /** What the taker writes back once its own workers serve: the holder may drain the old ones. */
@@ -80,9 +84,21 @@ export function parseHandover(text: string, descriptors: number): Handover {
   const workers = h.workers ?? [];
   if (!Array.isArray(workers) || !workers.every((p) => Number.isInteger(p) && (p as number) > 0))
     problems.push('bad "workers"');
+  const zone = h.zone ?? false;
+  const slots = h.slots ?? {};
+  if (typeof zone !== 'boolean') problems.push('bad "zone"');
+  if (
+    typeof slots !== 'object' ||
+    slots === null ||
+    !Object.values(slots).every((s) => Number.isInteger(s) && (s as number) >= 0)
+  )
+    problems.push('bad "slots"');
+  const expected = (Array.isArray(h.listeners) ? h.listeners.length : 0) + (zone === true ? 1 : 0);
   if (!Array.isArray(h.listeners) || !h.listeners.every(isListener)) problems.push('bad "listeners"');
-  else if (h.listeners.length !== descriptors)
-    problems.push(`${h.listeners.length} listeners for ${descriptors} descriptors`);
+  else if (expected !== descriptors)
+    problems.push(
+      `${h.listeners.length} listeners${zone === true ? ' and a zone' : ''} for ${descriptors} descriptors`,
+    );
   else if (!h.listeners.some((l) => l.role === 'public')) problems.push('no public listener');
   if (problems.length > 0) {
     throw new InternalError(
@@ -90,5 +106,10 @@ export function parseHandover(text: string, descriptors: number): Handover {
       `the handed-over sockets came with a bad message: ${problems.join(', ')}`,
     );
   }
-  return { ...(raw as Handover), workers: workers as number[] };
+  return {
+    ...(raw as Handover),
+    workers: workers as number[],
+    zone: zone as boolean,
+    slots: slots as Record<string, number>,
+  };
 }
