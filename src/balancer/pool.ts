@@ -365,7 +365,8 @@ export class Pool {
     detail?: string,
   ): void {
     upstream.reason = reason;
-    upstream.refresh();
+    // Only the owner writes decisions to the zone; a worker's copy reads them.
+    if (this.replica === undefined) upstream.refresh();
     if (to !== 'down' && to !== 'absent') this.availabilityMayHaveChanged();
     if (this.replica !== undefined) return;
     let message: string;

@@ -78,7 +78,9 @@ export class RoundRobin<T extends Candidate> implements SelectionPolicy<T> {
 
   constructor(private readonly tickets: Tickets = localTickets()) {}
 
+  /** Weighted or not as the weights are now (an operator may have changed one). */
   get name(): string {
+    if (this.builtFor !== null) this.sequenceFor(this.builtFor);
     return this.weighted ? 'weighted-round-robin' : 'round-robin';
   }
 

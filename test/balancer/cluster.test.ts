@@ -3,62 +3,17 @@
  * workers that proxy. Reloads, a killed worker, a refused configuration, shared health, and the
  * totals of the status page, all with real processes and real load.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { defaultWorkers } from '../../src/balancer/config.js';
-import type { BalancerStatus } from '../../src/balancer/status.js';
-import {
-  runLoad,
-  startBackends,
-  startBalancer,
-  startHttpServer,
-  type Balancer,
-} from '../helpers/balancer-fleet.js';
+import { runLoad, startBackends, startHttpServer, type Balancer } from '../helpers/balancer-fleet.js';
 import { runNode } from '../helpers/processes.js';
+import { readyWorkers, startCluster, status } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/wait.js';
-
-/** The balancer with two workers; stopped with SIGINT so its workers drain and exit, then by pid. */
-async function startCluster(
-  t: TestContext,
-  ports: readonly number[],
-  args: string[] = [],
-  env: Record<string, string> = {},
-): Promise<Balancer> {
-  const lb = await startBalancer(t, ports, ['--workers', '2', ...args], env);
-  await waitFor(async () => readyWorkers(await lb.status()).length === 2, 'two ready workers');
-  await status(lb);
-  // A SIGINT lets the primary drain and reap its workers (a SIGKILLed primary's workers drain on
-  // their own when the channel closes); any worker pid this test saw is then killed for certain.
-  t.after(async () => {
-    await lb.proc.stop('SIGINT', 10_000);
-    for (const pid of seenPids(lb)) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
-  });
-  return lb;
-}
-
-const workerPids = new WeakMap<Balancer, Set<number>>();
-function seenPids(lb: Balancer): number[] {
-  return [...(workerPids.get(lb) ?? [])];
-}
-async function status(lb: Balancer): Promise<BalancerStatus> {
-  const s = await lb.status();
-  const seen = workerPids.get(lb) ?? new Set<number>();
-  for (const w of s.workers) if (w.pid > 0) seen.add(w.pid);
-  workerPids.set(lb, seen);
-  return s;
-}
-
-const readyWorkers = (s: BalancerStatus) => s.workers.filter((w) => w.state === 'ready');
 
 /** SIGHUP the primary and wait for its reload-done line (the `n`th one). */
 async function reload(lb: Balancer, n: number): Promise<void> {

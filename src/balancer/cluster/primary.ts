@@ -161,8 +161,10 @@ export class ClusterPrimary {
       started = this.workers.startGeneration(this.config.workers);
       await this.control.discover();
       const serving = await this.startServing(started, sockets);
-      // The holder drains the old generation now: these workers serve.
+      // The holder drains the old generation now: these workers serve. A worker of theirs that
+      // held the sockets after a crash has done its part: the next crash elects anew.
       taken?.ready();
+      if (taken !== null) this.shared.zone.clearRescuer();
       this.sweeper = setInterval(() => this.sweepRows(), SWEEP_MS);
       this.sweeper.unref();
       return serving;

@@ -22,6 +22,9 @@ import { BalancerEvents } from '../events.js';
 import { Pool } from '../pool.js';
 import { mapSharedMemory } from '../zone/shared-memory.js';
 import { Zone } from '../zone/zone.js';
+import { rescueIfElected } from '../handover/rescue.js';
+import { SERVE_ON_MS } from '../handover/message.js';
+import { runningUnderPm2 } from '../../config/process-input.js';
 import { RequestPath } from '../request-path.js';
 import type { TlsCredentials } from '../tls-credentials.js';
 import type { WorkerSlot } from '../../config/process-input.js';
@@ -118,6 +121,14 @@ export async function runWorker(
     setTimeout(() => process.exit(0), config.graceMs + 2000).unref();
   };
 
+  /** The primary that started this worker (after it dies, ppid is someone else). */
+  const primary = process.ppid;
+  /** Serve on without a primary: the handover's holder drains this worker, or it drains itself after `ms`. */
+  const serveOn = (ms: number): void => {
+    servingOn = true;
+    setTimeout(() => drain(`no next balancer drained it within ${ms}ms`), ms).unref();
+  };
+
   let membersKnown: () => void = () => undefined;
   const firstMembers = new Promise<void>((resolve) => (membersKnown = resolve));
   process.on('message', (message: unknown) => {
@@ -140,8 +151,7 @@ export async function runWorker(
         drain('the primary asked');
         return;
       case 'serve-on':
-        servingOn = true;
-        setTimeout(() => drain(`no next balancer drained it within ${message.ms}ms`), message.ms).unref();
+        serveOn(message.ms);
         return;
     }
   });
@@ -150,14 +160,22 @@ export async function runWorker(
   process.on('SIGINT', () => undefined);
   process.on('SIGHUP', () => undefined);
   process.on('SIGTERM', () => drain('SIGTERM'));
-  // A primary that left this worker to the next one goes first; one that died unasked takes
-  // its workers with it, as they have nobody left to tell them who is healthy.
+  // A primary that left this worker to the next one goes first. One that died unasked under PM2
+  // leaves its workers serving, one of them holding the sockets and the zone for the next primary
+  // (handover/rescue.ts); outside PM2 nobody would come, so they drain.
   process.on('disconnect', () => {
-    if (servingOn)
+    if (servingOn) {
       logger.debug('the primary has gone; serving on until the handover drains this worker', {
         event: 'worker-serve-on',
       });
-    else drain('the primary is gone');
+      return;
+    }
+    if (!runningUnderPm2() || draining) {
+      drain('the primary is gone');
+      return;
+    }
+    serveOn(SERVE_ON_MS);
+    void rescueIfElected({ config, slot, zone: pool.zone, slots: pool.slots(), primary, logger });
   });
   send({ lb: 'hello' });
 

@@ -139,9 +139,11 @@ export class Holder {
   constructor(
     private readonly orders: HolderOrders,
     private readonly logger: Logger,
+    /** The descriptors, in the handover's order; by default where the leaving primary put them. */
+    fds?: number[],
   ) {
     const count = orders.handover.listeners.length + (orders.handover.zone ? 1 : 0);
-    this.fds = Array.from({ length: count }, (_, i) => FIRST_HANDED_FD + i);
+    this.fds = fds ?? Array.from({ length: count }, (_, i) => FIRST_HANDED_FD + i);
   }
 
   /** Bind the rendezvous: from here on the next primary can connect. */
@@ -205,9 +207,12 @@ export class Holder {
     this.taker = conn;
     if (this.deadline !== null) clearTimeout(this.deadline);
     this.deadline = null;
-    this.logger.info(`handed ${this.fds.length} listening sockets to the next balancer`, {
-      event: 'handover',
-    });
+    this.logger.info(
+      `handed ${this.orders.handover.listeners.length} listening sockets to the next balancer`,
+      {
+        event: 'handover',
+      },
+    );
     let said = '';
     conn.setEncoding('utf8');
     conn.on('data', (chunk: string) => {
