@@ -197,6 +197,10 @@ function buildApps(env) {
       ...(env.TLS_CERT ? { TLS_CERT: path.resolve(env.TLS_CERT) } : {}),
       ...(env.TLS_KEY ? { TLS_KEY: path.resolve(env.TLS_KEY) } : {}),
       ...(env.HTTP_REDIRECT_PORT ? { HTTP_REDIRECT_PORT: env.HTTP_REDIRECT_PORT } : {}),
+      // Selection (round-robin or least-request) and where operators' decisions are kept
+      // (default: state/balancer-<port>.json in the project).
+      ...(env.POLICY ? { POLICY: env.POLICY } : {}),
+      ...(env.STATE_FILE ? { STATE_FILE: path.resolve(env.STATE_FILE) } : {}),
     }),
   ];
   if (problems.length > 0) {

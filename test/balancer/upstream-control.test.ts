@@ -20,46 +20,18 @@ import {
 } from '../helpers/balancer-fleet.js';
 import { startCluster, status } from '../helpers/cluster.js';
 import { runNode } from '../helpers/processes.js';
+import { postAdmin } from '../helpers/admin-client.js';
 import { waitFor } from '../helpers/wait.js';
 
-interface Answer {
-  status: number;
-  body: Record<string, unknown>;
-  headers: http.IncomingHttpHeaders;
-}
-
-/** A request to the admin listener; a mutating one by default (POST, JSON, its own Host). */
-function admin(
+/** A mutating request to `lb`'s admin listener (POST, JSON, its own Host unless `options` say otherwise). */
+const admin = async (
   lb: Pick<Balancer, 'adminPort'>,
   route: string,
-  options: { method?: string; headers?: http.OutgoingHttpHeaders } = {},
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port: lb.adminPort,
-        path: route,
-        method: options.method ?? 'POST',
-        agent: false,
-        headers: { 'Content-Type': 'application/json', ...options.headers },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8').on('data', (c: string) => (text += c));
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>),
-            headers: res.headers,
-          }),
-        );
-      },
-    );
-    req.on('error', reject);
-    req.end('{}');
-  });
-}
+  options: Parameters<typeof postAdmin>[2] = {},
+) => {
+  const answer = await postAdmin(lb.adminPort, route, options);
+  return { ...answer, body: answer.json };
+};
 
 /** Who served each of `n` requests sent one after another, each on a new connection. */
 async function servedInTurn(lb: Balancer, n: number): Promise<string[]> {

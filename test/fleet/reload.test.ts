@@ -17,6 +17,7 @@ import { createPm2Home, findFreePortOffset, terminate } from '../helpers/pm2-hom
 import { runNode } from '../helpers/processes.js';
 import { isPidAlive } from '../../src/supervisor/pm2-client.js';
 import { waitFor } from '../helpers/wait.js';
+import { postAdmin } from '../helpers/admin-client.js';
 
 const quiet = quietLogger;
 
@@ -79,7 +80,14 @@ void test('the fleet reloads under load without losing a request', async (t) => 
   const offset = await findFreePortOffset();
   const logDir = path.join(pm2.home, 'fleet-logs');
   fs.mkdirSync(logDir);
-  const env = { FLEET_LOG_DIR: logDir, LOG_LEVEL: 'warn', PM2_HOME: pm2.home, BALANCER_WORKERS: '2' };
+  const stateFile = path.join(pm2.home, 'balancer-state.json');
+  const env = {
+    FLEET_LOG_DIR: logDir,
+    LOG_LEVEL: 'warn',
+    PM2_HOME: pm2.home,
+    BALANCER_WORKERS: '2',
+    STATE_FILE: stateFile,
+  };
   const fleet = await ensureFleet({
     portOffset: offset,
     logger: quiet,
@@ -207,6 +215,84 @@ void test('the fleet reloads under load without losing a request', async (t) => 
       assert.match(ignored, new RegExp(`${name} \\(pm_id \\d+\\) is in pool web but is a second process`));
     },
   );
+
+  const decide = async (name: string, action: string): Promise<void> => {
+    const answer = await postAdmin(balancer.adminPort ?? 0, `/__lb/upstreams/${name}/${action}`);
+    assert.equal(answer.status, 200, answer.body);
+  };
+  const adminOf = async () =>
+    new Map((await status()).upstreams.map((u) => [u.name, `${u.admin} ${u.weight}`] as const));
+  const [inMaint = '', weighed = ''] = backends.slice(1);
+
+  await t.test(
+    "operators' decisions hold through pm2 restart balancer, and are in the state file",
+    async () => {
+      await decide(inMaint, 'maint');
+      await decide(weighed, 'weight/3');
+      const before = await adminOf();
+      assert.equal(before.get(inMaint), 'maint 1');
+      assert.equal(before.get(weighed), 'ready 3');
+      const kept = JSON.parse(fs.readFileSync(stateFile, 'utf8')) as { upstreams: Record<string, unknown> };
+      assert.deepEqual(Object.keys(kept.upstreams).sort(), [inMaint, weighed].sort());
+      const oldPid = (await status()).balancer.pid;
+      const run = await pm2.pm2(['restart', 'balancer'], env, 60_000);
+      assert.equal(run.code, 0, run.stderr);
+      await track();
+      await waitFor(async () => (await status()).balancer.pid !== oldPid, 'a new primary');
+      assert.deepEqual(await adminOf(), before);
+    },
+  );
+
+  await t.test('a backend in maint that PM2 restarts stays in maint and gets no request', async () => {
+    const run = await pm2.pm2(['restart', inMaint], env, 60_000);
+    assert.equal(run.code, 0, run.stderr);
+    await track();
+    await waitFor(
+      async () => (await status()).upstreams.find((u) => u.name === inMaint)?.pm2?.status === 'online',
+      `${inMaint} online again`,
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    const member = (await status()).upstreams.find((u) => u.name === inMaint);
+    assert.equal(member?.admin, 'maint');
+    assert.equal(member?.available, false);
+    const load = await runLoad(balancer.port, { total: 60, concurrency: 3, keepAlive: false });
+    assert.equal(load.failed, 0, load.problems.join('; '));
+    assert.equal(load.servedBy.get(inMaint) ?? 0, 0);
+  });
+
+  await t.test('kill -9 of the primary under load: nothing fails, and the decisions hold', async () => {
+    const before = await status();
+    const decisions = await adminOf();
+    const results = await underLoad(balancer.port, async () => {
+      await new Promise((r) => setTimeout(r, 500));
+      process.kill(before.balancer.pid, 'SIGKILL');
+      // PM2 starts the next primary; it takes the sockets and the zone from the old workers.
+      const after = await waitFor(
+        async () => {
+          try {
+            const s = await status();
+            return s.balancer.pid !== before.balancer.pid && s.workers.length === 2 ? s : false;
+          } catch {
+            return false; // the admin port is bound again by the next primary
+          }
+        },
+        'the next primary to serve',
+        { timeoutMs: 30_000 },
+      );
+      await track();
+      assert.equal(after.balancer.takenOverFrom, before.balancer.pid, 'it took the sockets over');
+      await new Promise((r) => setTimeout(r, 1500));
+    });
+    await track();
+    assertNoneFailed(results, 'kill -9 of the primary');
+    assert.deepEqual(await adminOf(), decisions);
+    // The old workers drained once the new ones served.
+    await waitFor(() => before.workers.every((w) => !isPidAlive(w.pid)), 'the old workers to exit', {
+      timeoutMs: 30_000,
+    });
+    await decide(inMaint, 'ready');
+    await decide(weighed, 'weight/1');
+  });
 
   await t.test(
     'pm2 stop of the balancer: its workers go too and the port is let go; pm2 start binds it again',
