@@ -1,9 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  LeastRequest,
   RoundRobin,
   SmoothWeightedRoundRobin,
+  localTickets,
   policyFor,
+  smoothSequence,
   type Candidate,
   type SelectionPolicy,
 } from '../../src/balancer/selection.js';
@@ -84,4 +87,53 @@ void test('equal weights get plain round robin, unequal ones the weighted policy
   assert.equal(policyFor([host('a'), host('b')]).name, 'round-robin');
   assert.equal(policyFor([host('a', 2), host('b')]).name, 'weighted-round-robin');
   assert.equal(policyFor<Host>([]).name, 'round-robin');
+});
+
+void test('round robin takes its turn from a shared ticket source: two pickers make one rotation', () => {
+  const pool = [host('a'), host('b'), host('c')];
+  let next = 0;
+  const shared = { ticket: () => next++, epoch: 0 };
+  const one = new RoundRobin<Host>(shared);
+  const two = new RoundRobin<Host>(shared);
+  const order = [one, two, two, one, two, one].map((p) => p.select(pool)?.name);
+  assert.deepEqual(order, ['a', 'b', 'c', 'a', 'b', 'c']);
+});
+
+void test('the smooth sequence leaves out hosts of weight 0 and follows a new weight when the epoch moves', () => {
+  assert.deepEqual(
+    smoothSequence([host('a', 3), host('b', 0), host('c', 1)]).map((h) => h.name),
+    ['a', 'a', 'c', 'a'],
+  );
+  const pool = [host('a'), host('b')];
+  const tickets = { next: 0, epoch: 0, ticket: () => tickets.next++ };
+  const rr = new RoundRobin<Host>(tickets);
+  assert.equal(rr.name, 'round-robin');
+  assert.deepEqual(picks(rr, pool, 4), ['a', 'b', 'a', 'b']);
+  pool[0]!.weight = 3;
+  assert.deepEqual(picks(rr, pool, 4), ['a', 'b', 'a', 'b'], 'the old sequence until the epoch moves');
+  tickets.epoch++;
+  tickets.next = 0;
+  assert.deepEqual(picks(rr, pool, 8), ['a', 'a', 'b', 'a', 'a', 'a', 'b', 'a']);
+  assert.equal(rr.name, 'weighted-round-robin');
+});
+
+void test('least request: the one in turn unless the other has fewer in flight per unit of weight; a tie stays in turn', () => {
+  const pool = [host('a'), host('b'), host('c')];
+  const lr = new LeastRequest<Host>(localTickets(), () => 0.5); // the random pick starts at b
+  assert.deepEqual(picks(lr, pool, 3), ['a', 'b', 'c'], 'an idle pool is served in rotation');
+  pool[0]!.load = 3;
+  assert.equal(lr.select(pool)?.name, 'b', "a's turn, but b has fewer in flight");
+  assert.equal(lr.select(pool)?.name, 'b', "b's turn, against c: a tie stays with b");
+  pool[1]!.load = 2;
+  pool[1]!.weight = 4;
+  assert.equal(lr.select(pool)?.name, 'b', "c's turn, but b has 3/4 per unit of weight against c's 1");
+  assert.equal(lr.select(pool, [pool[1]!])?.name, 'c', 'never one the request tried');
+  for (const h of pool) h.available = false;
+  assert.equal(lr.select(pool), undefined);
+  assert.equal(new LeastRequest<Host>().select([]), undefined);
+});
+
+void test('policyFor gives the policy of each kind', () => {
+  assert.equal(policyFor([host('a')], 'least-request').name, 'least-request');
+  assert.equal(policyFor([host('a')], 'round-robin').name, 'round-robin');
 });
