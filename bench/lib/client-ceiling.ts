@@ -47,6 +47,7 @@ async function trial(
   const eligible = CLIENT_MODE_INFO[mode].keepAlive === config.keepalive;
   const label = `${labelPrefix} ${mode}, ${clients} process${clients === 1 ? '' : 'es'}, c=${CONCURRENCY}`;
   const bar = progress.start(label, requests);
+  const setup = { mode, clients, concurrency: CONCURRENCY, bodyBytes, requests };
   try {
     const raw = await pool.run(
       {
@@ -68,26 +69,12 @@ async function trial(
     const f = figuresOf(raw);
     const correct = f.failed === 0 && raw.ok === requests;
     bar.finish(`${formatInt(f.rps)} req/s${correct ? '' : `, ${f.failed} failed`}`);
-    return {
-      mode,
-      clients,
-      concurrency: CONCURRENCY,
-      bodyBytes,
-      requests,
-      rps: f.rps,
-      ok: raw.ok,
-      failed: f.failed,
-      correct,
-      eligible,
-    };
+    return { ...setup, rps: f.rps, ok: raw.ok, failed: f.failed, correct, eligible };
   } catch (err) {
     bar.finish(`error: ${errorMessage(err)}`);
+    // A trial that could not run counts every request as failed.
     return {
-      mode,
-      clients,
-      concurrency: CONCURRENCY,
-      bodyBytes,
-      requests,
+      ...setup,
       rps: Number.NaN,
       ok: 0,
       failed: requests,

@@ -1,8 +1,9 @@
 /**
  * The operations demo, start to end: make sure the fleet runs, wait for the whole pool to be in
  * rotation, run the load and the schedule together while reading the balancer's status and PM2's
- * events, print a line per second, wait for the pool to recover, and write the report. Whatever it
- * changed (the balancer's retries, apps it started) is put back, also when something fails.
+ * events, print a line per second, wait for the pool to recover, and write the report (that run is
+ * run-under-load.ts; this file is the fleet around it). Whatever it changed (the balancer's
+ * retries, apps it started) is put back, also when something fails.
  */
 import { InternalError } from '../errors.js';
 import type { Logger } from '../logger.js';

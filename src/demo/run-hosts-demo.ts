@@ -3,7 +3,8 @@
  * PM2 daemon with backends and a registrar on each), start a balancer on etcd discovery in the root
  * namespace, wait for the whole pool in rotation, then run the load and the host faults together
  * while reading the balancer's status and watching etcd, print a line per second, and write the
- * report. Everything it built is torn down at the end, also when something fails.
+ * report (that run is run-under-load.ts; this file is the hosts around it and the propagation
+ * times it adds). Everything it built is torn down at the end, also when something fails.
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';

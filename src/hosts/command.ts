@@ -12,6 +12,8 @@ export interface RunOptions {
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
   cwd?: string;
+  /** Written to the program's stdin, which is then closed (at once, without it). */
+  input?: string;
 }
 
 export function runCommand(
@@ -23,13 +25,15 @@ export function runCommand(
     const child = spawn(file, args, {
       env: options.env,
       cwd: options.cwd,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
     child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 30_000);
+    // A program that exits without reading all of its input must not fail the run with EPIPE.
+    child.stdin.on('error', () => undefined).end(options.input);
     child.on('error', (err) => {
       clearTimeout(timer);
       resolve({ code: null, stdout, stderr: stderr + err.message });

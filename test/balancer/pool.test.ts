@@ -8,6 +8,7 @@ import { Zone } from '../../src/balancer/zone/zone.js';
 
 const NO_REQUESTS = { inFlight: 0, served: 0, failures: 0, queued: 0 };
 import { memoryLogger } from '../helpers/memory-logger.js';
+import { statusFacts } from '../helpers/status-document.js';
 
 const spec = (port: number, extra: Partial<UpstreamSpec> = {}): UpstreamSpec => ({
   id: `127.0.0.1:${port}`,
@@ -133,26 +134,13 @@ void test('the status lists every upstream with its state, counters and last che
   b1!.tunnelBytesDown = 20;
   const status = buildStatus(
     pool.members,
-    {
-      name: 'balancer',
-      pid: 1,
-      startedAt: 1000,
+    statusFacts({
       now: 3000,
-      port: 1,
-      adminPort: 2,
-      discovery: 'static',
-      pool: null,
       proxyEngine: 'http-proxy',
       policy: pool.policyName,
-      retries: true,
-      draining: false,
-      workers: 1,
-      reloads: 0,
-      takenOverFrom: null,
-      scheme: 'http',
       tunnels: { open: 1, max: 10 },
       connections: { open: 3, limit: 96, descriptorLimit: 256, dropped: 0, localFailures: 0 },
-    },
+    }),
     NO_REQUESTS,
     [],
   );

@@ -3,28 +3,11 @@ import assert from 'node:assert/strict';
 import { aggregate, figuresOf, median, spreadOf } from '../../bench/lib/figures.js';
 import { histogramOf } from '../../bench/lib/histogram.js';
 import { mergeRawRuns } from '../../bench/lib/merge-runs.js';
-import { emptyFailures, type RawRun } from '../../bench/lib/types.js';
-
-function run(over: Partial<RawRun> = {}): RawRun {
-  return {
-    startedAtMs: 1000,
-    endedAtMs: 3000,
-    requested: 1000,
-    concurrency: 10,
-    clients: 1,
-    ok: 1000,
-    failed: emptyFailures(),
-    statusCodes: { '200': 1000 },
-    wireBytes: 2_048_000,
-    bodyBytes: 2_000_000,
-    latency: histogramOf(Array.from({ length: 1000 }, (_, i) => 1000 + i * 10)),
-    loadtest: [],
-    ...over,
-  };
-}
+import { emptyFailures } from '../../bench/lib/types.js';
+import { rawRun } from '../helpers/raw-run.js';
 
 void test("ApacheBench's figures come out of the raw counts as ab computes them", () => {
-  const f = figuresOf(run());
+  const f = figuresOf(rawRun());
   assert.equal(f.timeTakenS, 2);
   assert.equal(f.complete, 1000);
   assert.equal(f.failed, 0);
@@ -38,14 +21,14 @@ void test("ApacheBench's figures come out of the raw counts as ab computes them"
 });
 
 void test('failed requests count as complete, as ab counts them, and are broken down by reason', () => {
-  const f = figuresOf(run({ ok: 900, failed: { ...emptyFailures(), status: 60, reset: 40 } }));
+  const f = figuresOf(rawRun({ ok: 900, failed: { ...emptyFailures(), status: 60, reset: 40 } }));
   assert.equal(f.complete, 1000);
   assert.equal(f.failed, 100);
   assert.deepEqual(f.failedBy, { ...emptyFailures(), status: 60, reset: 40 });
 });
 
 void test('runs of several client processes merge: counts add, the run spans them all, histograms merge', () => {
-  const a = run({
+  const a = rawRun({
     startedAtMs: 1000,
     endedAtMs: 2000,
     ok: 500,
@@ -53,7 +36,7 @@ void test('runs of several client processes merge: counts add, the run spans the
     statusCodes: { '200': 500 },
     latency: histogramOf([100, 200]),
   });
-  const b = run({
+  const b = rawRun({
     startedAtMs: 1001,
     endedAtMs: 2500,
     ok: 498,
@@ -85,9 +68,9 @@ void test('median and spread over repeats', () => {
 
 void test('aggregating repeats takes medians of figures and sums of requests and failures', () => {
   const runs = [
-    figuresOf(run({ endedAtMs: 3000 })),
-    figuresOf(run({ endedAtMs: 2000, ok: 990, failed: { ...emptyFailures(), bytes: 10 } })),
-    figuresOf(run({ endedAtMs: 5000 })),
+    figuresOf(rawRun({ endedAtMs: 3000 })),
+    figuresOf(rawRun({ endedAtMs: 2000, ok: 990, failed: { ...emptyFailures(), bytes: 10 } })),
+    figuresOf(rawRun({ endedAtMs: 5000 })),
   ];
   const a = aggregate(runs);
   assert.equal(a.runs, 3);

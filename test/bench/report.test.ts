@@ -10,23 +10,17 @@ import { settingsText } from '../../bench/lib/settings-text.js';
 import { emptyFailures, type RawRun } from '../../bench/lib/types.js';
 import { benchOptions, buildBenchConfig } from '../../bench/lib/bench-config.js';
 import { parseOptions } from '../../src/config/options.js';
+import { rawRun } from '../helpers/raw-run.js';
 
 function measured(ms: number, over: Partial<RawRun> = {}) {
-  const raw: RawRun = {
+  const raw = rawRun({
     startedAtMs: 0,
     endedAtMs: ms,
-    requested: 1000,
-    concurrency: 10,
-    clients: 1,
-    ok: 1000,
-    failed: emptyFailures(),
-    statusCodes: { '200': 1000 },
     wireBytes: 2_400_000,
     bodyBytes: 2_173_000,
     latency: histogramOf(Array.from({ length: 1000 }, (_, i) => 500 + i)),
-    loadtest: [],
     ...over,
-  };
+  });
   return { raw, figures: figuresOf(raw) };
 }
 

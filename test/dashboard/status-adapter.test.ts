@@ -2,30 +2,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BalancerEvents } from '../../src/balancer/events.js';
 import { Pool } from '../../src/balancer/pool.js';
-import { buildStatus, type StatusFacts, type WorkerStatus } from '../../src/balancer/status.js';
+import { buildStatus, type WorkerStatus } from '../../src/balancer/status.js';
 import { statusView } from '../../src/dashboard/status-adapter.js';
 import { memoryLogger } from '../helpers/memory-logger.js';
+import { statusFacts } from '../helpers/status-document.js';
 
-const facts: StatusFacts = {
-  name: 'balancer',
+const facts = statusFacts({
   pid: 4242,
-  startedAt: 1000,
   now: 61_000,
-  port: 1,
-  adminPort: 2,
   discovery: 'pm2',
   pool: 'web',
-  proxyEngine: 'undici',
-  policy: 'round-robin',
-  retries: true,
-  draining: false,
   workers: 2,
   reloads: 3,
-  takenOverFrom: null,
-  scheme: 'http',
-  tunnels: { open: 0, max: 10 },
-  connections: { open: 0, limit: 96, descriptorLimit: 256, dropped: 0, localFailures: 0 },
-};
+});
 
 const worker = (id: number, generation: number, state: WorkerStatus['state']): WorkerStatus => ({
   id,

@@ -2,13 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import path from 'node:path';
 import { SupervisorError } from '../../src/errors.js';
 import { quietLogger } from '../helpers/memory-logger.js';
 import { loadFleetApps } from '../../src/fleet/ecosystem.js';
 import { ensureFleet, poolShortfall } from '../../src/fleet/fleet.js';
 import { statusDocument } from '../helpers/status-document.js';
+import { holdPort } from '../helpers/held-port.js';
 import { createFleetHome } from '../helpers/pm2-home.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -107,9 +107,7 @@ void test('a port another process listens on fails ensureFleet before anything s
   assert.ok(first !== undefined && second !== undefined);
   // Something that is not an HTTP server holds the second backend's port. (Before the port check,
   // the backend crash-looped on EADDRINUSE; now it would retry the port for 75 s.)
-  const squatter = net.createServer((socket) => socket.destroy());
-  await new Promise<void>((resolve) => squatter.listen(second.port, '127.0.0.1', resolve));
-  t.after(() => new Promise<void>((resolve) => squatter.close(() => resolve())));
+  await holdPort(t, second.port);
 
   await assert.rejects(
     ensureFleet({
@@ -141,16 +139,7 @@ void test("a backend under PM2 whose port is held waits for it, past PM2's whole
   const [app] = loadFleetApps(env, offset).filter((a) => a.role === 'backend');
   assert.ok(app !== undefined);
   // Held by a listener this test closes later (as a process that is still exiting would).
-  const squatter = net.createServer((socket) => socket.destroy());
-  await new Promise<void>((resolve) => squatter.listen(app.port, '127.0.0.1', resolve));
-  let closed = false;
-  const free = () =>
-    new Promise<void>((resolve) => {
-      if (closed) return resolve();
-      closed = true;
-      squatter.close(() => resolve());
-    });
-  t.after(free);
+  const squatter = await holdPort(t, app.port);
   const started = await pm2.pm2(['start', 'ecosystem.config.cjs', '--only', app.name], {
     ...env,
     PORT_OFFSET: String(offset),
@@ -159,7 +148,7 @@ void test("a backend under PM2 whose port is held waits for it, past PM2's whole
   for (const entry of await pm2.jlist()) pm2.track(entry.pid);
   // Longer than PM2's backoff for 10 quick restarts (about 11 s).
   await new Promise((resolve) => setTimeout(resolve, 13_000));
-  await free();
+  await squatter.release();
   await waitFor(
     () =>
       new Promise<boolean | undefined>((resolve) => {

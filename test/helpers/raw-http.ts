@@ -6,6 +6,7 @@
  */
 import http from 'node:http';
 import net from 'node:net';
+import type { TestContext } from 'node:test';
 
 export interface RawResponse {
   version: string;
@@ -42,6 +43,13 @@ export class RawConnection {
       this.#error = err;
       this.#finish();
     });
+  }
+
+  /** A connection the test owns: destroyed after it, whatever happened. */
+  static async openFor(t: TestContext, port: number): Promise<RawConnection> {
+    const conn = await RawConnection.open(port);
+    t.after(() => conn.destroy());
+    return conn;
   }
 
   static open(port: number, host = '127.0.0.1'): Promise<RawConnection> {

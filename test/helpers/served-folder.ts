@@ -18,6 +18,25 @@ export interface ServedFolder {
 
 export const SECRET = 'TOP-SECRET-do-not-serve';
 
+/**
+ * Spellings of a way out of the served folder (dot segments encoded every way, backslashes, a NUL,
+ * an empty segment) that every layer refuses with 400, from the path resolver to a running server.
+ */
+export const TRAVERSALS_400: readonly string[] = [
+  '/../secret.txt',
+  '/images/../../secret.txt',
+  '/%2e%2e/secret.txt',
+  '/%2E%2E/secret.txt',
+  '/.%2e/secret.txt',
+  '/..%2fsecret.txt',
+  '/%2e%2e%2fsecret.txt',
+  '/..\\secret.txt',
+  '/..%5csecret.txt',
+  '/secret.txt%00.html',
+  '/%2fetc%2fpasswd',
+  '//etc/passwd',
+];
+
 export async function makeServedFolder(): Promise<ServedFolder> {
   const base = await fs.mkdtemp(path.join(os.tmpdir(), 'sb-served-'));
   const root = path.join(base, 'public');

@@ -1,13 +1,38 @@
 /**
  * A balancer status document as the balancer writes it (a real Pool, real checks, buildStatus,
- * through JSON), for tests of the code that reads one.
+ * through JSON), for tests of the code that reads one; and the facts such a document is built from.
  */
 import { BalancerEvents } from '../../src/balancer/events.js';
 import { Pool } from '../../src/balancer/pool.js';
-import { buildStatus } from '../../src/balancer/status.js';
+import { buildStatus, type StatusFacts } from '../../src/balancer/status.js';
+import { memoryLogger } from './memory-logger.js';
 
 const NO_REQUESTS = { inFlight: 0, served: 0, failures: 0, queued: 0 };
-import { memoryLogger } from './memory-logger.js';
+
+/** A single-process balancer's facts on static discovery, started at 1000 and read at 2000; `over` changes any. */
+export function statusFacts(over: Partial<StatusFacts> = {}): StatusFacts {
+  return {
+    name: 'balancer',
+    pid: 1,
+    startedAt: 1000,
+    now: 2000,
+    port: 1,
+    adminPort: 2,
+    discovery: 'static',
+    pool: null,
+    proxyEngine: 'undici',
+    policy: 'round-robin',
+    retries: true,
+    draining: false,
+    workers: 1,
+    reloads: 0,
+    takenOverFrom: null,
+    scheme: 'http',
+    tunnels: { open: 0, max: 10 },
+    connections: { open: 0, limit: 96, descriptorLimit: 256, dropped: 0, localFailures: 0 },
+    ...over,
+  };
+}
 
 /** Members b1..bN on ports 1..N; those in `down` failed two checks, the rest passed two. */
 export function statusDocument(count: number, down: readonly string[] = [], retries = true): unknown {
@@ -32,26 +57,7 @@ export function statusDocument(count: number, down: readonly string[] = [], retr
   }
   const status = buildStatus(
     pool.members,
-    {
-      name: 'balancer',
-      pid: 1,
-      startedAt: 1000,
-      now: 2000,
-      port: 1,
-      adminPort: 2,
-      discovery: 'static',
-      pool: null,
-      proxyEngine: 'undici',
-      policy: pool.policyName,
-      retries,
-      draining: false,
-      workers: 1,
-      reloads: 0,
-      takenOverFrom: null,
-      scheme: 'http',
-      tunnels: { open: 0, max: 10 },
-      connections: { open: 0, limit: 96, descriptorLimit: 256, dropped: 0, localFailures: 0 },
-    },
+    statusFacts({ policy: pool.policyName, retries }),
     NO_REQUESTS,
     [],
   );

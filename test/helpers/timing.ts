@@ -90,8 +90,7 @@ export async function assertRequestTimeout(
   port: number,
   requestTimeoutMs: number,
 ): Promise<void> {
-  const conn = await RawConnection.open(port);
-  t.after(() => conn.destroy());
+  const conn = await RawConnection.openFor(t, port);
   const started = Date.now();
   await conn.write('POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\npart of it');
   const res = await conn.readResponse({ timeoutMs: 8000 });
@@ -106,8 +105,7 @@ export async function assertKeepAliveTimeout(
   head: string,
   keepAliveMs: number,
 ): Promise<void> {
-  const conn = await RawConnection.open(port);
-  t.after(() => conn.destroy());
+  const conn = await RawConnection.openFor(t, port);
   await conn.write(head);
   assert.equal((await conn.readResponse()).status, 200);
   const idleSince = Date.now();

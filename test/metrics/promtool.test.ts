@@ -5,10 +5,11 @@
  * with the Debian package `prometheus`; without it the test fails and says so.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
+import { runCommand } from '../../src/hosts/command.js';
 import { parsePrometheusText, sumSamples } from '../../src/metrics/prometheus-text.js';
 import { runLoad, startBackend, startBalancer } from '../helpers/balancer-fleet.js';
 import { ROOT, startNode } from '../helpers/processes.js';
@@ -26,20 +27,9 @@ function requirePromtool(): void {
 }
 
 /** `promtool check metrics` on a text: its exit code and what it said. */
-function promtoolCheck(text: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('promtool', ['check', 'metrics'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (output += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (output += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, output });
-    });
-    child.stdin.end(text);
-  });
+async function promtoolCheck(text: string): Promise<{ code: number | null; output: string }> {
+  const run = await runCommand('promtool', ['check', 'metrics'], { input: text });
+  return { code: run.code, output: run.stdout + run.stderr };
 }
 
 async function scrapeText(port: number): Promise<string> {

@@ -2,7 +2,7 @@
  * The two file stores on a real folder, no sockets: the backend's cached async store and the
  * thread-pool workers' blocking store must agree on what is found, missing or forbidden.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
 import { realpathSync } from 'node:fs';
@@ -56,16 +56,22 @@ for (const [label, make] of stores) {
   });
 }
 
-void test('cached store: a hit answers without a promise and the file is re-checked after validMs', async (t) => {
+/** A served folder (removed after the test) and a cached store over it, on a clock the test moves. */
+async function clockedStore(t: TestContext, validMs: number) {
   const folder = await makeServedFolder();
   t.after(() => folder.remove());
-  let now = 0;
+  const clock = { now: 0 };
   const store = new CachedFileStore({
     realRoot: realpathSync(folder.root),
     maxCachedBytes: SMALL_LIMIT,
-    validMs: 1000,
-    now: () => now,
+    validMs,
+    now: () => clock.now,
   });
+  return { folder, store, clock };
+}
+
+void test('cached store: a hit answers without a promise and the file is re-checked after validMs', async (t) => {
+  const { folder, store, clock } = await clockedStore(t, 1000);
   const file = path.join(folder.root, 'note.txt');
   await fs.writeFile(file, 'first version');
   const first = await store.lookup('note.txt');
@@ -74,10 +80,10 @@ void test('cached store: a hit answers without a promise and the file is re-chec
   assert.equal(hit, first);
 
   await fs.writeFile(file, 'second, longer version');
-  now = 999;
+  clock.now = 999;
   const stale = await store.lookup('note.txt');
   assert.equal(stale.kind === 'found' && Buffer.from(stale.entry.body ?? []).toString(), 'first version');
-  now = 1000;
+  clock.now = 1000;
   const fresh = await store.lookup('note.txt');
   assert.equal(
     fresh.kind === 'found' && Buffer.from(fresh.entry.body ?? []).toString(),
@@ -85,42 +91,26 @@ void test('cached store: a hit answers without a promise and the file is re-chec
   );
 
   await fs.rm(file);
-  now = 2500;
+  clock.now = 2500;
   assert.equal((await store.lookup('note.txt')).kind, 'missing');
   assert.equal(store.size, 0, 'a vanished file is forgotten');
 });
 
 void test('cached store: an unchanged file is re-checked with stat and keeps its entry', async (t) => {
-  const folder = await makeServedFolder();
-  t.after(() => folder.remove());
-  let now = 0;
-  const store = new CachedFileStore({
-    realRoot: realpathSync(folder.root),
-    maxCachedBytes: SMALL_LIMIT,
-    validMs: 10,
-    now: () => now,
-  });
+  const { store, clock } = await clockedStore(t, 10);
   const first = await store.lookup('images/small.jpg');
-  now = 50;
+  clock.now = 50;
   const again = await store.lookup('images/small.jpg');
   assert.equal(again, first, 'same object: not read again');
 });
 
 void test('cached store: a file turned into a symlink out of the root is refused after revalidation', async (t) => {
-  const folder = await makeServedFolder();
-  t.after(() => folder.remove());
-  let now = 0;
-  const store = new CachedFileStore({
-    realRoot: realpathSync(folder.root),
-    maxCachedBytes: SMALL_LIMIT,
-    validMs: 10,
-    now: () => now,
-  });
+  const { folder, store, clock } = await clockedStore(t, 10);
   const file = path.join(folder.root, 'swap.txt');
   await fs.writeFile(file, 'harmless');
   assert.equal((await store.lookup('swap.txt')).kind, 'found');
   await fs.rm(file);
   await fs.symlink(path.join(folder.root, '..', 'secret.txt'), file);
-  now = 50;
+  clock.now = 50;
   assert.equal((await store.lookup('swap.txt')).kind, 'forbidden');
 });

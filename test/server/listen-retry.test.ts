@@ -3,27 +3,12 @@
  * benchmark) is retried, with a line each try, and the listener comes up once it frees, instead of
  * exiting into a crash loop.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
+import { holdPort } from '../helpers/held-port.js';
 import { startNode } from '../helpers/processes.js';
 import { freePorts } from '../helpers/pm2-home.js';
 import { request } from '../helpers/raw-http.js';
-
-/** Hold `port` with a plain listener until `release()`. */
-async function holdPort(t: TestContext, port: number): Promise<{ release: () => Promise<void> }> {
-  const holder = net.createServer();
-  await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
-  let released = false;
-  const release = () =>
-    new Promise<void>((resolve) => {
-      if (released) return resolve();
-      released = true;
-      holder.close(() => resolve());
-    });
-  t.after(release);
-  return { release };
-}
 
 for (const script of ['backend', 'threaded', 'balancer'] as const) {
   void test(`${script}: a port held at start-up is retried with a line each try, and taken once it frees`, async (t) => {

@@ -3,18 +3,16 @@
  * stderr (what PM2 files under <app>.out.log and <app>.err.log), in both formats.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { runCommand, type CommandResult } from '../../src/hosts/command.js';
 import { ROOT } from '../helpers/processes.js';
 
 const LOGGER = pathToFileURL(path.join(ROOT, 'src', 'logger.ts')).href;
 
 /** Run a tiny script that logs one line per level; its stdout and stderr, apart. */
-function logEveryLevel(
-  format: 'text' | 'json',
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function logEveryLevel(format: 'text' | 'json'): Promise<CommandResult> {
   const script = `
     import { createLogger } from ${JSON.stringify(LOGGER)};
     const logger = createLogger({ name: 'probe', level: 'debug', format: ${JSON.stringify(format)} });
@@ -24,21 +22,8 @@ function logEveryLevel(
     logger.error('line-error');
     await logger.close();
   `;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+  return runCommand(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: ROOT,
   });
 }
 
