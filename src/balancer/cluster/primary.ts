@@ -20,16 +20,14 @@ import { ControlPlane, type BalancerNow } from '../control-plane.js';
 import { BalancerEvents } from '../events.js';
 import type { DiscoveryKind } from '../discovery/types.js';
 import type { Pool } from '../pool.js';
-import { buildStatus, type BalancerStatus, type WorkerStatus } from '../status.js';
+import { buildStatus, type BalancerStatus } from '../status.js';
 import { acquireSockets, type PrimarySockets } from '../handover/descriptors.js';
-import { isPidAlive } from '../../supervisor/pm2-client.js';
-import { createSharedMemory, mapSharedMemory } from '../zone/shared-memory.js';
-import { Zone, ZONE_BYTES } from '../zone/zone.js';
+import { openSharedZone, sweepRows, type SharedZone } from '../zone/shared-zone.js';
 import { fdOf } from '../handover/fd-passing.js';
 import { leaveToNext, type HandedOn, type LeavingPrimary } from '../handover/leaving.js';
 import { handoverPath, type HandedListener } from '../handover/message.js';
 import { currentPm2TreeKill } from '../../supervisor/config.js';
-import { CounterBook } from './counter-book.js';
+import { WorkerReports } from './worker-reports.js';
 import { eachFinished } from './finished-batch.js';
 import type { ToPrimary } from './messages.js';
 import type { SlottedSpec } from '../pool.js';
@@ -54,21 +52,13 @@ export interface PrimaryOptions {
 
 /** How long a new worker may take to listen before a reload gives up on it. */
 const START_TIMEOUT_MS = 15_000;
-/** How long the status page waits for the workers' fresh counts before using the last ones. */
-const REPORT_WAIT_MS = 200;
 /** How often rows of the zone whose process is gone (an old generation's, a killed worker's) are cleared. */
 const SWEEP_MS = 1000;
-
-/** The zone the workers share, and its descriptor (which they inherit and a handover carries). */
-interface SharedZone {
-  fd: number;
-  zone: Zone;
-}
 
 export class ClusterPrimary {
   readonly events = new BalancerEvents();
   private readonly control: ControlPlane;
-  private readonly book = new CounterBook();
+  private readonly reports = new WorkerReports();
   private readonly workers: WorkerSet;
   /** Where a handover for this listening address waits (its host and port never change on reload). */
   private readonly rendezvous: string | null;
@@ -78,8 +68,6 @@ export class ClusterPrimary {
   private reloading = false;
   private reloadAgain = false;
   private port = 0;
-  private seq = 0;
-  private readonly waiting = new Map<number, { left: Set<number>; done: () => void }>();
   private membersQueued = false;
   private sweeper: NodeJS.Timeout | null = null;
 
@@ -88,7 +76,7 @@ export class ClusterPrimary {
     const { config } = options.settings;
     const rendezvous = handoverPath(os.tmpdir(), process.getuid?.() ?? 0, config.host, config.port);
     const sockets = await acquireSockets(config, options.logger, rendezvous);
-    return new ClusterPrimary(options, rendezvous, sockets, openZone(sockets, options.logger));
+    return new ClusterPrimary(options, rendezvous, sockets, openSharedZone(sockets.zone, options.logger));
   }
 
   private constructor(
@@ -121,10 +109,7 @@ export class ClusterPrimary {
       logger: options.logger,
       env: () => this.env,
       onMessage: (entry, message) => this.onMessage(entry, message),
-      onExit: (entry) => {
-        this.book.retire(entry.id);
-        for (const w of this.waiting.values()) if (w.left.delete(entry.id) && w.left.size === 0) w.done();
-      },
+      onExit: (entry) => this.reports.retire(entry.id),
     });
     this.workers.useSockets(sockets, shared);
     this.control.serveStatus({ status: () => this.freshStatus(), now: () => this.now() });
@@ -165,7 +150,7 @@ export class ClusterPrimary {
       // held the sockets after a crash has done its part: the next crash elects anew.
       taken?.ready();
       if (taken !== null) this.shared.zone.clearRescuer();
-      this.sweeper = setInterval(() => this.sweepRows(), SWEEP_MS);
+      this.sweeper = setInterval(() => sweepRows(this.shared.zone, this.ownRows()), SWEEP_MS);
       this.sweeper.unref();
       return serving;
     } catch (err) {
@@ -321,45 +306,20 @@ export class ClusterPrimary {
   }
 
   status(): BalancerStatus {
-    const totals = this.book.totals();
+    const totals = this.reports.totals();
     const status = buildStatus(
       this.pool.members,
       this.control.facts(this.now()),
       { inFlight: totals.inFlight, served: totals.served, failures: totals.failures, queued: totals.queued },
-      this.workers.all().map((e) => this.workerStatus(e)),
+      this.workers.all().map((e) => this.reports.worker(e)),
     );
-    for (const u of status.upstreams) {
-      // In flight comes from the zone (buildStatus), where every worker counts, the old generation too.
-      const [, attempts, served, failures, tunnels, up, down] = this.book.upstream(u.id);
-      u.attempts = attempts;
-      u.served = served;
-      // The primary's own failed checks, plus what the workers saw while proxying.
-      u.failures += failures;
-      u.tunnels = { open: tunnels, bytesToUpstream: up, bytesFromUpstream: down };
-    }
+    this.reports.addUpstreamCounts(status);
     return status;
   }
 
   /** The status after asking every worker for its counts now (waiting a moment at most). */
   private async freshStatus(): Promise<BalancerStatus> {
-    const seq = ++this.seq;
-    const left = new Set<number>();
-    for (const e of this.workers.all()) {
-      if (e.state === 'starting') continue;
-      left.add(e.id);
-      this.workers.send(e, { lb: 'report?', seq });
-    }
-    if (left.size > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, REPORT_WAIT_MS);
-        function done(): void {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.waiting.set(seq, { left, done });
-      });
-      this.waiting.delete(seq);
-    }
+    await this.reports.refresh(this.workers);
     return this.status();
   }
 
@@ -371,20 +331,8 @@ export class ClusterPrimary {
       reloads: this.reloads,
       takenOverFrom: this.sockets.taken?.handover.from ?? null,
       scheme: this.scheme,
-      tunnelsOpen: this.book.totals().tunnels,
-      connections: this.book.connections(),
-    };
-  }
-
-  private workerStatus(e: WorkerEntry): WorkerStatus {
-    const totals = this.book.of(e.id)?.totals ?? { inFlight: 0, served: 0, failures: 0 };
-    return {
-      id: e.id,
-      pid: e.pid,
-      generation: e.generation,
-      startedAt: e.startedAt,
-      state: e.state,
-      ...totals,
+      tunnelsOpen: this.reports.totals().tunnels,
+      connections: this.reports.connections(),
     };
   }
 
@@ -398,12 +346,9 @@ export class ClusterPrimary {
         if (upstream !== undefined) this.pool.takeOut(upstream, `${message.reason} (worker ${entry.id})`);
         return;
       }
-      case 'report': {
-        this.book.record(entry.id, message);
-        const w = this.waiting.get(message.seq);
-        if (w !== undefined && w.left.delete(entry.id) && w.left.size === 0) w.done();
+      case 'report':
+        this.reports.record(entry.id, message);
         return;
-      }
       case 'finished':
         if (!this.events.wantsRequests) return;
         eachFinished(message.groups, (upstream, status, ms, retries) =>
@@ -441,28 +386,10 @@ export class ClusterPrimary {
     }));
   }
 
-  /** Rows whose process is gone (a killed worker's, an old generation's) count nothing in flight. */
-  private sweepRows(): void {
-    const own = new Set(this.workers.all().map((e) => e.row));
-    for (const { row, pid } of this.shared.zone.rows()) {
-      if (!own.has(row) && pid !== process.pid && !isPidAlive(pid)) this.shared.zone.releaseRow(row);
-    }
+  /** The rows of this primary's workers (their pid is written once they are forked). */
+  private ownRows(): Set<number> {
+    return new Set(this.workers.all().map((e) => e.row));
   }
-}
-
-/** The zone handed over with the sockets, or a new one (none came, or it is not one this version reads). */
-function openZone(sockets: PrimarySockets, logger: Logger): SharedZone {
-  if (sockets.zone !== null) {
-    try {
-      return { fd: sockets.zone, zone: new Zone(mapSharedMemory(sockets.zone), false) };
-    } catch (err) {
-      logger.warn(`the handed-over zone cannot be used, starting a new one: ${errorMessage(err)}`, {
-        event: 'zone-new',
-      });
-    }
-  }
-  const fd = createSharedMemory(ZONE_BYTES);
-  return { fd, zone: new Zone(mapSharedMemory(fd), true) };
 }
 
 function listener(
