@@ -19,7 +19,9 @@
 #   - Connection: close: CPU per request at most 3x HAProxy's;
 #   - large: requests/s at least 0.7x those straight from one backend;
 # and last, the CPU per request of N workers over one worker (the cluster must not cost more than
-# 10% more per request).
+# 10% more per request). With BASELINE=<another checkout, built>, that checkout's balancer (N
+# workers, each engine) is measured in the same rounds, and this checkout's CPU per request is put
+# over it (a change of the request path must stay within 5%).
 # Every target is first checked with curl (200 and the exact byte count); a run with non-2xx answers
 # or socket errors is flagged. Settings come from the environment:
 set -euo pipefail
@@ -37,7 +39,7 @@ LARGE=${LARGE:-1}                          # 0 skips the large scenario (/files/
 LARGE_CONNECTIONS=${LARGE_CONNECTIONS:-10} # wrk -c for the large scenario
 echo "settings: DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS ROUNDS=$ROUNDS" \
   "ENGINES='$ENGINES' MODES='$MODES' LARGE=$LARGE LARGE_CONNECTIONS=$LARGE_CONNECTIONS WORKERS='${WORKERS:-}'" \
-  "BALANCER_ARGS='${BALANCER_ARGS:-}' NODE_ARGS='${NODE_ARGS:-}'"
+  "BALANCER_ARGS='${BALANCER_ARGS:-}' NODE_ARGS='${NODE_ARGS:-}' BASELINE='${BASELINE:-}'"
 command -v nginx >/dev/null || { echo "needs nginx on PATH (Debian: apt-get install nginx)" >&2; exit 2; }
 command -v haproxy >/dev/null || { echo "needs haproxy on PATH (Debian: apt-get install haproxy)" >&2; exit 2; }
 
@@ -75,6 +77,19 @@ for engine in $ENGINES; do
     TARGETS+=("$name")
   done
 done
+
+if [ -n "${BASELINE:-}" ]; then
+  [ -f "$BASELINE/dist/src/balancer.js" ] || { echo "BASELINE=$BASELINE has no dist/src/balancer.js: build it first" >&2; exit 2; }
+  echo "baseline: $BASELINE at $(git -C "$BASELINE" log -1 --format='%h %s' 2>/dev/null | cut -c1-60)"
+  for engine in $ENGINES; do
+    name="baseline/$WORKERS $engine"
+    PORT[$name]=$(free_port)
+    BALANCER_JS="$BASELINE/dist/src/balancer.js" start_balancer "${PORT[$name]}" --proxy-engine "$engine" --workers "$WORKERS"
+    PID[$name]=$BALANCER_PID
+    check_page "$name" "http://127.0.0.1:${PORT[$name]}"
+    TARGETS+=("$name")
+  done
+fi
 
 # The large scenario: the 1 MiB file straight from the first backend, and through each balancer.
 LARGE_PATH=/files/1mb.bin
@@ -196,6 +211,21 @@ if [ "$HOLDS" = yes ]; then
   echo "in this run the cluster's CPU per request stays within 10% of one process in every mode"
 else
   echo "in this run the cluster's CPU per request rises by more than 10% in at least one mode"
+fi
+if [ -n "${BASELINE:-}" ]; then
+  echo
+  echo "CPU per request, this checkout over BASELINE, --workers $WORKERS (medians; each round's ratio in brackets; limit 1.05):"
+  for engine in $ENGINES; do
+    for mode in $MODES; do
+      now=$(median "${ALL_CPU[balancer/$WORKERS $engine $mode]}")
+      before=$(median "${ALL_CPU[baseline/$WORKERS $engine $mode]}")
+      rounds=()
+      for round in $(seq "$ROUNDS"); do
+        rounds+=("$(ratio "${CPU[balancer/$WORKERS $engine $mode #$round]}" "${CPU[baseline/$WORKERS $engine $mode #$round]}")")
+      done
+      printf '  %-12s %-10s %s us / %s us = %sx [%s]\n' "$engine" "$mode" "$now" "$before" "$(ratio "$now" "$before")" "${rounds[*]}"
+    done
+  done
 fi
 echo "nginx balances round robin (keepalive 64 to upstreams); HAProxy nbthread 1, http-reuse always; $(nginx -v 2>&1);" \
   "$(haproxy -v | head -1 | cut -d' ' -f1-3); node $(node -v)"
