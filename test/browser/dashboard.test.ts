@@ -86,7 +86,7 @@ void test('the dashboard shows the workers, a backend stopped and started throug
   assert.equal(await page.locator('#connection').textContent(), 'live');
   assert.match(
     (await page.locator('#balancer-info').textContent()) ?? '',
-    / · round-robin · h1 · connections \d+ of \d+$/,
+    / · policy round-robin · h1 · connections \d+ of \d+$/,
   );
   for (const b of backends) {
     const cells = await row(b.name, 'healthy').locator('td').allTextContents();
