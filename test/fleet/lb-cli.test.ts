@@ -36,7 +36,8 @@ async function startFleet(t: TestContext): Promise<Fleet> {
   const tokenFile = path.join(dir, 'admin-token');
   fs.writeFileSync(tokenFile, 'a-token-for-the-lb-cli-test\n', { mode: 0o600 });
   const backends = await startBackends(t, 4);
-  const offset = await findFreePortOffset([DEFAULT_PORTS.admin]);
+  // An offset the fleet could run at (every port of it valid and free), as `npm start` would take.
+  const offset = await findFreePortOffset();
   const lb = await startBalancer(
     t,
     backends.map((b) => b.port),
