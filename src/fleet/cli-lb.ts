@@ -46,8 +46,9 @@ try {
   if (command.kind === 'status') process.stdout.write(formatUpstreamTable(await fetchStatus(target)));
   else process.stdout.write(`${formatUpstreamLine(await sendControl(target, command.path))}\n`);
 } catch (err) {
-  const code = err instanceof AdminApiError ? err.code : 'ERR_INTERNAL';
-  logger.error(err instanceof AdminApiError ? err.message : errorMessage(err), { event: 'lb-failed', code });
+  // An AdminApiError's message is a sentence for the operator; anything else is a bug, code and all.
+  if (err instanceof AdminApiError) logger.error(err.message, { event: 'lb-failed', code: err.code });
+  else logger.error(errorMessage(err), { event: 'lb-failed' });
   process.exitCode = 1;
 }
 await logger.close();

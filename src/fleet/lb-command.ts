@@ -73,9 +73,9 @@ export type LbInput = { help: true } | { help: false; command: LbCommand; config
 
 const CONTROLS = ['drain', 'maint', 'ready'];
 
-/** The help text: the commands, then every option. */
+/** The help text: what it is, the commands, then every option. */
 export function lbHelp(): string {
-  return `${LB_USAGE}\n\n${formatHelp(LB_TITLE, lbSpecs)}\n`;
+  return `${formatHelp(`${LB_TITLE}\n\n${LB_USAGE}`, lbSpecs)}\n`;
 }
 
 /**
@@ -110,7 +110,7 @@ function controlCommand(action: string, name: string, value?: string): LbCommand
 }
 
 /** The command the words name, or what is wrong with them. */
-export function parseWords(words: readonly string[]): LbCommand | string {
+function parseWords(words: readonly string[]): LbCommand | string {
   const [verb, name = '', value, ...rest] = words;
   if (verb === undefined) return 'no command given';
   if (verb === 'status') return words.length > 1 ? 'status takes no argument' : { kind: 'status' };
