@@ -7,6 +7,7 @@
  * page does not change when the balancer's internals do.
  */
 import type { DiscoveryState, Pm2ProcessState, UpstreamOrigin } from '../balancer/discovery/types.js';
+import type { AdminChange } from '../balancer/events.js';
 import type { AdminState } from '../balancer/zone/zone.js';
 import type { SecondPoint, WindowSummary } from '../metrics/rolling-window.js';
 import type { PoolChange } from './pool-change-log.js';
@@ -116,20 +117,11 @@ function round(ms: number | null): number | null {
   return ms === null ? null : Math.round(ms * 1000) / 1000;
 }
 
-/** An operator's decision on one upstream, and who made it. */
-export interface AdminChangeView {
-  /** Epoch ms. */
-  at: number;
-  id: string;
-  name: string;
-  /** The admin state and weight after the change. */
-  admin: AdminState;
-  weight: number;
-  /** What changed, in words: "ready -> drain", "weight 1 -> 3". */
-  change: string;
-  /** Who asked: "supervised-balancer lb (alice) from 127.0.0.1:50412", "state file". */
-  by: string;
-}
+/**
+ * An operator's decision on one upstream (drain, maint, ready, a weight), and who made it: the
+ * balancer's event as it is, these fields only (status-adapter.ts copies them).
+ */
+export type AdminChangeView = Pick<AdminChange, 'at' | 'id' | 'name' | 'admin' | 'weight' | 'change' | 'by'>;
 
 /** What changed among the workers between two readings (worker-changes.ts works it out). */
 export type WorkerChangeKind =

@@ -7,8 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
-import { runLoad, startBackends, startBalancer } from '../helpers/balancer-fleet.js';
-import { artifactPath, launchBrowser } from '../helpers/browser.js';
+import { backgroundLoad, startBackends, startBalancer } from '../helpers/balancer-fleet.js';
+import { artifactPath, watchedPage } from '../helpers/browser.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** The page's figure in the Served column (the twelfth) of each upstream's row. */
@@ -33,27 +33,9 @@ void test('drain, ready and a weight from the dashboard change the row and the t
   assert.equal(others.length, 2);
 
   // A small load, bounded by rounds and time, stopped by the test whatever happens.
-  let loading = true;
-  const loadDeadline = Date.now() + 120_000;
-  const load = (async () => {
-    for (let round = 0; loading && round < 2000 && Date.now() < loadDeadline; round++) {
-      await runLoad(lb.port, { total: 20, concurrency: 2 });
-    }
-  })();
-  t.after(async () => {
-    loading = false;
-    await load;
-  });
-
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1600, height: 900 } });
-  const problems: string[] = [];
-  page.on('pageerror', (err) => problems.push(err.message));
-  page.on('console', (msg) => {
-    // The refused weight below is a 400 Chromium reports as a failed load: that one is expected.
-    if (msg.type() === 'error' && !/status of 400/.test(msg.text())) problems.push(msg.text());
-  });
+  const load = backgroundLoad(t, lb.port, { rounds: 2000 });
+  // The refused weight below is a 400 Chromium reports as a failed load: that one is expected.
+  const { page, problems } = await watchedPage(t, { width: 1600, height: 900 }, /status of 400/);
   await page.goto(`http://127.0.0.1:${lb.adminPort}/`);
   const row = (name: string) => page.locator(`#upstreams tr[data-upstream="${name}"]`);
   for (const name of names) {
@@ -136,6 +118,5 @@ void test('drain, ready and a weight from the dashboard change the row and the t
 
   assert.deepEqual(problems, [], 'no script errors on the page');
   await page.screenshot({ path: artifactPath('upstream-control.png'), fullPage: true });
-  loading = false;
-  await load;
+  await load.stop();
 });

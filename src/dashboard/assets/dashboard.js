@@ -587,40 +587,44 @@ function drawChart(series) {
 }
 
 /**
- * @param {number} at
- * @param {string} name
+ * One line of the changes list: when, which upstream, what happened, and why or who.
+ * @param {{at: number, name: string}} c
+ * @param {'health' | 'admin'} kind
+ * @param {HTMLElement[]} what
+ * @param {string} reason
  * @returns {HTMLLIElement}
  */
-function changeItem(at, name) {
+function changeItem(c, kind, what, reason) {
   const li = el('li');
-  li.dataset.upstream = name;
-  const time = el('time', '', formatClock(at));
-  time.dateTime = new Date(at).toISOString();
-  li.append(time, el('span', 'name', name));
+  li.dataset.kind = kind;
+  li.dataset.upstream = c.name;
+  const time = el('time', '', formatClock(c.at));
+  time.dateTime = new Date(c.at).toISOString();
+  const move = el('span');
+  move.append(...what);
+  li.append(time, el('span', 'name', c.name), move, el('span', 'reason', reason));
+  li.title = reason;
   return li;
 }
 
 /** @param {PoolChangeView} c */
 function poolChangeItem(c) {
-  const li = changeItem(c.at, c.name);
-  li.dataset.kind = 'health';
+  const arrow = el('span', 'arrow', '→');
+  const li = changeItem(
+    c,
+    'health',
+    [badge(c.from, healthTone(c.from)), arrow, badge(c.to, healthTone(c.to))],
+    c.reason,
+  );
   li.dataset.to = c.to;
-  const move = el('span');
-  move.append(badge(c.from, healthTone(c.from)), el('span', 'arrow', '→'), badge(c.to, healthTone(c.to)));
-  li.append(move, el('span', 'reason', c.reason));
-  li.title = c.reason;
   return li;
 }
 
 /** @param {AdminChangeView} c */
 function adminChangeItem(c) {
-  const li = changeItem(c.at, c.name);
-  li.dataset.kind = 'admin';
+  const what = [badge(c.admin, adminTone(c.admin)), el('span', 'change', c.change)];
+  const li = changeItem(c, 'admin', what, `by ${c.by}`);
   li.dataset.admin = c.admin;
-  const what = el('span');
-  what.append(badge(c.admin, adminTone(c.admin)), el('span', 'change', c.change));
-  li.append(what, el('span', 'reason', `by ${c.by}`));
-  li.title = `${c.change} by ${c.by}`;
   return li;
 }
 
