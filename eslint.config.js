@@ -26,7 +26,7 @@ export default defineConfig(
     // browser globals it uses, and no Node.js ones.
     files: ['src/dashboard/assets/**/*.js'],
     languageOptions: {
-      globals: { document: 'readonly', window: 'readonly', EventSource: 'readonly' },
+      globals: { document: 'readonly', window: 'readonly', EventSource: 'readonly', fetch: 'readonly' },
     },
   },
 );

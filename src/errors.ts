@@ -74,6 +74,19 @@ export type SupervisorErrorCode =
 /** A call to the PM2 daemon, or an operation on the fleet through it, failed. */
 export class SupervisorError extends AppError<SupervisorErrorCode> {}
 
+export type AdminApiErrorCode =
+  /** Nothing listens on the admin address: no balancer runs there. */
+  | 'ERR_ADMIN_NOT_RUNNING'
+  /** No answer within the deadline, or the connection broke. */
+  | 'ERR_ADMIN_NO_ANSWER'
+  /** The balancer said no: an unknown upstream (404), no token (401), its guard (403, 415). */
+  | 'ERR_ADMIN_REFUSED'
+  /** It answered something that is not what the balancer sends. */
+  | 'ERR_ADMIN_ANSWER';
+
+/** A request to a balancer's admin listener (`npm run lb`) did not do what was asked. */
+export class AdminApiError extends AppError<AdminApiErrorCode> {}
+
 export type InternalErrorCode =
   | 'ERR_BENCH_CLIENT'
   | 'ERR_DASHBOARD_ASSET'

@@ -1,6 +1,7 @@
 /**
  * The one checked reader of the balancer's status document (status.ts writes it), for whoever
- * reads it over HTTP: `npm start` waiting for the pool, the operations demo, the tests. It checks
+ * reads it over HTTP: `npm start` waiting for the pool, the operations demo, `npm run lb` (which
+ * also reads the one upstream a control route answers), the tests. It checks
  * the fields those readers rely on and throws, naming the field, when the document is not what
  * this balancer emits; it accepts nothing the balancer does not write.
  */
@@ -22,8 +23,8 @@ function shapeError(where: string, wanted: string): InternalError {
   return new InternalError('ERR_STATUS_SHAPE', `balancer status: ${where} is not ${wanted}`);
 }
 
-function checkUpstream(raw: unknown, i: number): UpstreamStatus {
-  const where = `upstreams[${i}]`;
+/** One entry of `upstreams`, or a control route's answer (`where` names it in the error). */
+export function readUpstreamStatus(raw: unknown, where = 'the upstream'): UpstreamStatus {
   if (!isObject(raw)) throw shapeError(where, 'an object');
   for (const key of ['id', 'name', 'address', 'reason'] as const) {
     if (typeof raw[key] !== 'string') throw shapeError(`${where}.${key}`, 'a string');
@@ -52,10 +53,11 @@ export function readBalancerStatus(body: unknown): BalancerStatus {
   if (!isObject(balancer)) throw shapeError('balancer', 'an object');
   if (typeof balancer.retries !== 'boolean') throw shapeError('balancer.retries', 'a boolean');
   if (typeof balancer.name !== 'string') throw shapeError('balancer.name', 'a string');
+  if (typeof balancer.policy !== 'string') throw shapeError('balancer.policy', 'a string');
   if (!isObject(pool) || typeof pool.size !== 'number' || typeof pool.available !== 'number') {
     throw shapeError('pool', 'a size and an available count');
   }
   if (!Array.isArray(upstreams)) throw shapeError('upstreams', 'a list');
-  upstreams.forEach(checkUpstream);
+  upstreams.forEach((u, i) => readUpstreamStatus(u, `upstreams[${i}]`));
   return body as unknown as BalancerStatus;
 }

@@ -2,6 +2,7 @@
  * The only place in the project that reads `process.env` and `process.argv`. Everything else gets
  * its settings from a parsed, validated config object.
  */
+import os from 'node:os';
 import type { RawInput } from './options.js';
 
 export function processInput(): RawInput {
@@ -11,6 +12,18 @@ export function processInput(): RawInput {
 /** A copy of the environment, for starting child processes (PM2 apps, test servers). */
 export function processEnv(): Record<string, string | undefined> {
   return { ...process.env };
+}
+
+/**
+ * Who runs this process, for the admin API's log line (`npm run lb`): the account's name, else
+ * $USER, else "unknown" (a container can run under a uid with no entry in /etc/passwd).
+ */
+export function userName(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.LOGNAME ?? 'unknown';
+  }
 }
 
 /** True when PM2 started this process (PM2 sets pm_id in its apps' environment). */

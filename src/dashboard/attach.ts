@@ -9,7 +9,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { Dashboard } from './dashboard.js';
 import { dashboardRoutes } from './routes.js';
-import { poolChangeView, statusView } from './status-adapter.js';
+import { adminChangeView, poolChangeView, statusView } from './status-adapter.js';
 
 /** The parts of the LoadBalancer the dashboard uses: read-only status, events, admin routes. */
 export interface DashboardHost {
@@ -31,6 +31,7 @@ export function attachDashboard(host: DashboardHost, logger: Logger): Dashboard 
   }
   host.events.onRequestFinished((e) => dashboard.requestFinished(e.upstream, e.status, e.ms, e.retries));
   host.events.onPoolChange((e) => dashboard.poolChanged(poolChangeView(e)));
+  host.events.onAdminChange((e) => dashboard.adminChanged(adminChangeView(e)));
   host.events.onHealthCheck((e) => dashboard.healthChecked(e.name, e.ok));
   return dashboard;
 }

@@ -1,15 +1,17 @@
 /**
  * The balancer's dashboard and metrics, as one object the balancer feeds and the admin listener
- * serves. It listens to the balancer's events (request finished, pool change, health check), keeps
- * the last minute's totals, the last pool changes and worker changes, updates the Prometheus metrics, and answers
- * the admin routes (routes.ts). It never changes anything in the balancer: it only reads.
+ * serves. It listens to the balancer's events (request finished, pool change, admin change, health
+ * check), keeps the last minute's totals, the last pool changes, operators' decisions and worker
+ * changes, updates the Prometheus metrics, and answers the admin routes (routes.ts). It never
+ * changes anything in the balancer: it only reads (the page's controls POST to the balancer's own
+ * routes, behind its guard).
  */
 import { BalancerMetrics, type UpstreamGaugeSource } from '../metrics/balancer-metrics.js';
 import { RollingWindow } from '../metrics/rolling-window.js';
 import { EventStream } from './event-stream.js';
 import { PoolChangeLog, type PoolChange } from './pool-change-log.js';
 import { RecentLog } from './recent-log.js';
-import { totalsView, type DashboardView, type UpstreamView } from './view.js';
+import { totalsView, type AdminChangeView, type DashboardView, type UpstreamView } from './view.js';
 import { WorkerChangeTracker, type WorkerChange } from './worker-changes.js';
 
 /** What the dashboard reads from the balancer, once per frame or scrape. */
@@ -21,7 +23,7 @@ export interface DashboardOptions {
   source: DashboardSource;
   /** How often open pages get a frame; default 1000 ms (the issue's "at most once a second"). */
   frameIntervalMs?: number;
-  /** Pool changes and worker changes kept for the page; default 20 of each. */
+  /** Pool changes, admin changes and worker changes kept for the page; default 20 of each. */
   changesKept?: number;
   /** Export process metrics (CPU, memory, event loop) on /metrics; default true. */
   processMetrics?: boolean;
@@ -34,6 +36,7 @@ export class Dashboard {
   readonly stream: EventStream;
   private readonly window = new RollingWindow(60);
   private readonly changes: PoolChangeLog;
+  private readonly adminChanges: RecentLog<AdminChangeView>;
   private readonly workerChanges: RecentLog<WorkerChange>;
   private readonly workerTracker = new WorkerChangeTracker();
   private readonly source: DashboardSource;
@@ -43,6 +46,7 @@ export class Dashboard {
     this.source = options.source;
     this.clock = options.clock ?? Date.now;
     this.changes = new PoolChangeLog(options.changesKept ?? 20);
+    this.adminChanges = new RecentLog<AdminChangeView>(options.changesKept ?? 20);
     this.workerChanges = new RecentLog<WorkerChange>(options.changesKept ?? 20);
     this.metrics = new BalancerMetrics({
       upstreams: () => this.source.read().upstreams.map(gaugeSource),
@@ -65,6 +69,12 @@ export class Dashboard {
   /** An upstream left or rejoined rotation: log it and show it on open pages at once. */
   poolChanged(change: Omit<PoolChange, 'at'> & { at?: number }): void {
     this.changes.add({ ...change, at: change.at ?? this.clock() });
+    this.stream.pushSoon();
+  }
+
+  /** An operator drained, readied, put in maint or weighed an upstream: on open pages at once. */
+  adminChanged(change: AdminChangeView): void {
+    this.adminChanges.add(change);
     this.stream.pushSoon();
   }
 
@@ -91,6 +101,7 @@ export class Dashboard {
       workers,
       totals: totalsView(this.window.summary(now)),
       poolChanges: this.changes.list(),
+      adminChanges: this.adminChanges.list(),
       workerChanges: this.workerChanges.list(),
     };
   }

@@ -6,7 +6,9 @@
  *   GET /api/dashboard/events   the same, live, as server-sent events (a frame a second)
  *   GET /metrics                Prometheus text format
  *
- * Only GET and HEAD: nothing here can stop, restart or reconfigure anything.
+ * Only GET and HEAD: nothing here can stop, restart or reconfigure anything. The page's controls
+ * post to the balancer's own /__lb/upstreams/ routes, which its control plane serves behind the
+ * admin guard.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { plainAnswerBody, plainAnswerHeaders } from '../http/plain-answer.js';

@@ -2,11 +2,11 @@
  * The balancer's status and events, mapped onto the dashboard's view (view.ts): the one place that
  * knows both shapes. Pure.
  */
-import type { PoolChange as BalancerPoolChange } from '../balancer/events.js';
+import type { AdminChange, PoolChange as BalancerPoolChange } from '../balancer/events.js';
 import type { HealthStatus } from '../balancer/health-state.js';
 import type { BalancerStatus, UpstreamStatus, WorkerStatus } from '../balancer/status.js';
 import type { PoolChange } from './pool-change-log.js';
-import type { DashboardView, HealthView, UpstreamView, WorkerView } from './view.js';
+import type { AdminChangeView, DashboardView, HealthView, UpstreamView, WorkerView } from './view.js';
 
 const HEALTH: Record<HealthStatus, HealthView> = { up: 'healthy', down: 'unhealthy', unknown: 'unknown' };
 
@@ -15,14 +15,19 @@ export function healthView(state: HealthStatus): HealthView {
 }
 
 export function upstreamView(u: UpstreamStatus): UpstreamView {
+  // An operator's decision shows as its own badge; out of rotation for any other reason is
+  // unhealthy to a person watching.
+  const operatorsOut = u.admin !== 'ready' || u.weight === 0;
   return {
     id: u.id,
     name: u.name,
     address: u.address,
-    // Out of rotation is unhealthy to a person watching, whatever the reason.
-    health: u.state === 'up' && !u.available ? 'unhealthy' : healthView(u.state),
+    health: u.state === 'up' && !u.available && !operatorsOut ? 'unhealthy' : healthView(u.state),
     reason: u.reason,
     since: u.since,
+    available: u.available,
+    admin: u.admin,
+    weight: u.weight,
     inFlight: u.inFlight,
     tunnels: u.tunnels,
     served: u.served,
@@ -82,4 +87,8 @@ export function statusView(
 export function poolChangeView(e: BalancerPoolChange): PoolChange {
   const side = (s: HealthStatus | 'absent') => (s === 'absent' ? 'not in pool' : healthView(s));
   return { at: e.at, id: e.id, name: e.name, from: side(e.from), to: side(e.to), reason: e.reason };
+}
+
+export function adminChangeView(e: AdminChange): AdminChangeView {
+  return { at: e.at, id: e.id, name: e.name, admin: e.admin, weight: e.weight, change: e.change, by: e.by };
 }

@@ -1,11 +1,14 @@
 /**
- * What the dashboard page receives once a second (and at once on a pool change): one JSON document
- * with every upstream, the balancer's workers, the last minute's totals, the last pool changes and
- * the last worker changes (reloads, a worker lost and replaced). This is the page's
+ * What the dashboard page receives once a second (and at once on a pool or admin change): one JSON
+ * document with every upstream (its health, admin state and weight), the balancer's workers, the
+ * last minute's totals, the last pool changes, operators' decisions and worker changes (reloads, a
+ * worker lost and replaced). This is the page's
  * contract; the balancer's own status type is mapped onto it in one place (status-adapter.ts) so the
  * page does not change when the balancer's internals do.
  */
 import type { DiscoveryState, Pm2ProcessState, UpstreamOrigin } from '../balancer/discovery/types.js';
+import type { AdminChange } from '../balancer/events.js';
+import type { AdminState } from '../balancer/zone/zone.js';
 import type { SecondPoint, WindowSummary } from '../metrics/rolling-window.js';
 import type { PoolChange } from './pool-change-log.js';
 
@@ -21,6 +24,13 @@ export interface UpstreamView {
   reason: string;
   /** Epoch ms of the last state change. */
   since: number;
+  /** Given new requests now (healthy, admin ready, weight above 0). */
+  available: boolean;
+  /** What an operator decided: ready, drain (no new requests) or maint (out, no checks). */
+  admin: AdminState;
+  /** The weight in force. */
+  weight: number;
+  /** Requests in flight to it now, from every worker. */
   inFlight: number;
   /** Open tunnels (WebSockets) and their bytes each way; part of inFlight. */
   tunnels: { open: number; bytesToUpstream: number; bytesFromUpstream: number };
@@ -83,6 +93,8 @@ export interface DashboardView {
   workers: WorkerView[];
   totals: TotalsView;
   poolChanges: PoolChange[];
+  /** What operators decided (drain, maint, ready, a weight), newest first. */
+  adminChanges: AdminChangeView[];
   /** Reloads starting and ending, workers lost and started; newest first. */
   workerChanges: WorkerChange[];
 }
@@ -104,6 +116,12 @@ export function totalsView(summary: WindowSummary): TotalsView {
 function round(ms: number | null): number | null {
   return ms === null ? null : Math.round(ms * 1000) / 1000;
 }
+
+/**
+ * An operator's decision on one upstream (drain, maint, ready, a weight), and who made it: the
+ * balancer's event as it is, these fields only (status-adapter.ts copies them).
+ */
+export type AdminChangeView = Pick<AdminChange, 'at' | 'id' | 'name' | 'admin' | 'weight' | 'change' | 'by'>;
 
 /** What changed among the workers between two readings (worker-changes.ts works it out). */
 export type WorkerChangeKind =

@@ -1,7 +1,7 @@
 /**
  * One GET on a fresh connection (no keep-alive pool to leak or to keep the process alive) with a
- * deadline for the whole answer. It never rejects: a health probe, a status reader and a benchmark
- * warm-up each decide for themselves what a timeout or a refused connection means.
+ * deadline for the whole answer. It never rejects: a health probe, a status reader, a benchmark
+ * warm-up and `npm run lb` each decide for themselves what a timeout or a refused connection means.
  */
 import http from 'node:http';
 import { errorMessage } from '../errors.js';
@@ -22,6 +22,23 @@ export type GetOutcome =
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
 export function getWithDeadline(target: GetTarget | string, timeoutMs: number): Promise<GetOutcome> {
+  return answerWithin(
+    (onResponse) =>
+      typeof target === 'string'
+        ? http.get(target, { agent: false }, onResponse)
+        : http.get({ ...target, agent: false }, onResponse),
+    timeoutMs,
+  );
+}
+
+/**
+ * The whole answer to the request `send` makes (it passes `onResponse` to node:http), or why
+ * there is none, within `timeoutMs`. Shared by the GET here and the POST beside it (http-post.ts).
+ */
+export function answerWithin(
+  send: (onResponse: (res: http.IncomingMessage) => void) => http.ClientRequest,
+  timeoutMs: number,
+): Promise<GetOutcome> {
   return new Promise((resolve) => {
     let settled = false;
     const settle = (outcome: GetOutcome): void => {
@@ -30,7 +47,7 @@ export function getWithDeadline(target: GetTarget | string, timeoutMs: number): 
       clearTimeout(timer);
       resolve(outcome);
     };
-    const onResponse = (res: http.IncomingMessage): void => {
+    const req = send((res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -46,11 +63,7 @@ export function getWithDeadline(target: GetTarget | string, timeoutMs: number): 
           body: Buffer.concat(chunks),
         }),
       );
-    };
-    const req =
-      typeof target === 'string'
-        ? http.get(target, { agent: false }, onResponse)
-        : http.get({ ...target, agent: false }, onResponse);
+    });
     const timer = setTimeout(() => {
       settle({ kind: 'timeout', timeoutMs });
       req.destroy();

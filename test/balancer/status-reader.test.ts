@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readBalancerStatus } from '../../src/balancer/status-reader.js';
+import { readBalancerStatus, readUpstreamStatus } from '../../src/balancer/status-reader.js';
 import { statusDocument } from '../helpers/status-document.js';
 
 void test('the reader accepts the document the balancer writes, unchanged', () => {
@@ -42,5 +42,22 @@ void test('a document that is not the balancer status is refused, naming the fie
   assert.throws(
     () => readBalancerStatus(broken((d) => delete (d.balancer as Record<string, unknown>).retries)),
     /balancer\.retries is not a boolean/,
+  );
+  assert.throws(
+    () => readBalancerStatus(broken((d) => delete (d.balancer as Record<string, unknown>).policy)),
+    /balancer\.policy is not a string/,
+  );
+});
+
+void test('one upstream, as a control route answers it, is checked by the same rules', () => {
+  const [first] = (statusDocument(1) as { upstreams: unknown[] }).upstreams;
+  assert.deepEqual(readUpstreamStatus(first), first);
+  assert.throws(
+    () => readUpstreamStatus({ error: 'no upstream named "x"' }),
+    /the upstream\.id is not a string/,
+  );
+  assert.throws(
+    () => readUpstreamStatus({ ...(first as object), admin: 'gone' }),
+    /the upstream\.admin is not one of ready, drain, maint/,
   );
 });

@@ -13,8 +13,8 @@ import { readBalancerStatus } from '../../src/balancer/status-reader.js';
 import { STATUS_PATH } from '../../src/balancer/status.js';
 import { loadFleetApps, type FleetApp } from '../../src/fleet/ecosystem.js';
 import { withPm2 } from '../../src/supervisor/pm2-client.js';
-import { getJson, runLoad } from '../helpers/balancer-fleet.js';
-import { artifactPath, launchBrowser } from '../helpers/browser.js';
+import { backgroundLoad, getJson } from '../helpers/balancer-fleet.js';
+import { artifactPath, watchedPage } from '../helpers/browser.js';
 import { createPm2Home, findFreePortOffset } from '../helpers/pm2-home.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -51,26 +51,8 @@ void test('the dashboard shows the workers, a backend stopped and started throug
 
   // Some traffic for the chart and the counters, bounded, while the page is watched.
   // Bounded by count and time; it must outlast the stop/start below, which can take a while on a busy machine.
-  let loading = true;
-  const loadDeadline = Date.now() + 120_000;
-  const load = (async () => {
-    for (let round = 0; loading && round < 3000 && Date.now() < loadDeadline; round++) {
-      await runLoad(balancer.port, { total: 20, concurrency: 2 });
-    }
-  })();
-  t.after(async () => {
-    loading = false;
-    await load;
-  });
-
-  const browser = await launchBrowser();
-  t.after(() => browser.close());
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  const problems: string[] = [];
-  page.on('pageerror', (err) => problems.push(err.message));
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') problems.push(msg.text());
-  });
+  const load = backgroundLoad(t, balancer.port, { rounds: 3000 });
+  const { page, problems } = await watchedPage(t, { width: 1440, height: 900 });
   let navigations = 0;
   page.on('framenavigated', (frame) => {
     if (frame === page.mainFrame()) navigations++;
@@ -86,7 +68,7 @@ void test('the dashboard shows the workers, a backend stopped and started throug
   assert.equal(await page.locator('#connection').textContent(), 'live');
   assert.match(
     (await page.locator('#balancer-info').textContent()) ?? '',
-    / · round-robin · h1 · connections \d+ of \d+$/,
+    / · policy round-robin · h1 · connections \d+ of \d+$/,
   );
   for (const b of backends) {
     const cells = await row(b.name, 'healthy').locator('td').allTextContents();
@@ -185,6 +167,5 @@ void test('the dashboard shows the workers, a backend stopped and started throug
   const shot = artifactPath('dashboard.png');
   await page.screenshot({ path: shot, fullPage: true });
   assert.ok(fs.statSync(shot).size > 10_000, `a screenshot was saved at ${shot}`);
-  loading = false;
-  await load;
+  await load.stop();
 });

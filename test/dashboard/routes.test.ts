@@ -14,6 +14,9 @@ const upstream = (port: number, health: UpstreamView['health']): UpstreamView =>
   health,
   reason: 'test',
   since: 0,
+  available: health === 'healthy',
+  admin: 'ready',
+  weight: 1,
   inFlight: 2,
   tunnels: { open: 0, bytesToUpstream: 0, bytesFromUpstream: 0 },
   served: 10,
@@ -149,6 +152,29 @@ void test('the JSON view carries the upstreams, the last minute and the pool cha
     view.poolChanges.map((c) => [c.name, c.to, c.reason]),
     [['backend-2', 'unhealthy', 'test']],
   );
+  assert.deepEqual(view.adminChanges, [], 'no operator has decided anything');
+});
+
+void test("an operator's decision goes into the view's admin changes, newest first", async (t) => {
+  const { base, dashboard } = await start(t);
+  const change = {
+    id: '127.0.0.1:1',
+    name: 'backend-1',
+    admin: 'drain',
+    weight: 1,
+    by: 'an operator',
+  } as const;
+  dashboard.adminChanged({ ...change, at: 10, change: 'ready -> drain' });
+  dashboard.adminChanged({ ...change, at: 20, weight: 3, change: 'weight 1 -> 3' });
+  const view = (await (await fetch(`${base}/api/dashboard`)).json()) as DashboardView;
+  assert.deepEqual(
+    view.adminChanges.map((c) => [c.at, c.name, c.admin, c.weight, c.change, c.by]),
+    [
+      [20, 'backend-1', 'drain', 3, 'weight 1 -> 3', 'an operator'],
+      [10, 'backend-1', 'drain', 1, 'ready -> drain', 'an operator'],
+    ],
+  );
+  assert.deepEqual(view.poolChanges, [], 'a decision is not a health change');
 });
 
 void test('the JSON view carries the workers, and a reload between two views is listed as it went', async (t) => {

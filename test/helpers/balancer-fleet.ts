@@ -210,6 +210,31 @@ export async function runLoad(port: number, options: LoadOptions): Promise<LoadR
   return result;
 }
 
+/**
+ * A small load in the background while a test watches something else: rounds of 20 requests, 2 at
+ * a time, until stop(), `rounds` rounds or `timeoutMs`, whichever comes first; stopped after the
+ * test whatever happens.
+ */
+export function backgroundLoad(
+  t: TestContext,
+  port: number,
+  { rounds, timeoutMs = 120_000 }: { rounds: number; timeoutMs?: number },
+): { stop(): Promise<void> } {
+  let loading = true;
+  const deadline = Date.now() + timeoutMs;
+  const done = (async () => {
+    for (let round = 0; loading && round < rounds && Date.now() < deadline; round++) {
+      await runLoad(port, { total: 20, concurrency: 2 });
+    }
+  })();
+  const stop = async (): Promise<void> => {
+    loading = false;
+    await done;
+  };
+  t.after(stop);
+  return { stop };
+}
+
 /** A TCP server for fault injection; closed after the test. */
 export async function startTcpServer(
   t: TestContext,

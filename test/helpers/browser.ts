@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { ROOT } from './processes.js';
 
@@ -24,6 +25,26 @@ const CHROMIUM_ARGS = [
 /** Launch Chromium; playwright gives it a temporary profile of its own, removed on close. */
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 30_000 });
+}
+
+/**
+ * A page in a browser of its own, closed after the test, with the script errors it shows collected
+ * in `problems` (console errors matching `expected` left out) for the test to assert on.
+ */
+export async function watchedPage(
+  t: TestContext,
+  viewport: { width: number; height: number },
+  expected?: RegExp,
+): Promise<{ page: Page; problems: string[] }> {
+  const browser = await launchBrowser();
+  t.after(() => browser.close());
+  const page = await browser.newPage({ viewport });
+  const problems: string[] = [];
+  page.on('pageerror', (err) => problems.push(err.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && expected?.test(msg.text()) !== true) problems.push(msg.text());
+  });
+  return { page, problems };
 }
 
 /** A new page whose loads never come from the HTTP cache, so every load reaches the server. */

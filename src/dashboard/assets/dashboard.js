@@ -1,8 +1,11 @@
 // @ts-check
 /**
  * The dashboard page's only script: it listens to the balancer's server-sent events (one JSON view a
- * second, and at once on a pool change) and redraws the page in place. Read-only: it sends nothing
- * but the one GET that opens the stream. Text goes in through textContent, never as HTML.
+ * second, and at once on a pool or admin change) and redraws the page in place. Besides the GET
+ * that opens the stream it sends one thing: when a person clicks an upstream's drain, maint, ready
+ * or set weight, a POST to the balancer's own /__lb/upstreams/<name>/... route on this origin,
+ * as JSON, which is what the balancer's guard lets through. The next frame shows the result; a
+ * refusal shows on the row. Text goes in through textContent, never as HTML.
  *
  * Plain JavaScript served as it is (no build step for the page), type-checked against the view the
  * balancer sends (../view.ts) by `npm run typecheck` (tsconfig.browser.json, with the DOM types).
@@ -15,21 +18,38 @@
 /** @typedef {import('../view.js').WorkerView} WorkerView */
 /** @typedef {DashboardView['workerChanges'][number]} WorkerChangeView */
 /** @typedef {DashboardView['poolChanges'][number]} PoolChangeView */
+/** @typedef {DashboardView['adminChanges'][number]} AdminChangeView */
+/** @typedef {UpstreamView['admin']} AdminState */
 /** @typedef {TotalsView['series'][number]} SecondView */
 /** @typedef {'ok' | 'bad' | 'warn' | 'none'} Tone */
 /** @typedef {HTMLTableCellElement} Td */
-/** A row's thirteen cells, in the order of the table's columns (index.html). */
-/** @typedef {[Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td]} RowCells */
+/** A row's sixteen cells, in the order of the table's columns (index.html). */
+/** @typedef {[Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td, Td]} RowCells */
+/**
+ * A row's controls, made once with the row so that a frame never replaces a button being clicked
+ * or a weight being typed.
+ * @typedef {{buttons: Map<AdminState, HTMLButtonElement>, weight: HTMLInputElement, message: HTMLElement}} Controls
+ */
 /** A worker row's eight cells, in the order of the workers table's columns. */
 /** @typedef {[Td, Td, Td, Td, Td, Td, Td, Td]} WorkerCells */
 
 const STREAM_URL = '/api/dashboard/events';
+/** The balancer's control routes (src/balancer/upstream-control.ts): <name>/drain, .../weight/<n>. */
+const CONTROL_URL = '/__lb/upstreams/';
+/** @type {[AdminState, string][]} */
+const ACTIONS = [
+  ['drain', 'No new requests or tunnels; those in flight finish'],
+  ['maint', 'Out at once, health checks stop; kept across PM2 restarts of its process'],
+  ['ready', 'Back, in rotation as soon as its health allows'],
+];
+/** A refusal stays on its row this long, unless another click clears it first. */
+const MESSAGE_MS = 15_000;
 /** No frame for this long: say so on the page (frames come every second). */
 const STALE_AFTER_MS = 3500;
 const CHART_W = 600;
 const CHART_H = 150;
-/** Pool changes listed; the JSON view has more. */
-const CHANGES_SHOWN = 8;
+/** Pool and admin changes listed; the JSON view has more. */
+const CHANGES_SHOWN = 10;
 /** Worker changes listed (a reload is three or four lines). */
 const WORKER_CHANGES_SHOWN = 8;
 
@@ -41,7 +61,7 @@ const WORKER_CHANGES_SHOWN = 8;
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 
 let lastFrameAt = 0;
-/** @type {Map<string, {tr: HTMLTableRowElement, cells: RowCells}>} */
+/** @type {Map<string, {tr: HTMLTableRowElement, cells: RowCells, controls: Controls}>} */
 const rows = new Map();
 /** @type {Map<number, {tr: HTMLTableRowElement, cells: WorkerCells}>} */
 const workerRows = new Map();
@@ -171,6 +191,16 @@ function healthTone(health) {
 }
 
 /**
+ * @param {AdminState} admin
+ * @returns {Tone}
+ */
+function adminTone(admin) {
+  if (admin === 'ready') return 'ok';
+  if (admin === 'maint') return 'bad';
+  return 'warn';
+}
+
+/**
  * @param {string} status
  * @returns {Tone}
  */
@@ -180,6 +210,111 @@ function pm2Tone(status) {
   return 'warn';
 }
 
+// ---- controls ----
+
+/**
+ * Show a refusal on a row ('' hides it); it goes by itself after a while.
+ * @param {HTMLElement} message
+ * @param {string} text
+ */
+function showMessage(message, text) {
+  message.textContent = text;
+  message.hidden = text === '';
+  if (text !== '') {
+    window.setTimeout(() => {
+      if (message.textContent === text) showMessage(message, '');
+    }, MESSAGE_MS);
+  }
+}
+
+/**
+ * The balancer's reason for a refusal: its JSON `error`, else the first line of what came.
+ * @param {Response} res
+ */
+async function reasonOf(res) {
+  const text = await res.text();
+  try {
+    const body = /** @type {unknown} */ (JSON.parse(text));
+    if (typeof body === 'object' && body !== null && 'error' in body && typeof body.error === 'string') {
+      return body.error;
+    }
+  } catch {
+    // Not the balancer's JSON: its words are all there is.
+  }
+  return text.split('\n')[0]?.trim() || res.statusText;
+}
+
+/**
+ * POST one control route for the row's upstream; true when the balancer took it. The weight is
+ * sent as typed: the balancer's rule (0 to 256) answers a bad one, and its words show on the row.
+ * @param {HTMLTableRowElement} tr
+ * @param {string} action  drain, maint, ready or weight/<n>
+ * @param {HTMLElement} message
+ */
+async function send(tr, action, message) {
+  showMessage(message, '');
+  tr.dataset.busy = 'true';
+  try {
+    const res = await fetch(`${CONTROL_URL}${encodeURIComponent(tr.dataset.upstream ?? '')}/${action}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
+    if (res.ok) return true;
+    showMessage(message, `${res.status}: ${await reasonOf(res)}`);
+  } catch (err) {
+    showMessage(message, `not sent: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    delete tr.dataset.busy;
+  }
+  return false;
+}
+
+/**
+ * The buttons and the weight input of one row, in its last cell.
+ * @param {HTMLTableRowElement} tr
+ * @param {Td} cell
+ * @returns {Controls}
+ */
+function buildControls(tr, cell) {
+  const box = el('div', 'controls');
+  const message = el('span', 'control-msg');
+  message.hidden = true;
+  message.setAttribute('role', 'status');
+  /** @type {Map<AdminState, HTMLButtonElement>} */
+  const buttons = new Map();
+  for (const [action, title] of ACTIONS) {
+    const button = el('button', 'control', action);
+    button.type = 'button';
+    button.dataset.action = action;
+    button.title = title;
+    button.addEventListener('click', () => void send(tr, action, message));
+    buttons.set(action, button);
+    box.append(button);
+  }
+  const weight = el('input', 'weight-input');
+  weight.type = 'number';
+  weight.min = '0';
+  weight.max = '256';
+  weight.step = '1';
+  weight.setAttribute('aria-label', 'new weight');
+  const set = el('button', 'control', 'set');
+  set.type = 'button';
+  set.dataset.action = 'weight';
+  set.title = 'Set the weight typed beside: its share of new requests, 0 to 256';
+  const setWeight = () =>
+    void send(tr, `weight/${encodeURIComponent(weight.value.trim())}`, message).then((taken) => {
+      if (taken) weight.value = '';
+    });
+  set.addEventListener('click', setWeight);
+  weight.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') setWeight();
+  });
+  box.append(weight, set);
+  cell.append(box, message);
+  return { buttons, weight, message };
+}
+
 /** @param {UpstreamView} upstream */
 function rowFor(upstream) {
   let row = rows.get(upstream.id);
@@ -187,13 +322,14 @@ function rowFor(upstream) {
     const tr = document.createElement('tr');
     /** @type {Td[]} */
     const cells = [];
-    for (let i = 0; i < 13; i++) {
+    for (let i = 0; i < 16; i++) {
       const td = document.createElement('td');
-      if (i === 2 || i >= 4) td.className = 'num';
+      if (i === 2 || (i >= 4 && i !== 13 && i !== 15)) td.className = 'num';
       cells.push(td);
       tr.append(td);
     }
-    row = { tr, cells: /** @type {RowCells} */ (cells) };
+    const typed = /** @type {RowCells} */ (cells);
+    row = { tr, cells: typed, controls: buildControls(tr, typed[15]) };
     rows.set(upstream.id, row);
   }
   return row;
@@ -210,10 +346,12 @@ function renderUpstreams(upstreams, now) {
   const seen = new Set();
   upstreams.forEach((u, index) => {
     seen.add(u.id);
-    const { tr, cells } = rowFor(u);
+    const { tr, cells, controls } = rowFor(u);
     tr.dataset.upstream = u.name;
     tr.dataset.id = u.id;
     tr.dataset.health = u.health;
+    tr.dataset.admin = u.admin;
+    tr.dataset.weight = String(u.weight);
     if (tbody.rows[index] !== tr) tbody.insertBefore(tr, tbody.rows[index] ?? null);
 
     const [
@@ -230,6 +368,8 @@ function renderUpstreams(upstreams, now) {
       tunnels,
       served,
       failures,
+      admin,
+      weight,
     ] = cells;
     const from = u.origin && u.origin.host ? ` · ${u.origin.host} via ${u.origin.source}` : '';
     setCell(name, el('span', 'name', u.name), el('span', 'addr', `${u.address}${from}`));
@@ -263,6 +403,12 @@ function renderUpstreams(upstreams, now) {
     setText(served, formatCount(u.served));
     setText(failures, formatCount(u.failures));
     failures.classList.toggle('check-fail', u.failures > 0);
+    setCell(admin, badge(u.admin, adminTone(u.admin)));
+    admin.title = u.available ? 'taking new requests' : 'not taking new requests';
+    setText(weight, String(u.weight));
+    // The state it is in cannot be asked for again; the weight it has is what the input shows.
+    for (const [action, button] of controls.buttons) button.disabled = action === u.admin;
+    controls.weight.placeholder = String(u.weight);
   });
   for (const [id, row] of rows) {
     if (!seen.has(id)) {
@@ -272,9 +418,10 @@ function renderUpstreams(upstreams, now) {
   }
   $('no-upstreams').hidden = upstreams.length > 0;
 
-  const healthy = upstreams.filter((u) => u.health === 'healthy').length;
-  setText($('stat-pool'), `${healthy} / ${upstreams.length}`);
-  $('stat-pool').dataset.degraded = String(healthy < upstreams.length);
+  // In rotation: taking new requests, whether it is out for its health or by an operator's word.
+  const taking = upstreams.filter((u) => u.available).length;
+  setText($('stat-pool'), `${taking} / ${upstreams.length}`);
+  $('stat-pool').dataset.degraded = String(taking < upstreams.length);
 }
 
 /**
@@ -439,28 +586,67 @@ function drawChart(series) {
   setText($('axis-p99'), formatMs(latMax));
 }
 
-/** @param {PoolChangeView[]} all */
-function renderChanges(all) {
+/**
+ * One line of the changes list: when, which upstream, what happened, and why or who.
+ * @param {{at: number, name: string}} c
+ * @param {'health' | 'admin'} kind
+ * @param {HTMLElement[]} what
+ * @param {string} reason
+ * @returns {HTMLLIElement}
+ */
+function changeItem(c, kind, what, reason) {
+  const li = el('li');
+  li.dataset.kind = kind;
+  li.dataset.upstream = c.name;
+  const time = el('time', '', formatClock(c.at));
+  time.dateTime = new Date(c.at).toISOString();
+  const move = el('span');
+  move.append(...what);
+  li.append(time, el('span', 'name', c.name), move, el('span', 'reason', reason));
+  li.title = reason;
+  return li;
+}
+
+/** @param {PoolChangeView} c */
+function poolChangeItem(c) {
+  const arrow = el('span', 'arrow', '→');
+  const li = changeItem(
+    c,
+    'health',
+    [badge(c.from, healthTone(c.from)), arrow, badge(c.to, healthTone(c.to))],
+    c.reason,
+  );
+  li.dataset.to = c.to;
+  return li;
+}
+
+/** @param {AdminChangeView} c */
+function adminChangeItem(c) {
+  const what = [badge(c.admin, adminTone(c.admin)), el('span', 'change', c.change)];
+  const li = changeItem(c, 'admin', what, `by ${c.by}`);
+  li.dataset.admin = c.admin;
+  return li;
+}
+
+/**
+ * Pool changes and operators' decisions in one list, newest first.
+ * @param {PoolChangeView[]} pool
+ * @param {AdminChangeView[]} admin
+ */
+function renderChanges(pool, admin) {
   const list = $('pool-changes');
-  const changes = all.slice(0, CHANGES_SHOWN);
-  const items = changes.map((c) => {
-    const li = el('li');
-    li.dataset.upstream = c.name;
-    li.dataset.to = c.to;
-    const time = el('time', '', formatClock(c.at));
-    time.dateTime = new Date(c.at).toISOString();
-    const move = el('span');
-    move.append(badge(c.from, healthTone(c.from)), el('span', 'arrow', '→'), badge(c.to, healthTone(c.to)));
-    li.append(time, el('span', 'name', c.name), move, el('span', 'reason', c.reason));
-    li.title = c.reason;
-    return li;
-  });
-  const key = changes.map((c) => `${c.at}${c.id}${c.to}`).join('|');
+  const entries = [
+    ...pool.map((c) => ({ at: c.at, key: `h${c.at}${c.id}${c.to}`, item: () => poolChangeItem(c) })),
+    ...admin.map((c) => ({ at: c.at, key: `a${c.at}${c.id}${c.change}`, item: () => adminChangeItem(c) })),
+  ]
+    .sort((a, b) => b.at - a.at)
+    .slice(0, CHANGES_SHOWN);
+  const key = entries.map((e) => e.key).join('|');
   if (list.dataset.key !== key) {
     list.dataset.key = key;
-    list.replaceChildren(...items);
+    list.replaceChildren(...entries.map((e) => e.item()));
   }
-  $('no-changes').hidden = changes.length > 0;
+  $('no-changes').hidden = entries.length > 0;
 }
 
 /** etcd: connected at which revision, or unreachable with its error (the pool is then the last known). */
@@ -478,14 +664,14 @@ function render(view) {
   const b = view.balancer;
   setText(
     $('balancer-info'),
-    `${b.name} · pid ${b.pid} · up ${formatDuration(b.uptimeMs)} · ${b.discovery} discovery · ${b.policy} · ${b.engine} · connections ${b.connections.open} of ${b.connections.limit}`,
+    `${b.name} · pid ${b.pid} · up ${formatDuration(b.uptimeMs)} · ${b.discovery} discovery · policy ${b.policy} · ${b.engine} · connections ${b.connections.open} of ${b.connections.limit}`,
   );
   setText($('discovery'), `${view.upstreams.length} in pool${describeSource(b.source)}`);
   $('discovery').dataset.connected = String(!b.source || b.source.connected);
   renderUpstreams(view.upstreams, view.at);
   renderWorkers(view);
   renderTotals(view.totals);
-  renderChanges(view.poolChanges);
+  renderChanges(view.poolChanges, view.adminChanges);
   renderWorkerChanges(view.workerChanges);
   setText($('updated'), `updated ${formatClock(view.at)}`);
   setConnection('live');
