@@ -51,6 +51,7 @@ export class Dashboard {
     this.metrics = new BalancerMetrics({
       upstreams: () => this.source.read().upstreams.map(gaugeSource),
       connections: () => this.source.read().balancer.connections,
+      policy: () => this.source.read().balancer.policy,
       processMetrics: options.processMetrics ?? true,
     });
     this.stream = new EventStream({
@@ -116,6 +117,9 @@ function gaugeSource(u: UpstreamView): UpstreamGaugeSource {
   return {
     name: u.name,
     healthy: u.health === 'healthy',
+    available: u.available,
+    admin: u.admin,
+    weight: u.weight,
     inFlight: u.inFlight,
     tunnels: u.tunnels.open,
     tunnelBytesToUpstream: u.tunnels.bytesToUpstream,

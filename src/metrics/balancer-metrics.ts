@@ -14,10 +14,19 @@ import { DeferredCounter, type CounterSlot } from './deferred-counter.js';
 import { registerBuildInfo, registerProcessMetrics } from './process-metrics.js';
 import { eventLoopDelayGauges } from './event-loop-delay.js';
 
+/** The operator's states, as the admin-state gauge labels them (the balancer's AdminState). */
+const ADMIN_STATES = ['ready', 'drain', 'maint'] as const;
+
 /** What the gauges need from the balancer's status for one upstream. */
 export interface UpstreamGaugeSource {
   name: string;
   healthy: boolean;
+  /** Given new requests now: healthy, admin ready, weight above 0. */
+  available: boolean;
+  /** ready, drain or maint, as an operator decided. */
+  admin: string;
+  weight: number;
+  /** From every worker of the balancer (the shared zone). */
   inFlight: number;
   /** Open tunnels (upgraded connections), and the bytes relayed through them each way so far. */
   tunnels: number;
@@ -32,6 +41,8 @@ export interface BalancerMetricsOptions {
   upstreams: () => Iterable<UpstreamGaugeSource>;
   /** Client connections against the balancer's cap, read at scrape time. */
   connections?: () => ConnectionGaugeSource;
+  /** The selection policy in use (round-robin, weighted-round-robin, least-request), read at scrape time. */
+  policy?: () => string;
   /** Also export prom-client's process metrics (CPU, memory, event loop lag); default true. */
   processMetrics?: boolean;
 }
@@ -105,14 +116,40 @@ export class BalancerMetrics {
       this.registry,
       upstreams,
       'balancer_upstream_healthy',
-      '1 while the upstream is in rotation, 0 while it is down',
+      '1 while its health allows traffic (up, or not checked yet), 0 while it is down',
       (u) => (u.healthy ? 1 : 0),
     );
     upstreamGauge(
       this.registry,
       upstreams,
+      'balancer_upstream_available',
+      '1 while the upstream gets new requests (healthy, admin state ready, weight above 0), else 0',
+      (u) => (u.available ? 1 : 0),
+    );
+    upstreamGauge(
+      this.registry,
+      upstreams,
+      'balancer_upstream_weight',
+      "The upstream's weight in force (an operator's, or discovery's)",
+      (u) => u.weight,
+    );
+    new Gauge({
+      name: 'balancer_upstream_admin_state',
+      help: "1 for the operator's state of the upstream (ready, drain or maint), 0 for the others",
+      labelNames: ['upstream', 'state'],
+      registers,
+      collect() {
+        this.reset();
+        for (const u of upstreams()) {
+          for (const state of ADMIN_STATES) this.labels(u.name, state).set(u.admin === state ? 1 : 0);
+        }
+      },
+    });
+    upstreamGauge(
+      this.registry,
+      upstreams,
       'balancer_upstream_in_flight',
-      'Requests being proxied to the upstream right now',
+      'Requests being proxied to the upstream right now, by every worker (open tunnels included)',
       (u) => u.inFlight,
     );
     upstreamGauge(
@@ -159,6 +196,19 @@ export class BalancerMetrics {
         'Requests answered 503 because the balancer ran out of descriptors or local ports, since start',
         (c) => c.localFailures,
       );
+    }
+    const { policy } = options;
+    if (policy !== undefined) {
+      new Gauge({
+        name: 'balancer_policy_info',
+        help: 'The selection policy in use, as the label (always 1)',
+        labelNames: ['policy'],
+        registers,
+        collect() {
+          this.reset();
+          this.labels(policy()).set(1);
+        },
+      });
     }
     eventLoopDelayGauges(this.registry);
   }

@@ -47,6 +47,9 @@ void test('upstream gauges are read from the status at scrape time and forget de
     {
       name: 'backend-a',
       healthy: true,
+      available: false,
+      admin: 'drain',
+      weight: 3,
       inFlight: 3,
       pm2Restarts: 2,
       tunnels: 2,
@@ -56,6 +59,9 @@ void test('upstream gauges are read from the status at scrape time and forget de
     {
       name: 'backend-b',
       healthy: false,
+      available: false,
+      admin: 'ready',
+      weight: 1,
       inFlight: 0,
       pm2Restarts: null,
       tunnels: 0,
@@ -63,8 +69,17 @@ void test('upstream gauges are read from the status at scrape time and forget de
       tunnelBytesFromUpstream: 0,
     },
   ];
-  const metrics = new BalancerMetrics({ upstreams: () => pool, processMetrics: false });
+  const metrics = new BalancerMetrics({
+    upstreams: () => pool,
+    processMetrics: false,
+    policy: () => 'least-request',
+  });
   let f = await scrape(metrics);
+  assert.equal(sumSamples(f, 'balancer_upstream_available', { upstream: 'backend-a' }), 0, 'drained');
+  assert.equal(sumSamples(f, 'balancer_upstream_weight', { upstream: 'backend-a' }), 3);
+  assert.equal(sumSamples(f, 'balancer_upstream_admin_state', { upstream: 'backend-a', state: 'drain' }), 1);
+  assert.equal(sumSamples(f, 'balancer_upstream_admin_state', { upstream: 'backend-a', state: 'ready' }), 0);
+  assert.equal(sumSamples(f, 'balancer_policy_info', { policy: 'least-request' }), 1);
   assert.equal(sumSamples(f, 'balancer_upstream_healthy', { upstream: 'backend-a' }), 1);
   assert.equal(sumSamples(f, 'balancer_upstream_healthy', { upstream: 'backend-b' }), 0);
   assert.equal(sumSamples(f, 'balancer_upstream_in_flight', { upstream: 'backend-a' }), 3);
@@ -84,6 +99,9 @@ void test('upstream gauges are read from the status at scrape time and forget de
     {
       name: 'backend-b',
       healthy: true,
+      available: true,
+      admin: 'ready',
+      weight: 1,
       inFlight: 1,
       pm2Restarts: null,
       tunnels: 0,
