@@ -10,7 +10,6 @@
  * upstream is chosen (request-body.ts), and a body still arriving when the balancer's request
  * timeout ends gets the client a 408 from the balancer (docs/hardening.md).
  */
-import type { BalancerConfig } from './config.js';
 import { performance } from 'node:perf_hooks';
 import { UpstreamError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -27,21 +26,7 @@ import type { EngineHandlers, ProxyEngine } from './engines/proxy-engine.js';
 import { ReplayableBody } from './request-body.js';
 import { classifyError, type FailureKind } from './retry-policy.js';
 import type { Upstream } from './upstream.js';
-
-export interface ProxySettings {
-  /** The balancer's name, in X-Served-By of its own answers. */
-  name: string;
-  retry: BalancerConfig['retry'];
-  proxyTimeoutMs: number;
-  /** Retry-After of the 503 sent when no upstream is available. */
-  retryAfterS: number;
-  /** Request bodies are read this far (or whole) before an upstream request is opened. */
-  requestBufferBytes: number;
-  /** How long a request waits for an available upstream before that 503 (0: not at all). */
-  queueTimeoutMs: number;
-  /** Requests that may wait at once. */
-  maxQueued: number;
-}
+import type { ProxySettings } from './proxy-settings.js';
 
 /** What this process's request path has done, for the status page (summed over a cluster's workers). */
 export interface RequestCounts {

@@ -27,7 +27,7 @@ import { clientProto } from './headers.js';
 import type { OwnAnswer } from './own-answers.js';
 import { rawPlainAnswer, type PlainHeaders } from '../http/plain-answer.js';
 import type { Pool } from './pool.js';
-import type { ProxySettings } from './proxy-handler.js';
+import type { ProxySettings } from './proxy-settings.js';
 import { classifyError, type FailureKind } from './retry-policy.js';
 import { Tunnel, type TunnelClosed, type TunnelSet } from './tunnel.js';
 import {

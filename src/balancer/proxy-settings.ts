@@ -1,0 +1,21 @@
+/**
+ * What the request and upgrade handlers are told at start (from the balancer's config): their own
+ * answers' name, the retry rules, the proxy timeout, the queue for when no upstream is available.
+ * Its own file, so the upgrade handler depends on the settings and not on the request handler.
+ */
+import type { BalancerConfig } from './config.js';
+
+export interface ProxySettings {
+  /** The balancer's name, in X-Served-By of its own answers. */
+  name: string;
+  retry: BalancerConfig['retry'];
+  proxyTimeoutMs: number;
+  /** Retry-After of the 503 sent when no upstream is available. */
+  retryAfterS: number;
+  /** Request bodies are read this far (or whole) before an upstream request is opened. */
+  requestBufferBytes: number;
+  /** How long a request waits for an available upstream before that 503 (0: not at all). */
+  queueTimeoutMs: number;
+  /** Requests that may wait at once. */
+  maxQueued: number;
+}
