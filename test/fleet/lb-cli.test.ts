@@ -191,7 +191,8 @@ void test('npm run lb drains, readies, puts in maint and weighs upstreams of a r
         PORT_OFFSET: String(fleet.offset),
       });
       assert.equal(run.code, 0, run.stderr);
-      assert.match(run.stdout, /policy round-robin, 4 of 4 upstreams in rotation/);
+      // One upstream weighs 3 since the weight subtest: round robin is the weighted one now.
+      assert.match(run.stdout, /policy weighted-round-robin, 4 of 4 upstreams in rotation/);
     },
   );
 
