@@ -48,14 +48,14 @@ async function builtCopy(t: TestContext): Promise<string> {
   return dir;
 }
 
-test('a built tree that looks stale is used as built when TypeScript is not installed', async (t) => {
+void test('a built tree that looks stale is used as built when TypeScript is not installed', async (t) => {
   const dir = await builtCopy(t);
   const result = await runNode(path.join(dir, 'scripts', 'build-if-stale.js'), []);
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /using dist\/ as built/);
 });
 
-test('a tree missing a compiled file is refused, naming it, and nothing is written', async (t) => {
+void test('a tree missing a compiled file is refused, naming it, and nothing is written', async (t) => {
   const dir = await builtCopy(t);
   const gone = path.join(dir, 'dist', 'src', 'fleet', 'cli-start.js');
   await fs.rm(gone);
@@ -68,7 +68,7 @@ test('a tree missing a compiled file is refused, naming it, and nothing is writt
   await assert.rejects(fs.access(gone));
 });
 
-test('npm ci --omit=dev of a touched built tree succeeds and leaves a runnable fleet CLI', async (t) => {
+void test('npm ci --omit=dev of a touched built tree succeeds and leaves a runnable fleet CLI', async (t) => {
   const dir = await builtCopy(t);
   await run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund'], {
     cwd: dir,
