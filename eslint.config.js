@@ -3,7 +3,7 @@ import { defineConfig, globalIgnores } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  globalIgnores(['dist/', 'node_modules/', 'bench/results/', 'logs/', 'public/', 'ecosystem.config.cjs']),
+  globalIgnores(['dist/', 'node_modules/', 'bench/results/', 'logs/', 'public/']),
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
@@ -20,6 +20,16 @@ export default defineConfig(
   {
     files: ['**/*.js', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
+  },
+  {
+    // PM2 loads the ecosystem file as CommonJS in Node.js (and src/fleet/ecosystem.ts requires it).
+    files: ['ecosystem.config.cjs'],
+    languageOptions: {
+      sourceType: 'commonjs',
+      globals: { module: 'writable', require: 'readonly', process: 'readonly', __dirname: 'readonly' },
+    },
+    // CommonJS is what PM2 loads, so require() is how this file imports.
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // The dashboard's script runs in the browser (tsconfig.browser.json checks its types): the

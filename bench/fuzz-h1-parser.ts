@@ -1,7 +1,8 @@
 /**
  * The longer fuzz run of the h1 engine's response parser (the tests run a bounded one):
- * `npm run fuzz:h1`, with CASES mutated responses (default 200,000) from SEED (default: the time),
- * of which DIFFERENTIAL (default 5,000) are also put to llhttp over a loopback socket. Each case is
+ * `npm run fuzz:h1 -- [--cases N] [--differential N] [--seed N]` (or CASES, DIFFERENTIAL, SEED):
+ * mutated responses (default 200,000) from a seed (default: the time), of which the first 5,000
+ * are also put to llhttp over a loopback socket. Each case is
  * parsed whole and in random pieces, which must agree; none may be accepted where llhttp refuses
  * it. Stops at the first failure, printing the seed and the case so it can be run again.
  */
@@ -14,21 +15,36 @@ import {
   random,
   splitDifference,
 } from './lib/h1-fuzz.js';
+import { loadConfigOrExit } from '../src/config/load.js';
+import { intParser, type OptionSpec } from '../src/config/options.js';
 
-function count(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0) {
-    console.error(`${name} must be a whole number, not ${JSON.stringify(raw)}`);
-    process.exit(2);
-  }
-  return n;
-}
+const options = loadConfigOrExit('npm run fuzz:h1 -- [options]: fuzz the h1 response parser', {
+  cases: {
+    flag: 'cases',
+    env: 'CASES',
+    description: 'Mutated responses to parse',
+    default: 200_000,
+    parse: intParser(0),
+  },
+  differential: {
+    flag: 'differential',
+    env: 'DIFFERENTIAL',
+    description: 'How many of them (the first ones) are also put to llhttp over a loopback socket',
+    default: 5_000,
+    parse: intParser(0),
+  },
+  seed: {
+    flag: 'seed',
+    env: 'SEED',
+    description: 'Seed of the random mutations (a failure prints it, to run the same cases again)',
+    default: () => Date.now() % 2 ** 31,
+    defaultText: 'the time',
+    parse: intParser(0, 2 ** 31 - 1),
+  },
+} satisfies Record<string, OptionSpec<number>>);
 
-const cases = count('CASES', 200_000);
-const differential = Math.min(cases, count('DIFFERENTIAL', 5_000));
-const seed = count('SEED', Date.now() % 2 ** 31);
+const { cases, seed } = options;
+const differential = Math.min(cases, options.differential);
 const rand = random(seed);
 const started = Date.now();
 let accepted = 0;

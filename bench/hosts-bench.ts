@@ -3,11 +3,12 @@
  * over them, a PM2 daemon per host, the balancer in the root namespace on etcd discovery):
  *
  * 1. from a backend going online on a host (PM2's `online` on that host's bus) to the first request
- *    the balancer proxied to it, under a steady load; 20 tries;
- * 2. from a host's link going down to none of its members being in rotation; 20 tries;
+ *    the balancer proxied to it, under a steady load; --tries times (default 20);
+ * 2. from a host's link going down to none of its members being in rotation; --tries times;
  * 3. the balancer's requests/s (wrk) with its upstreams across namespaces and on loopback.
  *
  * Results: bench/results/hosts-<timestamp>/results.json and report.md. Run alone on the machine.
+ * SIGINT or SIGTERM removes the test hosts before exiting (130 or 143).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
@@ -25,6 +26,8 @@ import { hostsSupportProblems } from '../src/hosts/support.js';
 import { createLogger } from '../src/logger.js';
 import { freePort } from '../src/net/free-port.js';
 import { Pm2Client } from '../src/supervisor/pm2-client.js';
+import { loadConfigOrExit } from '../src/config/load.js';
+import { durationParser, intParser, type OptionSpec } from '../src/config/options.js';
 import { runWrk } from './lib/external-tools.js';
 import {
   renderHostsBenchMarkdown,
@@ -35,9 +38,30 @@ import {
   type Tries,
 } from './lib/hosts-figures.js';
 
-const TRIES = 20;
-const ROUNDS = 3;
-const ROUND_MS = 5000;
+const options = loadConfigOrExit('npm run bench:hosts -- [options]: the multi-host figures', {
+  tries: {
+    flag: 'tries',
+    description: 'Tries of each timed figure (online -> first request, link down -> out of rotation)',
+    default: 20,
+    parse: intParser(1, 1000),
+  },
+  rounds: {
+    flag: 'rounds',
+    description: 'wrk rounds per kind of upstream (namespaces, loopback)',
+    default: 3,
+    parse: intParser(1, 100),
+  },
+  roundMs: {
+    flag: 'round',
+    description: 'How long each wrk round runs',
+    default: 5000,
+    parse: durationParser(1000, 600_000),
+  },
+} satisfies Record<string, OptionSpec<number>>);
+const { tries: TRIES, rounds: ROUNDS, roundMs: ROUND_MS } = options;
+
+/** Whatever this run started outside the lab (backends and balancers on loopback), for a signal. */
+const started = new Set<ChildProcess>();
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -166,6 +190,7 @@ async function throughput(lab: Lab): Promise<ThroughputRound[]> {
     }),
   );
   const children: ChildProcess[] = [...loop];
+  for (const child of loop) started.add(child);
   try {
     await Promise.all(loop.map((c) => new Promise<void>((r) => c.once('message', () => r()))));
     const nsList = lab.hosts
@@ -174,8 +199,10 @@ async function throughput(lab: Lab): Promise<ThroughputRound[]> {
     const loList = loopPorts.map((p, i) => `lo${i + 1}=127.0.0.1:${p}`).join(',');
     const ns = await staticBalancer(nsList);
     children.push(ns.child);
+    started.add(ns.child);
     const lo = await staticBalancer(loList);
     children.push(lo.child);
+    started.add(lo.child);
     const rounds: ThroughputRound[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       for (const [kind, port] of [
@@ -192,6 +219,7 @@ async function throughput(lab: Lab): Promise<ThroughputRound[]> {
     return rounds;
   } finally {
     await Promise.all(children.map((c) => stopChild(c, 8000)));
+    for (const child of children) started.delete(child);
   }
 }
 
@@ -202,9 +230,30 @@ if (problems.length > 0) {
 }
 const startedAt = new Date();
 let lab: Lab | null = null;
+// The lab being built, so a signal during Lab.create still finds it once it is there.
+let building: Promise<Lab> | null = null;
+
+// Ctrl-C or a SIGTERM must not leave namespaces, a bridge, an etcd cluster and PM2 daemons behind
+// (the lab is not detached, but only destroy() removes the network).
+let interrupted = false;
+const onSignal = (signal: NodeJS.Signals) => {
+  if (interrupted) return;
+  interrupted = true;
+  say(`bench:hosts: ${signal}: removing the test hosts`);
+  void (async () => {
+    await Promise.all([...started].map((c) => stopChild(c, 8000)));
+    const built = lab ?? (await building?.catch(() => null)) ?? null;
+    await built?.destroy();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  })();
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
 let code = 1;
 try {
-  lab = await Lab.create({ hosts: 3, backendsPerHost: 1, leaseTtlS: 3, log: say });
+  building = Lab.create({ hosts: 3, backendsPerHost: 1, leaseTtlS: 3, log: say });
+  lab = await building;
   const balancer = await startEtcdBalancer(lab);
   const { lb } = balancer;
   const url = `http://127.0.0.1:${balancer.port}/page.html`;
@@ -249,6 +298,7 @@ try {
 } catch (err) {
   process.stderr.write(`bench:hosts failed: ${errorMessage(err)}\n`);
 } finally {
-  await lab?.destroy();
+  // After a signal the handler removes the lab and exits with the signal's code.
+  if (!interrupted) await lab?.destroy();
 }
-process.exit(code);
+if (!interrupted) process.exit(code);

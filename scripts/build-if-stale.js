@@ -29,22 +29,27 @@ const settingsTime = Math.max(
     .map(mtime),
 );
 
-const stale = sources.filter((source) => {
-  const out = path.join(root, 'dist', path.relative(root, source)).replace(/\.ts$/, '.js');
-  return !fs.existsSync(out) || mtime(out) < Math.max(mtime(source), settingsTime);
-});
+const compiled = (source) => path.join(root, 'dist', path.relative(root, source)).replace(/\.ts$/, '.js');
+const missing = sources.filter((source) => !fs.existsSync(compiled(source)));
+const stale = sources.filter(
+  (source) => missing.includes(source) || mtime(compiled(source)) < Math.max(mtime(source), settingsTime),
+);
 
 const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
-const distBuilt = fs.existsSync(path.join(root, 'dist', 'src', 'supervisor', 'cli-start.js'));
+// Built means what the build produces is there: a compiled file for every source. Times cannot say
+// it (a copy without times, a touched package.json), and no single file can (files move).
+const distBuilt = sources.length > 0 && missing.length === 0;
 
 if (stale.length === 0) {
   process.stdout.write('build: dist/ is up to date\n');
 } else if (!fs.existsSync(tsc) && distBuilt) {
   process.stdout.write('build: TypeScript is not installed (a production install); using dist/ as built\n');
 } else if (!fs.existsSync(tsc)) {
+  const example = path.relative(root, compiled(missing[0] ?? ''));
   process.stderr.write(
-    'build: dist/ is not built and TypeScript is not installed: run `npm install` (with dev\n' +
-      'dependencies) and `npm run build`, then a production install (`npm ci --omit=dev`) of that tree\n',
+    `build: dist/ is not built (${missing.length} of ${sources.length} compiled files are missing, e.g. ${example})\n` +
+      'and TypeScript is not installed: run `npm install` (with dev dependencies) and `npm run build`,\n' +
+      'then a production install (`npm ci --omit=dev`) of that tree\n',
   );
   process.exit(1);
 } else {

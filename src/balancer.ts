@@ -104,7 +104,13 @@ if (slot !== null) {
   await startOrExit(logger, () => primary.start());
 } else {
   const logger = createProcessLogger(config.name, config);
-  const balancer = new LoadBalancer({ config, discoveryKind, logger, tls, adminToken });
+  const balancer = new LoadBalancer({
+    config,
+    discoveryKind,
+    logger,
+    adminToken,
+    ...(tls === undefined ? {} : { tls }),
+  });
   // The dashboard (GET /) and Prometheus metrics (GET /metrics) on the admin listener.
   attachDashboard(balancer, logger);
   installGracefulShutdown({

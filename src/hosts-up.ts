@@ -7,7 +7,7 @@ import { loadConfigOrExit } from './config/load.js';
 import { intParser, type OptionSpec } from './config/options.js';
 import { errorMessage } from './errors.js';
 import { Lab } from './hosts/lab.js';
-import { writeLabNotes } from './hosts/lab-notes.js';
+import { readAllLabNotes, writeLabNotes } from './hosts/lab-notes.js';
 import { labTags } from './hosts/network.js';
 import { hostsSupportProblems } from './hosts/support.js';
 
@@ -29,9 +29,13 @@ if (problems.length > 0) {
   );
   process.exit(1);
 }
-if ((await labTags()).length > 0) {
+// One lab per checkout (hosts:down removes what this checkout noted); other checkouts' and tests'
+// labs may run beside it, each on its own bridge and subnet.
+const onMachine = await labTags();
+const ours = (await readAllLabNotes()).map((n) => n.tag).filter((tag) => onMachine.includes(tag));
+if (ours.length > 0) {
   process.stderr.write(
-    `hosts:up: test hosts are already up (${(await labTags()).join(', ')}); run npm run hosts:down first\n`,
+    `hosts:up: test hosts are already up (${ours.join(', ')}); run npm run hosts:down first\n`,
   );
   process.exit(1);
 }

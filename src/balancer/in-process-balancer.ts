@@ -32,7 +32,7 @@ export async function startInProcessBalancer(options: {
     config,
     discoveryKind: options.discoveryKind,
     logger: options.logger,
-    discovery: options.discovery,
+    ...(options.discovery === undefined ? {} : { discovery: options.discovery }),
   });
   const { port, adminPort } = await lb.start();
   return {

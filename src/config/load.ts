@@ -2,6 +2,7 @@
 import { ConfigError } from '../errors.js';
 import { formatHelp, parseOptions, type OptionSpecs, type OptionValues, type RawInput } from './options.js';
 import { processInput } from './process-input.js';
+import { PROJECT_VERSION } from './version.js';
 
 /** Extra checks that need the parsed values (a folder exists, two ports differ); returns problems. */
 export type Validator<T> = (values: T) => string[];
@@ -11,17 +12,17 @@ export function buildConfig<S extends OptionSpecs>(
   specs: S,
   input: RawInput,
   validate?: Validator<OptionValues<S>>,
-): { value: OptionValues<S>; help: boolean } {
+): { value: OptionValues<S>; help: boolean; version: boolean } {
   const parsed = parseOptions(specs, input);
   if (!parsed.ok) throw new ConfigError(parsed.problems);
   const problems = validate?.(parsed.value) ?? [];
   if (problems.length > 0) throw new ConfigError(problems);
-  return { value: parsed.value, help: parsed.help };
+  return { value: parsed.value, help: parsed.help, version: parsed.version };
 }
 
 /**
- * For entry points: read this process's argv and env, print help or every problem, and exit
- * (0 after help, 2 on bad configuration) instead of returning a half-valid config.
+ * For entry points: read this process's argv and env, print help, the version or every problem, and
+ * exit (0 after help or the version, 2 on bad configuration) instead of returning a half-valid config.
  */
 export function loadConfigOrExit<S extends OptionSpecs>(
   title: string,
@@ -29,9 +30,13 @@ export function loadConfigOrExit<S extends OptionSpecs>(
   validate?: Validator<OptionValues<S>>,
 ): OptionValues<S> {
   return orExit(title, () => {
-    const { value, help } = buildConfig(specs, processInput(), validate);
+    const { value, help, version } = buildConfig(specs, processInput(), validate);
     if (help) {
       process.stdout.write(`${formatHelp(title, specs)}\n`);
+      process.exit(0);
+    }
+    if (version) {
+      process.stdout.write(`${PROJECT_VERSION}\n`);
       process.exit(0);
     }
     return value;

@@ -35,7 +35,9 @@ export type OptionValues<S extends OptionSpecs> = {
   [K in keyof S]: S[K] extends OptionSpec<infer T> ? T : never;
 };
 
-export type ParseResult<T> = { ok: true; value: T; help: boolean } | { ok: false; problems: string[] };
+/** `help` and `version`: the person asked for the help text or the version instead of a run. */
+export type ParseResult<T> =
+  { ok: true; value: T; help: boolean; version: boolean } | { ok: false; problems: string[] };
 
 // ---- value parsers (each throws an Error with a message a person can act on) ----
 
@@ -76,15 +78,30 @@ export function parseDurationMs(raw: string): number {
   return Math.round(Number(m[1]) * (DURATION_UNITS[m[2] ?? 'ms'] ?? 1));
 }
 
+/**
+ * The parsers that read durations, so help shows their defaults as durations (`1s`, not `1000`)
+ * without every spec restating its default as text.
+ */
+const DURATION_PARSERS = new WeakSet<(raw: string) => unknown>([parseDurationMs]);
+
 export function durationParser(
   minMs: number,
   maxMs: number = Number.MAX_SAFE_INTEGER,
 ): (raw: string) => number {
-  return (raw) => {
+  const parse = (raw: string): number => {
     const ms = parseDurationMs(raw);
     if (ms < minMs || ms > maxMs) throw new Error(`"${raw}" is outside ${minMs}ms..${maxMs}ms`);
     return ms;
   };
+  DURATION_PARSERS.add(parse);
+  return parse;
+}
+
+/** Milliseconds as a duration parseDurationMs reads back: `1s`, `1.5s`, `2m`, `250ms`. */
+export function formatDurationMs(ms: number): string {
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms >= 1000 && ms % 100 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
 }
 
 export function parseBoolean(raw: string): boolean {
@@ -134,7 +151,7 @@ function describe(spec: OptionSpec<unknown>): string {
 
 /**
  * Parse argv and env against the specs. Unknown flags, missing values and bad values are all
- * reported together. `--help` is recognised and reported in the result.
+ * reported together. `--help` and `--version` are recognised and reported in the result.
  */
 export function parseOptions<S extends OptionSpecs>(specs: S, input: RawInput): ParseResult<OptionValues<S>> {
   const problems: string[] = [];
@@ -143,11 +160,16 @@ export function parseOptions<S extends OptionSpecs>(specs: S, input: RawInput): 
 
   const fromArgv = new Map<string, string[]>();
   let help = false;
+  let version = false;
   const args = [...input.argv];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] ?? '';
     if (arg === '--help' || arg === '-h') {
       help = true;
+      continue;
+    }
+    if (arg === '--version') {
+      version = true;
       continue;
     }
     if (!arg.startsWith('--')) {
@@ -217,19 +239,31 @@ export function parseOptions<S extends OptionSpecs>(specs: S, input: RawInput): 
     }
   }
   if (problems.length > 0) return { ok: false, problems };
-  return { ok: true, value: values as OptionValues<S>, help };
+  return { ok: true, value: values as OptionValues<S>, help, version };
+}
+
+/** A default as a person would type it: a duration with its unit, a list comma-separated. */
+function defaultText(spec: OptionSpec<unknown>): string {
+  const value = spec.default;
+  if (typeof value === 'function') return 'computed';
+  // Only compared by identity, never called here, so its `this` does not matter.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
+  if (typeof value === 'number' && DURATION_PARSERS.has(spec.parse)) return formatDurationMs(value);
+  if (Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number')) {
+    return value.length === 0 ? 'none' : value.join(',');
+  }
+  return JSON.stringify(value) ?? 'none';
 }
 
 /** Help text listing every option with its variable, default and description. */
 export function formatHelp(title: string, specs: OptionSpecs): string {
   const lines = [title, '', 'Options (flags win over environment variables):'];
   for (const spec of Object.values(specs)) {
-    const dflt =
-      spec.defaultText ??
-      (typeof spec.default === 'function' ? 'computed' : (JSON.stringify(spec.default) ?? 'none'));
+    const dflt = spec.defaultText ?? defaultText(spec);
     lines.push(`  ${describe(spec)}`);
     lines.push(`      ${spec.description} (default: ${dflt})`);
   }
   lines.push('  --help', '      Print this help and exit.');
+  lines.push('  --version', "      Print the project's version and exit.");
   return lines.join('\n');
 }

@@ -45,7 +45,7 @@ export interface DemoOutput {
   logger: Logger;
   print: (line: string) => void;
   /** Ctrl-C: the load and the schedule stop, and what ran is still reported. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 export interface UnderLoadResult {

@@ -8,6 +8,7 @@
  */
 import { loadAdminToken } from '../balancer/admin-token.js';
 import { processInput, userName } from '../config/process-input.js';
+import { PROJECT_VERSION } from '../config/version.js';
 import { AdminApiError, ConfigError, errorMessage } from '../errors.js';
 import { createProcessLogger } from '../logger.js';
 import { fetchStatus, sendControl, type AdminTarget } from './lb-client.js';
@@ -17,7 +18,7 @@ import { formatUpstreamLine, formatUpstreamTable } from './lb-table.js';
 function readInput(): { input: ReturnType<typeof parseLbInput>; token: string | null } {
   try {
     const input = parseLbInput(processInput());
-    const token = input.help ? null : loadAdminToken(input.config.adminTokenFile || null);
+    const token = 'config' in input ? loadAdminToken(input.config.adminTokenFile || null) : null;
     return { input, token };
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -30,6 +31,10 @@ function readInput(): { input: ReturnType<typeof parseLbInput>; token: string | 
 const { input, token } = readInput();
 if (input.help) {
   process.stdout.write(lbHelp());
+  process.exit(0);
+}
+if ('version' in input) {
+  process.stdout.write(`${PROJECT_VERSION}\n`);
   process.exit(0);
 }
 const { command, config } = input;

@@ -63,6 +63,19 @@ export const statusSpecs = {
   ...logOptions,
 };
 
+/** `npm stop`: which daemon, and how long the fleet may take to stop (each app drains first). */
+export const stopSpecs = {
+  pm2Home: pm2HomeOption,
+  timeoutMs: {
+    flag: 'timeout',
+    env: 'STOP_TIMEOUT',
+    description: 'How long stopping and removing every app of the fleet may take',
+    default: 120_000,
+    parse: durationParser(1000, 600_000),
+  } satisfies OptionSpec<number>,
+  ...logOptions,
+};
+
 /** The offset must keep every port of the fleet valid (the highest default is 46000). */
 export const validateStart: Validator<StartConfig> = (v) =>
   v.portOffset + 46_000 > 65_535 || v.portOffset + 9002 < 1

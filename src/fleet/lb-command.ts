@@ -69,7 +69,8 @@ export type LbCommand =
   /** `path` is the admin route to POST; `words` say what it asks ("drain", "weight 3"). */
   | { kind: 'control'; name: string; path: string; words: string };
 
-export type LbInput = { help: true } | { help: false; command: LbCommand; config: LbConfig };
+export type LbInput =
+  { help: true } | { help: false; version: true } | { help: false; command: LbCommand; config: LbConfig };
 
 const CONTROLS = ['drain', 'maint', 'ready'];
 
@@ -131,17 +132,20 @@ export function parseLbInput(input: RawInput): LbInput {
   const problems: string[] = [];
   let config: LbConfig | null = null;
   let help = false;
+  let version = false;
   try {
     const built = buildConfig(lbSpecs, { argv: options, env: input.env }, (v) =>
       v.adminPort === 0 ? ['--admin-port: 0 is not a port a balancer listens on'] : [],
     );
     config = built.value;
     help = built.help;
+    version = built.version;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     problems.push(...err.problems);
   }
   if (help && problems.length === 0) return { help: true };
+  if (version && problems.length === 0) return { help: false, version: true };
   const command = parseWords(words);
   if (typeof command === 'string') problems.push(command);
   if (problems.length > 0 || config === null || typeof command === 'string') throw new ConfigError(problems);

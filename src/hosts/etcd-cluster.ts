@@ -28,7 +28,7 @@ export interface EtcdClusterOptions {
   clientPort: number;
   peerPort: number;
   /** Let the members outlive this process (`npm run hosts:up`). */
-  detached?: boolean;
+  detached?: boolean | undefined;
 }
 
 const pause = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

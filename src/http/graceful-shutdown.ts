@@ -69,7 +69,7 @@ export interface ShutdownOptions {
   drainDelayMs?: number;
   logger: Logger;
   /** Runs after the last connection closed (close a thread pool, flush something). */
-  cleanup?: () => Promise<void>;
+  cleanup?: (() => Promise<void>) | undefined;
 }
 
 /** Exit with an error if draining itself hangs (a bug): a supervisor must never wait forever. */

@@ -4,7 +4,7 @@ import { rawExchange } from '../helpers/raw-http.js';
 import { startBackends, startBalancer, waitForState } from '../helpers/balancer-fleet.js';
 import { openEcho, refusedStatus } from '../helpers/ws-client.js';
 import { waitFor } from '../helpers/wait.js';
-import { parsePrometheusText, sumSamples } from '../../src/metrics/prometheus-text.js';
+import { parsePrometheusText, sumSamples } from '../helpers/prometheus-text.js';
 
 function echoUrl(port: number): string {
   return `ws://127.0.0.1:${port}/ws/echo`;

@@ -56,7 +56,7 @@ void test('nothing on the admin listener answers a method other than GET or HEAD
     for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
       const res = await fetch(`http://127.0.0.1:${lb.adminPort}${path}`, {
         method,
-        body: method === 'DELETE' ? undefined : '{}',
+        ...(method === 'DELETE' ? {} : { body: '{}' }),
       });
       assert.equal(res.status, 405, `${method} ${path}`);
       assert.equal(res.headers.get('allow'), 'GET, HEAD', `${method} ${path}`);

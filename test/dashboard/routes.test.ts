@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Dashboard, type DashboardSource } from '../../src/dashboard/dashboard.js';
 import { dashboardRoutes } from '../../src/dashboard/routes.js';
 import type { DashboardView, UpstreamView, WorkerView } from '../../src/dashboard/view.js';
-import { parsePrometheusText, sumSamples } from '../../src/metrics/prometheus-text.js';
+import { parsePrometheusText, sumSamples } from '../helpers/prometheus-text.js';
 
 const upstream = (port: number, health: UpstreamView['health']): UpstreamView => ({
   id: `127.0.0.1:${port}`,

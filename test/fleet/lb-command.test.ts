@@ -8,7 +8,7 @@ const parse = (argv: string[], env: Record<string, string> = {}): LbInput => par
 
 function run(argv: string[], env: Record<string, string> = {}) {
   const input = parse(argv, env);
-  assert.equal(input.help, false, 'not a help request');
+  assert.ok('command' in input, 'not a help or version request');
   return input;
 }
 
@@ -113,6 +113,12 @@ void test('--help needs no command and lists the commands and every option', () 
     assert.ok(help.includes(word), `help mentions ${word}`);
   }
   assert.match(help, /44445 \+ PORT_OFFSET/);
+});
+
+void test('--version needs no command; with a bad option it is a usage error like any other', () => {
+  assert.deepEqual(parse(['--version']), { help: false, version: true });
+  assert.match(lbHelp(), /--version/);
+  assert.ok(problems(['--version', '--nope']).includes('unknown option --nope (see --help)'));
 });
 
 void test('the User-Agent names the operator, and stays a valid header value', () => {

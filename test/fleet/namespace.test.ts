@@ -13,7 +13,7 @@ import { loadFleetApps } from '../../src/fleet/ecosystem.js';
 import { ensureFleet } from '../../src/fleet/fleet.js';
 import { createFleetHome, freePorts, writeFixtures, type Pm2Home } from '../helpers/pm2-home.js';
 import { memoryLogger } from '../helpers/memory-logger.js';
-import { ROOT } from '../helpers/processes.js';
+import { ROOT, runNode } from '../helpers/processes.js';
 
 const OTHER = 'someone-else';
 const backend = (() => {
@@ -83,15 +83,16 @@ void test("another namespace's balancer is not the fleet's: ours is restarted an
   await again.stop();
   await untouched();
 
-  // `npm stop` is `pm2 delete <namespace>`: the fleet goes, the other project's app stays.
+  // `npm stop` removes the fleet's namespace: the fleet goes, the other project's app stays.
   const scripts = (
     JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
       scripts: Record<string, string>;
     }
   ).scripts;
-  assert.equal(scripts.stop, `pm2 delete ${FLEET_NAMESPACE}`);
-  const stopped = await pm2.pm2((scripts.stop as string).split(' ').slice(1));
+  assert.match(scripts.stop ?? '', /dist\/src\/fleet\/cli-stop\.js$/);
+  const stopped = await runNode('fleet/cli-stop', [], pm2.env, 60_000);
   assert.equal(stopped.code, 0, stopped.stderr);
+  assert.match(stopped.stdout, /stopped and removed 2 apps: /);
   const left = await pm2.jlist();
   assert.deepEqual(
     left.map((e) => [e.name, e.pm2_env.namespace, e.pm2_env.status]),

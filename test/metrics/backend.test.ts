@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePrometheusText, sumSamples, type MetricFamily } from '../../src/metrics/prometheus-text.js';
+import { parsePrometheusText, sumSamples, type MetricFamily } from '../helpers/prometheus-text.js';
 import { startNode } from '../helpers/processes.js';
 
 async function scrape(base: string): Promise<Map<string, MetricFamily>> {

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePrometheusText, sumSamples, type MetricFamily } from '../../src/metrics/prometheus-text.js';
+import { parsePrometheusText, sumSamples, type MetricFamily } from '../helpers/prometheus-text.js';
 import { runLoad, startBackends, startBalancer } from '../helpers/balancer-fleet.js';
 import { waitFor } from '../helpers/wait.js';
 

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePrometheusText, sumSamples } from '../../src/metrics/prometheus-text.js';
+import { parsePrometheusText, sumSamples } from '../helpers/prometheus-text.js';
 import { startBackends, startBalancer } from '../helpers/balancer-fleet.js';
 import { startNode, type StartedProcess } from '../helpers/processes.js';
 import { delay } from '../helpers/wait.js';

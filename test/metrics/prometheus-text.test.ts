@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePrometheusText, sumSamples } from '../../src/metrics/prometheus-text.js';
+import { parsePrometheusText, sumSamples } from '../helpers/prometheus-text.js';
 
 const GOOD = `# HELP reqs_total Requests answered
 # TYPE reqs_total counter

@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { runCommand } from '../../src/hosts/command.js';
-import { parsePrometheusText, sumSamples } from '../../src/metrics/prometheus-text.js';
+import { parsePrometheusText, sumSamples } from '../helpers/prometheus-text.js';
 import { runLoad, startBackend, startBalancer } from '../helpers/balancer-fleet.js';
 import { ROOT, startNode } from '../helpers/processes.js';
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { BackendMetrics } from '../../src/metrics/backend-metrics.js';
 import { BucketHistogram } from '../../src/metrics/bucket-histogram.js';
 import { BalancerMetrics, type UpstreamGaugeSource } from '../../src/metrics/balancer-metrics.js';
-import { parsePrometheusText, sumSamples } from '../../src/metrics/prometheus-text.js';
+import { parsePrometheusText, sumSamples } from '../helpers/prometheus-text.js';
 
 async function scrape(metrics: { render(): Promise<string> }) {
   return parsePrometheusText(await metrics.render());

@@ -1,0 +1,34 @@
+/**
+ * `npm run hosts:down` removes the labs this checkout noted and leaves every other lab on the
+ * machine alone (another checkout's, a running test's), naming it; `--tag` removes one anyway, and
+ * a malformed tag exits 2 before anything is touched. The "other lab" here is a bare network (a
+ * bridge and one namespace, no etcd), which is all hosts:down looks for.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { HostNetwork, labTags } from '../../src/hosts/network.js';
+import { hostsSupportProblems } from '../../src/hosts/support.js';
+import { runNode } from '../helpers/processes.js';
+
+void test("hosts:down leaves a lab that is not this checkout's, and --tag removes it", async (t) => {
+  const problems = await hostsSupportProblems({ etcd: false });
+  if (problems.length > 0) throw new Error(`cannot build test hosts: ${problems.join('; ')}`);
+  const tag = `t${Math.random().toString(36).slice(2, 5).padEnd(3, '0')}`;
+  const network = await HostNetwork.create(tag, 1);
+  t.after(() => network.destroy());
+
+  const bad = await runNode('hosts-down', ['--tag', 'NOPE!']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--tag: "NOPE!" is not a lab tag/);
+  assert.ok((await labTags()).includes(tag), 'a bad tag touched nothing');
+
+  const plain = await runNode('hosts-down', [], {}, 60_000);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.match(plain.stdout, new RegExp(`left alone, not this checkout's: lab .*${tag}`));
+  assert.ok((await labTags()).includes(tag), "another checkout's lab is still there");
+
+  const asked = await runNode('hosts-down', ['--tag', tag], {}, 60_000);
+  assert.equal(asked.code, 0, asked.stderr);
+  assert.match(asked.stdout, new RegExp(`lab ${tag} removed`));
+  assert.ok(!(await labTags()).includes(tag), 'the lab asked for is gone');
+});
