@@ -57,9 +57,9 @@ void test('bound to every address, an address literal with its port is its own, 
 });
 
 void test('a control path names an upstream and a state or a weight from 0 to 256', () => {
-  assert.deepEqual(parseControlPath('/__lb/upstreams/backend-9003/drain'), {
+  assert.deepEqual(parseControlPath('/__lb/upstreams/backend-7003/drain'), {
     ok: true,
-    name: 'backend-9003',
+    name: 'backend-7003',
     decision: { admin: 'drain' },
     words: 'drain',
   });

@@ -43,7 +43,7 @@ void test('parseHandover: the message must describe every descriptor, a public o
     ],
     workers: [101, 102],
     zone: true,
-    slots: { '127.0.0.1:9002': 0, '127.0.0.1:9003': 1 },
+    slots: { '127.0.0.1:7002': 0, '127.0.0.1:7003': 1 },
   };
   assert.deepEqual(parseHandover(JSON.stringify(good), 3), good);
   const { workers: _none, zone: _noZone, slots: _noSlots, ...fromAnOlderHolder } = good;

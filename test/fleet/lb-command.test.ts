@@ -25,17 +25,17 @@ function problems(argv: string[], env: Record<string, string> = {}): string[] {
 void test('each command becomes the admin route it asks for', () => {
   assert.deepEqual(run(['status']).command, { kind: 'status' });
   for (const state of ['drain', 'maint', 'ready']) {
-    assert.deepEqual(run([state, 'backend-9003']).command, {
+    assert.deepEqual(run([state, 'backend-7003']).command, {
       kind: 'control',
-      name: 'backend-9003',
-      path: `/__lb/upstreams/backend-9003/${state}`,
+      name: 'backend-7003',
+      path: `/__lb/upstreams/backend-7003/${state}`,
       words: state,
     });
   }
-  assert.deepEqual(run(['weight', 'backend-9003', '3']).command, {
+  assert.deepEqual(run(['weight', 'backend-7003', '3']).command, {
     kind: 'control',
-    name: 'backend-9003',
-    path: '/__lb/upstreams/backend-9003/weight/3',
+    name: 'backend-7003',
+    path: '/__lb/upstreams/backend-7003/weight/3',
     words: 'weight 3',
   });
   // A name is one path segment whatever it holds.
