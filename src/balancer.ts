@@ -2,7 +2,8 @@
  * The load balancer: a health-checked round-robin reverse proxy in front of the backends
  * (port 44444, status on 127.0.0.1:44445). This file only wires the config, the logger and the
  * signals to the parts in src/balancer/: with `--workers 1` one process does everything; with
- * more, this process is the cluster's primary and its children are the request-path workers.
+ * more, this process is the cluster's primary and its children are the request-path workers, unless
+ * the native addons a cluster needs do not load: then one process serves, and says why.
  */
 import { fileURLToPath } from 'node:url';
 import { balancerSpecs, resolveDiscovery, validateBalancer, type BalancerConfig } from './balancer/config.js';
@@ -18,6 +19,7 @@ import { installGracefulShutdown } from './http/graceful-shutdown.js';
 import { createProcessLogger, type Logger } from './logger.js';
 import { LoadBalancer } from './balancer/load-balancer.js';
 import { attachDashboard } from './dashboard/attach.js';
+import { addonsProblem } from './balancer/native-addons.js';
 
 const TITLE = 'balancer: health-checked round-robin load balancer';
 // Flags and the environment first (--help, exit 2), then the env file they may name.
@@ -50,6 +52,9 @@ async function startOrExit(logger: Logger, start: () => Promise<unknown>): Promi
 }
 
 const slot = workerSlot();
+// A cluster needs the native addons (the workers' shared zone, the handover's descriptors). Without
+// them the balancer still serves, as one process, rather than leave the site down over a build step.
+const nativeProblem = slot === null && config.workers > 1 ? addonsProblem() : null;
 if (slot !== null) {
   const logger = createProcessLogger(`${config.name}#${slot.id}`, config);
   try {
@@ -59,7 +64,7 @@ if (slot !== null) {
     await logger.close();
     process.exit(1);
   }
-} else if (config.workers > 1) {
+} else if (config.workers > 1 && nativeProblem === null) {
   const logger = createProcessLogger(config.name, config);
   // The sockets and the zone come first: from the last primary's handover, or new.
   const primary = await orExitAsync(logger, () =>
@@ -104,11 +109,25 @@ if (slot !== null) {
   await startOrExit(logger, () => primary.start());
 } else {
   const logger = createProcessLogger(config.name, config);
+  const singleProcessReason =
+    nativeProblem === null
+      ? null
+      : `--workers ${config.workers} needs the native addons, which did not load: ${nativeProblem}`;
+  if (singleProcessReason !== null) {
+    logger.warn(
+      `${singleProcessReason}; serving as one process (as --workers 1), without zero-downtime reloads`,
+      {
+        event: 'single-process',
+        workersAsked: config.workers,
+      },
+    );
+  }
   const balancer = new LoadBalancer({
-    config,
+    config: singleProcessReason === null ? config : { ...config, workers: 1 },
     discoveryKind,
     logger,
     adminToken,
+    singleProcessReason,
     ...(tls === undefined ? {} : { tls }),
   });
   // The dashboard (GET /) and Prometheus metrics (GET /metrics) on the admin listener.

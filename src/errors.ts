@@ -102,6 +102,7 @@ export type InternalErrorCode =
   | 'ERR_HOSTS'
   | 'ERR_HOSTS_COMMAND'
   | 'ERR_HOSTS_PM2'
+  | 'ERR_NATIVE'
   | 'ERR_STATUS_SHAPE'
   | 'ERR_TRIVIAL_SERVER'
   | 'ERR_WRONG_THREAD'

@@ -44,6 +44,8 @@ export interface ControlPlaneOptions {
   adminToken?: string | null;
   /** Membership changed: once per discovery update, however many members it changed. */
   onMembers?: () => void;
+  /** Why a single process serves where more workers were asked (the status says it). */
+  singleProcessReason?: string | null;
 }
 
 /** What the status document says of the request path, which only the root that runs it knows. */
@@ -225,6 +227,7 @@ export class ControlPlane {
       retries: config.retry.enabled,
       draining: now.draining,
       workers: config.workers,
+      singleProcessReason: this.options.singleProcessReason ?? null,
       reloads: now.reloads,
       takenOverFrom: now.takenOverFrom ?? null,
       scheme: now.scheme,

@@ -32,6 +32,8 @@ export interface LoadBalancerOptions {
   tls?: TlsCredentials;
   /** The admin API's bearer token (`--admin-token-file`). */
   adminToken?: string | null;
+  /** Why this one process serves where more workers were asked (the entry point's fallback). */
+  singleProcessReason?: string | null;
 }
 
 export class LoadBalancer {
@@ -54,6 +56,7 @@ export class LoadBalancer {
       events: this.events,
       discoveryKind: options.discoveryKind,
       adminToken: options.adminToken ?? null,
+      singleProcessReason: options.singleProcessReason ?? null,
       ...(options.discovery === undefined ? {} : { discovery: options.discovery }),
       onGone: (gone) => this.path.forget(gone),
     });

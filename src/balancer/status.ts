@@ -76,6 +76,11 @@ export interface StatusFacts {
   draining: boolean;
   /** Request-path processes configured (1: a single process). */
   workers: number;
+  /**
+   * Why this balancer runs as one process though more workers were asked (its native addons are
+   * missing or do not load); null when it runs as configured.
+   */
+  singleProcessReason: string | null;
   /** Reloads done since start. */
   reloads: number;
   /** The primary that handed this one its listening sockets (a PM2 restart); null if none did. */

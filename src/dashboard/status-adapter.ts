@@ -76,6 +76,7 @@ export function statusView(
       },
       source: b.source ?? null,
       workers: b.workers,
+      singleProcessReason: b.singleProcessReason,
       reloads: b.reloads,
     },
     upstreams: status.upstreams.map(upstreamView),

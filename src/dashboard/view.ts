@@ -85,6 +85,8 @@ export interface DashboardView {
     source?: DiscoveryState | null;
     /** Request-path processes configured (--workers; 1 is a single process). */
     workers: number;
+    /** Why one process serves where more workers were asked (the native addons did not load). */
+    singleProcessReason: string | null;
     /** Zero-downtime reloads done since start. */
     reloads: number;
   };

@@ -39,9 +39,11 @@ export async function reloadBalancer(options: ReloadOptions): Promise<string> {
   if (before === null)
     throw new SupervisorError('ERR_FLEET_RELOAD', `${balancer.name} does not answer its status`);
   if (before.balancer.workers < 2) {
+    // A balancer that fell back to one process says why (its addons); one from before says nothing.
+    const why = before.balancer.singleProcessReason;
     throw new SupervisorError(
       'ERR_FLEET_RELOAD',
-      `${balancer.name} runs in one process (--workers 1): a reload needs 2 or more; pm2 restart it instead`,
+      `${balancer.name} runs in one process (${typeof why === 'string' ? why : '--workers 1'}): a reload needs 2 or more; pm2 restart it instead`,
     );
   }
   const pid = entry.pid;

@@ -51,6 +51,7 @@ async function start(t: import('node:test').TestContext) {
         engine: 'undici',
         connections: { open: 7, limit: 96, dropped: 2, localFailures: 1 },
         workers: 2,
+        singleProcessReason: null,
         reloads: cluster.reloads,
       },
       upstreams: pool,

@@ -44,6 +44,7 @@ void test("the view carries the balancer's workers, oldest generation first, wit
   );
   const view = statusView(JSON.parse(JSON.stringify(status)) as typeof status);
   assert.equal(view.balancer.workers, 2);
+  assert.equal(view.balancer.singleProcessReason, null);
   assert.equal(view.balancer.reloads, 3);
   assert.equal(view.balancer.uptimeMs, 60_000);
   assert.deepEqual(

@@ -25,6 +25,7 @@ export function statusFacts(over: Partial<StatusFacts> = {}): StatusFacts {
     retries: true,
     draining: false,
     workers: 1,
+    singleProcessReason: null,
     reloads: 0,
     takenOverFrom: null,
     scheme: 'http',

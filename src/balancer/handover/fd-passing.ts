@@ -4,12 +4,9 @@
  * descriptors only to its own children (spawn's stdio); a PM2 restart starts the next balancer as
  * nobody's child.
  */
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import type { Server, Socket } from 'node:net';
-import { PROJECT_ROOT } from '../../config/common.js';
 import { InternalError } from '../../errors.js';
+import { loadAddon } from '../native-addons.js';
 
 interface Native {
   dup(fd: number): number;
@@ -18,19 +15,10 @@ interface Native {
   receiveFds(connection: number, timeoutMs: number): { fds: number[]; text: string };
 }
 
-export const NATIVE_FILE = path.join(PROJECT_ROOT, 'build', 'Release', 'fd_passing.node');
-
 let native: Native | undefined;
 
 function load(): Native {
-  if (native !== undefined) return native;
-  if (!fs.existsSync(NATIVE_FILE)) {
-    throw new InternalError(
-      'ERR_HANDOVER',
-      `${NATIVE_FILE} is missing: \`npm install\` builds it (it needs make and a C compiler)`,
-    );
-  }
-  native = createRequire(import.meta.url)(NATIVE_FILE) as Native;
+  native ??= loadAddon<Native>('fd_passing', 'ERR_HANDOVER');
   return native;
 }
 

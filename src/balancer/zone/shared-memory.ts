@@ -3,30 +3,17 @@
  * (memfd) whose descriptor a worker inherits and a handover carries, mapped by each process as an
  * ArrayBuffer that Atomics work on in place. Node has no shared memory between processes.
  */
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { PROJECT_ROOT } from '../../config/common.js';
-import { InternalError } from '../../errors.js';
+import { loadAddon } from '../native-addons.js';
 
 interface Native {
   create(bytes: number): number;
   map(fd: number): ArrayBuffer;
 }
 
-const NATIVE_FILE = path.join(PROJECT_ROOT, 'build', 'Release', 'shared_zone.node');
-
 let native: Native | undefined;
 
 function load(): Native {
-  if (native !== undefined) return native;
-  if (!fs.existsSync(NATIVE_FILE)) {
-    throw new InternalError(
-      'ERR_ZONE',
-      `${NATIVE_FILE} is missing: \`npm install\` builds it (it needs make and a C compiler)`,
-    );
-  }
-  native = createRequire(import.meta.url)(NATIVE_FILE) as Native;
+  native ??= loadAddon<Native>('shared_zone', 'ERR_ZONE');
   return native;
 }
 

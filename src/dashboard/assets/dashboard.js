@@ -502,7 +502,9 @@ function renderWorkers(view) {
   setText(
     $('workers-info'),
     balancer.workers === 1
-      ? 'one process: the balancer serves requests itself'
+      ? balancer.singleProcessReason
+        ? `one process, not the workers asked for: ${balancer.singleProcessReason}`
+        : 'one process: the balancer serves requests itself'
       : `${formatCount(balancer.workers)} configured · generation ${newest} · ${formatCount(balancer.reloads)} ${balancer.reloads === 1 ? 'reload' : 'reloads'}`,
   );
 }
