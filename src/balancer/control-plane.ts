@@ -24,7 +24,7 @@ import { HealthChecker } from './health-checker.js';
 import { Pool } from './pool.js';
 import { STATUS_PATH, type BalancerStatus, type ConnectionFacts, type StatusFacts } from './status.js';
 import type { Upstream } from './upstream.js';
-import type { Zone } from './zone/zone.js';
+import type { Zone } from './zone.js';
 import { StateFile } from './state-file.js';
 import { parseControlPath, UPSTREAMS_PATH } from './upstream-control.js';
 

@@ -4,7 +4,7 @@
  * read: the request path checks `wantsRequests` before it builds the event object.
  */
 import type { HealthStatus } from './health-state.js';
-import type { AdminState } from './zone/zone.js';
+import type { AdminState } from './zone.js';
 
 /** A request is done: answered (by an upstream or by the balancer) or abandoned by its client. */
 export interface RequestFinished {

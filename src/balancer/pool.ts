@@ -12,7 +12,7 @@ import type { BalancerEvents, PoolChange } from './events.js';
 import type { HealthFlip, HealthThresholds } from './health-state.js';
 import { policyFor, type PolicyKind, type SelectionPolicy } from './selection.js';
 import { checkVerdict, Upstream, type CheckResult } from './upstream.js';
-import { MAX_SLOTS, Zone, type AdminState } from './zone/zone.js';
+import { MAX_SLOTS, Zone, type AdminState } from './zone.js';
 
 export interface PoolOptions {
   thresholds: HealthThresholds;

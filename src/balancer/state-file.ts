@@ -10,7 +10,7 @@ import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AdminDecision } from './pool.js';
-import { ADMIN_STATES, MAX_WEIGHT, type AdminState } from './zone/zone.js';
+import { ADMIN_STATES, MAX_WEIGHT, type AdminState } from './zone.js';
 
 export interface StateDocument {
   version: 1;

@@ -8,7 +8,7 @@
 import { InternalError } from '../errors.js';
 import type { HealthStatus } from './health-state.js';
 import type { BalancerStatus, UpstreamStatus } from './status.js';
-import { ADMIN_STATES } from './zone/zone.js';
+import { ADMIN_STATES } from './zone.js';
 
 type Loose = Record<string, unknown>;
 

@@ -6,7 +6,7 @@
 import type { DiscoveryKind, DiscoveryState, Pm2ProcessState, UpstreamOrigin } from './discovery/types.js';
 import type { HealthStatus } from './health-state.js';
 import type { Upstream } from './upstream.js';
-import type { AdminState } from './zone/zone.js';
+import type { AdminState } from './zone.js';
 
 /** Where the admin listener serves this document. */
 export const STATUS_PATH = '/__lb/status';

@@ -11,7 +11,7 @@
  * has already said who may ask.
  */
 import type { AdminDecision } from './pool.js';
-import { ADMIN_STATES, MAX_WEIGHT, type AdminState } from './zone/zone.js';
+import { ADMIN_STATES, MAX_WEIGHT, type AdminState } from './zone.js';
 
 export const UPSTREAMS_PATH = '/__lb/upstreams/';
 

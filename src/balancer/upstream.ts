@@ -2,13 +2,13 @@
  * One upstream as the balancer keeps it: who it is (from discovery), its health state machine, and
  * the counters the status page shows. A class with fixed fields, because the request path reads
  * and bumps them on every request. What every worker must agree on (may it be selected, its
- * weight, its requests in flight) lives in its slot of the shared zone (zone/zone.ts), written by
+ * weight, its requests in flight) lives in its slot of the shared zone (zone.ts), written by
  * the pool that owns the decisions and read by every copy of the pool.
  */
 import type { Pm2ProcessState, UpstreamOrigin, UpstreamSpec } from './discovery/types.js';
 import { HealthState, type HealthThresholds } from './health-state.js';
 import type { Candidate } from './selection.js';
-import type { AdminState, Zone } from './zone/zone.js';
+import type { AdminState, Zone } from './zone.js';
 
 export interface CheckResult {
   ok: boolean;

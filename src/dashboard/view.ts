@@ -8,7 +8,7 @@
  */
 import type { DiscoveryState, Pm2ProcessState, UpstreamOrigin } from '../balancer/discovery/types.js';
 import type { AdminChange } from '../balancer/events.js';
-import type { AdminState } from '../balancer/zone/zone.js';
+import type { AdminState } from '../balancer/zone.js';
 import type { SecondPoint, WindowSummary } from '../metrics/rolling-window.js';
 import type { PoolChange } from './pool-change-log.js';
 

@@ -4,7 +4,7 @@ import type { UpstreamSpec } from '../../src/balancer/discovery/types.js';
 import { BalancerEvents, type PoolChange } from '../../src/balancer/events.js';
 import { Pool } from '../../src/balancer/pool.js';
 import { buildStatus } from '../../src/balancer/status.js';
-import { Zone } from '../../src/balancer/zone/zone.js';
+import { Zone } from '../../src/balancer/zone.js';
 
 const NO_REQUESTS = { inFlight: 0, served: 0, failures: 0, queued: 0 };
 import { memoryLogger } from '../helpers/memory-logger.js';

@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
-import { createSharedMemory, mapSharedMemory } from '../../src/balancer/zone/shared-memory.js';
-import { MAX_ROWS, Zone, ZONE_BYTES } from '../../src/balancer/zone/zone.js';
+import { createSharedMemory, mapSharedMemory } from '../../src/balancer/cluster/shared-memory.js';
+import { MAX_ROWS, Zone, ZONE_BYTES } from '../../src/balancer/zone.js';
 import { closeFd } from '../../src/balancer/handover/fd-passing.js';
 
 void test('a fresh zone has every slot vacant; a decision makes one selectable, or says why not', () => {
@@ -85,8 +85,8 @@ void test('two processes counting on one shared mapping: the tickets and counts 
   try {
     const zone = new Zone(mapSharedMemory(fd), true);
     const child = `
-      const { mapSharedMemory } = await import(${JSON.stringify(new URL('../../src/balancer/zone/shared-memory.ts', import.meta.url).href)});
-      const { Zone } = await import(${JSON.stringify(new URL('../../src/balancer/zone/zone.ts', import.meta.url).href)});
+      const { mapSharedMemory } = await import(${JSON.stringify(new URL('../../src/balancer/cluster/shared-memory.ts', import.meta.url).href)});
+      const { Zone } = await import(${JSON.stringify(new URL('../../src/balancer/zone.ts', import.meta.url).href)});
       const zone = new Zone(mapSharedMemory(3), false);
       for (let i = 0; i < 20000; i++) { zone.ticket(); zone.addInFlight(Number(process.argv[1]), 5, 1); }
     `;

@@ -22,7 +22,7 @@ import type { DiscoveryKind } from '../discovery/types.js';
 import type { Pool } from '../pool.js';
 import { buildStatus, type BalancerStatus } from '../status.js';
 import { acquireSockets, type PrimarySockets } from '../handover/descriptors.js';
-import { openSharedZone, sweepRows, type SharedZone } from '../zone/shared-zone.js';
+import { openSharedZone, sweepRows, type SharedZone } from './shared-zone.js';
 import { fdOf } from '../handover/fd-passing.js';
 import { leaveToNext, type HandedOn, type LeavingPrimary } from '../handover/leaving.js';
 import { handoverPath, type HandedListener } from '../handover/message.js';

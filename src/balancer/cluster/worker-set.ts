@@ -10,7 +10,7 @@ import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { PrimarySockets } from '../handover/descriptors.js';
 import type { WorkerStatus } from '../status.js';
-import type { Zone } from '../zone/zone.js';
+import type { Zone } from '../zone.js';
 import { isToPrimary, type ToPrimary, type ToWorker } from './messages.js';
 
 export interface WorkerEntry {

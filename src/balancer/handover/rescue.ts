@@ -13,7 +13,7 @@ import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { currentPm2Home, currentPm2Id, currentPm2Restarts } from '../../supervisor/config.js';
 import { isPidAlive } from '../../supervisor/pm2-client.js';
-import type { Zone } from '../zone/zone.js';
+import type { Zone } from '../zone.js';
 import { Holder } from './holder.js';
 import { HANDOVER_WAIT_MS, handoverPath, type HandedListener } from './message.js';
 

@@ -8,7 +8,7 @@ import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { isPidAlive } from '../../supervisor/pm2-client.js';
 import { createSharedMemory, mapSharedMemory } from './shared-memory.js';
-import { Zone, ZONE_BYTES } from './zone.js';
+import { Zone, ZONE_BYTES } from '../zone.js';
 
 /** The zone, and its descriptor (which the workers inherit and a handover carries). */
 export interface SharedZone {
