@@ -25,6 +25,7 @@ export function sendOwnAnswer(res: Exchange, answer: OwnAnswer, servedBy: string
   const body = plainAnswerBody(answer.status, answer.reason);
   const headers = plainAnswerHeaders(body, servedBy);
   if (answer.retryAfterS !== undefined) headers['Retry-After'] = answer.retryAfterS;
+  if (res.requestId !== '') headers['X-Request-ID'] = res.requestId;
   // HTTP/2 has no Connection header: one stream ends, the connection stays.
   if (answer.close === true && res.req.httpVersionMajor < 2) {
     headers.Connection = 'close';
@@ -32,5 +33,8 @@ export function sendOwnAnswer(res: Exchange, answer: OwnAnswer, servedBy: string
   }
   res.writeHead(answer.status, headers);
   if (res.req.method === 'HEAD') res.end();
-  else res.end(body);
+  else {
+    res.bytesSent += Buffer.byteLength(body);
+    res.end(body);
+  }
 }

@@ -14,7 +14,7 @@ import type { BalancerConfig } from './config.js';
 import { performance } from 'node:perf_hooks';
 import { UpstreamError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { accessMessage } from './access-log.js';
+import { accessMessage, clientFields, clientTail, hostAndAgent } from './access-log.js';
 import { AttemptFailures } from './attempt-failure.js';
 import type { BalancerEvents } from './events.js';
 import { DeadlineWatch } from './deadline-watch.js';
@@ -25,6 +25,7 @@ import { sendOwnAnswer, type OwnAnswer } from './own-answers.js';
 import type { Pool } from './pool.js';
 import type { EngineHandlers, ProxyEngine } from './engines/proxy-engine.js';
 import { ReplayableBody } from './request-body.js';
+import { RequestIdMaker, clientRequestId } from './request-id.js';
 import { classifyError, type FailureKind } from './retry-policy.js';
 import type { Upstream } from './upstream.js';
 
@@ -79,6 +80,8 @@ export class ProxyHandler implements EngineHandlers {
   private readonly localGate = new LogGate(1000);
   /** Requests answered 503 because the balancer was out of local resources (for /metrics). */
   localFailures = 0;
+  /** IDs for requests that came without a sane X-Request-ID. */
+  private readonly requestIds = new RequestIdMaker();
 
   constructor(
     private readonly pool: Pool,
@@ -125,6 +128,14 @@ export class ProxyHandler implements EngineHandlers {
     this.counts.inFlight++;
     res.on('close', onExchangeClose);
     if (this.draining) res.shouldKeepAlive = false;
+    const fromClient = clientRequestId(req.rawHeaders);
+    if (typeof fromClient === 'string') {
+      res.requestId = fromClient;
+      res.requestIdSource = 'kept';
+    } else {
+      res.requestId = this.requestIds.next();
+      res.requestIdSource = fromClient === null ? 'replaced' : 'made';
+    }
 
     const refusal = this.checkRequest(req);
     if (refusal !== undefined) {
@@ -235,7 +246,7 @@ export class ProxyHandler implements EngineHandlers {
     upstream.served++;
     if (res.destroyed) return false;
     if (this.draining) res.shouldKeepAlive = false;
-    res.writeHead(statusCode, forwardResponseHeaders(rawHeaders));
+    res.writeHead(statusCode, forwardResponseHeaders(rawHeaders, res.requestId));
     return true;
   }
 
@@ -396,7 +407,15 @@ export class ProxyHandler implements EngineHandlers {
     const retries = res.attempts > 1 ? res.attempts - 1 : 0;
     const servedBy = res.servedBy?.name ?? null;
     if (this.accessLog) {
-      this.logger.info(accessMessage(method, url, servedBy ?? this.settings.name, status, ms, retries), {
+      const side = {
+        client: req.socket.remoteAddress ?? '',
+        bytes: res.bytesSent,
+        ...hostAndAgent(req.rawHeaders),
+        requestId: res.requestId,
+        requestIdSource: res.requestIdSource,
+      };
+      const message = accessMessage(method, url, servedBy ?? this.settings.name, status, ms, retries);
+      this.logger.info(message + clientTail(side), {
         event: 'access',
         method,
         url,
@@ -404,6 +423,7 @@ export class ProxyHandler implements EngineHandlers {
         status,
         ms: Math.round(ms * 1000) / 1000,
         retries,
+        ...clientFields(side),
       });
     }
     if (wantEvent) this.events.requestFinished({ method, url, upstream: servedBy, status, ms, retries });
