@@ -12,6 +12,7 @@ import { buildConfig, type Validator } from '../config/load.js';
 import { clientTimeoutProblems, maxHeaderSizeOption } from '../config/client-limits.js';
 import { etcdOptions, toEtcdSettings, type EtcdSettings } from '../config/etcd-options.js';
 import { controlProblems, controlSpecs } from './control-options.js';
+import { deniedPaths, denyPathSpecs } from './deny-paths.js';
 import type { PolicyKind } from './selection.js';
 import {
   durationParser,
@@ -104,6 +105,8 @@ export interface BalancerConfig {
   tls: { certPath: string; keyPath: string; handshakeTimeoutMs: number } | null;
   /** A plain listener answering 308 to the HTTPS URL; null: none. */
   httpRedirectPort: number | null;
+  /** Path prefixes the public listener answers 404 itself (deny-paths.ts): /metrics and --deny-path's. */
+  denyPaths: string[];
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -459,6 +462,7 @@ export const balancerSpecs = {
     parse: parseString,
   } satisfies OptionSpec<string>,
   ...controlSpecs,
+  ...denyPathSpecs,
   logLevel: logOptions.logLevel,
   logFormat: logOptions.logFormat,
 };
@@ -570,6 +574,7 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
         ? null
         : { certPath: v.tlsCert, keyPath: v.tlsKey, handshakeTimeoutMs: v.tlsHandshakeTimeout },
     httpRedirectPort: v.httpRedirectPort,
+    denyPaths: deniedPaths(v.denyPath),
     logLevel: v.logLevel,
     logFormat: v.logFormat,
   };

@@ -16,6 +16,7 @@ import { UpstreamError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { accessMessage, clientFields, clientTail, hostAndAgent } from './access-log.js';
 import { AttemptFailures } from './attempt-failure.js';
+import { deniedBy } from './deny-paths.js';
 import type { BalancerEvents } from './events.js';
 import { DeadlineWatch } from './deadline-watch.js';
 import type { ClientMessage, Exchange, UpstreamRequest } from './exchange.js';
@@ -42,6 +43,8 @@ export interface ProxySettings {
   queueTimeoutMs: number;
   /** Requests that may wait at once. */
   maxQueued: number;
+  /** Path prefixes answered 404 here, never forwarded (deny-paths.ts). */
+  denyPaths: readonly string[];
 }
 
 /** What this process's request path has done, for the status page (summed over a cluster's workers). */
@@ -140,6 +143,12 @@ export class ProxyHandler implements EngineHandlers {
     const refusal = this.checkRequest(req);
     if (refusal !== undefined) {
       this.answer(res, { status: 400, reason: refusal, close: true });
+      return;
+    }
+    const denied = deniedBy(req.url ?? '', this.settings.denyPaths);
+    if (denied !== undefined) {
+      // No warn line: a scanner would write one per probe. The access line says 404 -> balancer.
+      this.answer(res, { status: 404, reason: `${denied} is not served here` }, undefined, undefined);
       return;
     }
     res.hasBody = hasRequestBody(req.rawHeaders);

@@ -19,6 +19,7 @@ import { UpstreamError, errorMessage } from '../errors.js';
 import type { Lifecycle } from '../http/graceful-shutdown.js';
 import type { Logger } from '../logger.js';
 import { accessMessage } from './access-log.js';
+import { deniedBy } from './deny-paths.js';
 import { AttemptFailures, type AttemptHistory } from './attempt-failure.js';
 import { DeadlineWatch, type Watched } from './deadline-watch.js';
 import { connectWithin } from './engines/upstream-agent.js';
@@ -100,6 +101,11 @@ export class UpgradeHandler {
     });
     if (refusal !== undefined) {
       this.answer(pending, { status: 400, reason: refusal, close: true });
+      return;
+    }
+    const denied = deniedBy(req.url ?? '', this.settings.denyPaths);
+    if (denied !== undefined) {
+      this.answer(pending, { status: 404, reason: `${denied} is not served here`, close: true });
       return;
     }
     if (this.lifecycle.draining) {
