@@ -13,6 +13,7 @@ import { clientTimeoutProblems, maxHeaderSizeOption } from '../config/client-lim
 import { etcdOptions, toEtcdSettings, type EtcdSettings } from '../config/etcd-options.js';
 import { controlProblems, controlSpecs } from './control-options.js';
 import { deniedPaths, denyPathSpecs } from './deny-paths.js';
+import { healthExpectSpecs, toHealthExpectation, type HealthExpectation } from './health-expect.js';
 import type { PolicyKind } from './selection.js';
 import {
   durationParser,
@@ -60,6 +61,8 @@ export interface BalancerConfig {
     timeoutMs: number;
     fall: number;
     rise: number;
+    /** What a healthy answer looks like (--health-expect-status, --health-expect-body). */
+    expect: HealthExpectation;
   };
   retry: {
     enabled: boolean;
@@ -210,7 +213,7 @@ export const balancerSpecs = {
   healthPath: {
     flag: 'health-path',
     env: 'HEALTH_PATH',
-    description: 'Path of the active health check (GET, 2xx means healthy)',
+    description: 'Path of the active health check (GET; healthy is --health-expect-status, 2xx by default)',
     default: '/healthz',
     parse: (raw: string) => {
       if (!/^\/[\x21-\x7e]*$/.test(raw)) throw new Error(`"${raw}" is not a path starting with /`);
@@ -463,6 +466,7 @@ export const balancerSpecs = {
   } satisfies OptionSpec<string>,
   ...controlSpecs,
   ...denyPathSpecs,
+  ...healthExpectSpecs,
   logLevel: logOptions.logLevel,
   logFormat: logOptions.logFormat,
 };
@@ -544,6 +548,7 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
       timeoutMs: v.healthTimeout,
       fall: v.fall,
       rise: v.rise,
+      expect: toHealthExpectation(v),
     },
     retry: {
       enabled: v.retries && v.retry,
