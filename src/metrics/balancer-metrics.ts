@@ -186,15 +186,18 @@ export class BalancerMetrics {
         'Most client connections at once (--max-connections, or half the descriptor limit less 64)',
         (c) => c.limit,
       );
-      gauge(
-        'balancer_client_connections_dropped',
+      // Running totals: counters, so rate() and promtool treat them as such.
+      scrapedCounter(
+        this.registry,
+        'balancer_client_connections_dropped_total',
         'Client connections closed at once at the limit, and failed accepts, since start',
-        (c) => c.dropped,
+        () => connections().dropped,
       );
-      gauge(
-        'balancer_local_resource_failures',
+      scrapedCounter(
+        this.registry,
+        'balancer_local_resource_failures_total',
         'Requests answered 503 because the balancer ran out of descriptors or local ports, since start',
-        (c) => c.localFailures,
+        () => connections().localFailures,
       );
     }
     const { policy } = options;
@@ -257,6 +260,19 @@ export class BalancerMetrics {
     }
     return series;
   }
+}
+
+/** A counter without labels whose value is a running total read when scraped. */
+function scrapedCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
 }
 
 /** Bytes through tunnels, by upstream and direction, read from the upstreams' own counters when scraped. */

@@ -319,8 +319,17 @@ export class ClusterPrimary {
 
   /** The status after asking every worker for its counts now (waiting a moment at most). */
   private async freshStatus(): Promise<BalancerStatus> {
-    await this.reports.refresh(this.workers);
+    await this.refreshReports();
     return this.status();
+  }
+
+  /**
+   * Ask every worker for its counts and finished requests now; resolves once all answered (or
+   * after a moment). /metrics waits for it as /__lb/status does, so a scrape right after a burst
+   * sees the burst.
+   */
+  refreshReports(): Promise<void> {
+    return this.reports.refresh(this.workers);
   }
 
   private now(): BalancerNow {

@@ -145,6 +145,9 @@ export async function runWorker(
         pool.wake();
         return;
       case 'report?':
+        // The finished requests first: the primary reads /metrics from them once this report is in
+        // (the channel keeps the order), so a scrape sees every request finished before it asked.
+        flush();
         report(message.seq);
         return;
       case 'drain':
