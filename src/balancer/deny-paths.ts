@@ -24,13 +24,12 @@ export function parseDenyPath(raw: string): string {
 export const denyPathSpecs = {
   denyPath: {
     flag: 'deny-path',
-    env: 'DENY_PATH',
-    description:
-      'A path prefix the public listener answers 404 itself instead of forwarding (repeatable); /metrics always is',
-    default: [] as string[],
-    defaultText: 'none beyond /metrics',
-    parse: parseDenyPath,
     repeatable: true,
+    env: 'DENY_PATH',
+    description: `A path prefix (repeatable) the public listener answers 404 itself, never forwarded; ${DEFAULT_DENIED.join(', ')} always`,
+    default: [] as string[],
+    defaultText: `none beyond ${DEFAULT_DENIED.join(', ')}`,
+    parse: parseDenyPath,
   } satisfies OptionSpec<string | string[]>,
 };
 
