@@ -13,6 +13,7 @@ import { clientTimeoutProblems, maxHeaderSizeOption } from '../config/client-lim
 import { etcdOptions, toEtcdSettings, type EtcdSettings } from '../config/etcd-options.js';
 import { controlProblems, controlSpecs } from './control-options.js';
 import { deniedPaths, denyPathSpecs } from './deny-paths.js';
+import { workerLimitSpecs } from './worker-limits.js';
 import { healthExpectSpecs, toHealthExpectation, type HealthExpectation } from './health-expect.js';
 import type { PolicyKind } from './selection.js';
 import {
@@ -108,6 +109,8 @@ export interface BalancerConfig {
   tls: { certPath: string; keyPath: string; handshakeTimeoutMs: number } | null;
   /** A plain listener answering 308 to the HTTPS URL; null: none. */
   httpRedirectPort: number | null;
+  /** A worker above this resident memory is replaced without downtime (worker-limits.ts); 0: no limit. */
+  workerMaxMemoryBytes: number;
   /** Path prefixes the public listener answers 404 itself (deny-paths.ts): /metrics and --deny-path's. */
   denyPaths: string[];
   logLevel: LogLevel;
@@ -467,6 +470,7 @@ export const balancerSpecs = {
   ...controlSpecs,
   ...denyPathSpecs,
   ...healthExpectSpecs,
+  ...workerLimitSpecs,
   logLevel: logOptions.logLevel,
   logFormat: logOptions.logFormat,
 };
@@ -580,6 +584,7 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
         : { certPath: v.tlsCert, keyPath: v.tlsKey, handshakeTimeoutMs: v.tlsHandshakeTimeout },
     httpRedirectPort: v.httpRedirectPort,
     denyPaths: deniedPaths(v.denyPath),
+    workerMaxMemoryBytes: v.workerMaxMemory,
     logLevel: v.logLevel,
     logFormat: v.logFormat,
   };

@@ -34,6 +34,8 @@ const worker = (id: number, generation: number, state: WorkerView['state'] = 're
   inFlight: 0,
   served: 5,
   failures: 0,
+  rssBytes: 50_000_000,
+  cpuPercent: 1.5,
 });
 
 async function start(t: import('node:test').TestContext) {
