@@ -148,7 +148,7 @@ export class ProxyHandler implements EngineHandlers {
     const denied = deniedBy(req.url ?? '', this.settings.denyPaths);
     if (denied !== undefined) {
       // No warn line: a scanner would write one per probe. The access line says 404 -> balancer.
-      this.answer(res, { status: 404, reason: `${denied} is not served here` }, undefined, undefined);
+      this.answer(res, { status: 404, reason: `${denied} is not served here` }, undefined, null);
       return;
     }
     res.hasBody = hasRequestBody(req.rawHeaders);
@@ -322,7 +322,7 @@ export class ProxyHandler implements EngineHandlers {
           retryAfterS: LOCAL_RETRY_AFTER_S,
         },
         undefined,
-        this.localGate.pass(performance.now()),
+        this.localGate.pass(performance.now()) ?? null,
       );
       return;
     }
@@ -354,10 +354,13 @@ export class ProxyHandler implements EngineHandlers {
     else res.upstreamRequest?.destroy(); // dropped: the client went away
   }
 
-  /** `skipped`: undefined sends without a line (a log gate said quiet), a number notes the skipped. */
-  private answer(res: Exchange, answer: OwnAnswer, why?: string, skipped: number | undefined = 0): void {
+  /**
+   * `skipped`: null sends without a line (a log gate said quiet), a number notes the skipped. Null,
+   * not undefined: an undefined argument would take the default and log after all.
+   */
+  private answer(res: Exchange, answer: OwnAnswer, why?: string, skipped: number | null = 0): void {
     const req = res.req;
-    if (skipped !== undefined) {
+    if (skipped !== null) {
       const tail = why === undefined ? '' : ` (not retried: ${why})`;
       const more = skipped > 0 ? ` (and ${skipped} more like it in the last second)` : '';
       this.logger.warn(`${answer.status} for ${req.method} ${req.url}: ${answer.reason}${tail}${more}`, {

@@ -47,6 +47,8 @@ for (const engine of ENGINES) {
     assert.equal(page.headers['x-served-by'], 'b1');
     // The backend itself still answers /work to whoever reaches it directly.
     assert.equal((await request(backend.port, '/work?ms=1')).status, 200);
+    // No WARN per refusal (a scanner would write one per probe); the access lines say 404 -> balancer.
+    assert.equal(lb.proc.lines.filter((l) => l.event === 'own-answer').length, 0);
     const seen = backend.proc.lines.filter((l) => l.event === 'access').map((l) => l.path);
     assert.ok(!seen.includes('/private/x'), 'a denied path reached the backend');
   });
