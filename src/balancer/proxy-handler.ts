@@ -26,7 +26,7 @@ import { sendOwnAnswer, type OwnAnswer } from './own-answers.js';
 import type { Pool } from './pool.js';
 import type { EngineHandlers, ProxyEngine } from './engines/proxy-engine.js';
 import { ReplayableBody } from './request-body.js';
-import { RequestIdMaker, clientRequestId } from './request-id.js';
+import { RequestIdMaker, clientRequestId, requestIdSource } from './request-id.js';
 import { classifyError, type FailureKind } from './retry-policy.js';
 import type { Upstream } from './upstream.js';
 
@@ -132,13 +132,8 @@ export class ProxyHandler implements EngineHandlers {
     res.on('close', onExchangeClose);
     if (this.draining) res.shouldKeepAlive = false;
     const fromClient = clientRequestId(req.rawHeaders);
-    if (typeof fromClient === 'string') {
-      res.requestId = fromClient;
-      res.requestIdSource = 'kept';
-    } else {
-      res.requestId = this.requestIds.next();
-      res.requestIdSource = fromClient === null ? 'replaced' : 'made';
-    }
+    res.requestId = this.requestIds.idFor(fromClient);
+    res.requestIdSource = requestIdSource(fromClient);
 
     const refusal = this.checkRequest(req);
     if (refusal !== undefined) {

@@ -50,4 +50,15 @@ export class RequestIdMaker {
   next(): string {
     return `${this.prefix}-${(++this.count).toString(36)}`;
   }
+
+  /** The ID a request goes on with: the client's sane one (clientRequestId), else a new one. */
+  idFor(fromClient: string | null | undefined): string {
+    return typeof fromClient === 'string' ? fromClient : this.next();
+  }
+}
+
+/** What became of the client's ID, from clientRequestId's answer. */
+export function requestIdSource(fromClient: string | null | undefined): RequestIdSource {
+  if (typeof fromClient === 'string') return 'kept';
+  return fromClient === null ? 'replaced' : 'made';
 }

@@ -12,6 +12,7 @@ import { freePort } from '../../src/net/free-port.js';
 import { waitFor } from '../helpers/wait.js';
 import { clientRequestId, RequestIdMaker, saneRequestId } from '../../src/balancer/request-id.js';
 import { forwardRequestHeaders, forwardResponseHeaders } from '../../src/balancer/headers.js';
+import { upgradeRequestHeaders } from '../../src/balancer/upgrade-rules.js';
 
 void test('request IDs: sane ones are kept, two or malformed ones are refused, made ones are unique', () => {
   assert.equal(clientRequestId(['Host', 'x', 'X-Request-Id', 'abc-123']), 'abc-123');
@@ -29,6 +30,9 @@ void test('request IDs: sane ones are kept, two or malformed ones are refused, m
   const up = forwardRequestHeaders(['Host', 'h', 'x-request-id', 'bad id'], '1.2.3.4', 'http', 'good');
   assert.deepEqual(up.slice(-2), ['X-Request-ID', 'good']);
   assert.equal(up.filter((v) => v.toLowerCase() === 'x-request-id').length, 1);
+  // An upgrade (WebSocket) carries it upstream too.
+  const upgrade = upgradeRequestHeaders(['Host', 'h', 'Upgrade', 'websocket'], '1.2.3.4', 'http', 'ws-1');
+  assert.equal(upgrade[upgrade.indexOf('X-Request-ID') + 1], 'ws-1');
   const down = forwardResponseHeaders(['X-Request-Id', 'other', 'Content-Length', '0'], 'good');
   assert.deepEqual(down, ['Content-Length', '0', 'X-Request-ID', 'good']);
 });
