@@ -201,6 +201,9 @@ function buildApps(env) {
       // (default: state/balancer-<port>.json in the project).
       ...(env.POLICY ? { POLICY: env.POLICY } : {}),
       ...(env.STATE_FILE ? { STATE_FILE: path.resolve(env.STATE_FILE) } : {}),
+      // PM2's max_memory_restart measures the primary's pid alone; each request-path worker is
+      // held to the same figure by the primary itself (--worker-max-memory, replaced without downtime).
+      WORKER_MAX_MEMORY: env.WORKER_MAX_MEMORY || BALANCER_POLICY.max_memory_restart,
     }),
   ];
   if (problems.length > 0) {

@@ -3,7 +3,7 @@
  * schedule over at most `--connections` keep-alive connections, each latency measured from when
  * the request was due (so a stall delays every request behind it, and counts: no coordinated
  * omission). Prints one JSON line: the histogram summary, failures, and the worst
- * `process_event_loop_delay_max_seconds` read from `--metrics-url` once a second.
+ * `nodejs_event_loop_delay_max_seconds` read from `--metrics-url` once a second.
  */
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -47,7 +47,7 @@ async function readLoopDelay(): Promise<void> {
   if (options.metricsUrl === '') return;
   try {
     const text = await (await fetch(options.metricsUrl)).text();
-    const m = /^process_event_loop_delay_max_seconds\s+(\S+)$/m.exec(text);
+    const m = /^nodejs_event_loop_delay_max_seconds\s+(\S+)$/m.exec(text);
     if (m !== null) worstLoopDelayS = Math.max(worstLoopDelayS, Number(m[1]));
   } catch {
     // a missed reading is one second fewer in the maximum, not a failed run

@@ -5,7 +5,7 @@
 # in front of the same four backends. bench/latency-load.ts sends RATE GETs of /page.html a second
 # over CONNECTIONS keep-alive connections, open loop, latency from when each request was due;
 # targets alternate, ROUNDS times DURATION each after a warm-up. Prints p50, p99 and max for both,
-# the balancer's worst event-loop delay (process_event_loop_delay_max_seconds, read every second),
+# the balancer's worst event-loop delay (nodejs_event_loop_delay_max_seconds, read every second),
 # and the p99 ratio (target: within 2x of HAProxy). OUT=dir also writes results.json there.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -12,6 +12,9 @@ import { buildConfig, type Validator } from '../config/load.js';
 import { clientTimeoutProblems, maxHeaderSizeOption } from '../config/client-limits.js';
 import { etcdOptions, toEtcdSettings, type EtcdSettings } from '../config/etcd-options.js';
 import { controlProblems, controlSpecs } from './control-options.js';
+import { deniedPaths, denyPathSpecs } from './deny-paths.js';
+import { workerLimitSpecs } from './worker-limits.js';
+import { healthExpectSpecs, toHealthExpectation, type HealthExpectation } from './health-expect.js';
 import type { PolicyKind } from './selection.js';
 import {
   durationParser,
@@ -59,6 +62,8 @@ export interface BalancerConfig {
     timeoutMs: number;
     fall: number;
     rise: number;
+    /** What a healthy answer looks like (--health-expect-status, --health-expect-body). */
+    expect: HealthExpectation;
   };
   retry: {
     enabled: boolean;
@@ -104,6 +109,10 @@ export interface BalancerConfig {
   tls: { certPath: string; keyPath: string; handshakeTimeoutMs: number } | null;
   /** A plain listener answering 308 to the HTTPS URL; null: none. */
   httpRedirectPort: number | null;
+  /** A worker above this resident memory is replaced without downtime (worker-limits.ts); 0: no limit. */
+  workerMaxMemoryBytes: number;
+  /** Path prefixes the public listener answers 404 itself (deny-paths.ts): /metrics and --deny-path's. */
+  denyPaths: string[];
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -207,7 +216,7 @@ export const balancerSpecs = {
   healthPath: {
     flag: 'health-path',
     env: 'HEALTH_PATH',
-    description: 'Path of the active health check (GET, 2xx means healthy)',
+    description: 'Path of the active health check (GET; healthy is --health-expect-status, 2xx by default)',
     default: '/healthz',
     parse: (raw: string) => {
       if (!/^\/[\x21-\x7e]*$/.test(raw)) throw new Error(`"${raw}" is not a path starting with /`);
@@ -459,6 +468,9 @@ export const balancerSpecs = {
     parse: parseString,
   } satisfies OptionSpec<string>,
   ...controlSpecs,
+  ...denyPathSpecs,
+  ...healthExpectSpecs,
+  ...workerLimitSpecs,
   logLevel: logOptions.logLevel,
   logFormat: logOptions.logFormat,
 };
@@ -540,6 +552,7 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
       timeoutMs: v.healthTimeout,
       fall: v.fall,
       rise: v.rise,
+      expect: toHealthExpectation(v),
     },
     retry: {
       enabled: v.retries && v.retry,
@@ -570,6 +583,8 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
         ? null
         : { certPath: v.tlsCert, keyPath: v.tlsKey, handshakeTimeoutMs: v.tlsHandshakeTimeout },
     httpRedirectPort: v.httpRedirectPort,
+    denyPaths: deniedPaths(v.denyPath),
+    workerMaxMemoryBytes: v.workerMaxMemory,
     logLevel: v.logLevel,
     logFormat: v.logFormat,
   };

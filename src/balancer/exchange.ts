@@ -9,6 +9,7 @@ import { ServerResponse, type IncomingMessage, type OutgoingHttpHeaders } from '
 import type { ClientMessage } from './client-message.js';
 import { ACTIVE_NOW, type Watched } from './deadline-watch.js';
 import type { ReplayableBody } from './request-body.js';
+import type { RequestIdSource } from './request-id.js';
 import type { Upstream } from './upstream.js';
 
 export type { ClientMessage } from './client-message.js';
@@ -49,6 +50,12 @@ export interface ExchangeState extends Watched {
   upstreamHeaders: string[] | null;
   /** Set while the request waits for an upstream to become available (--queue-timeout). */
   queueTimer: NodeJS.Timeout | null;
+  /** X-Request-ID as forwarded and returned (request-id.ts); set when the request arrives. */
+  requestId: string;
+  /** Whether the client's ID was kept, or one was made because it sent none or a malformed one. */
+  requestIdSource: RequestIdSource;
+  /** Body bytes sent to the client (relayed or the balancer's own answer), for the access line. */
+  bytesSent: number;
 }
 
 /** A client request and its response, whichever protocol carries them. */
@@ -95,6 +102,9 @@ export class Http1Exchange extends ServerResponse<IncomingMessage> implements Ex
   upstreamHeaders: string[] | null = null;
   /** Set while the request waits for an upstream to become available (--queue-timeout). */
   queueTimer: NodeJS.Timeout | null = null;
+  requestId = '';
+  requestIdSource: RequestIdSource = 'made';
+  bytesSent = 0;
 
   /** The client is still sending its request, or has not read what was relayed so far. */
   get clientBusy(): boolean {
@@ -103,6 +113,7 @@ export class Http1Exchange extends ServerResponse<IncomingMessage> implements Ex
 
   relay(chunk: Buffer, written?: (err?: Error | null) => void): boolean {
     this.lastActivity = ACTIVE_NOW;
+    this.bytesSent += chunk.length;
     return this.write(chunk, written);
   }
 }

@@ -10,6 +10,7 @@ import { ACTIVE_NOW, type Watched } from './deadline-watch.js';
 import type { Exchange, ExchangeOwner, UpstreamRequest } from './exchange.js';
 import { headerObject, http1RequestHeaders } from './h2-headers.js';
 import type { ReplayableBody } from './request-body.js';
+import type { RequestIdSource } from './request-id.js';
 import type { Upstream } from './upstream.js';
 
 /**
@@ -45,6 +46,9 @@ export class Http2Exchange extends Http2ServerResponse implements Exchange {
   body: ReplayableBody | null = null;
   upstreamHeaders: string[] | null = null;
   queueTimer: NodeJS.Timeout | null = null;
+  requestId = '';
+  requestIdSource: RequestIdSource = 'made';
+  bytesSent = 0;
   /** No meaning on HTTP/2 (a draining listener sends GOAWAY); kept so the request path need not ask. */
   shouldKeepAlive = true;
 
@@ -76,6 +80,7 @@ export class Http2Exchange extends Http2ServerResponse implements Exchange {
    */
   relay(chunk: Buffer): boolean {
     this.lastActivity = ACTIVE_NOW;
+    this.bytesSent += chunk.length;
     return this.write(chunk);
   }
 }

@@ -6,6 +6,7 @@
  *   any header the Connection header names (except the ones that frame the message);
  * - `X-Forwarded-For`, `-Proto` and `-Host` are set from what the balancer saw. They are replaced,
  *   not appended to: the balancer trusts no proxy in front of it, so a client cannot forge them;
+ * - `X-Request-ID` is the one request-id.ts settled on, sent upstream and back to the client;
  * - requests whose framing could be read two ways are refused before they reach an upstream.
  *
  * node:http's parser has already refused Content-Length together with Transfer-Encoding, and
@@ -87,6 +88,7 @@ export function prepareForwardHeaders(
   headers: IncomingHttpHeaders,
   clientAddress: string | undefined,
   proto: 'http' | 'https',
+  requestId?: string,
 ): void {
   const connection = headers.connection;
   if (connection !== undefined) {
@@ -102,6 +104,12 @@ export function prepareForwardHeaders(
   headers['x-forwarded-proto'] = proto;
   if (headers.host !== undefined) headers['x-forwarded-host'] = headers.host;
   else if (headers['x-forwarded-host'] !== undefined) delete headers['x-forwarded-host'];
+  if (requestId !== undefined) headers['x-request-id'] = requestId;
+}
+
+/** The raw name is X-Request-ID (length first: most names are ruled out by it alone). */
+function isRequestId(name: string): boolean {
+  return name.length === 12 && sameName(name, 'x-request-id');
 }
 
 /**
@@ -155,12 +163,14 @@ function namedByConnection(raw: readonly string[]): Set<string> | undefined {
 /**
  * The raw-list form of prepareForwardHeaders, for engines that take the request's raw headers
  * ([name, value, name, value...]): a new list with the same rules, built in one pass without the
- * header object node:http would otherwise build for the request.
+ * header object node:http would otherwise build for the request. With `requestId`, the client's
+ * X-Request-ID gives way to it.
  */
 export function forwardRequestHeaders(
   raw: readonly string[],
   clientAddress: string | undefined,
   proto: 'http' | 'https',
+  requestId?: string,
 ): string[] {
   const named = namedByConnection(raw);
   const out: string[] = [];
@@ -169,12 +179,14 @@ export function forwardRequestHeaders(
     const name = raw[i] ?? '';
     const value = raw[i + 1] ?? '';
     if (isDroppedFromRequest(name)) continue;
+    if (requestId !== undefined && isRequestId(name)) continue;
     if (named !== undefined && named.has(name.toLowerCase())) continue;
     if (host === undefined && sameName(name, 'host')) host = value;
     out.push(name, value);
   }
   out.push('X-Forwarded-For', clientAddress ?? '', 'X-Forwarded-Proto', proto);
   if (host !== undefined) out.push('X-Forwarded-Host', host);
+  if (requestId !== undefined) out.push('X-Request-ID', requestId);
   return out;
 }
 
@@ -200,16 +212,19 @@ function isResponseHopByHop(name: string): boolean {
 /**
  * The upstream's raw header list ([name, value, name, value...]) without hop-by-hop headers and
  * those its Connection header names, ready for `writeHead`. A new array: node:http reads the
- * response's own raw headers again later (the agent looks for a Keep-Alive hint).
+ * response's own raw headers again later (the agent looks for a Keep-Alive hint). With
+ * `requestId`, the client gets that X-Request-ID whatever the upstream sent.
  */
-export function forwardResponseHeaders(raw: readonly string[]): string[] {
+export function forwardResponseHeaders(raw: readonly string[], requestId?: string): string[] {
   const named = namedByConnection(raw);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i] ?? '';
     if (isResponseHopByHop(name)) continue;
+    if (requestId !== undefined && isRequestId(name)) continue;
     if (named !== undefined && named.has(name.toLowerCase())) continue;
     out.push(name, raw[i + 1] ?? '');
   }
+  if (requestId !== undefined) out.push('X-Request-ID', requestId);
   return out;
 }

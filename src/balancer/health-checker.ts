@@ -1,11 +1,13 @@
 /**
  * Active health checks: `GET <path>` on every upstream every interval, each on a new connection (as
  * HAProxy does, so a closed listener is noticed even while pooled connections still work), with a
- * timeout; none for an upstream in maintenance. This file only runs the timers and the requests; what a result means is the pool's and
+ * timeout; none for an upstream in maintenance. Healthy is what --health-expect-status and
+ * --health-expect-body say (health-expect.ts), any 2xx by default. This file only runs the timers and the requests; what a result means is the pool's and
  * the health state machine's business.
  */
 import { performance } from 'node:perf_hooks';
 import { describeOutcome, getWithDeadline } from '../net/http-get.js';
+import { expectationProblem, type HealthExpectation } from './health-expect.js';
 import type { Pool } from './pool.js';
 import { isLocalResourceError } from './retry-policy.js';
 import type { CheckResult, Upstream } from './upstream.js';
@@ -14,6 +16,7 @@ export interface HealthCheckSettings {
   path: string;
   intervalMs: number;
   timeoutMs: number;
+  expect: HealthExpectation;
 }
 
 export class HealthChecker {
@@ -74,11 +77,15 @@ export class HealthChecker {
       { host: upstream.host, port: upstream.port, path, headers: CHECK_HEADERS },
       timeoutMs,
     );
-    const ok = outcome.kind === 'answered' && outcome.status >= 200 && outcome.status < 300;
+    const problem =
+      outcome.kind === 'answered'
+        ? expectationProblem(this.settings.expect, outcome.status, outcome.body)
+        : describeOutcome(outcome);
+    const ok = problem === undefined;
     return {
       ok,
       ms: performance.now() - started,
-      error: ok ? null : outcome.kind === 'answered' ? `status ${outcome.status}` : describeOutcome(outcome),
+      error: problem ?? null,
       timedOut: outcome.kind === 'timeout',
       servedDuring: upstream.served - servedBefore,
       // Our own descriptors or ports ran out: says nothing about the upstream.

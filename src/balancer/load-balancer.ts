@@ -20,6 +20,7 @@ import { buildStatus, type BalancerStatus, type RequestTotals, type WorkerStatus
 import type { TlsCredentials } from './tls-credentials.js';
 import type { TlsListener } from './tls-listener.js';
 import type { UpgradeHandler } from './upgrade-handler.js';
+import { UsageSampler } from '../metrics/process-usage.js';
 
 export interface LoadBalancerOptions {
   config: BalancerConfig;
@@ -47,6 +48,8 @@ export class LoadBalancer {
   readonly upgrades: UpgradeHandler;
   private readonly control: ControlPlane;
   private readonly path: RequestPath;
+  /** This process's memory and CPU, for the status's one worker row. */
+  private readonly usage = new UsageSampler();
 
   constructor(options: LoadBalancerOptions) {
     const { config, logger } = options;
@@ -98,6 +101,7 @@ export class LoadBalancer {
       startedAt: this.control.startedAt,
       state: this.handler.draining ? 'draining' : 'ready',
       ...counts,
+      ...this.usage.sample(),
     };
     return buildStatus(this.pool.members, this.control.facts(this.now()), requests, [self]);
   }

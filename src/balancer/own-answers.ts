@@ -1,6 +1,6 @@
 /**
  * The answers the balancer gives itself, never an upstream's: 400 for a request it will not pass
- * on, 408 for a body that did not arrive within the request timeout, 502 when every attempt failed,
+ * on, 404 for a path it keeps off the public listener (--deny-path), 408 for a body that did not arrive within the request timeout, 502 when every attempt failed,
  * 503 (with Retry-After) when no upstream is available or the balancer is out of descriptors, 504
  * when the upstream was too slow. A short plain-text body says why, so a person with curl sees it.
  */
@@ -8,7 +8,7 @@ import { plainAnswerBody, plainAnswerHeaders } from '../http/plain-answer.js';
 import type { Exchange } from './exchange.js';
 
 export interface OwnAnswer {
-  status: 400 | 408 | 502 | 503 | 504;
+  status: 400 | 404 | 408 | 502 | 503 | 504;
   /** One sentence for the body and the log line. */
   reason: string;
   /** Seconds, for 503. */
@@ -25,6 +25,7 @@ export function sendOwnAnswer(res: Exchange, answer: OwnAnswer, servedBy: string
   const body = plainAnswerBody(answer.status, answer.reason);
   const headers = plainAnswerHeaders(body, servedBy);
   if (answer.retryAfterS !== undefined) headers['Retry-After'] = answer.retryAfterS;
+  if (res.requestId !== '') headers['X-Request-ID'] = res.requestId;
   // HTTP/2 has no Connection header: one stream ends, the connection stays.
   if (answer.close === true && res.req.httpVersionMajor < 2) {
     headers.Connection = 'close';
@@ -32,5 +33,8 @@ export function sendOwnAnswer(res: Exchange, answer: OwnAnswer, servedBy: string
   }
   res.writeHead(answer.status, headers);
   if (res.req.method === 'HEAD') res.end();
-  else res.end(body);
+  else {
+    res.bytesSent += Buffer.byteLength(body);
+    res.end(body);
+  }
 }

@@ -13,8 +13,9 @@
 import { performance } from 'node:perf_hooks';
 import { UpstreamError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { accessMessage } from './access-log.js';
+import { accessMessage, clientFields, clientTail, hostAndAgent } from './access-log.js';
 import { AttemptFailures } from './attempt-failure.js';
+import { deniedBy } from './deny-paths.js';
 import type { BalancerEvents } from './events.js';
 import { DeadlineWatch } from './deadline-watch.js';
 import type { ClientMessage, Exchange, UpstreamRequest } from './exchange.js';
@@ -24,6 +25,7 @@ import { sendOwnAnswer, type OwnAnswer } from './own-answers.js';
 import type { Pool } from './pool.js';
 import type { EngineHandlers, ProxyEngine } from './engines/proxy-engine.js';
 import { ReplayableBody } from './request-body.js';
+import { RequestIdMaker, clientRequestId, requestIdSource } from './request-id.js';
 import { classifyError, type FailureKind } from './retry-policy.js';
 import type { Upstream } from './upstream.js';
 import type { ProxySettings } from './proxy-settings.js';
@@ -64,6 +66,8 @@ export class ProxyHandler implements EngineHandlers {
   private readonly localGate = new LogGate(1000);
   /** Requests answered 503 because the balancer was out of local resources (for /metrics). */
   localFailures = 0;
+  /** IDs for requests that came without a sane X-Request-ID. */
+  private readonly requestIds = new RequestIdMaker();
 
   constructor(
     private readonly pool: Pool,
@@ -110,10 +114,19 @@ export class ProxyHandler implements EngineHandlers {
     this.counts.inFlight++;
     res.on('close', onExchangeClose);
     if (this.draining) res.shouldKeepAlive = false;
+    const fromClient = clientRequestId(req.rawHeaders);
+    res.requestId = this.requestIds.idFor(fromClient);
+    res.requestIdSource = requestIdSource(fromClient);
 
     const refusal = this.checkRequest(req);
     if (refusal !== undefined) {
       this.answer(res, { status: 400, reason: refusal, close: true });
+      return;
+    }
+    const denied = deniedBy(req.url ?? '', this.settings.denyPaths);
+    if (denied !== undefined) {
+      // No warn line: a scanner would write one per probe. The access line says 404 -> balancer.
+      this.answer(res, { status: 404, reason: `${denied} is not served here` }, undefined, null);
       return;
     }
     res.hasBody = hasRequestBody(req.rawHeaders);
@@ -220,7 +233,7 @@ export class ProxyHandler implements EngineHandlers {
     upstream.served++;
     if (res.destroyed) return false;
     if (this.draining) res.shouldKeepAlive = false;
-    res.writeHead(statusCode, forwardResponseHeaders(rawHeaders));
+    res.writeHead(statusCode, forwardResponseHeaders(rawHeaders, res.requestId));
     return true;
   }
 
@@ -287,7 +300,7 @@ export class ProxyHandler implements EngineHandlers {
           retryAfterS: LOCAL_RETRY_AFTER_S,
         },
         undefined,
-        this.localGate.pass(performance.now()),
+        this.localGate.pass(performance.now()) ?? null,
       );
       return;
     }
@@ -319,10 +332,13 @@ export class ProxyHandler implements EngineHandlers {
     else res.upstreamRequest?.destroy(); // dropped: the client went away
   }
 
-  /** `skipped`: undefined sends without a line (a log gate said quiet), a number notes the skipped. */
-  private answer(res: Exchange, answer: OwnAnswer, why?: string, skipped: number | undefined = 0): void {
+  /**
+   * `skipped`: null sends without a line (a log gate said quiet), a number notes the skipped. Null,
+   * not undefined: an undefined argument would take the default and log after all.
+   */
+  private answer(res: Exchange, answer: OwnAnswer, why?: string, skipped: number | null = 0): void {
     const req = res.req;
-    if (skipped !== undefined) {
+    if (skipped !== null) {
       const tail = why === undefined ? '' : ` (not retried: ${why})`;
       const more = skipped > 0 ? ` (and ${skipped} more like it in the last second)` : '';
       this.logger.warn(`${answer.status} for ${req.method} ${req.url}: ${answer.reason}${tail}${more}`, {
@@ -381,7 +397,15 @@ export class ProxyHandler implements EngineHandlers {
     const retries = res.attempts > 1 ? res.attempts - 1 : 0;
     const servedBy = res.servedBy?.name ?? null;
     if (this.accessLog) {
-      this.logger.info(accessMessage(method, url, servedBy ?? this.settings.name, status, ms, retries), {
+      const side = {
+        client: req.socket.remoteAddress ?? '',
+        bytes: res.bytesSent,
+        ...hostAndAgent(req.rawHeaders),
+        requestId: res.requestId,
+        requestIdSource: res.requestIdSource,
+      };
+      const message = accessMessage(method, url, servedBy ?? this.settings.name, status, ms, retries);
+      this.logger.info(message + clientTail(side), {
         event: 'access',
         method,
         url,
@@ -389,6 +413,7 @@ export class ProxyHandler implements EngineHandlers {
         status,
         ms: Math.round(ms * 1000) / 1000,
         retries,
+        ...clientFields(side),
       });
     }
     if (wantEvent) this.events.requestFinished({ method, url, upstream: servedBy, status, ms, retries });

@@ -18,4 +18,6 @@ export interface ProxySettings {
   queueTimeoutMs: number;
   /** Requests that may wait at once. */
   maxQueued: number;
+  /** Path prefixes answered 404 here, never forwarded (deny-paths.ts). */
+  denyPaths: readonly string[];
 }

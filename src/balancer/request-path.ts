@@ -74,6 +74,7 @@ export class RequestPath {
       requestBufferBytes: config.requestBufferBytes,
       queueTimeoutMs: config.queueTimeoutMs,
       maxQueued: config.maxQueued,
+      denyPaths: config.denyPaths,
     };
     this.handler = new ProxyHandler(pool, proxying, logger, events);
     this.upgrades = new UpgradeHandler(

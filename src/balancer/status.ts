@@ -55,6 +55,9 @@ export interface WorkerStatus {
   inFlight: number;
   served: number;
   failures: number;
+  /** Resident memory and CPU share (percent of one core) at its last report; null before the first. */
+  rssBytes: number | null;
+  cpuPercent: number | null;
 }
 
 export interface StatusFacts {

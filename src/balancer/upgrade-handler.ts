@@ -19,6 +19,8 @@ import { UpstreamError, errorMessage } from '../errors.js';
 import type { Lifecycle } from '../http/graceful-shutdown.js';
 import type { Logger } from '../logger.js';
 import { accessMessage } from './access-log.js';
+import { deniedBy } from './deny-paths.js';
+import { RequestIdMaker, clientRequestId } from './request-id.js';
 import { AttemptFailures, type AttemptHistory } from './attempt-failure.js';
 import { DeadlineWatch, type Watched } from './deadline-watch.js';
 import { connectWithin } from './engines/upstream-agent.js';
@@ -51,6 +53,8 @@ class PendingUpgrade implements AttemptHistory, Watched {
   tried: Upstream[] | null = null;
   failures: string[] | null = null;
   headers: string[] = [];
+  /** X-Request-ID as forwarded (request-id.ts), for the access line. */
+  requestId = '';
   /** Set once an upstream answered, or the client got an answer of ours. */
   settled = false;
   /** The attempt in progress, for the proxy timeout to stop. */
@@ -75,6 +79,8 @@ const LINGER_MS = 1000;
 export class UpgradeHandler {
   /** Upgrades waiting for their upstream's answer: the proxy timeout, as the request path keeps it. */
   private readonly deadlines: DeadlineWatch<PendingUpgrade>;
+  /** IDs for upgrade requests that came without a sane X-Request-ID. */
+  private readonly requestIds = new RequestIdMaker();
   private readonly afterFailure: AttemptFailures;
 
   constructor(
@@ -102,6 +108,11 @@ export class UpgradeHandler {
       this.answer(pending, { status: 400, reason: refusal, close: true });
       return;
     }
+    const denied = deniedBy(req.url ?? '', this.settings.denyPaths);
+    if (denied !== undefined) {
+      this.answer(pending, { status: 404, reason: `${denied} is not served here`, close: true });
+      return;
+    }
     if (this.lifecycle.draining) {
       this.answer(pending, {
         status: 503,
@@ -127,10 +138,12 @@ export class UpgradeHandler {
       });
       return;
     }
+    pending.requestId = this.requestIds.idFor(clientRequestId(req.rawHeaders));
     pending.headers = upgradeRequestHeaders(
       req.rawHeaders,
       req.socket.remoteAddress,
       clientProto(req.socket),
+      pending.requestId,
     );
     this.attempt(pending, upstream);
   };
@@ -342,6 +355,7 @@ export class UpgradeHandler {
         ms: Math.round(ms * 1000) / 1000,
         retries,
         upgrade: true,
+        ...(pending.requestId === '' ? {} : { requestId: pending.requestId }),
       });
     }
     if (this.events.wantsRequests)

@@ -52,8 +52,9 @@ export function upgradeRequestHeaders(
   rawHeaders: readonly string[],
   clientAddress: string | undefined,
   proto: 'http' | 'https',
+  requestId?: string,
 ): string[] {
-  const out = forwardRequestHeaders(rawHeaders, clientAddress, proto);
+  const out = forwardRequestHeaders(rawHeaders, clientAddress, proto, requestId);
   out.push('Connection', 'upgrade', 'Upgrade', upgradeProtocols(rawHeaders).join(', '));
   return out;
 }

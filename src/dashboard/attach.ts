@@ -16,6 +16,8 @@ export interface DashboardHost {
   readonly events: BalancerEvents;
   readonly admin: AdminServer;
   status(): BalancerStatus;
+  /** A cluster primary: gather the workers' fresh counts, awaited before /metrics answers. */
+  refreshReports?(): Promise<void>;
 }
 
 export function attachDashboard(host: DashboardHost, logger: Logger): Dashboard {
@@ -26,6 +28,7 @@ export function attachDashboard(host: DashboardHost, logger: Logger): Dashboard 
   });
   for (const [path, handler] of dashboardRoutes(dashboard, {
     onError: (message) => logger.warn(message, { event: 'metrics-error' }),
+    ...(host.refreshReports === undefined ? {} : { beforeMetrics: () => host.refreshReports?.() }),
   })) {
     host.admin.route(path, handler);
   }

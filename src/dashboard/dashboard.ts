@@ -52,6 +52,7 @@ export class Dashboard {
       upstreams: () => this.source.read().upstreams.map(gaugeSource),
       connections: () => this.source.read().balancer.connections,
       policy: () => this.source.read().balancer.policy,
+      workers: () => this.source.read().workers,
       processMetrics: options.processMetrics ?? true,
     });
     this.stream = new EventStream({

@@ -28,7 +28,12 @@ export type AdminHandler = (req: IncomingMessage, res: ServerResponse) => void;
 /** Every route as (path, handler), for whatever router the admin listener has. */
 export function dashboardRoutes(
   dashboard: Dashboard,
-  options: { assets?: StaticAssets; onError?: (message: string) => void } = {},
+  options: {
+    assets?: StaticAssets;
+    onError?: (message: string) => void;
+    /** Awaited before a scrape is answered (a cluster primary gathers its workers' counts). */
+    beforeMetrics?: () => Promise<void> | undefined;
+  } = {},
 ): [path: string, handler: AdminHandler][] {
   const assets = options.assets ?? new StaticAssets();
   const report = options.onError ?? (() => undefined);
@@ -70,7 +75,14 @@ export function dashboardRoutes(
         else dashboard.stream.open(req, res);
       }),
     ],
-    [DASHBOARD_PATHS.metrics, readOnly((req, res) => serveMetrics(dashboard.metrics, req, res, report))],
+    [
+      DASHBOARD_PATHS.metrics,
+      readOnly((req, res) => {
+        const before = options.beforeMetrics?.();
+        if (before === undefined) serveMetrics(dashboard.metrics, req, res, report);
+        else void before.then(() => serveMetrics(dashboard.metrics, req, res, report));
+      }),
+    ],
   );
   return routes;
 }

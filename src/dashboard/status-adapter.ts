@@ -48,6 +48,8 @@ export function workerView(w: WorkerStatus): WorkerView {
     inFlight: w.inFlight,
     served: w.served,
     failures: w.failures,
+    rssBytes: w.rssBytes,
+    cpuPercent: w.cpuPercent,
   };
 }
 

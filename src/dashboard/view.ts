@@ -55,6 +55,9 @@ export interface WorkerView {
   inFlight: number;
   served: number;
   failures: number;
+  /** Resident memory and CPU share (percent of one core); null before its first report. */
+  rssBytes: number | null;
+  cpuPercent: number | null;
 }
 
 export interface TotalsView {

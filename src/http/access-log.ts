@@ -1,5 +1,6 @@
 /**
- * One line per request: `GET /page.html 200 15234B 0.400 ms`. Refusals of bad input (400, 403, 405,
+ * One line per request: `GET /page.html 200 15234B 0.400 ms id=3fa0c1-2b` (the X-Request-ID the
+ * balancer sent, so a request can be followed across the tiers). Refusals of bad input (400, 403, 405,
  * 413) are logged at warn, so they still show when LOG_LEVEL=warn silences the ordinary lines.
  */
 import type { Logger } from '../logger.js';
@@ -8,7 +9,25 @@ import { formatMs } from '../report/format.js';
 export interface AccessLog {
   /** False when no line would be printed: callers then skip timing and formatting altogether. */
   readonly active: boolean;
-  write(method: string, url: string, status: number, bytes: number, startedAt: number, reason?: string): void;
+  write(
+    method: string,
+    url: string,
+    status: number,
+    bytes: number,
+    startedAt: number,
+    reason?: string,
+    requestId?: string,
+  ): void;
+}
+
+/** The request's X-Request-ID from its raw headers, printable, or undefined when it has none. */
+export function requestIdOf(rawHeaders: readonly string[]): string | undefined {
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] ?? '';
+    if (name.length === 12 && name.toLowerCase() === 'x-request-id')
+      return printablePath(rawHeaders[i + 1] ?? '');
+  }
+  return undefined;
 }
 
 const REFUSALS = new Set([400, 403, 405, 413]);
@@ -26,7 +45,7 @@ export function createAccessLog(logger: Logger, now: () => number): AccessLog {
   const warn = logger.enabled('warn');
   return {
     active: info || warn,
-    write(method, url, status, bytes, startedAt, reason) {
+    write(method, url, status, bytes, startedAt, reason, requestId) {
       const refused = REFUSALS.has(status);
       if (!(info || (refused && warn))) return;
       const ms = Math.round((now() - startedAt) * 10) / 10;
@@ -39,8 +58,10 @@ export function createAccessLog(logger: Logger, now: () => number): AccessLog {
         bytes,
         ms,
         ...(reason === undefined ? {} : { reason }),
+        ...(requestId === undefined ? {} : { requestId }),
       };
-      const line = `${method} ${path} ${status} ${bytes}B ${formatMs(ms)}${reason === undefined ? '' : ` (${reason})`}`;
+      const id = requestId === undefined ? '' : ` id=${requestId}`;
+      const line = `${method} ${path} ${status} ${bytes}B ${formatMs(ms)}${id}${reason === undefined ? '' : ` (${reason})`}`;
       if (refused) logger.warn(line, fields);
       else logger.info(line, fields);
     },

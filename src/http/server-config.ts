@@ -13,6 +13,7 @@ import {
   durationParser,
   intParser,
   parsePort,
+  parseBoolean,
   parseString,
   type OptionSpec,
   type OptionValues,
@@ -49,6 +50,8 @@ export interface ServerConfig {
   /** Thread-pool server only (0 for the backend). */
   threads: number;
   maxQueue: number;
+  /** Write access lines for GET /healthz too (off: a balancer's checks would bury the real lines). */
+  logHealthChecks: boolean;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -175,6 +178,14 @@ function serverSpecs(kind: ServerKind) {
       default: 1000,
       parse: durationParser(0, 3_600_000),
     } satisfies OptionSpec<number>,
+    logHealthChecks: {
+      flag: 'log-health-checks',
+      env: 'LOG_HEALTH_CHECKS',
+      description: 'Write access lines for GET /healthz too (a balancer asks every second)',
+      default: false,
+      boolean: true,
+      parse: parseBoolean,
+    } satisfies OptionSpec<boolean>,
     logLevel: logOptions.logLevel,
     logFormat: logOptions.logFormat,
   };
@@ -243,6 +254,7 @@ export function toServerConfig(
     cacheValidMs: v.cacheValidMs,
     threads: v.threads ?? 0,
     maxQueue: v.maxQueue ?? 0,
+    logHealthChecks: v.logHealthChecks,
     logLevel: v.logLevel,
     logFormat: v.logFormat,
   };

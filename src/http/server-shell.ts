@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { ServerConfig } from './server-config.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { createAccessLog } from './access-log.js';
+import { createAccessLog, requestIdOf } from './access-log.js';
 import { handleClientError } from './client-error.js';
 import { connectionsCheckingIntervalMs } from './connection-checks.js';
 import { errorResponse, type CoreRequest, type CoreResponse } from './core.js';
@@ -69,12 +69,14 @@ export function createServerShell(options: ServerShellOptions): http.Server {
     startedAt: number,
   ) => {
     const bytes = writeResponse(res, response, close || lifecycle.draining, streamFailed);
-    if (access.active) {
+    // A balancer checks every second, day and night: those lines would bury the real ones.
+    if (access.active && (config.logHealthChecks || req.url !== '/healthz')) {
       const method = req.method ?? '?';
       const sent = method === 'HEAD' ? 0 : bytes;
+      const requestId = requestIdOf(req.rawHeaders);
       // A streamed file's line waits for the last byte, so its time covers the transfer.
       if (response.file === undefined) {
-        access.write(method, req.url ?? '', response.status, sent, startedAt, response.reason);
+        access.write(method, req.url ?? '', response.status, sent, startedAt, response.reason, requestId);
       } else {
         res.once('close', () =>
           access.write(
@@ -84,6 +86,7 @@ export function createServerShell(options: ServerShellOptions): http.Server {
             sent,
             startedAt,
             res.writableFinished ? undefined : 'the client left before the end',
+            requestId,
           ),
         );
       }

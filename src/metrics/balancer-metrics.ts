@@ -43,8 +43,16 @@ export interface BalancerMetricsOptions {
   connections?: () => ConnectionGaugeSource;
   /** The selection policy in use (round-robin, weighted-round-robin, least-request), read at scrape time. */
   policy?: () => string;
+  /** The request-path workers' memory and CPU (a single process is worker 0), read at scrape time. */
+  workers?: () => Iterable<WorkerUsageSource>;
   /** Also export prom-client's process metrics (CPU, memory, event loop lag); default true. */
   processMetrics?: boolean;
+}
+
+export interface WorkerUsageSource {
+  id: number;
+  rssBytes: number | null;
+  cpuPercent: number | null;
 }
 
 export interface ConnectionGaugeSource {
@@ -186,15 +194,18 @@ export class BalancerMetrics {
         'Most client connections at once (--max-connections, or half the descriptor limit less 64)',
         (c) => c.limit,
       );
-      gauge(
-        'balancer_client_connections_dropped',
+      // Running totals: counters, so rate() and promtool treat them as such.
+      scrapedCounter(
+        this.registry,
+        'balancer_client_connections_dropped_total',
         'Client connections closed at once at the limit, and failed accepts, since start',
-        (c) => c.dropped,
+        () => connections().dropped,
       );
-      gauge(
-        'balancer_local_resource_failures',
+      scrapedCounter(
+        this.registry,
+        'balancer_local_resource_failures_total',
         'Requests answered 503 because the balancer ran out of descriptors or local ports, since start',
-        (c) => c.localFailures,
+        () => connections().localFailures,
       );
     }
     const { policy } = options;
@@ -210,6 +221,7 @@ export class BalancerMetrics {
         },
       });
     }
+    if (options.workers !== undefined) workerUsageGauges(this.registry, options.workers);
     eventLoopDelayGauges(this.registry);
   }
 
@@ -259,6 +271,38 @@ export class BalancerMetrics {
   }
 }
 
+/**
+ * Each worker's resident memory and CPU share, as its last report gave them: PM2 measures the
+ * primary's pid alone, and the memory and CPU are in the workers.
+ */
+function workerUsageGauges(registry: Registry, workers: () => Iterable<WorkerUsageSource>): void {
+  const gauge = (name: string, help: string, read: (w: WorkerUsageSource) => number | null): void =>
+    scrapedGauge(registry, workers, 'worker', (w) => String(w.id), name, help, read);
+  gauge(
+    'balancer_worker_resident_memory_bytes',
+    'Resident memory of each request-path worker at its last report (--worker-max-memory replaces one above it)',
+    (w) => w.rssBytes,
+  );
+  gauge(
+    'balancer_worker_cpu_ratio',
+    'CPU share of each request-path worker between its last two reports (1 = one core busy)',
+    (w) => (w.cpuPercent === null ? null : w.cpuPercent / 100),
+  );
+}
+
+/** A counter without labels whose value is a running total read when scraped. */
+function scrapedCounter(registry: Registry, name: string, help: string, read: () => number): void {
+  new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
 /** Bytes through tunnels, by upstream and direction, read from the upstreams' own counters when scraped. */
 function tunnelBytesCounter(registry: Registry, upstreams: () => Iterable<UpstreamGaugeSource>): void {
   new Counter({
@@ -283,18 +327,31 @@ function upstreamGauge(
   name: string,
   help: string,
   read: (u: UpstreamGaugeSource) => number | null,
-): Gauge<'upstream'> {
-  return new Gauge({
+): void {
+  scrapedGauge(registry, upstreams, 'upstream', (u) => u.name, name, help, read);
+}
+
+/** A gauge with one label, one series per item read when scraped; null leaves an item out. */
+function scrapedGauge<T>(
+  registry: Registry,
+  items: () => Iterable<T>,
+  label: string,
+  key: (item: T) => string,
+  name: string,
+  help: string,
+  read: (item: T) => number | null,
+): void {
+  new Gauge({
     name,
     help,
-    labelNames: ['upstream'],
+    labelNames: [label],
     registers: [registry],
     collect() {
-      // Reset first so an upstream that left the pool stops being reported.
+      // Reset first so an item that is gone (an upstream that left, a worker that exited) stops being reported.
       this.reset();
-      for (const u of upstreams()) {
-        const value = read(u);
-        if (value !== null) this.labels(u.name).set(value);
+      for (const item of items()) {
+        const value = read(item);
+        if (value !== null) this.labels(key(item)).set(value);
       }
     },
   });

@@ -3,6 +3,7 @@
  * timer, which is how long any request arriving at that moment waited before being read. A stall
  * here is the tail of every latency histogram (docs/hardening.md).
  *
+ * Named `nodejs_event_loop_delay_*`: `process_` belongs to the standard process collector.
  * prom-client's own `nodejs_eventloop_lag_*` gauges reset their histogram on every scrape, so two
  * scrapers see halves of the truth. These gauges do not depend on scrapes: two native histograms
  * (perf_hooks.monitorEventLoopDelay, 10 ms resolution) take turns, each reset every half window,
@@ -76,17 +77,17 @@ export function eventLoopDelayGauges(registry: Registry): void {
     });
   };
   gauge(
-    'process_event_loop_delay_max_seconds',
+    'nodejs_event_loop_delay_max_seconds',
     'Longest event-loop delay over the last 1-2 s (not reset by scrapes)',
     (r) => r.maxS,
   );
   gauge(
-    'process_event_loop_delay_p99_seconds',
+    'nodejs_event_loop_delay_p99_seconds',
     '99th percentile event-loop delay over the last 1-2 s',
     (r) => r.p99S,
   );
   gauge(
-    'process_event_loop_delay_worst_seconds',
+    'nodejs_event_loop_delay_worst_seconds',
     'Longest event-loop delay since the process started',
     (r) => r.worstS,
   );

@@ -16,7 +16,14 @@ void test('defaults: the assignment ports, four backends, checks every second, r
     c.upstreams.map((u) => [u.id, u.name]),
     DEFAULT_PORTS.backends.map((p) => [`127.0.0.1:${p}`, `backend-${p}`]),
   );
-  assert.deepEqual(c.health, { path: '/healthz', intervalMs: 1000, timeoutMs: 500, fall: 2, rise: 2 });
+  assert.deepEqual(c.health, {
+    path: '/healthz',
+    intervalMs: 1000,
+    timeoutMs: 500,
+    fall: 2,
+    rise: 2,
+    expect: { status: { min: 200, max: 299 }, body: null },
+  });
   assert.equal(c.retry.enabled, true);
   assert.equal(c.retry.maxAttempts, 0);
   assert.equal(c.proxyTimeoutMs, 30_000);

@@ -41,7 +41,10 @@ for (const engine of ENGINES) {
       access.map((l) => l.upstream),
       [...names, ...names],
     );
-    assert.match(access[0]?.message ?? '', /^GET \/page\.html -> backend-\d+ 200 [\d.,]+ m?s$/);
+    assert.match(
+      access[0]?.message ?? '',
+      /^GET \/page\.html -> backend-\d+ 200 [\d.,]+ m?s \d+B from 127\.0\.0\.1 host=\S+ - id=\S+$/,
+    );
     assert.equal(access[0]?.status, 200);
   });
 

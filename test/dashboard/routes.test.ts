@@ -34,6 +34,8 @@ const worker = (id: number, generation: number, state: WorkerView['state'] = 're
   inFlight: 0,
   served: 5,
   failures: 0,
+  rssBytes: 50_000_000,
+  cpuPercent: 1.5,
 });
 
 async function start(t: import('node:test').TestContext) {
@@ -240,7 +242,7 @@ void test('/metrics shows the client connections against their limit, and what t
   const f = parsePrometheusText(await (await fetch(`${base}/metrics`)).text());
   assert.equal(sumSamples(f, 'balancer_client_connections'), 7);
   assert.equal(sumSamples(f, 'balancer_client_connections_limit'), 96);
-  assert.equal(sumSamples(f, 'balancer_client_connections_dropped'), 2);
-  assert.equal(sumSamples(f, 'balancer_local_resource_failures'), 1);
-  assert.ok(sumSamples(f, 'process_event_loop_delay_max_seconds') >= 0);
+  assert.equal(sumSamples(f, 'balancer_client_connections_dropped_total'), 2);
+  assert.equal(sumSamples(f, 'balancer_local_resource_failures_total'), 1);
+  assert.ok(sumSamples(f, 'nodejs_event_loop_delay_max_seconds') >= 0);
 });

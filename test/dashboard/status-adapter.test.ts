@@ -25,6 +25,8 @@ const worker = (id: number, generation: number, state: WorkerStatus['state']): W
   inFlight: id,
   served: 10 * id,
   failures: id === 7 ? 1 : 0,
+  rssBytes: 50_000_000,
+  cpuPercent: 1.5,
 });
 
 void test("the view carries the balancer's workers, oldest generation first, with the reload count", () => {

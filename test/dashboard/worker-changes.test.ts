@@ -12,6 +12,8 @@ const worker = (id: number, generation: number, state: WorkerView['state'] = 're
   inFlight: 0,
   served: 0,
   failures: 0,
+  rssBytes: 50_000_000,
+  cpuPercent: 1.5,
 });
 
 const kinds = (changes: WorkerChange[]) => changes.map((c) => [c.kind, c.generation]);

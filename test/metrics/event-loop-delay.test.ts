@@ -13,9 +13,9 @@ async function delayMax(port: number): Promise<number> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   assert.equal(res.status, 200);
   const families = parsePrometheusText(await res.text());
-  assert.ok(families.has('process_event_loop_delay_max_seconds'), 'the gauge is exported');
-  assert.ok(families.has('process_event_loop_delay_worst_seconds'));
-  return sumSamples(families, 'process_event_loop_delay_max_seconds');
+  assert.ok(families.has('nodejs_event_loop_delay_max_seconds'), 'the gauge is exported');
+  assert.ok(families.has('nodejs_event_loop_delay_worst_seconds'));
+  return sumSamples(families, 'nodejs_event_loop_delay_max_seconds');
 }
 
 async function holdLoop(proc: StartedProcess, ms: number): Promise<void> {

@@ -6,6 +6,7 @@
 import type { RequestCounts } from '../proxy-handler.js';
 import type { ConnectionFacts } from '../status.js';
 import type { Counts, UpstreamCounts } from './messages.js';
+import type { ProcessUsage } from '../../metrics/process-usage.js';
 
 export interface WorkerReport {
   totals: RequestCounts;
@@ -13,6 +14,7 @@ export interface WorkerReport {
   tunnels: number;
   connections: ConnectionFacts;
   upstreams: UpstreamCounts;
+  usage: ProcessUsage;
 }
 
 /** Positions in Counts that are levels (now), not running totals: a retired worker leaves none. */
@@ -29,6 +31,7 @@ export class CounterBook {
     tunnels: 0,
     connections: { open: 0, limit: 0, descriptorLimit: null, dropped: 0, localFailures: 0 },
     upstreams: {},
+    usage: { rssBytes: 0, cpuPercent: 0 },
   };
 
   record(worker: number, report: WorkerReport): void {

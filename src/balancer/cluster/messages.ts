@@ -8,6 +8,7 @@
 import type { SlottedSpec } from '../pool.js';
 import type { RequestCounts } from '../proxy-handler.js';
 import type { ConnectionFacts } from '../status.js';
+import type { ProcessUsage } from '../../metrics/process-usage.js';
 
 /**
  * One upstream as a worker counted it: in flight, attempts, served, failures, open tunnels,
@@ -49,6 +50,8 @@ export type ToPrimary =
       tunnels: number;
       connections: ConnectionFacts;
       upstreams: UpstreamCounts;
+      /** Its resident memory and CPU share (PM2 sees the primary's pid alone). */
+      usage: ProcessUsage;
     }
   /** Requests finished since the last batch (sent only while the primary wants them). */
   | { lb: 'finished'; groups: FinishedGroup[] };

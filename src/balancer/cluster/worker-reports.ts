@@ -61,7 +61,8 @@ export class WorkerReports {
   }
 
   worker(e: WorkerEntry): WorkerStatus {
-    const totals = this.book.of(e.id)?.totals ?? { inFlight: 0, served: 0, failures: 0 };
+    const last = this.book.of(e.id);
+    const totals = last?.totals ?? { inFlight: 0, served: 0, failures: 0 };
     return {
       id: e.id,
       pid: e.pid,
@@ -69,6 +70,8 @@ export class WorkerReports {
       startedAt: e.startedAt,
       state: e.state,
       ...totals,
+      rssBytes: last?.usage.rssBytes ?? null,
+      cpuPercent: last?.usage.cpuPercent ?? null,
     };
   }
 

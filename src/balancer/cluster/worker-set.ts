@@ -87,6 +87,22 @@ export class WorkerSet {
     return Array.from({ length: count }, () => this.fork(this.generationNow));
   }
 
+  /**
+   * Replace `old` the zero-downtime way, as a reload does for all: a new worker of the current
+   * generation first, and `old` drains only once it listens. If the new one fails to start, `old`
+   * keeps serving. Resolves with the new worker, or null when it failed.
+   */
+  async replaceFirst(old: WorkerEntry): Promise<WorkerEntry | null> {
+    const next = this.fork(this.generationNow);
+    try {
+      await next.ready;
+    } catch {
+      return null;
+    }
+    if (old.state !== 'draining') this.drain(old);
+    return next;
+  }
+
   drain(e: WorkerEntry): void {
     e.state = 'draining';
     this.send(e, { lb: 'drain' });

@@ -29,6 +29,7 @@ import { RequestPath } from '../request-path.js';
 import type { TlsCredentials } from '../tls-credentials.js';
 import type { WorkerSlot } from '../../config/process-input.js';
 import { FinishedBatch } from './finished-batch.js';
+import { UsageSampler } from '../../metrics/process-usage.js';
 import { isToWorker, type ToPrimary, type UpstreamCounts } from './messages.js';
 
 const REPORT_MS = 250;
@@ -57,6 +58,7 @@ export async function runWorker(
   const path = new RequestPath(config, pool, logger, events, tls);
   const { handler, server, listener } = path;
 
+  const usage = new UsageSampler();
   const report = (seq: number): void => {
     const upstreams: UpstreamCounts = {};
     for (const u of pool.members) {
@@ -78,6 +80,7 @@ export async function runWorker(
       tunnels: path.upgrades.tunnels.size,
       connections: path.connections(),
       upstreams,
+      usage: usage.sample(),
     });
   };
   const batch = new FinishedBatch();
@@ -145,6 +148,9 @@ export async function runWorker(
         pool.wake();
         return;
       case 'report?':
+        // The finished requests first: the primary reads /metrics from them once this report is in
+        // (the channel keeps the order), so a scrape sees every request finished before it asked.
+        flush();
         report(message.seq);
         return;
       case 'drain':

@@ -149,6 +149,7 @@ export class H1Engine implements ProxyEngine {
       req.rawHeaders,
       req.socket.remoteAddress,
       clientProto(req.socket),
+      res.requestId,
     );
     const stream = body ?? (res.hasBody ? req : null);
     pool.run(new H1Attempt(res, req.method ?? 'GET', req.url ?? '/', stream));

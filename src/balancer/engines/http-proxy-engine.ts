@@ -87,7 +87,7 @@ export class HttpProxyEngine implements ProxyEngine {
   forward(upstream: Upstream, req: ClientMessage, res: Exchange, body?: Readable): void {
     // The library copies req.headers for every attempt: prepare them in place, once.
     if (res.attempts === 1)
-      prepareForwardHeaders(req.headers, req.socket.remoteAddress, clientProto(req.socket));
+      prepareForwardHeaders(req.headers, req.socket.remoteAddress, clientProto(req.socket), res.requestId);
     const proxy = this.proxies.get(upstream) ?? this.attach(upstream);
     if (body === undefined) proxy.web(req, res);
     else proxy.web(req, res, { buffer: body });

@@ -88,6 +88,7 @@ export class UndiciEngine implements ProxyEngine {
       req.rawHeaders,
       req.socket.remoteAddress,
       clientProto(req.socket),
+      res.requestId,
     );
     pool.dispatch(
       {

@@ -30,8 +30,8 @@
  * or a weight being typed.
  * @typedef {{buttons: Map<AdminState, HTMLButtonElement>, weight: HTMLInputElement, message: HTMLElement}} Controls
  */
-/** A worker row's eight cells, in the order of the workers table's columns. */
-/** @typedef {[Td, Td, Td, Td, Td, Td, Td, Td]} WorkerCells */
+/** A worker row's ten cells, in the order of the workers table's columns. */
+/** @typedef {[Td, Td, Td, Td, Td, Td, Td, Td, Td, Td]} WorkerCells */
 
 const STREAM_URL = '/api/dashboard/events';
 /** The balancer's control routes (src/balancer/upstream-control.ts): <name>/drain, .../weight/<n>. */
@@ -439,7 +439,7 @@ function workerRowFor(worker) {
     const tr = document.createElement('tr');
     /** @type {Td[]} */
     const cells = [];
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 10; i++) {
       const td = document.createElement('td');
       if (i !== 0 && i !== 3) td.className = 'num';
       cells.push(td);
@@ -468,7 +468,7 @@ function renderWorkers(view) {
     tr.dataset.generation = String(w.generation);
     tr.dataset.state = w.state;
     if (tbody.rows[index] !== tr) tbody.insertBefore(tr, tbody.rows[index] ?? null);
-    const [id, pid, generation, state, up, inFlight, served, failures] = cells;
+    const [id, pid, generation, state, up, inFlight, served, failures, memory, cpu] = cells;
     setText(id, `#${w.id}`);
     setText(pid, String(w.pid));
     setText(generation, String(w.generation));
@@ -478,6 +478,9 @@ function renderWorkers(view) {
     setText(served, formatCount(w.served));
     setText(failures, formatCount(w.failures));
     failures.classList.toggle('check-fail', w.failures > 0);
+    // PM2 sees the primary alone: a worker's memory and CPU are shown here (and on /metrics).
+    setText(memory, formatBytes(w.rssBytes));
+    setText(cpu, w.cpuPercent === null ? '–' : formatPercent(w.cpuPercent / 100));
   });
   for (const [id, row] of workerRows) {
     if (!seen.has(id)) {

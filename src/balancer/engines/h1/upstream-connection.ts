@@ -300,6 +300,7 @@ export class UpstreamConnection implements ResponseSink {
     if (relaying) {
       if (last === null) attempt.res.end();
       else {
+        attempt.res.bytesSent += last.length;
         attempt.res.end(last);
         // end(chunk) writes at once; what the kernel did not take waits in the queue, and the
         // buffer is left to it (never reused).
