@@ -32,7 +32,6 @@ import { eachFinished } from './finished-batch.js';
 import type { ToPrimary } from './messages.js';
 import type { SlottedSpec } from '../pool.js';
 import { WorkerSet, type WorkerEntry } from './worker-set.js';
-import { overMemoryLimit } from '../worker-limits.js';
 
 export type { HandedOn } from '../handover/leaving.js';
 
@@ -60,8 +59,6 @@ export class ClusterPrimary {
   readonly events = new BalancerEvents();
   private readonly control: ControlPlane;
   private readonly reports = new WorkerReports();
-  /** Workers being replaced for their memory (--worker-max-memory), by id: one replacement each. */
-  private readonly replacing = new Set<number>();
   private readonly workers: WorkerSet;
   /** Where a handover for this listening address waits (its host and port never change on reload). */
   private readonly rendezvous: string | null;
@@ -335,37 +332,6 @@ export class ClusterPrimary {
     return this.reports.refresh(this.workers);
   }
 
-  /** A ready worker above --worker-max-memory: a new one starts, then this one drains. */
-  private checkMemory(entry: WorkerEntry, rssBytes: number): void {
-    const limit = this.config.workerMaxMemoryBytes;
-    if (entry.state !== 'ready' || this.stopping || this.replacing.has(entry.id)) return;
-    if (!overMemoryLimit(rssBytes, limit, Date.now() - entry.startedAt)) return;
-    this.replacing.add(entry.id);
-    const mb = (n: number): string => `${Math.round(n / 1024 / 1024)}MB`;
-    this.options.logger.warn(
-      `worker ${entry.id} (pid ${entry.pid}) uses ${mb(rssBytes)}, above --worker-max-memory ${mb(limit)}: starting another, then it drains`,
-      { event: 'worker-over-memory', worker: entry.id, pid: entry.pid, rssBytes, limitBytes: limit },
-    );
-    void this.workers.replaceFirst(entry).then((next) => {
-      this.replacing.delete(entry.id);
-      if (next === null) {
-        this.options.logger.error(`worker ${entry.id}'s replacement did not start; it keeps serving`, {
-          event: 'worker-over-memory-failed',
-          worker: entry.id,
-        });
-        return;
-      }
-      this.options.logger.info(
-        `worker ${next.id} (pid ${next.pid}) took over from worker ${entry.id}, which drains`,
-        {
-          event: 'worker-memory-replaced',
-          worker: next.id,
-          replaced: entry.id,
-        },
-      );
-    });
-  }
-
   private now(): BalancerNow {
     return {
       port: this.port,
@@ -391,7 +357,9 @@ export class ClusterPrimary {
       }
       case 'report':
         this.reports.record(entry.id, message);
-        this.checkMemory(entry, message.usage.rssBytes);
+        if (!this.stopping) {
+          this.workers.recycleIfOverMemory(entry, message.usage.rssBytes, this.config.workerMaxMemoryBytes);
+        }
         return;
       case 'finished':
         if (!this.events.wantsRequests) return;

@@ -12,6 +12,7 @@ import type { PrimarySockets } from '../handover/descriptors.js';
 import type { WorkerStatus } from '../status.js';
 import type { Zone } from '../zone.js';
 import { isToPrimary, type ToPrimary, type ToWorker } from './messages.js';
+import { overMemoryLimit } from '../worker-limits.js';
 
 export interface WorkerEntry {
   id: number;
@@ -52,6 +53,8 @@ export class WorkerSet {
   private shared: { fd: number; zone: Zone } | null = null;
   private crashes: number[] = [];
   private nextId = 1;
+  /** Workers being replaced for their memory, by id. */
+  private readonly recycling = new Set<number>();
   private generationNow = 0;
   /** Set once the primary stops or leaves: a worker that exits is not replaced. */
   stopping = false;
@@ -92,7 +95,38 @@ export class WorkerSet {
    * generation first, and `old` drains only once it listens. If the new one fails to start, `old`
    * keeps serving. Resolves with the new worker, or null when it failed.
    */
-  async replaceFirst(old: WorkerEntry): Promise<WorkerEntry | null> {
+  /**
+   * A ready worker above --worker-max-memory (`limitBytes`, 0 for none): a new one starts, then
+   * this one drains, as on a reload. One replacement at a time per worker.
+   */
+  recycleIfOverMemory(entry: WorkerEntry, rssBytes: number, limitBytes: number): void {
+    if (entry.state !== 'ready' || this.stopping || this.recycling.has(entry.id)) return;
+    if (!overMemoryLimit(rssBytes, limitBytes, Date.now() - entry.startedAt)) return;
+    const { logger } = this.options;
+    this.recycling.add(entry.id);
+    const mb = (n: number): string => `${Math.round(n / 1024 / 1024)}MB`;
+    logger.warn(
+      `worker ${entry.id} (pid ${entry.pid}) uses ${mb(rssBytes)}, above --worker-max-memory ${mb(limitBytes)}: starting another, then it drains`,
+      { event: 'worker-over-memory', worker: entry.id, pid: entry.pid, rssBytes, limitBytes },
+    );
+    void this.replaceFirst(entry).then((next) => {
+      this.recycling.delete(entry.id);
+      if (next === null) {
+        logger.error(`worker ${entry.id}'s replacement did not start; it keeps serving`, {
+          event: 'worker-over-memory-failed',
+          worker: entry.id,
+        });
+        return;
+      }
+      logger.info(`worker ${next.id} (pid ${next.pid}) took over from worker ${entry.id}, which drains`, {
+        event: 'worker-memory-replaced',
+        worker: next.id,
+        replaced: entry.id,
+      });
+    });
+  }
+
+  private async replaceFirst(old: WorkerEntry): Promise<WorkerEntry | null> {
     const next = this.fork(this.generationNow);
     try {
       await next.ready;
