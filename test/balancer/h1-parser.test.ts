@@ -73,6 +73,14 @@ const MALFORMED: Record<string, string> = {
 };
 
 /** Accepted by llhttp too; what a relaxed but unambiguous upstream may send. */
+/**
+ * Where llhttp itself moved between Node lines: Node 20's llhttp refuses a Content-Length with a
+ * tab after it, newer ones (Node 26) take the tab as trailing whitespace, as RFC 9110 allows. The
+ * h1 parser refuses it on every line (an upstream that sends it gets a 502, never a misread body);
+ * llhttp's verdict is not compared for these.
+ */
+const LLHTTP_VARIES = new Set(['CL with a tab after it']);
+
 const STRICTER_THAN_LLHTTP = new Set([
   'TE gzip',
   'TE chunked, gzip',
@@ -97,6 +105,7 @@ void test('h1 parser: every malformed or ambiguous response in the table is refu
       Array.from({ length: bytes.length }, (_, i) => i),
     );
     assert.equal(bytewise.ok, false, `${name}: accepted when fed byte by byte`);
+    if (LLHTTP_VARIES.has(name)) continue;
     const reference = await llhttpVerdict(bytes);
     assert.equal(
       reference.ok,

@@ -108,6 +108,8 @@ void test('a port another process listens on fails ensureFleet before anything s
   // Something that is not an HTTP server holds the second backend's port. (Before the port check,
   // the backend crash-looped on EADDRINUSE; now it would retry the port for 75 s.)
   await holdPort(t, second.port);
+  // The process's name as the kernel has it: `node`, or `node-MainThread` on newer Node lines.
+  const ownName = fs.readFileSync('/proc/self/comm', 'utf8').trim();
 
   await assert.rejects(
     ensureFleet({
@@ -124,7 +126,7 @@ void test('a port another process listens on fails ensureFleet before anything s
       assert.match(
         err.message,
         new RegExp(
-          `${second.name} needs port ${second.port}, which is listened on by pid ${process.pid} \\(node\\)`,
+          `${second.name} needs port ${second.port}, which is listened on by pid ${process.pid} \\(${ownName}\\)`,
         ),
       );
       assert.doesNotMatch(err.message, new RegExp(`${first.name} needs`), 'the free one is not named');

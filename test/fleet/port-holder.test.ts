@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import net from 'node:net';
 import { canListen, describeHolders, findPortHolders, parseSsHolders } from '../../src/fleet/port-holder.js';
 
@@ -27,5 +28,7 @@ void test('a port this test listens on is reported as taken, by this process', a
   const port = (server.address() as net.AddressInfo).port;
   assert.equal(await canListen(port, '127.0.0.1'), false);
   const holders = await findPortHolders(port);
-  assert.deepEqual(holders.listeners, [`pid ${process.pid} (node)`]);
+  // The process's name as the kernel has it: `node`, or `node-MainThread` on newer Node lines.
+  const name = fs.readFileSync('/proc/self/comm', 'utf8').trim();
+  assert.deepEqual(holders.listeners, [`pid ${process.pid} (${name})`]);
 });
