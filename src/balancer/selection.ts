@@ -68,7 +68,8 @@ function allowed<T extends Candidate>(c: T | undefined, exclude?: readonly T[]):
 /**
  * Round robin over the smooth weighted sequence (the pool itself when weights are equal): each
  * pick takes a ticket and the host at that place, and a host that cannot take the request costs
- * one more ticket, at most one lap of the sequence.
+ * one more ticket, at most one lap of the sequence; then every place is looked at, since tickets
+ * shared with other workers need not cover them all.
  */
 export class RoundRobin<T extends Candidate> implements SelectionPolicy<T> {
   private sequence: readonly T[] = [];
@@ -91,6 +92,9 @@ export class RoundRobin<T extends Candidate> implements SelectionPolicy<T> {
       const candidate = sequence[this.tickets.ticket() % n];
       if (allowed(candidate, exclude)) return candidate;
     }
+    // Other workers take tickets between ours, so those steps may have landed on the same few
+    // places: before saying none is left, look at every one.
+    for (const candidate of sequence) if (allowed(candidate, exclude)) return candidate;
     return undefined;
   }
 

@@ -137,3 +137,21 @@ void test('policyFor gives the policy of each kind', () => {
   assert.equal(policyFor([host('a')], 'least-request').name, 'least-request');
   assert.equal(policyFor([host('a')], 'round-robin').name, 'round-robin');
 });
+
+void test('round robin finds the one host left even when other pickers take every other ticket', () => {
+  const pool = [host('a'), host('b')];
+  let next = 0;
+  // Another worker takes a ticket between each of ours: ours all land on a, which was tried.
+  const interleaved = {
+    ticket: () => {
+      const mine = next;
+      next += 2;
+      return mine;
+    },
+    epoch: 0,
+  };
+  const rr = new RoundRobin<Host>(interleaved);
+  assert.equal(rr.select(pool, [pool[0]!])?.name, 'b');
+  const lr = new LeastRequest<Host>(interleaved, () => 0);
+  assert.equal(lr.select(pool, [pool[0]!])?.name, 'b');
+});
