@@ -1,31 +1,15 @@
 /** Options of the steady-load latency client (bench/latency-load.ts). Pure. */
-import { durationParser, intParser, parseString, type OptionSpec } from '../../src/config/options.js';
+import { intParser, type OptionSpec } from '../../src/config/options.js';
+import { openLoopSpecs } from './open-loop-options.js';
 
 export const latencyLoadSpecs = {
-  url: {
-    flag: 'url',
-    description: 'What to load (one URL, GET, keep-alive)',
-    default: 'http://127.0.0.1:44444/page.html',
-    parse: parseString,
-  } satisfies OptionSpec<string>,
-  rate: {
-    flag: 'rate',
-    description: 'Requests per second, started on a fixed schedule whatever the answers do (open loop)',
-    default: 500,
-    parse: intParser(1, 20_000),
-  } satisfies OptionSpec<number>,
-  duration: {
-    flag: 'duration',
-    description: 'Measured time',
-    default: 20_000,
-    parse: durationParser(1000, 600_000),
-  } satisfies OptionSpec<number>,
-  warmup: {
-    flag: 'warmup',
-    description: 'Unmeasured load first, at the same rate',
-    default: 3000,
-    parse: durationParser(0, 60_000),
-  } satisfies OptionSpec<number>,
+  ...openLoopSpecs({
+    rate: 500,
+    durationMs: 20_000,
+    maxDurationMs: 600_000,
+    warmupMs: 3000,
+    durationWords: 'Measured time',
+  }),
   connections: {
     flag: 'connections',
     description: 'Keep-alive connections at most',

@@ -1,31 +1,15 @@
 /** Options of the fixed-rate load client of the policies benchmark (bench/policy-load.ts). Pure. */
 import { durationParser, intParser, parseString, type OptionSpec } from '../../src/config/options.js';
+import { openLoopSpecs } from './open-loop-options.js';
 
 export const policyLoadSpecs = {
-  url: {
-    flag: 'url',
-    description: 'What to load (one URL, GET, keep-alive)',
-    default: 'http://127.0.0.1:44444/page.html',
-    parse: parseString,
-  } satisfies OptionSpec<string>,
-  rate: {
-    flag: 'rate',
-    description: 'Requests per second, started on a fixed schedule whatever the answers do (open loop)',
-    default: 480,
-    parse: intParser(1, 20_000),
-  } satisfies OptionSpec<number>,
-  duration: {
-    flag: 'duration',
-    description: 'Measured time (the requests counted: rate x duration)',
-    default: 10_000,
-    parse: durationParser(1000, 120_000),
-  } satisfies OptionSpec<number>,
-  warmup: {
-    flag: 'warmup',
-    description: 'Unmeasured load first, at the same rate',
-    default: 2000,
-    parse: durationParser(0, 60_000),
-  } satisfies OptionSpec<number>,
+  ...openLoopSpecs({
+    rate: 480,
+    durationMs: 10_000,
+    maxDurationMs: 120_000,
+    warmupMs: 2000,
+    durationWords: 'Measured time (the requests counted: rate x duration)',
+  }),
   drain: {
     flag: 'drain',
     description:
