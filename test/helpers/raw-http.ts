@@ -5,7 +5,9 @@
  * Also `request()`, a plain node:http client with no connection reuse, for well-formed requests.
  */
 import http from 'node:http';
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
+import { waitFor } from './wait.js';
 import type { TestContext } from 'node:test';
 
 export interface RawResponse {
@@ -43,6 +45,29 @@ export class RawConnection {
       this.#error = err;
       this.#finish();
     });
+  }
+
+  /**
+   * Resolves once the server's process has read everything this connection sent (its side's
+   * receive queue is empty, as `ss` shows it): what it will do with the bytes is decided then.
+   */
+  async readByServer(serverPort: number): Promise<void> {
+    const own = this.socket.localPort;
+    await waitFor(
+      () => {
+        const out = execFileSync('ss', [
+          '-Htn',
+          'state',
+          'established',
+          `( sport = :${serverPort} and dport = :${own} )`,
+        ])
+          .toString()
+          .trim();
+        return out !== '' && out.split(/\s+/)[0] === '0';
+      },
+      'the server to read what was sent',
+      { timeoutMs: 5000 },
+    );
   }
 
   /** A connection the test owns: destroyed after it, whatever happened. */

@@ -93,6 +93,9 @@ for (const kind of KINDS) {
     const checker = await RawConnection.open(server.port);
     t.after(() => checker.destroy());
     await checker.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+    // The server must have those bytes in hand (a request begun) before the signal, or its
+    // shutdown rightly closes the connection as idle.
+    await checker.readByServer(server.port);
 
     process.kill(server.pid, 'SIGTERM');
     await server.waitForLine((l) => l.event === 'shutdown', 'the shutdown line');
