@@ -2,10 +2,8 @@
  * What every /metrics of the fleet exports besides its own series: prom-client's process metrics,
  * corrected for promtool, and a build-info gauge (Prometheus' convention: value 1, facts as labels).
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { Gauge, collectDefaultMetrics, type Registry } from 'prom-client';
-import { PROJECT_ROOT } from '../config/common.js';
+import { PROJECT_VERSION } from '../config/version.js';
 
 /**
  * prom-client's default gauges that end in `_total`, a suffix Prometheus keeps for counters
@@ -23,18 +21,6 @@ export function registerProcessMetrics(registry: Registry): void {
   collectDefaultMetrics({ register: registry });
   for (const name of MISNAMED_DEFAULT_GAUGES) registry.removeSingleMetric(name);
 }
-
-/** The project's version, from its package.json (read once; 'unknown' if it cannot be read). */
-export const PROJECT_VERSION: string = (() => {
-  try {
-    const pkg = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
-      version?: unknown;
-    };
-    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
-})();
 
 /** `supervised_balancer_build_info{version, nodejs} 1`: which build and runtime answer this scrape. */
 export function registerBuildInfo(registry: Registry): void {
