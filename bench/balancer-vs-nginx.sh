@@ -112,10 +112,15 @@ keep() { # name mode label: adds the run's figures to the name and mode's lists,
   ALL_PARENT[$1 $2]="${ALL_PARENT[$1 $2]:-} ${CPU_PARENT[$3]}"
   ALL_P99[$1 $2]="${ALL_P99[$1 $2]:-} $(to_ms "${P99[$3]}")"
 }
+# Every other round runs the targets in reverse order, so no target always follows the same one
+# (a balancer measured right after another pays for what that one left behind: caches, sockets).
+REVERSED=()
+for ((i = ${#TARGETS[@]} - 1; i >= 0; i--)); do REVERSED+=("${TARGETS[$i]}"); done
 for round in $(seq "$ROUNDS"); do
+  if ((round % 2 == 0)); then ORDER=("${REVERSED[@]}"); else ORDER=("${TARGETS[@]}"); fi
   for mode in $MODES; do
     client_mode "$mode"
-    for name in "${TARGETS[@]}"; do
+    for name in "${ORDER[@]}"; do
       label="$name $mode #$round"
       measure "$label" "http://127.0.0.1:${PORT[$name]}/page.html" "${PID[$name]}"
       keep "$name" "$mode" "$label"
