@@ -9,7 +9,8 @@ set -euo pipefail
 # promtool; the HTTPS tests make their certificate with openssl (npm run cert:dev) and use curl; npm
 # start's port check reads `ss` and the multi-host tests build network namespaces with `ip` (both
 # iproute2) and run an etcd cluster in them (etcd-server, etcd-client); keepalived moves the front
-# hosts' shared address. The benchmarks' comparison tools (nginx, HAProxy) are not needed here.
+# hosts' shared address, and nft (nftables) drops new connections during a planned failover and
+# cuts VRRP for the split-brain test. The benchmarks' comparison tools (nginx, HAProxy) are not needed here.
 needs=(
   chromium:chromium
   promtool:prometheus
@@ -20,6 +21,7 @@ needs=(
   ss:iproute2
   ip:iproute2
   keepalived:keepalived
+  nft:nftables
 )
 
 missing=()

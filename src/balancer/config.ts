@@ -48,6 +48,8 @@ export interface BalancerConfig {
   policy: PolicyKind;
   /** Where operators' decisions are kept across restarts; null: nowhere. */
   stateFile: string | null;
+  /** keepalived's track file for this host's VRRP instance (front-door.ts); null: none. */
+  vrrpTrackFile: string | null;
   discovery: DiscoveryChoice;
   /** The static pool (`--upstreams`); also the fallback list shown in help. */
   upstreams: UpstreamSpec[];
@@ -541,6 +543,7 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
     adminTokenFile: v.adminTokenFile === '' ? null : v.adminTokenFile,
     policy: v.policy,
     stateFile: v.stateFile === '' ? null : v.stateFile,
+    vrrpTrackFile: v.vrrpTrackFile === '' ? null : v.vrrpTrackFile,
     discovery: v.discovery,
     upstreams: v.upstreams,
     pool: v.pool,

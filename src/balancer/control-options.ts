@@ -33,6 +33,15 @@ export const controlSpecs = {
     defaultText: 'state/<name>-<port>.json',
     parse: parseString,
   } satisfies OptionSpec<string>,
+  vrrpTrackFile: {
+    flag: 'vrrp-track-file',
+    env: 'VRRP_TRACK_FILE',
+    description:
+      "keepalived's track_file for this host's VRRP instance (weight 0): 0 while the front door is open, 1 once POST /__lb/front/maint has closed it, so the other front takes the address",
+    default: '',
+    defaultText: 'none',
+    parse: parseString,
+  } satisfies OptionSpec<string>,
   adminHost: {
     flag: 'admin-host',
     env: 'ADMIN_HOST',

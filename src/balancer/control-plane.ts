@@ -26,6 +26,7 @@ import { STATUS_PATH, type BalancerStatus, type ConnectionFacts, type StatusFact
 import type { Upstream } from './upstream.js';
 import type { Zone } from './zone.js';
 import { StateFile } from './state-file.js';
+import { FrontDoor, type DoorSide } from './front-door.js';
 import { parseControlPath, UPSTREAMS_PATH } from './upstream-control.js';
 
 export interface ControlPlaneOptions {
@@ -65,7 +66,12 @@ export interface BalancerNow {
 export interface StatusSource {
   status(): BalancerStatus | Promise<BalancerStatus>;
   now(): BalancerNow;
+  /** The request path's side of the front door (one process, or a primary and its workers). */
+  door: DoorSide;
 }
+
+/** POST /__lb/front/maint and /__lb/front/ready: the front door (front-door.ts). */
+export const FRONT_PATH = '/__lb/front/';
 
 export class ControlPlane {
   readonly pool: Pool;
@@ -74,6 +80,8 @@ export class ControlPlane {
   readonly startedAt = Date.now();
   private discovery: DiscoverySource | undefined;
   private readonly state: StateFile | null;
+  readonly door: FrontDoor;
+  private doorSide: DoorSide | null = null;
   adminPort = 0;
 
   constructor(private readonly options: ControlPlaneOptions) {
@@ -89,6 +97,7 @@ export class ControlPlane {
     this.health = new HealthChecker(this.pool, config.health);
     this.admin = new AdminServer(logger);
     this.state = config.stateFile === null ? null : new StateFile(config.stateFile, logger);
+    this.door = new FrontDoor(config.vrrpTrackFile, logger);
     // Every decision is kept as it is made, so a restart, a handover or a crash finds it.
     events.onAdminChange(() => this.state?.write(this.pool.decisions()));
   }
@@ -163,6 +172,19 @@ export class ControlPlane {
   serveStatus(source: StatusSource): void {
     this.admin.route(STATUS_PATH, async (_req, res) => sendJson(res, 200, await source.status()));
     this.admin.route('/healthz', (_req, res) => this.healthz(res, source.now()));
+    this.doorSide = source.door;
+    this.admin.mutate(FRONT_PATH, async (_req, res, path, by) => {
+      const action = path.slice(FRONT_PATH.length);
+      if (action === 'maint') sendJson(res, 200, await this.door.maint(by));
+      else if (action === 'ready') sendJson(res, 200, this.door.ready(by));
+      else
+        this.refused(
+          res,
+          404,
+          `no front door action "${action}": use ${FRONT_PATH}maint or ${FRONT_PATH}ready`,
+          by,
+        );
+    });
     this.admin.mutate(UPSTREAMS_PATH, async (_req, res, path, by) => {
       const asked = parseControlPath(path);
       if (!asked.ok) {
@@ -233,6 +255,7 @@ export class ControlPlane {
       scheme: now.scheme,
       tunnels: { open: now.tunnelsOpen, max: config.tunnels.max },
       connections: now.connections,
+      frontDoor: { state: this.door.state, since: this.door.since, trackFile: this.door.trackFile },
     };
   }
 
@@ -256,6 +279,8 @@ export class ControlPlane {
 
   logReady(): void {
     const { pool } = this;
+    // Serving now: the front door opens (the track file says 0), unless it was left in maint.
+    if (this.doorSide !== null) this.door.resume(this.doorSide);
     this.options.logger.info(`ready: ${pool.availableCount()} of ${pool.size} upstreams up`, {
       event: 'ready',
       available: pool.availableCount(),

@@ -71,7 +71,14 @@ export class LoadBalancer {
     this.tls = this.path.tls;
     this.handler = this.path.handler;
     this.upgrades = this.path.upgrades;
-    this.control.serveStatus({ status: () => this.status(), now: () => this.now() });
+    this.control.serveStatus({
+      status: () => this.status(),
+      now: () => this.now(),
+      door: {
+        leave: (on) => this.path.leave(on),
+        openConnections: () => this.path.connections().open,
+      },
+    });
   }
 
   get scheme(): 'http' | 'https' {

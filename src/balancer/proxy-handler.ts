@@ -53,6 +53,8 @@ function relayableStatus(status: number): boolean {
 export class ProxyHandler implements EngineHandlers {
   /** Set at shutdown: responses carry `Connection: close` so clients move on. */
   draining = false;
+  /** Set while the front door closes (front-door.ts): the same `Connection: close`, nothing else. */
+  leaving = false;
   private engine: ProxyEngine | undefined;
   private readonly accessLog: boolean;
   /** Attempts in progress, for the proxy timeout. */
@@ -113,7 +115,7 @@ export class ProxyHandler implements EngineHandlers {
     res.owner = this;
     this.counts.inFlight++;
     res.on('close', onExchangeClose);
-    if (this.draining) res.shouldKeepAlive = false;
+    if (this.draining || this.leaving) res.shouldKeepAlive = false;
     const fromClient = clientRequestId(req.rawHeaders);
     res.requestId = this.requestIds.idFor(fromClient);
     res.requestIdSource = requestIdSource(fromClient);
@@ -232,7 +234,7 @@ export class ProxyHandler implements EngineHandlers {
     res.servedBy = upstream;
     upstream.served++;
     if (res.destroyed) return false;
-    if (this.draining) res.shouldKeepAlive = false;
+    if (this.draining || this.leaving) res.shouldKeepAlive = false;
     res.writeHead(statusCode, forwardResponseHeaders(rawHeaders, res.requestId));
     return true;
   }

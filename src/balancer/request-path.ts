@@ -276,6 +276,15 @@ export class RequestPath {
   }
 
   /** After the listener has drained: timers, the redirect listener and upstream connections. */
+  /**
+   * The front door closes (or opens again): every answer carries `Connection: close`, and idle
+   * keep-alive connections are closed now, so the client's next request opens a new connection.
+   */
+  leave(on: boolean): void {
+    this.handler.leaving = on;
+    if (on) this.server.closeIdleConnections();
+  }
+
   async close(): Promise<void> {
     this.handler.close();
     const redirect = this.redirect;

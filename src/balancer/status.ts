@@ -94,6 +94,8 @@ export interface StatusFacts {
   tunnels: { open: number; max: number };
   /** Client connections against the balancer's own cap (docs/hardening.md). */
   connections: ConnectionFacts;
+  /** The front door (front-door.ts): open, leaving (Connection: close) or maint (address given away). */
+  frontDoor: { state: 'open' | 'leaving' | 'maint'; since: number; trackFile: string | null };
 }
 
 export interface ConnectionFacts {

@@ -7,6 +7,8 @@
  * whose message says what to do (readAnswer, pure, so tested without sockets).
  */
 import type http from 'node:http';
+import { FRONT_PATH } from '../balancer/control-plane.js';
+import { readDoorReport, type DoorReport } from '../balancer/front-door.js';
 import { readBalancerStatus, readUpstreamStatus } from '../balancer/status-reader.js';
 import { STATUS_PATH, type BalancerStatus, type UpstreamStatus } from '../balancer/status.js';
 import { AdminApiError, errorMessage } from '../errors.js';
@@ -127,4 +129,20 @@ export async function sendControl(target: AdminTarget, path: string): Promise<Up
   );
   const body = readAnswer(outcome, target);
   return checked(() => readUpstreamStatus(body), target);
+}
+
+/** POST /__lb/front/maint or /__lb/front/ready: the front door's report (front-door.ts). */
+export async function sendDoor(target: AdminTarget, action: 'maint' | 'ready'): Promise<DoorReport> {
+  const outcome = await postWithDeadline(
+    {
+      host: target.host,
+      port: target.port,
+      path: `${FRONT_PATH}${action}`,
+      headers: { ...headersFor(target), 'Content-Type': 'application/json' },
+      body: '{}',
+    },
+    target.timeoutMs,
+  );
+  const body = readAnswer(outcome, target);
+  return checked(() => readDoorReport(body), target);
 }

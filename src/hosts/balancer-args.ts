@@ -5,7 +5,6 @@
  * multi-host bench and the lab tests all run the balancer with these; each adds only its own
  * (where it listens, its log level, a test's extra flags).
  */
-import type { Lab } from './lab.js';
 
 export interface LabHealth {
   intervalMs: number;
@@ -19,7 +18,7 @@ export const LAN_HEALTH: LabHealth = { intervalMs: 250, timeoutMs: 400, fall: 2,
 
 /** Everything but where it listens: discovery on the lab's etcd, `health`, and the LAN's timeouts. */
 export function etcdBalancerArgs(
-  lab: Pick<Lab, 'etcd' | 'prefix' | 'pool'>,
+  lab: { etcd: { endpoints: readonly string[] }; prefix: string; pool: string },
   health: LabHealth = LAN_HEALTH,
 ): string[] {
   return [

@@ -88,13 +88,14 @@ export class HostFleet {
   }
 
   /** Start apps from an ecosystem file written into the home (PM2 reads .json ones). */
-  private async startApps(file: string, apps: readonly Record<string, unknown>[]): Promise<void> {
+  async startApps(file: string, apps: readonly Record<string, unknown>[]): Promise<void> {
     const target = path.join(this.home, file);
     await fs.writeFile(target, JSON.stringify({ apps }, null, 2));
     await this.mustPm2(['start', target]);
   }
 
-  private appDefaults(name: string): Record<string, unknown> {
+  /** What every app on a test host has: fork mode, restarts, its logs in the home. */
+  appDefaults(name: string): Record<string, unknown> {
     return {
       name,
       cwd: PROJECT_ROOT,
@@ -169,10 +170,14 @@ export class HostFleet {
     await this.mustPm2(['restart', app]);
   }
 
-  /** What the registrar logged (its lines, for tests and the demo's notes). */
-  async registrarLog(name = 'registrar'): Promise<string> {
+  /** What an app logged (the registrar's lines, a balancer's, for tests and the demos' notes). */
+  async appLog(name: string): Promise<string> {
     const read = (f: string) => fs.readFile(path.join(this.home, f), 'utf8').catch(() => '');
     return `${await read(`${name}.out.log`)}${await read(`${name}.err.log`)}`;
+  }
+
+  registrarLog(name = 'registrar'): Promise<string> {
+    return this.appLog(name);
   }
 
   /** `pm2 kill`: the daemon and every app. What survives is the namespace cleanup's to SIGKILL. */

@@ -11,6 +11,8 @@ import path from 'node:path';
 import { errorMessage } from '../errors.js';
 import { EtcdCluster } from './etcd-cluster.js';
 import { HostFleet, type BackendApp } from './host-fleet.js';
+import { etcdBalancerArgs } from './balancer-args.js';
+import { FrontHost, keepalivedProblem, type FrontSettings } from './front-host.js';
 import { HostNetwork, type HostLink } from './network.js';
 
 export interface LabOptions {
@@ -32,7 +34,16 @@ export interface LabOptions {
   detached?: boolean;
   /** Where the lab's folder goes (default: the system's temporary folder). */
   parentDir?: string;
+  /** Front hosts (f1, f2, ...) running a balancer and keepalived for one virtual address; default 0. */
+  fronts?: number;
+  /** A client host (c1), whose programs reach the fronts through the virtual address only. */
+  client?: boolean;
+  /** The fronts' VRRP advertisement interval (s; default 0.1) and balancer workers (default 2). */
+  front?: Partial<Pick<FrontSettings, 'advertIntervalS' | 'workers' | 'logLevel' | 'keepalived'>>;
 }
+
+/** keepalived's program: KEEPALIVED_BIN, else where Debian's package puts it. */
+export const keepalivedBin = (): string => process.env.KEEPALIVED_BIN ?? '/usr/sbin/keepalived';
 
 export interface LabHost {
   link: HostLink;
@@ -46,6 +57,10 @@ function randomPort(): number {
 
 export class Lab {
   readonly hosts: LabHost[] = [];
+  readonly fronts: FrontHost[] = [];
+  client: HostLink | null = null;
+  /** The fronts' balancers' public port (inside their namespaces, the same on each). */
+  readonly frontPort = randomPort();
   readonly pool: string;
   readonly prefix: string;
   readonly leaseTtlS: number;
@@ -96,6 +111,11 @@ export class Lab {
       await etcd.start();
       lab.log(`lab ${tag}: etcd ${etcd.members.map((m) => `${m.name}@${m.host.name}`).join(', ')} healthy`);
       for (const link of network.hosts) await lab.setUpHost(link);
+      for (let i = 0; i < (options.fronts ?? 0); i++) await lab.addFront();
+      if (options.client === true) {
+        lab.client = await network.addHost('client');
+        lab.log(`lab ${tag}: client host ${lab.client.name} (${lab.client.address})`);
+      }
       return lab;
     } catch (err) {
       if (lab !== null) await lab.destroy();
@@ -128,6 +148,54 @@ export class Lab {
     return host;
   }
 
+  /** The virtual address's URL of the fronts' balancers. */
+  get frontUrl(): string {
+    return `http://${this.network.virtualAddress}:${this.frontPort}`;
+  }
+
+  /**
+   * One more front host: its namespace and cable, its PM2 running a balancer on the lab's etcd and
+   * keepalived for the virtual address. Each front is one priority step below the last (f1 wins
+   * an election, and a split brain).
+   */
+  private async addFront(): Promise<FrontHost> {
+    const keepalived = this.options.front?.keepalived ?? keepalivedBin();
+    const problem = await keepalivedProblem(keepalived);
+    if (problem !== null) throw new Error(problem);
+    const link = await this.network.addHost('front');
+    const front = await FrontHost.create(link, this.dir, {
+      port: this.frontPort,
+      adminPort: this.frontPort + 1,
+      vip: this.network.virtualAddress,
+      prefixLength: 24,
+      virtualRouterId: 1 + (this.network.subnet % 255),
+      priority: 150 - 10 * (link.index - 1),
+      advertIntervalS: this.options.front?.advertIntervalS ?? 0.1,
+      balancerArgs: [...etcdBalancerArgs(this), '--via', link.name, '--front-name', link.name, '--vip', this.network.virtualAddress],
+      keepalived,
+      curl: '/usr/bin/curl',
+      workers: this.options.front?.workers ?? 2,
+      logLevel: this.options.front?.logLevel ?? 'info',
+    });
+    this.fronts.push(front);
+    await front.start();
+    this.log(`lab ${this.tag}: front ${link.name} (${link.address}) runs a balancer on :${this.frontPort} and keepalived`);
+    return front;
+  }
+
+  front(name: string): FrontHost {
+    const front = this.fronts.find((f) => f.name === name);
+    if (front === undefined) throw new Error(`no front host ${name}`);
+    return front;
+  }
+
+  /** The front whose interface has the virtual address now (null: none, or more than one). */
+  async vipHolder(): Promise<FrontHost | null> {
+    const holding = [];
+    for (const f of this.fronts) if (await f.holdsVip()) holding.push(f);
+    return holding.length === 1 ? (holding[0] ?? null) : null;
+  }
+
   /** A new host joins: its namespace, its cable, its PM2 with backends and a registrar. */
   async addHost(): Promise<LabHost> {
     const link = await this.network.addHost();
@@ -152,10 +220,8 @@ export class Lab {
     this.destroyed = true;
     const notes: string[] = [];
     await Promise.all(
-      this.hosts.map((h) =>
-        h.fleet
-          .kill()
-          .catch((err: unknown) => notes.push(`pm2 kill on ${h.link.name}: ${errorMessage(err)}`)),
+      [...this.hosts.map((h) => h.fleet), ...this.fronts.map((f) => f.fleet)].map((fleet) =>
+        fleet.kill().catch((err: unknown) => notes.push(`pm2 kill on ${fleet.host.name}: ${errorMessage(err)}`)),
       ),
     );
     await this.etcd.stopAll('SIGKILL');

@@ -14,9 +14,14 @@ import { mustRun, runCommand } from './command.js';
 /** The prefix of every namespace and link this project creates. */
 export const NAME_PREFIX = 'sbl';
 
+/** What a host is for: backends (h1, h2, ...), a front balancer (f1, f2), or clients (c1). */
+export type HostRole = 'backend' | 'front' | 'client';
+const ROLE_LETTER: Record<HostRole, string> = { backend: 'h', front: 'f', client: 'c' };
+
 export interface HostLink {
-  /** h1, h2, ... */
+  /** h1, h2, ... for backend hosts; f1, f2 for front hosts; c1 for clients. */
   name: string;
+  role: HostRole;
   index: number;
   /** The network namespace the host lives in. */
   netns: string;
@@ -26,9 +31,12 @@ export interface HostLink {
   link: string;
 }
 
-export function namespaceName(tag: string, index: number): string {
-  return `${NAME_PREFIX}-${tag}-h${index}`;
+export function namespaceName(tag: string, host: string): string {
+  return `${NAME_PREFIX}-${tag}-${host}`;
 }
+
+/** A lab's host names in namespace and link names: h1, f2, c1, ... */
+const HOST_NAME = '[hfc]\\d+';
 
 async function usedSubnets(): Promise<Set<number>> {
   const out = await mustRun('ip', ['-4', '-o', 'addr', 'show']);
@@ -55,6 +63,11 @@ export class HostNetwork {
     return `10.213.${this.subnet}.1`;
   }
 
+  /** The front hosts' shared (virtual) address, held by whichever keepalived is MASTER. */
+  get virtualAddress(): string {
+    return `10.213.${this.subnet}.100`;
+  }
+
   /** A bridge with `count` hosts on a 10.213.x.0/24 that nothing else on the machine uses. */
   static async create(tag: string, count: number): Promise<HostNetwork> {
     if (!/^[a-z0-9]{4}$/.test(tag))
@@ -76,15 +89,21 @@ export class HostNetwork {
     return net;
   }
 
-  /** One more host on the bridge (a host joining mid-run). */
-  async addHost(): Promise<HostLink> {
-    const index = this.hosts.length + 1;
+  /**
+   * One more host on the bridge (a host joining mid-run). Backend hosts are .11, .12, ...; front
+   * hosts .51, .52; clients .91, ...; the virtual address of the fronts is .100.
+   */
+  async addHost(role: HostRole = 'backend'): Promise<HostLink> {
+    const index = this.hosts.filter((h) => h.role === role).length + 1;
+    const name = `${ROLE_LETTER[role]}${index}`;
+    const base = role === 'backend' ? 10 : role === 'front' ? 50 : 90;
     const host: HostLink = {
-      name: `h${index}`,
+      name,
+      role,
       index,
-      netns: namespaceName(this.tag, index),
-      address: `10.213.${this.subnet}.${10 + index}`,
-      link: `${NAME_PREFIX}${this.tag}h${index}`,
+      netns: namespaceName(this.tag, name),
+      address: `10.213.${this.subnet}.${base + index}`,
+      link: `${NAME_PREFIX}${this.tag}${name}`,
     };
     const peer = `${host.link}p`;
     this.hosts.push(host);
@@ -173,7 +192,7 @@ export async function namespacePids(netns: string): Promise<number[]> {
 export async function labTags(): Promise<string[]> {
   const result = await runCommand('ip', ['netns', 'list']);
   const tags = new Set<string>();
-  for (const m of result.stdout.matchAll(new RegExp(`^${NAME_PREFIX}-([a-z0-9]{4})-h\\d+`, 'gm'))) {
+  for (const m of result.stdout.matchAll(new RegExp(`^${NAME_PREFIX}-([a-z0-9]{4})-${HOST_NAME}`, 'gm'))) {
     if (m[1] !== undefined) tags.add(m[1]);
   }
   return [...tags];
@@ -186,7 +205,7 @@ export async function labTags(): Promise<string[]> {
 export async function removeLab(tag: string, graceMs = 0): Promise<string[]> {
   const removed: string[] = [];
   const list = await runCommand('ip', ['netns', 'list']);
-  const namespaces = [...list.stdout.matchAll(new RegExp(`^(${NAME_PREFIX}-${tag}-h\\d+)`, 'gm'))].map(
+  const namespaces = [...list.stdout.matchAll(new RegExp(`^(${NAME_PREFIX}-${tag}-${HOST_NAME})`, 'gm'))].map(
     (m) => m[1] ?? '',
   );
   // Processes told to stop (pm2 kill) get a moment to finish exiting before they count as strays.
@@ -217,7 +236,7 @@ export async function removeLab(tag: string, graceMs = 0): Promise<string[]> {
   }
   const links = await runCommand('ip', ['-o', 'link', 'show']);
   for (const m of links.stdout.matchAll(
-    new RegExp(`^\\d+: (${NAME_PREFIX}${tag}(?:br|h\\d+p?))[@:]`, 'gm'),
+    new RegExp(`^\\d+: (${NAME_PREFIX}${tag}(?:br|${HOST_NAME}p?))[@:]`, 'gm'),
   )) {
     const link = m[1] ?? '';
     if ((await runCommand('ip', ['link', 'del', link])).code === 0) removed.push(`link ${link}`);

@@ -31,6 +31,7 @@ export function statusFacts(over: Partial<StatusFacts> = {}): StatusFacts {
     scheme: 'http',
     tunnels: { open: 0, max: 10 },
     connections: { open: 0, limit: 96, descriptorLimit: 256, dropped: 0, localFailures: 0 },
+    frontDoor: { state: 'open', since: 1000, trackFile: null },
     ...over,
   };
 }

@@ -26,6 +26,8 @@ export type ToWorker =
   | { lb: 'available' }
   /** Send a report now, answering with this sequence number. */
   | { lb: 'report?'; seq: number }
+  /** The front door closes (`Connection: close` on every answer, idle connections closed) or opens. */
+  | { lb: 'leave'; on: boolean }
   /** Stop taking connections, finish what is in flight, report, exit. */
   | { lb: 'drain' }
   /**
@@ -60,7 +62,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null;
 }
 
-const TO_WORKER = new Set(['members', 'available', 'report?', 'drain', 'serve-on']);
+const TO_WORKER = new Set(['members', 'available', 'report?', 'leave', 'drain', 'serve-on']);
 const TO_PRIMARY = new Set(['hello', 'ready', 'take-out', 'report', 'finished']);
 
 export function isToWorker(v: unknown): v is ToWorker {

@@ -69,6 +69,8 @@ export class ClusterPrimary {
   private reloadAgain = false;
   private port = 0;
   private membersQueued = false;
+  /** The front door is closing or closed: workers answer with `Connection: close` (front-door.ts). */
+  private leaving = false;
   private sweeper: NodeJS.Timeout | null = null;
 
   /** Take the sockets and the zone (from the last primary's handover, or new ones), then build. */
@@ -112,7 +114,22 @@ export class ClusterPrimary {
       onExit: (entry) => this.reports.retire(entry.id),
     });
     this.workers.useSockets(sockets, shared);
-    this.control.serveStatus({ status: () => this.freshStatus(), now: () => this.now() });
+    this.control.serveStatus({
+      status: () => this.freshStatus(),
+      now: () => this.now(),
+      door: {
+        leave: (on) => {
+          this.leaving = on;
+          for (const e of this.workers.all())
+            if (e.child.connected) this.workers.send(e, { lb: 'leave', on });
+        },
+        // Fresh counts: a report up to a quarter second old could miss a connection just closed.
+        openConnections: async () => {
+          await this.reports.refresh(this.workers);
+          return this.reports.connections().open;
+        },
+      },
+    });
   }
 
   get admin(): AdminServer {
@@ -374,6 +391,7 @@ export class ClusterPrimary {
 
   private sendState(entry: WorkerEntry): void {
     this.workers.send(entry, { lb: 'members', members: this.memberSpecs() });
+    if (this.leaving) this.workers.send(entry, { lb: 'leave', on: true });
   }
 
   /** One membership message per change, however many members it moved (health goes by the zone). */

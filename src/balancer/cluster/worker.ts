@@ -156,6 +156,10 @@ export async function runWorker(
       case 'drain':
         drain('the primary asked');
         return;
+      case 'leave':
+        path.leave(message.on);
+        if (message.on) report(0);
+        return;
       case 'serve-on':
         serveOn(message.ms);
         return;
