@@ -9,7 +9,12 @@ import { durationParser, intParser, parseString, type OptionSpec } from './confi
 import { runLoops } from './hosts/client-loops.js';
 
 const options = loadConfigOrExit('node dist/src/hosts-client.js [options]', {
-  url: { flag: 'url', description: 'What to GET (through the virtual address)', default: '', parse: parseString },
+  url: {
+    flag: 'url',
+    description: 'What to GET (through the virtual address)',
+    default: '',
+    parse: parseString,
+  },
   keepAlive: {
     flag: 'keep-alive',
     description: 'Loops on one kept-alive connection each',
@@ -22,7 +27,12 @@ const options = loadConfigOrExit('node dist/src/hosts-client.js [options]', {
     default: 2,
     parse: intParser(0, 64),
   },
-  rate: { flag: 'rate', description: 'Requests per second over all loops', default: 100, parse: intParser(1, 5000) },
+  rate: {
+    flag: 'rate',
+    description: 'Requests per second over all loops',
+    default: 100,
+    parse: intParser(1, 5000),
+  },
   duration: {
     flag: 'duration',
     description: 'How long to send requests',

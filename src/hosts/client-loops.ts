@@ -44,7 +44,11 @@ export function frontFromVia(via: string | string[] | undefined): string | null 
   return parts[1] ?? null;
 }
 
-function once(url: URL, agent: http.Agent | false, timeoutMs: number): Promise<{ status: number; via: string | null } | Error> {
+function once(
+  url: URL,
+  agent: http.Agent | false,
+  timeoutMs: number,
+): Promise<{ status: number; via: string | null } | Error> {
   return new Promise((resolve) => {
     const req = http.get(
       url,
@@ -98,6 +102,7 @@ export async function runLoops(
   };
   const all: Promise<void>[] = [];
   for (let i = 0; i < settings.keepAlive; i++) all.push(loop('keep-alive', (i * gapMs) / loops));
-  for (let i = 0; i < settings.close; i++) all.push(loop('close', ((settings.keepAlive + i) * gapMs) / loops));
+  for (let i = 0; i < settings.close; i++)
+    all.push(loop('close', ((settings.keepAlive + i) * gapMs) / loops));
   await Promise.all(all);
 }

@@ -178,9 +178,13 @@ export class FrontHost {
 
   /** Whether the virtual address is on this host's interface now. */
   async holdsVip(): Promise<boolean> {
-    const out = await runCommand('ip', ['netns', 'exec', this.link.netns, 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'], {
-      timeoutMs: 5000,
-    });
+    const out = await runCommand(
+      'ip',
+      ['netns', 'exec', this.link.netns, 'ip', '-4', '-o', 'addr', 'show', 'dev', 'eth0'],
+      {
+        timeoutMs: 5000,
+      },
+    );
     return out.stdout.includes(` ${this.settings.vip}/`);
   }
 
@@ -220,13 +224,24 @@ export class FrontHost {
         // gone already
       }
     }
-    await runCommand('ip', ['netns', 'exec', this.link.netns, 'ip', 'addr', 'del', `${this.settings.vip}/${this.settings.prefixLength}`, 'dev', 'eth0']);
+    await runCommand('ip', [
+      'netns',
+      'exec',
+      this.link.netns,
+      'ip',
+      'addr',
+      'del',
+      `${this.settings.vip}/${this.settings.prefixLength}`,
+      'dev',
+      'eth0',
+    ]);
     return pids.length;
   }
 
   /** After a crash: the host boots, PM2 starts the balancer and keepalived again. */
   async boot(): Promise<void> {
-    for (const file of ['keepalived.pid', 'vrrp.pid']) await fs.rm(path.join(this.dir, file), { force: true });
+    for (const file of ['keepalived.pid', 'vrrp.pid'])
+      await fs.rm(path.join(this.dir, file), { force: true });
     await fs.rm(path.join(this.fleet.home, 'pm2.pid'), { force: true });
     await this.fleet.startApps('balancer.json', [this.balancerApp()]);
     await this.fleet.startApps('keepalived.json', [this.keepalivedApp()]);
@@ -234,7 +249,10 @@ export class FrontHost {
 
   /** What the front's balancer and keepalived logged. */
   async logs(): Promise<{ balancer: string; keepalived: string }> {
-    return { balancer: await this.fleet.appLog('balancer'), keepalived: await this.fleet.appLog('keepalived') };
+    return {
+      balancer: await this.fleet.appLog('balancer'),
+      keepalived: await this.fleet.appLog('keepalived'),
+    };
   }
 
   kill(): Promise<void> {

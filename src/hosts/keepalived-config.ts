@@ -56,7 +56,8 @@ export function keepalivedProblems(s: KeepalivedSettings): string[] {
     ['track file', s.trackFile],
     ['notify script', s.notifyScript],
   ] as const) {
-    if (!file.startsWith('/') || /["\s]/.test(file)) problems.push(`${what} "${file}" is not an absolute path without spaces`);
+    if (!file.startsWith('/') || /["\s]/.test(file))
+      problems.push(`${what} "${file}" is not an absolute path without spaces`);
   }
   return problems;
 }

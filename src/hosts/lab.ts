@@ -171,7 +171,15 @@ export class Lab {
       virtualRouterId: 1 + (this.network.subnet % 255),
       priority: 150 - 10 * (link.index - 1),
       advertIntervalS: this.options.front?.advertIntervalS ?? 0.1,
-      balancerArgs: [...etcdBalancerArgs(this), '--via', link.name, '--front-name', link.name, '--vip', this.network.virtualAddress],
+      balancerArgs: [
+        ...etcdBalancerArgs(this),
+        '--via',
+        link.name,
+        '--front-name',
+        link.name,
+        '--vip',
+        this.network.virtualAddress,
+      ],
       keepalived,
       curl: '/usr/bin/curl',
       workers: this.options.front?.workers ?? 2,
@@ -179,7 +187,9 @@ export class Lab {
     });
     this.fronts.push(front);
     await front.start();
-    this.log(`lab ${this.tag}: front ${link.name} (${link.address}) runs a balancer on :${this.frontPort} and keepalived`);
+    this.log(
+      `lab ${this.tag}: front ${link.name} (${link.address}) runs a balancer on :${this.frontPort} and keepalived`,
+    );
     return front;
   }
 
@@ -221,7 +231,9 @@ export class Lab {
     const notes: string[] = [];
     await Promise.all(
       [...this.hosts.map((h) => h.fleet), ...this.fronts.map((f) => f.fleet)].map((fleet) =>
-        fleet.kill().catch((err: unknown) => notes.push(`pm2 kill on ${fleet.host.name}: ${errorMessage(err)}`)),
+        fleet
+          .kill()
+          .catch((err: unknown) => notes.push(`pm2 kill on ${fleet.host.name}: ${errorMessage(err)}`)),
       ),
     );
     await this.etcd.stopAll('SIGKILL');

@@ -59,7 +59,9 @@ async function nft(netns: string, args: string[], input?: string): Promise<void>
 
 async function deleteTable(netns: string, table: string): Promise<void> {
   // Gone already is fine: the guard is lifted at most once, and the namespace may have taken it.
-  await runCommand('ip', ['netns', 'exec', netns, 'nft', 'delete', 'table', 'ip', table], { timeoutMs: 10_000 });
+  await runCommand('ip', ['netns', 'exec', netns, 'nft', 'delete', 'table', 'ip', table], {
+    timeoutMs: 10_000,
+  });
 }
 
 export const guardSyns = (netns: string, address: string, port: number): Promise<void> =>
