@@ -14,6 +14,7 @@ import { etcdOptions, toEtcdSettings, type EtcdSettings } from '../config/etcd-o
 import { controlProblems, controlSpecs } from './control-options.js';
 import { deniedPaths, denyPathSpecs } from './deny-paths.js';
 import { workerLimitSpecs } from './worker-limits.js';
+import { viaSpecs } from './via.js';
 import { healthExpectSpecs, toHealthExpectation, type HealthExpectation } from './health-expect.js';
 import type { PolicyKind } from './selection.js';
 import {
@@ -115,6 +116,8 @@ export interface BalancerConfig {
   workerMaxMemoryBytes: number;
   /** Path prefixes the public listener answers 404 itself (deny-paths.ts): /metrics and --deny-path's. */
   denyPaths: string[];
+  /** `--via`: the pseudonym in this front's Via entry on every response; null: no Via. */
+  via: string | null;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -473,6 +476,7 @@ export const balancerSpecs = {
   ...denyPathSpecs,
   ...healthExpectSpecs,
   ...workerLimitSpecs,
+  ...viaSpecs,
   logLevel: logOptions.logLevel,
   logFormat: logOptions.logFormat,
 };
@@ -588,6 +592,7 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
     httpRedirectPort: v.httpRedirectPort,
     denyPaths: deniedPaths(v.denyPath),
     workerMaxMemoryBytes: v.workerMaxMemory,
+    via: v.via === '' ? null : v.via,
     logLevel: v.logLevel,
     logFormat: v.logFormat,
   };

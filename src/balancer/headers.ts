@@ -7,6 +7,7 @@
  * - `X-Forwarded-For`, `-Proto` and `-Host` are set from what the balancer saw. They are replaced,
  *   not appended to: the balancer trusts no proxy in front of it, so a client cannot forge them;
  * - `X-Request-ID` is the one request-id.ts settled on, sent upstream and back to the client;
+ * - with `--via`, this front's entry is appended to the response's Via (via.ts);
  * - requests whose framing could be read two ways are refused before they reach an upstream.
  *
  * node:http's parser has already refused Content-Length together with Transfer-Encoding, and
@@ -213,9 +214,10 @@ function isResponseHopByHop(name: string): boolean {
  * The upstream's raw header list ([name, value, name, value...]) without hop-by-hop headers and
  * those its Connection header names, ready for `writeHead`. A new array: node:http reads the
  * response's own raw headers again later (the agent looks for a Keep-Alive hint). With
- * `requestId`, the client gets that X-Request-ID whatever the upstream sent.
+ * `requestId`, the client gets that X-Request-ID whatever the upstream sent; with `via`, that
+ * entry is appended to the upstream's Via (or is the Via).
  */
-export function forwardResponseHeaders(raw: readonly string[], requestId?: string): string[] {
+export function forwardResponseHeaders(raw: readonly string[], requestId?: string, via?: string): string[] {
   const named = namedByConnection(raw);
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
@@ -226,5 +228,22 @@ export function forwardResponseHeaders(raw: readonly string[], requestId?: strin
     out.push(name, raw[i + 1] ?? '');
   }
   if (requestId !== undefined) out.push('X-Request-ID', requestId);
+  if (via !== undefined) appendVia(out, via);
   return out;
+}
+
+/**
+ * Append a Via entry to a raw header list ([name, value, ...]) in place: to the value of its last
+ * Via (the field is a comma list, in the order the message passed through), or as a new Via.
+ */
+export function appendVia(raw: string[], entry: string): void {
+  for (let i = raw.length - 2; i >= 0; i -= 2) {
+    const name = raw[i] ?? '';
+    if (name.length === 3 && sameName(name, 'via')) {
+      const value = (raw[i + 1] ?? '').trim();
+      raw[i + 1] = value === '' ? entry : `${value}, ${entry}`;
+      return;
+    }
+  }
+  raw.push('Via', entry);
 }

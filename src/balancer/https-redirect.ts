@@ -4,6 +4,7 @@
  * nginx's `return 308 https://$host$request_uri` does.
  */
 import http from 'node:http';
+import type { ViaEntry } from './via.js';
 
 /** Pure: the https:// URL for a request that came in as `host` + `target`. */
 export function httpsLocation(host: string | undefined, target: string, httpsPort: number): string {
@@ -17,7 +18,11 @@ export function httpsLocation(host: string | undefined, target: string, httpsPor
   return `https://${name}${port}${path}`;
 }
 
-export function createRedirectServer(httpsPort: () => number, name: string): http.Server {
+export function createRedirectServer(
+  httpsPort: () => number,
+  name: string,
+  via: ViaEntry | null = null,
+): http.Server {
   return http.createServer((req, res) => {
     const location = httpsLocation(req.headers.host, req.url ?? '/', httpsPort());
     const body = `308 Permanent Redirect: this balancer speaks HTTPS at ${location}\n`;
@@ -26,6 +31,7 @@ export function createRedirectServer(httpsPort: () => number, name: string): htt
       'Content-Type': 'text/plain; charset=utf-8',
       'Content-Length': Buffer.byteLength(body),
       'X-Served-By': name,
+      ...(via === null ? {} : { Via: via.forRequest(req.httpVersionMajor, req.httpVersionMinor) }),
     });
     res.end(req.method === 'HEAD' ? undefined : body);
   });

@@ -6,6 +6,7 @@
  */
 import { plainAnswerBody, plainAnswerHeaders } from '../http/plain-answer.js';
 import type { Exchange } from './exchange.js';
+import type { ViaEntry } from './via.js';
 
 export interface OwnAnswer {
   status: 400 | 404 | 408 | 502 | 503 | 504;
@@ -17,7 +18,12 @@ export interface OwnAnswer {
   close?: boolean;
 }
 
-export function sendOwnAnswer(res: Exchange, answer: OwnAnswer, servedBy: string): void {
+export function sendOwnAnswer(
+  res: Exchange,
+  answer: OwnAnswer,
+  servedBy: string,
+  via: ViaEntry | null = null,
+): void {
   if (res.headersSent || res.destroyed) {
     res.destroy();
     return;
@@ -26,6 +32,7 @@ export function sendOwnAnswer(res: Exchange, answer: OwnAnswer, servedBy: string
   const headers = plainAnswerHeaders(body, servedBy);
   if (answer.retryAfterS !== undefined) headers['Retry-After'] = answer.retryAfterS;
   if (res.requestId !== '') headers['X-Request-ID'] = res.requestId;
+  if (via !== null) headers.Via = via.forRequest(res.req.httpVersionMajor, res.req.httpVersionMinor);
   // HTTP/2 has no Connection header: one stream ends, the connection stays.
   if (answer.close === true && res.req.httpVersionMajor < 2) {
     headers.Connection = 'close';

@@ -70,6 +70,8 @@ export class ProxyHandler implements EngineHandlers {
   localFailures = 0;
   /** IDs for requests that came without a sane X-Request-ID. */
   private readonly requestIds = new RequestIdMaker();
+  /** This front's Via entry on relayed responses (--via); undefined: none, and no cost. */
+  private readonly via: string | undefined;
 
   constructor(
     private readonly pool: Pool,
@@ -81,6 +83,7 @@ export class ProxyHandler implements EngineHandlers {
     this.accessLog = logger.enabled('info');
     this.deadlines = new DeadlineWatch(settings.proxyTimeoutMs, (res) => this.timedOut(res));
     this.afterFailure = new AttemptFailures(pool, settings.retry, logger);
+    this.via = settings.via?.relayed;
   }
 
   use(engine: ProxyEngine): void {
@@ -235,7 +238,7 @@ export class ProxyHandler implements EngineHandlers {
     upstream.served++;
     if (res.destroyed) return false;
     if (this.draining || this.leaving) res.shouldKeepAlive = false;
-    res.writeHead(statusCode, forwardResponseHeaders(rawHeaders, res.requestId));
+    res.writeHead(statusCode, forwardResponseHeaders(rawHeaders, res.requestId, this.via));
     return true;
   }
 
@@ -350,7 +353,7 @@ export class ProxyHandler implements EngineHandlers {
         reason: answer.reason,
       });
     }
-    sendOwnAnswer(res, answer, this.settings.name);
+    sendOwnAnswer(res, answer, this.settings.name, this.settings.via);
   }
 
   /** Why a request is refused before it reaches any upstream, or undefined. */

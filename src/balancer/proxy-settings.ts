@@ -4,6 +4,7 @@
  * Its own file, so the upgrade handler depends on the settings and not on the request handler.
  */
 import type { BalancerConfig } from './config.js';
+import type { ViaEntry } from './via.js';
 
 export interface ProxySettings {
   /** The balancer's name, in X-Served-By of its own answers. */
@@ -20,4 +21,6 @@ export interface ProxySettings {
   maxQueued: number;
   /** Path prefixes answered 404 here, never forwarded (deny-paths.ts). */
   denyPaths: readonly string[];
+  /** This front's Via entries (--via); null: responses get no Via. */
+  via: ViaEntry | null;
 }

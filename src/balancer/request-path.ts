@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import type { BalancerConfig } from './config.js';
 import { errorMessage } from '../errors.js';
 import { handleClientError } from '../http/client-error.js';
+import type { PlainHeaders } from '../http/plain-answer.js';
 import { connectionsCheckingIntervalMs } from '../http/connection-checks.js';
 import type { DrainableServer } from '../http/graceful-shutdown.js';
 import type { Logger } from '../logger.js';
@@ -30,6 +31,7 @@ import { TlsListener } from './tls-listener.js';
 import { TunnelSet } from './tunnel.js';
 import type { Upstream } from './upstream.js';
 import { UpgradeHandler } from './upgrade-handler.js';
+import { viaEntry } from './via.js';
 
 /**
  * The client connections' write buffer before backpressure reaches the upstream: above one 64 KiB
@@ -58,6 +60,8 @@ export class RequestPath {
   /** Connections closed at once because the cap was reached, and accepts that failed (EMFILE). */
   private dropped = 0;
   private readonly acceptGate = new LogGate(1000);
+  /** What the balancer's answers to unparsable requests carry beyond its name (its Via). */
+  private readonly clientErrorHeaders: PlainHeaders;
 
   constructor(
     private readonly config: BalancerConfig,
@@ -66,6 +70,9 @@ export class RequestPath {
     events: BalancerEvents,
     tls?: TlsCredentials,
   ) {
+    const via = viaEntry(config.via);
+    // A request that could not be parsed has no version to go by: the balancer speaks HTTP/1.1.
+    this.clientErrorHeaders = via === null ? {} : { Via: via.relayed };
     const proxying = {
       name: config.name,
       retry: config.retry,
@@ -75,6 +82,7 @@ export class RequestPath {
       queueTimeoutMs: config.queueTimeoutMs,
       maxQueued: config.maxQueued,
       denyPaths: config.denyPaths,
+      via,
     };
     this.handler = new ProxyHandler(pool, proxying, logger, events);
     this.upgrades = new UpgradeHandler(
@@ -102,6 +110,7 @@ export class RequestPath {
         requestTimeoutMs: config.requestTimeoutMs,
         keepAliveTimeoutMs: config.keepAliveTimeoutMs,
         name: config.name,
+        clientErrorHeaders: this.clientErrorHeaders,
         logger,
         onRequest: this.handler.handle,
         onUpgrade: this.upgrades.handle,
@@ -109,7 +118,7 @@ export class RequestPath {
       this.server = this.tls;
       this.listener = this.tls.server;
       if (config.httpRedirectPort !== null)
-        this.redirect = createRedirectServer(() => this.port, config.name);
+        this.redirect = createRedirectServer(() => this.port, config.name, via);
     } else {
       const plain = this.plainServer();
       this.server = plain;
@@ -213,7 +222,7 @@ export class RequestPath {
         this.handler.requestTimedOut(pending, config.requestTimeoutMs);
         return;
       }
-      handleClientError(err, socket, config.name, logger);
+      handleClientError(err, socket, config.name, logger, this.clientErrorHeaders);
     });
     return server;
   }

@@ -15,6 +15,7 @@ import http2, { type Http2ServerRequest, type Http2Session } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { handleClientError } from '../http/client-error.js';
+import type { PlainHeaders } from '../http/plain-answer.js';
 import type { DrainableServer } from '../http/graceful-shutdown.js';
 import type { Logger } from '../logger.js';
 import { Http1Exchange, type ClientMessage, type Exchange } from './exchange.js';
@@ -30,6 +31,8 @@ export interface TlsListenerOptions {
   keepAliveTimeoutMs: number;
   /** In X-Served-By of answers to requests that could not be parsed. */
   name: string;
+  /** More headers of those answers (this front's Via). */
+  clientErrorHeaders?: PlainHeaders;
   logger: Logger;
   onRequest(req: ClientMessage, res: Exchange): void;
   onUpgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void;
@@ -99,7 +102,7 @@ export class TlsListener implements DrainableServer {
       socket.once('close', () => this.sockets.delete(socket));
     });
     this.server.on('clientError', (err: Error & { code?: string }, socket: Duplex) =>
-      handleClientError(err, socket, options.name, logger),
+      handleClientError(err, socket, options.name, logger, options.clientErrorHeaders),
     );
     this.server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
       logger.warn(

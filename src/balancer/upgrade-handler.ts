@@ -191,7 +191,7 @@ export class UpgradeHandler {
         endAttempt();
         return;
       }
-      pending.socket.write(switchingProtocolsHead(res.rawHeaders));
+      pending.socket.write(switchingProtocolsHead(res.rawHeaders, this.settings.via?.relayed));
       if (upstreamHead.length > 0) pending.socket.write(upstreamHead);
       if (pending.head.length > 0) server.write(pending.head);
       const tunnel = new Tunnel(
@@ -217,7 +217,12 @@ export class UpgradeHandler {
       const status = res.statusCode ?? 502;
       const { socket } = pending;
       socket.write(
-        relayedResponseHead(status, res.statusMessage ?? STATUS_CODES[status] ?? '', res.rawHeaders),
+        relayedResponseHead(
+          status,
+          res.statusMessage ?? STATUS_CODES[status] ?? '',
+          res.rawHeaders,
+          this.settings.via?.relayed,
+        ),
       );
       res.on('data', (chunk: Buffer) => {
         if (!socket.write(chunk)) {
@@ -329,6 +334,8 @@ export class UpgradeHandler {
     if (socket.writable) {
       const extra: PlainHeaders = {};
       if (answer.retryAfterS !== undefined) extra['Retry-After'] = answer.retryAfterS;
+      const { via } = this.settings;
+      if (via !== null) extra.Via = via.forRequest(req.httpVersionMajor, req.httpVersionMinor);
       socket.end(rawPlainAnswer(answer.status, answer.reason, this.settings.name, extra));
       // Anything the client still sends (a body it should not have sent) is read and dropped.
       socket.resume();

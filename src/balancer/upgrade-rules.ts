@@ -8,7 +8,13 @@
  *   tunnel would mix with the new protocol's bytes), and an upgrade request has no body;
  * - the rest of the framing rules are the ordinary request's (headers.ts).
  */
-import { forwardRequestHeaders, hasRequestBody, requestFramingProblem, sameName } from './headers.js';
+import {
+  appendVia,
+  forwardRequestHeaders,
+  hasRequestBody,
+  requestFramingProblem,
+  sameName,
+} from './headers.js';
 
 export interface UpgradeRequest {
   method: string;
@@ -59,13 +65,25 @@ export function upgradeRequestHeaders(
   return out;
 }
 
-/** The client's `101 Switching Protocols` head: the upstream's headers, end-to-end ones only, plus Upgrade. */
-export function switchingProtocolsHead(upstreamRawHeaders: readonly string[]): string {
+/** The upstream's headers with `via` appended to its Via (--via); the same list when there is none. */
+function withVia(upstreamRawHeaders: readonly string[], via: string | undefined): readonly string[] {
+  if (via === undefined) return upstreamRawHeaders;
+  const copy = [...upstreamRawHeaders];
+  appendVia(copy, via);
+  return copy;
+}
+
+/**
+ * The client's `101 Switching Protocols` head: the upstream's headers, end-to-end ones only, plus
+ * Upgrade (and this front's Via entry, with `via`).
+ */
+export function switchingProtocolsHead(upstreamRawHeaders: readonly string[], via?: string): string {
+  const headers = withVia(upstreamRawHeaders, via);
   let head = 'HTTP/1.1 101 Switching Protocols\r\n';
   let upgrade = '';
-  for (let i = 0; i < upstreamRawHeaders.length; i += 2) {
-    const name = upstreamRawHeaders[i] ?? '';
-    const value = upstreamRawHeaders[i + 1] ?? '';
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] ?? '';
+    const value = headers[i + 1] ?? '';
     if (sameName(name, 'upgrade')) upgrade = value;
     else if (!isHopByHop(name)) head += `${name}: ${value}\r\n`;
   }
@@ -80,11 +98,13 @@ export function relayedResponseHead(
   statusCode: number,
   statusMessage: string,
   upstreamRawHeaders: readonly string[],
+  via?: string,
 ): string {
+  const headers = withVia(upstreamRawHeaders, via);
   let head = `HTTP/1.1 ${statusCode} ${statusMessage}\r\n`;
-  for (let i = 0; i < upstreamRawHeaders.length; i += 2) {
-    const name = upstreamRawHeaders[i] ?? '';
-    if (!isHopByHop(name)) head += `${name}: ${upstreamRawHeaders[i + 1] ?? ''}\r\n`;
+  for (let i = 0; i < headers.length; i += 2) {
+    const name = headers[i] ?? '';
+    if (!isHopByHop(name)) head += `${name}: ${headers[i + 1] ?? ''}\r\n`;
   }
   return `${head}Connection: close\r\n\r\n`;
 }

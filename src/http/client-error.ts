@@ -3,7 +3,7 @@
  * slow to send its headers): answer with a status and a reason, `Connection: close`, one log line,
  * and destroy the socket, so bad input neither crashes nor hangs the server.
  */
-import { rawPlainAnswer } from './plain-answer.js';
+import { rawPlainAnswer, type PlainHeaders } from './plain-answer.js';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../logger.js';
@@ -37,8 +37,8 @@ export function clientErrorAnswer(code: string | undefined): ClientErrorAnswer |
   }
 }
 
-export function rawErrorResponse(answer: ClientErrorAnswer, name: string): string {
-  return rawPlainAnswer(answer.status, answer.reason, name);
+export function rawErrorResponse(answer: ClientErrorAnswer, name: string, extra: PlainHeaders = {}): string {
+  return rawPlainAnswer(answer.status, answer.reason, name, extra);
 }
 
 /** node:http keeps the response in progress on the socket; writing raw bytes after it began would corrupt it. */
@@ -59,6 +59,8 @@ export function handleClientError(
   socket: Duplex,
   name: string,
   logger: Logger,
+  /** Headers every answer of this listener carries (the balancer's Via). */
+  extra: PlainHeaders = {},
 ): void {
   // The parser reports every later chunk from the same client again; one answer is enough.
   if (answered.has(socket)) return;
@@ -70,7 +72,7 @@ export function handleClientError(
     socket.destroy();
     return;
   }
-  socket.end(rawErrorResponse(answer, name));
+  socket.end(rawErrorResponse(answer, name, extra));
   socket.once('end', () => socket.destroy());
   setTimeout(() => socket.destroy(), LINGER_MS).unref();
   if (logger.enabled('warn')) {
