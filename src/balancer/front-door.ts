@@ -21,8 +21,11 @@ export type DoorState = 'open' | 'leaving' | 'maint';
 
 /** What the door needs from the request path (one process, or a primary and its workers). */
 export interface DoorSide {
-  /** Answer with `Connection: close` and close idle connections (true), or serve as before. */
-  leave(on: boolean): void;
+  /**
+   * Answer with `Connection: close` (true), or serve as before; `closeIdle` also closes the
+   * connections that wait idle between requests now.
+   */
+  leave(on: boolean, closeIdle: boolean): void;
   /** Client connections open now, over every request-path process. */
   openConnections(): number | Promise<number>;
 }
@@ -48,18 +51,46 @@ export function readDoorReport(value: unknown): DoorReport {
 
 /** How long maint waits for the open connections to finish before it gives the address away. */
 export const DOOR_WAIT_MS = 2000;
+/**
+ * Idle keep-alive connections are closed only after this: closing one races with the client's
+ * next request on it (a reset the client sees), while a busy client gets `Connection: close` on
+ * its next answer within milliseconds. What is still idle after a second is likely to stay so.
+ */
+const IDLE_GRACE_MS = 1000;
+/** Two readings of no connection this far apart: one accepted meanwhile (the kernel's queue) shows. */
+const SETTLE_MS = 50;
 const POLL_MS = 25;
 
-/** The track file's word: keepalived counts a non-zero value as a fault when its weight is 0. */
-export function trackValue(state: DoorState): '0' | '1' {
-  return state === 'maint' ? '1' : '0';
+/**
+ * The track file's words: keepalived counts any non-zero value as a fault when its weight is 0.
+ * 1 is an operator's maint (kept across restarts); 2 a balancer stopped for good (the handover's
+ * holder writes it, and the next start opens the door again).
+ */
+export const TRACK_OPEN = '0';
+export const TRACK_MAINT = '1';
+export const TRACK_STOPPED = '2';
+
+/** How long a stopped front's old workers serve on once the address is given away: the other front's takeover. */
+export const GIVE_AWAY_MS = 1000;
+
+/** What a track file's text says: maint for 1, open otherwise (missing, 0, 2, junk). */
+export function doorFromTrack(text: string | null): 'open' | 'maint' {
+  return text?.trim() === TRACK_MAINT ? 'maint' : 'open';
 }
 
-/** What a track file's text says: maint for a non-zero number, open otherwise (missing, 0, junk). */
-export function doorFromTrack(text: string | null): 'open' | 'maint' {
-  if (text === null) return 'open';
-  const n = Number.parseInt(text.trim(), 10);
-  return Number.isFinite(n) && n !== 0 ? 'maint' : 'open';
+/** Whole or not at all (keepalived reads it on every change inotify tells it of). */
+export function writeTrackFile(file: string, value: string, logger: Logger): void {
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(temporary, `${value}\n`);
+    fs.renameSync(temporary, file);
+  } catch (err) {
+    fs.rmSync(temporary, { force: true });
+    logger.error(`track file ${file} could not be written: ${errorMessage(err)}`, {
+      event: 'front-door-error',
+    });
+  }
 }
 
 export class FrontDoor {
@@ -86,7 +117,7 @@ export class FrontDoor {
     }
     if (doorFromTrack(text) === 'maint') {
       this.set('maint');
-      side.leave(true);
+      side.leave(true, true);
       this.logger.warn(
         `front door in maint (track file ${this.trackFile} says so): not taking the address; POST /__lb/front/ready to open it`,
         { event: 'front-door', state: 'maint' },
@@ -102,16 +133,24 @@ export class FrontDoor {
     if (this.state === 'maint') return { state: 'maint', waitedMs: 0, connectionsLeft: 0 };
     const started = this.clock();
     this.set('leaving');
-    side.leave(true);
+    side.leave(true, false);
     this.logger.info(
-      `front door closing (${by}): Connection: close on every answer, idle connections closed`,
-      {
-        event: 'front-door',
-        state: 'leaving',
-      },
+      `front door closing (${by}): Connection: close on every answer, idle connections closed after ${IDLE_GRACE_MS}ms`,
+      { event: 'front-door', state: 'leaving' },
     );
+    let idleClosed = false;
+    let zeroSince: number | null = null;
     let left = await side.openConnections();
-    while (left > 0 && this.clock() - started < DOOR_WAIT_MS && this.state === 'leaving') {
+    while (this.clock() - started < DOOR_WAIT_MS && this.state === 'leaving') {
+      const now = this.clock();
+      if (left === 0) {
+        zeroSince ??= now;
+        if (now - zeroSince >= SETTLE_MS) break;
+      } else zeroSince = null;
+      if (!idleClosed && now - started >= IDLE_GRACE_MS) {
+        idleClosed = true;
+        side.leave(true, true);
+      }
       await new Promise((r) => setTimeout(r, POLL_MS));
       left = await side.openConnections();
     }
@@ -132,7 +171,7 @@ export class FrontDoor {
     const side = this.mustSide();
     if (this.state !== 'open') {
       this.set('open');
-      side.leave(false);
+      side.leave(false, false);
       this.write('open');
       this.logger.info(`front door open (${by}): serving as before, a candidate for the address again`, {
         event: 'front-door',
@@ -152,19 +191,8 @@ export class FrontDoor {
     this.since = this.clock();
   }
 
-  /** Whole or not at all (keepalived reads it on every change it is told of). */
   private write(state: DoorState): void {
     if (this.trackFile === null) return;
-    const temporary = `${this.trackFile}.${process.pid}.tmp`;
-    try {
-      fs.mkdirSync(path.dirname(this.trackFile), { recursive: true });
-      fs.writeFileSync(temporary, `${trackValue(state)}\n`);
-      fs.renameSync(temporary, this.trackFile);
-    } catch (err) {
-      fs.rmSync(temporary, { force: true });
-      this.logger.error(`track file ${this.trackFile} could not be written: ${errorMessage(err)}`, {
-        event: 'front-door-error',
-      });
-    }
+    writeTrackFile(this.trackFile, state === 'maint' ? TRACK_MAINT : TRACK_OPEN, this.logger);
   }
 }

@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { BalancerStatus } from '../balancer/status.js';
 import type { DoorReport } from '../balancer/front-door.js';
 import { PROJECT_ROOT } from '../config/common.js';
+import { errorMessage, InternalError } from '../errors.js';
 import { fetchStatus, sendDoor, type AdminTarget } from '../fleet/lb-client.js';
 import { HostFleet } from './host-fleet.js';
 import { keepalivedConfig, notifyScript, parseVrrpState, type VrrpState } from './keepalived-config.js';
@@ -92,7 +93,29 @@ export class FrontHost {
       }),
       { mode: 0o600 },
     );
+    await this.startApps();
+  }
+
+  /** The balancer first, serving (its status answers), then keepalived, which may give it the address. */
+  private async startApps(): Promise<void> {
     await this.fleet.startApps('balancer.json', [this.balancerApp()]);
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      try {
+        await this.status();
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) {
+          const log = (await this.fleet.appLog('balancer')).trim().split('\n').slice(-8).join('\n');
+          throw new InternalError(
+            'ERR_HOSTS',
+            `the balancer on ${this.name} does not answer its admin API: ${errorMessage(err)}\n${log}`,
+            { cause: err },
+          );
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
     await this.fleet.startApps('keepalived.json', [this.keepalivedApp()]);
   }
 
@@ -103,8 +126,10 @@ export class FrontHost {
       script: path.join(PROJECT_ROOT, 'dist', 'src', 'balancer.js'),
       wait_ready: true,
       listen_timeout: 20_000,
-      // The handover's holder carries the sockets across a restart; PM2 need not wait long.
-      kill_timeout: 5000,
+      // As the fleet's ecosystem: PM2 signals the primary alone, and its workers serve on the
+      // handed-over sockets until the next primary's are ready (or, after a stop, drain).
+      treekill: false,
+      kill_timeout: 7000,
       args: [
         ...s.balancerArgs,
         '--host',
@@ -243,8 +268,7 @@ export class FrontHost {
     for (const file of ['keepalived.pid', 'vrrp.pid'])
       await fs.rm(path.join(this.dir, file), { force: true });
     await fs.rm(path.join(this.fleet.home, 'pm2.pid'), { force: true });
-    await this.fleet.startApps('balancer.json', [this.balancerApp()]);
-    await this.fleet.startApps('keepalived.json', [this.keepalivedApp()]);
+    await this.startApps();
   }
 
   /** What the front's balancer and keepalived logged. */

@@ -217,6 +217,7 @@ export class ClusterPrimary {
         tell: (ms, heard) => this.workers.send(e, { lb: 'serve-on', ms }, heard),
       })),
       holderExec: this.options.holderExec,
+      trackFile: this.config.vrrpTrackFile,
       env: this.env,
       name: this.config.name,
       logLevel: this.config.logLevel,

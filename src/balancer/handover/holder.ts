@@ -21,6 +21,7 @@ import { sendFds } from './fd-passing.js';
 import { noPrimaryWillCome } from './holder-verdict.js';
 import { encodeHandover, TAKER_READY, type Handover } from './message.js';
 import { drainOldGeneration } from './old-generation.js';
+import { GIVE_AWAY_MS, TRACK_STOPPED, writeTrackFile } from '../front-door.js';
 
 export interface HolderOrders {
   /** The rendezvous: where the next primary asks for the sockets. */
@@ -34,6 +35,12 @@ export interface HolderOrders {
    */
   pm2: { home: string; id: number; restarts: number } | null;
   waitMs: number;
+  /**
+   * keepalived's track file when this balancer is a front (front-door.ts): when nobody will come,
+   * the address goes to the other front before the old generation stops serving, so the clients'
+   * new connections go there instead of being refused here.
+   */
+  trackFile?: string | null;
   /** The balancer's name and logging, so its lines read like the primary's. */
   name: string;
   logLevel: LogLevel;
@@ -245,6 +252,15 @@ export class Holder {
     }
     await this.pm2?.close();
     if (handed) this.logger.info('the next balancer serves: handover done', { event: 'handover-done' });
+    const trackFile = this.orders.trackFile ?? null;
+    if (!handed && trackFile !== null) {
+      writeTrackFile(trackFile, TRACK_STOPPED, this.logger);
+      this.logger.info(
+        `giving the front's address away (track file ${trackFile}); the old workers serve until it has moved`,
+        { event: 'front-door', state: 'stopped' },
+      );
+      await new Promise((r) => setTimeout(r, GIVE_AWAY_MS));
+    }
     drainOldGeneration(this.orders.handover.workers, why, this.logger);
     this.finished(handed);
   }

@@ -36,6 +36,8 @@ export interface LeavingPrimary {
   /** The workers that serve on (none when PM2 waits for the whole tree). */
   servingOn: { pid: number; tell: (ms: number, heard: () => void) => boolean }[];
   holderExec: string;
+  /** keepalived's track file of a front (front-door.ts): the holder gives the address away after a stop. */
+  trackFile: string | null;
   env: Record<string, string | undefined>;
   name: string;
   logLevel: LogLevel;
@@ -58,6 +60,7 @@ export async function leaveToNext(leaving: LeavingPrimary): Promise<HandedOn> {
     daemonPid: process.ppid,
     pm2: pm2Id === null ? null : { home: currentPm2Home(), id: pm2Id, restarts: currentPm2Restarts() },
     waitMs: HANDOVER_WAIT_MS,
+    trackFile: leaving.trackFile,
     name: leaving.name,
     logLevel: leaving.logLevel,
     logFormat: leaving.logFormat,
