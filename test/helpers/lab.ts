@@ -23,7 +23,7 @@ export async function createTestLab(t: TestContext, options: LabOptions): Promis
     const left = (await labTags()).filter((x) => x === tag);
     if (left.length > 0) throw new Error(`namespaces of lab ${tag} are still there`);
     const stray = [];
-    for (const host of lab.hosts) stray.push(...(await namespacePids(host.link.netns)));
+    for (const host of lab.network.hosts) stray.push(...(await namespacePids(host.netns)));
     if (stray.length > 0) throw new Error(`processes left in lab ${tag}: ${stray.join(', ')}`);
     // Processes SIGKILLed by the namespace sweep mean `pm2 kill` or an etcd stop let one get away.
     if (killed.length > 0) throw new Error(`teardown had to SIGKILL: ${killed.join('; ')}`);
