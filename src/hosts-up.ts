@@ -6,7 +6,7 @@
 import { loadConfigOrExit } from './config/load.js';
 import { intParser, type OptionSpec } from './config/options.js';
 import { errorMessage } from './errors.js';
-import { Lab } from './hosts/lab.js';
+import { keepalivedBin, Lab } from './hosts/lab.js';
 import { readAllLabNotes, writeLabNotes } from './hosts/lab-notes.js';
 import { labTags } from './hosts/network.js';
 import { hostsSupportProblems } from './hosts/support.js';
@@ -19,10 +19,20 @@ const options = loadConfigOrExit('npm run hosts:up -- [options]', {
     parse: intParser(3, 9),
   },
   backends: { flag: 'backends', description: 'Backends per host', default: 2, parse: intParser(1, 8) },
+  fronts: {
+    flag: 'fronts',
+    description:
+      'Front hosts running a balancer and keepalived for one virtual address (0 or 2), and a client host',
+    default: 0,
+    parse: intParser(0, 2),
+  },
 } satisfies Record<string, OptionSpec<number>>);
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
-const problems = await hostsSupportProblems();
+const problems = await hostsSupportProblems({
+  etcd: true,
+  ...(options.fronts > 0 ? { fronts: { keepalived: keepalivedBin() } } : {}),
+});
 if (problems.length > 0) {
   process.stderr.write(
     `hosts:up cannot build test hosts here:\n${problems.map((p) => `  - ${p}`).join('\n')}\n`,
@@ -44,6 +54,8 @@ try {
   const lab = await Lab.create({
     hosts: options.hosts,
     backendsPerHost: options.backends,
+    fronts: options.fronts,
+    client: options.fronts > 0,
     leaseTtlS: 5,
     detached: true,
     log: say,
@@ -54,14 +66,24 @@ try {
     prefix: lab.prefix,
     pool: lab.pool,
     etcdEndpoints: lab.etcd.endpoints,
-    hosts: lab.hosts.map((h) => ({
-      name: h.link.name,
-      netns: h.link.netns,
-      address: h.link.address,
-      link: h.link.link,
-      pm2Home: h.fleet.home,
-      backends: h.backends.map((b) => b.name),
-    })),
+    hosts: [
+      ...lab.hosts.map((h) => ({
+        name: h.link.name,
+        netns: h.link.netns,
+        address: h.link.address,
+        link: h.link.link,
+        pm2Home: h.fleet.home,
+        backends: h.backends.map((b) => b.name),
+      })),
+      ...lab.fronts.map((f) => ({
+        name: f.name,
+        netns: f.link.netns,
+        address: f.link.address,
+        link: f.link.link,
+        pm2Home: f.fleet.home,
+        backends: ['balancer', 'keepalived'],
+      })),
+    ],
   });
   say('');
   say(
@@ -75,6 +97,11 @@ try {
   );
   say(`A host's PM2: PM2_HOME=${lab.hosts[0]?.fleet.home ?? ''} npx pm2 ls`);
   say(`A host's cable: ip link set ${lab.hosts[0]?.link.link ?? ''} down`);
+  if (lab.fronts.length > 0 && lab.client !== null) {
+    say(`Fronts: ${lab.fronts.map((f) => `${f.name} ${f.link.address}`).join(', ')} share ${lab.frontUrl}`);
+    say(`  from the client host: ip netns exec ${lab.client.netns} curl -si ${lab.frontUrl}/page.html`);
+    say(`  a front's balancer: PM2_HOME=${lab.fronts[0]?.fleet.home ?? ''} npx pm2 logs balancer`);
+  }
   say('Remove it all: npm run hosts:down');
   process.exit(0);
 } catch (err) {

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { HostNetwork, labTags } from '../../src/hosts/network.js';
+import { readAllLabNotes } from '../../src/hosts/lab-notes.js';
 import { hostsSupportProblems } from '../../src/hosts/support.js';
 import { runNode } from '../helpers/processes.js';
 
@@ -31,4 +32,22 @@ void test("hosts:down leaves a lab that is not this checkout's, and --tag remove
   assert.equal(asked.code, 0, asked.stderr);
   assert.match(asked.stdout, new RegExp(`lab ${tag} removed`));
   assert.ok(!(await labTags()).includes(tag), 'the lab asked for is gone');
+});
+
+void test('hosts:up --fronts 2 with a keepalived that cannot run says why, exits 1 and builds nothing', async () => {
+  const notesBefore = (await readAllLabNotes()).map((n) => n.tag);
+  const up = await runNode('hosts-up', ['--hosts', '3', '--backends', '1', '--fronts', '2'], {
+    KEEPALIVED_BIN: '/nonexistent/keepalived',
+  });
+  assert.equal(up.code, 1, up.stdout);
+  assert.match(
+    up.stderr,
+    /keepalived cannot run here \(\/nonexistent\/keepalived: .*\); apt-get install keepalived/,
+  );
+  // It checks before it builds: no lab was started (each says `lab <tag>: ...` as it goes), none noted.
+  assert.doesNotMatch(up.stdout, /^lab /m, 'no lab was started');
+  assert.deepEqual(
+    (await readAllLabNotes()).map((n) => n.tag),
+    notesBefore,
+  );
 });
