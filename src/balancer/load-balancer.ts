@@ -75,7 +75,7 @@ export class LoadBalancer {
       status: () => this.status(),
       now: () => this.now(),
       door: {
-        leave: (on) => this.path.leave(on),
+        leave: (on, closeIdle) => this.path.leave(on, closeIdle),
         openConnections: () => this.path.connections().open,
       },
     });

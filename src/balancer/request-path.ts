@@ -284,16 +284,17 @@ export class RequestPath {
     for (const upstream of gone) this.engine?.detach(upstream);
   }
 
-  /** After the listener has drained: timers, the redirect listener and upstream connections. */
   /**
-   * The front door closes (or opens again): every answer carries `Connection: close`, and idle
-   * keep-alive connections are closed now, so the client's next request opens a new connection.
+   * The front door closes (or opens again): every answer carries `Connection: close`, and with
+   * `closeIdle` the keep-alive connections idle now are closed, so the client's next request opens
+   * a new connection.
    */
-  leave(on: boolean): void {
+  leave(on: boolean, closeIdle: boolean): void {
     this.handler.leaving = on;
-    if (on) this.server.closeIdleConnections();
+    if (on && closeIdle) this.server.closeIdleConnections();
   }
 
+  /** After the listener has drained: timers, the redirect listener and upstream connections. */
   async close(): Promise<void> {
     this.handler.close();
     const redirect = this.redirect;

@@ -27,7 +27,7 @@ export type ToWorker =
   /** Send a report now, answering with this sequence number. */
   | { lb: 'report?'; seq: number }
   /** The front door closes (`Connection: close` on every answer, idle connections closed) or opens. */
-  | { lb: 'leave'; on: boolean }
+  | { lb: 'leave'; on: boolean; closeIdle: boolean }
   /** Stop taking connections, finish what is in flight, report, exit. */
   | { lb: 'drain' }
   /**

@@ -118,10 +118,10 @@ export class ClusterPrimary {
       status: () => this.freshStatus(),
       now: () => this.now(),
       door: {
-        leave: (on) => {
+        leave: (on, closeIdle) => {
           this.leaving = on;
           for (const e of this.workers.all())
-            if (e.child.connected) this.workers.send(e, { lb: 'leave', on });
+            if (e.child.connected) this.workers.send(e, { lb: 'leave', on, closeIdle });
         },
         // Fresh counts: a report up to a quarter second old could miss a connection just closed.
         openConnections: async () => {
@@ -392,7 +392,7 @@ export class ClusterPrimary {
 
   private sendState(entry: WorkerEntry): void {
     this.workers.send(entry, { lb: 'members', members: this.memberSpecs() });
-    if (this.leaving) this.workers.send(entry, { lb: 'leave', on: true });
+    if (this.leaving) this.workers.send(entry, { lb: 'leave', on: true, closeIdle: true });
   }
 
   /** One membership message per change, however many members it moved (health goes by the zone). */

@@ -157,7 +157,7 @@ export async function runWorker(
         drain('the primary asked');
         return;
       case 'leave':
-        path.leave(message.on);
+        path.leave(message.on, message.closeIdle);
         if (message.on) report(0);
         return;
       case 'serve-on':
