@@ -3,44 +3,26 @@
  * way its notify hook does (`<file>.tmp` renamed over `<file>`), two fronts meeting in a real etcd,
  * and a split brain begun and ended by their state files. The status, /metrics and the log follow.
  */
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { FrontStatus } from '../../src/balancer/front/front-status.js';
 import { runCommand } from '../../src/hosts/command.js';
 import { getJson, startBalancer, startHttpServer, type Balancer } from '../helpers/balancer-fleet.js';
-import { startLocalEtcd, type LocalEtcd } from '../helpers/local-etcd.js';
+import { frontOf, startFront, stateDir, TEST_VIP, writeState } from '../helpers/fronts.js';
+import { startLocalEtcd } from '../helpers/local-etcd.js';
 import { parsePrometheusText, sumSamples, type MetricFamily } from '../helpers/prometheus-text.js';
 import type { LogLine } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
-const VIP = '10.213.7.100';
-
-function stateDir(t: TestContext): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-vrrp-'));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-/** What keepalived's notify hook does: the whole line to `<file>.tmp`, renamed over `<file>`. */
-function writeState(file: string, text: string): void {
-  fs.writeFileSync(`${file}.tmp`, text);
-  fs.renameSync(`${file}.tmp`, file);
-}
-
-async function front(lb: Balancer): Promise<FrontStatus> {
-  const f = (await lb.status()).balancer.front;
-  if (f === null || f === undefined) throw new Error('the status has no front');
-  return f;
-}
+const VIP = TEST_VIP;
 
 /** Wait until the front's status passes `check`; how long it took, in ms. */
 async function frontUntil(lb: Balancer, what: string, check: (f: FrontStatus) => boolean): Promise<number> {
   const start = performance.now();
-  await waitFor(async () => check(await front(lb)), what, { timeoutMs: 10_000, intervalMs: 20 });
+  await waitFor(async () => check(await frontOf(lb)), what, { timeoutMs: 10_000, intervalMs: 20 });
   return performance.now() - start;
 }
 
@@ -71,7 +53,7 @@ void test('a cluster primary follows the state file as the notify hook writes it
     ['--vrrp-state-file', file, '--front-name', 'f1', '--vip', VIP, '--workers', '2'],
   );
 
-  const first = await front(lb);
+  const first = await frontOf(lb);
   assert.deepEqual(
     [first.name, first.vip, first.vrrp, first.priority, first.since, first.splitBrain, first.peers],
     ['f1', VIP, 'BACKUP', 100, 1765000000000, false, []],
@@ -95,7 +77,7 @@ void test('a cluster primary follows the state file as the notify hook writes it
 
   writeState(file, 'MASTER high 1765000000000\n');
   await frontUntil(lb, 'unknown after garbage', (f) => f.vrrp === 'unknown');
-  const garbled = await front(lb);
+  const garbled = await frontOf(lb);
   assert.equal(garbled.priority, null);
   assert.match(garbled.stateProblem ?? '', /priority "high" is not a whole number from 0 to 255/);
   metrics = await scrape(lb);
@@ -108,7 +90,7 @@ void test('a cluster primary follows the state file as the notify hook writes it
 
   fs.rmSync(file);
   await frontUntil(lb, 'a missing file', (f) => /does not exist/.test(f.stateProblem ?? ''));
-  assert.equal((await front(lb)).vrrp, 'unknown');
+  assert.equal((await frontOf(lb)).vrrp, 'unknown');
 
   // Still there after a few more polls: a state that does not change is not logged again.
   await new Promise((r) => setTimeout(r, 600));
@@ -137,47 +119,6 @@ void test('a balancer that is no front: status front null, no VRRP metrics', asy
   assert.equal(families.has('balancer_vrrp_split_brain'), false);
 });
 
-interface Front {
-  lb: Balancer;
-  file: string;
-}
-
-async function startFront(
-  t: TestContext,
-  etcd: LocalEtcd,
-  prefix: string,
-  name: string,
-  state: string,
-): Promise<Front> {
-  const file = path.join(stateDir(t), `${name}-state`);
-  writeState(file, `${state} ${Date.now()}\n`);
-  // The pool comes from etcd (empty here); --upstreams must still name one to parse.
-  const unused = await startHttpServer(t, (_req, res) => res.end('ok'));
-  const lb = await startBalancer(
-    t,
-    [unused.port],
-    [
-      '--discovery',
-      'etcd',
-      '--etcd-endpoints',
-      etcd.endpoint,
-      '--etcd-prefix',
-      prefix,
-      '--etcd-keepalive',
-      '1s',
-      '--etcd-timeout',
-      '1s',
-      '--vrrp-state-file',
-      file,
-      '--front-name',
-      name,
-      '--vip',
-      VIP,
-    ],
-  );
-  return { lb, file };
-}
-
 const peerOf = (f: FrontStatus, name: string) => f.peers.find((p) => p.name === name);
 
 void test('two fronts meet in etcd; a split brain is logged, flagged and measured on both, and its end with how long it lasted', async (t) => {
@@ -189,7 +130,7 @@ void test('two fronts meet in etcd; a split brain is logged, flagged and measure
   // Each sees the other, heard from within the last rewrite or two.
   await frontUntil(f1.lb, 'f1 to see f2 BACKUP', (f) => peerOf(f, 'f2')?.vrrp === 'BACKUP');
   await frontUntil(f2.lb, 'f2 to see f1 MASTER', (f) => peerOf(f, 'f1')?.vrrp === 'MASTER');
-  const seen = peerOf(await front(f1.lb), 'f2');
+  const seen = peerOf(await frontOf(f1.lb), 'f2');
   assert.equal(seen?.priority, 100);
   assert.equal(seen?.present, true);
   assert.match(seen?.address ?? '', /^127\.0\.0\.1:\d+$/);
