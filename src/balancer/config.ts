@@ -15,6 +15,7 @@ import { controlProblems, controlSpecs } from './control-options.js';
 import { deniedPaths, denyPathSpecs } from './deny-paths.js';
 import { workerLimitSpecs } from './worker-limits.js';
 import { viaSpecs } from './via.js';
+import { frontProblems, frontSpecs, toFrontConfig, type FrontConfig } from './front/front-options.js';
 import { healthExpectSpecs, toHealthExpectation, type HealthExpectation } from './health-expect.js';
 import type { PolicyKind } from './selection.js';
 import {
@@ -118,6 +119,8 @@ export interface BalancerConfig {
   denyPaths: string[];
   /** `--via`: the pseudonym in this front's Via entry on every response; null: no Via. */
   via: string | null;
+  /** A front balancer behind a virtual IP (front/): its name, VIP and keepalived's state file; null: none. */
+  front: FrontConfig | null;
   logLevel: LogLevel;
   logFormat: LogFormat;
 }
@@ -477,6 +480,7 @@ export const balancerSpecs = {
   ...healthExpectSpecs,
   ...workerLimitSpecs,
   ...viaSpecs,
+  ...frontSpecs,
   logLevel: logOptions.logLevel,
   logFormat: logOptions.logFormat,
 };
@@ -499,6 +503,7 @@ export const validateBalancer: Validator<BalancerValues> = (v) => {
   }
   problems.push(...clientTimeoutProblems(v.headersTimeout, v.requestTimeout));
   problems.push(...controlProblems(v));
+  problems.push(...frontProblems(v, os.hostname()));
   const cpus = os.availableParallelism();
   if (v.workers > MAX_WORKERS_PER_CPU * cpus) {
     problems.push(
@@ -593,6 +598,7 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
     denyPaths: deniedPaths(v.denyPath),
     workerMaxMemoryBytes: v.workerMaxMemory,
     via: v.via === '' ? null : v.via,
+    front: toFrontConfig(v, os.hostname()),
     logLevel: v.logLevel,
     logFormat: v.logFormat,
   };

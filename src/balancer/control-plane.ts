@@ -5,6 +5,7 @@
  * checker): in a single process beside the request path (load-balancer.ts), in a cluster in the
  * primary, whose workers get its decisions (cluster/). Both roots hand it what only they know.
  */
+import os from 'node:os';
 import type { BalancerConfig } from './config.js';
 import { errorMessage } from '../errors.js';
 import { hostPort, httpUrl } from '../net/address.js';
@@ -28,6 +29,8 @@ import type { Zone } from './zone.js';
 import { StateFile } from './state-file.js';
 import { FrontDoor, type DoorSide } from './front-door.js';
 import { parseControlPath, UPSTREAMS_PATH } from './upstream-control.js';
+import { FrontTracker } from './front/front-tracker.js';
+import { advertisedAddress } from './front/front-record.js';
 
 export interface ControlPlaneOptions {
   config: BalancerConfig;
@@ -82,6 +85,8 @@ export class ControlPlane {
   private readonly state: StateFile | null;
   readonly door: FrontDoor;
   private doorSide: DoorSide | null = null;
+  /** Who holds the virtual IP, with --vrrp-state-file or --front-name (front/). */
+  private readonly front: FrontTracker | null;
   adminPort = 0;
 
   constructor(private readonly options: ControlPlaneOptions) {
@@ -98,6 +103,9 @@ export class ControlPlane {
     this.admin = new AdminServer(logger);
     this.state = config.stateFile === null ? null : new StateFile(config.stateFile, logger);
     this.door = new FrontDoor(config.vrrpTrackFile, logger);
+    // The fronts meet in the pool's etcd: with another discovery there is none to meet in.
+    const etcd = this.discoveryKind === 'etcd' ? config.etcd : null;
+    this.front = config.front === null ? null : new FrontTracker({ front: config.front, etcd, logger });
     // Every decision is kept as it is made, so a restart, a handover or a crash finds it.
     events.onAdminChange(() => this.state?.write(this.pool.decisions()));
   }
@@ -149,6 +157,13 @@ export class ControlPlane {
     );
     this.options.onMembers?.();
     return members;
+  }
+
+  /** Follow keepalived's state and meet the other fronts, once the public listener's `port` is known. */
+  async startFront(port: number): Promise<void> {
+    const { config } = this.options;
+    const address = advertisedAddress(config.host, port, os.networkInterfaces(), config.front?.vip ?? null);
+    await this.front?.start(address);
   }
 
   async listenAdmin(fd?: number): Promise<number> {
@@ -256,6 +271,7 @@ export class ControlPlane {
       tunnels: { open: now.tunnelsOpen, max: config.tunnels.max },
       connections: now.connections,
       frontDoor: { state: this.door.state, since: this.door.since, trackFile: this.door.trackFile },
+      front: this.front?.status() ?? null,
     };
   }
 
@@ -309,6 +325,7 @@ export class ControlPlane {
   async close(): Promise<void> {
     this.health.stop();
     const stops: Promise<unknown>[] = [this.admin.close()];
+    if (this.front !== null) stops.push(this.front.stop());
     if (this.discovery !== undefined) stops.push(this.discovery.stop());
     await Promise.allSettled(stops);
   }

@@ -91,6 +91,7 @@ export class LoadBalancer {
     await this.control.discover();
     const port = await this.path.listen();
     this.control.logListening(this.now());
+    await this.control.startFront(port);
     const adminPort = await this.control.listenAdmin();
     await this.path.listenRedirect();
     await this.control.checkHealth();

@@ -9,11 +9,13 @@ import { InternalError } from '../errors.js';
 import type { HealthStatus } from './health-state.js';
 import type { BalancerStatus, UpstreamStatus } from './status.js';
 import { ADMIN_STATES } from './zone.js';
+import { VRRP_STATES } from './front/vrrp-state.js';
 
 type Loose = Record<string, unknown>;
 
 const HEALTH: ReadonlySet<string> = new Set<HealthStatus>(['unknown', 'up', 'down']);
 const ADMIN = new Set<string>(ADMIN_STATES);
+const VRRP = new Set<string>(VRRP_STATES);
 
 function isObject(v: unknown): v is Loose {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -46,6 +48,24 @@ export function readUpstreamStatus(raw: unknown, where = 'the upstream'): Upstre
   return raw as unknown as UpstreamStatus;
 }
 
+/** `balancer.front`: null (no front), or the front's state and its peers. */
+function checkFront(raw: unknown): void {
+  if (raw === null || raw === undefined) return;
+  const where = 'balancer.front';
+  if (!isObject(raw)) throw shapeError(where, 'an object or null');
+  if (typeof raw.name !== 'string') throw shapeError(`${where}.name`, 'a string');
+  if (typeof raw.splitBrain !== 'boolean') throw shapeError(`${where}.splitBrain`, 'a boolean');
+  const states = `one of ${VRRP_STATES.join(', ')}`;
+  if (typeof raw.vrrp !== 'string' || !VRRP.has(raw.vrrp)) throw shapeError(`${where}.vrrp`, states);
+  if (!Array.isArray(raw.peers)) throw shapeError(`${where}.peers`, 'a list');
+  raw.peers.forEach((p: unknown, i) => {
+    const at = `${where}.peers[${i}]`;
+    if (!isObject(p) || typeof p.name !== 'string') throw shapeError(`${at}.name`, 'a string');
+    if (typeof p.vrrp !== 'string' || !VRRP.has(p.vrrp)) throw shapeError(`${at}.vrrp`, states);
+    if (typeof p.lastContactMs !== 'number') throw shapeError(`${at}.lastContactMs`, 'a number');
+  });
+}
+
 /** The parsed JSON of `GET /__lb/status`, checked. */
 export function readBalancerStatus(body: unknown): BalancerStatus {
   if (!isObject(body)) throw shapeError('the document', 'an object');
@@ -54,6 +74,7 @@ export function readBalancerStatus(body: unknown): BalancerStatus {
   if (typeof balancer.retries !== 'boolean') throw shapeError('balancer.retries', 'a boolean');
   if (typeof balancer.name !== 'string') throw shapeError('balancer.name', 'a string');
   if (typeof balancer.policy !== 'string') throw shapeError('balancer.policy', 'a string');
+  checkFront(balancer.front);
   if (!isObject(pool) || typeof pool.size !== 'number' || typeof pool.available !== 'number') {
     throw shapeError('pool', 'a size and an available count');
   }

@@ -4,6 +4,7 @@
  * data out; nothing here reads a clock or a socket.
  */
 import type { DiscoveryKind, DiscoveryState, Pm2ProcessState, UpstreamOrigin } from './discovery/types.js';
+import type { FrontStatus } from './front/front-status.js';
 import type { HealthStatus } from './health-state.js';
 import type { Upstream } from './upstream.js';
 import type { AdminState } from './zone.js';
@@ -96,6 +97,8 @@ export interface StatusFacts {
   connections: ConnectionFacts;
   /** The front door (front-door.ts): open, leaving (Connection: close) or maint (address given away). */
   frontDoor: { state: 'open' | 'leaving' | 'maint'; since: number; trackFile: string | null };
+  /** A front behind a virtual IP: its VRRP state, split brain, the other fronts; null when it is no front. */
+  front?: FrontStatus | null;
 }
 
 export interface ConnectionFacts {

@@ -6,6 +6,7 @@
  * changes anything in the balancer: it only reads (the page's controls POST to the balancer's own
  * routes, behind its guard).
  */
+import { VRRP_STATES } from '../balancer/front/vrrp-state.js';
 import { BalancerMetrics, type UpstreamGaugeSource } from '../metrics/balancer-metrics.js';
 import { RollingWindow } from '../metrics/rolling-window.js';
 import { EventStream } from './event-stream.js';
@@ -54,6 +55,7 @@ export class Dashboard {
       policy: () => this.source.read().balancer.policy,
       workers: () => this.source.read().workers,
       processMetrics: options.processMetrics ?? true,
+      front: { states: VRRP_STATES, read: () => this.source.read().balancer.front ?? null },
     });
     this.stream = new EventStream({
       frame: () => this.view(),

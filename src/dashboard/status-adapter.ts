@@ -80,6 +80,7 @@ export function statusView(
       workers: b.workers,
       singleProcessReason: b.singleProcessReason,
       reloads: b.reloads,
+      front: b.front ?? null,
     },
     upstreams: status.upstreams.map(upstreamView),
     workers: status.workers.map(workerView).sort(byAge),

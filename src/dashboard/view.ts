@@ -8,6 +8,7 @@
  */
 import type { DiscoveryState, Pm2ProcessState, UpstreamOrigin } from '../balancer/discovery/types.js';
 import type { AdminChange } from '../balancer/events.js';
+import type { FrontStatus } from '../balancer/front/front-status.js';
 import type { AdminState } from '../balancer/zone.js';
 import type { SecondPoint, WindowSummary } from '../metrics/rolling-window.js';
 import type { PoolChange } from './pool-change-log.js';
@@ -60,6 +61,9 @@ export interface WorkerView {
   cpuPercent: number | null;
 }
 
+/** The balancer's own `front` status as it is: the page reads the same fields. */
+export type FrontView = FrontStatus;
+
 export interface TotalsView {
   windowSeconds: number;
   requests: number;
@@ -92,6 +96,8 @@ export interface DashboardView {
     singleProcessReason: string | null;
     /** Zero-downtime reloads done since start. */
     reloads: number;
+    /** A front behind a virtual IP: who holds it, split brain, the other fronts; null when no front. */
+    front?: FrontView | null;
   };
   upstreams: UpstreamView[];
   /** Oldest generation first, then by worker id. */

@@ -13,6 +13,7 @@ import { BucketHistogram, type HistogramSeries } from './bucket-histogram.js';
 import { DeferredCounter, type CounterSlot } from './deferred-counter.js';
 import { registerBuildInfo, registerProcessMetrics } from './process-metrics.js';
 import { eventLoopDelayGauges } from './event-loop-delay.js';
+import { registerFrontMetrics, type FrontGaugeSource } from './front-metrics.js';
 
 /** The operator's states, as the admin-state gauge labels them (the balancer's AdminState). */
 const ADMIN_STATES = ['ready', 'drain', 'maint'] as const;
@@ -47,6 +48,8 @@ export interface BalancerMetricsOptions {
   workers?: () => Iterable<WorkerUsageSource>;
   /** Also export prom-client's process metrics (CPU, memory, event loop lag); default true. */
   processMetrics?: boolean;
+  /** A front balancer's VRRP state (null: it is no front), and every state it can be in. */
+  front?: { states: readonly string[]; read: () => FrontGaugeSource | null };
 }
 
 export interface WorkerUsageSource {
@@ -84,6 +87,8 @@ export class BalancerMetrics {
   private readonly healthChecks: Counter<'upstream' | 'result'>;
   private readonly series = new Map<string, UpstreamSeries>();
   private readonly checkChildren = new Map<string, [ok: CounterChild, failed: CounterChild]>();
+  /** Registers the front's metrics on the first scrape that finds a front; undefined once done. */
+  private frontPending: (() => void) | undefined;
 
   constructor(options: BalancerMetricsOptions) {
     const registers = [this.registry];
@@ -223,6 +228,14 @@ export class BalancerMetrics {
     }
     if (options.workers !== undefined) workerUsageGauges(this.registry, options.workers);
     eventLoopDelayGauges(this.registry);
+    const { front } = options;
+    if (front !== undefined) {
+      this.frontPending = () => {
+        if (front.read() === null) return;
+        registerFrontMetrics(this.registry, front.states, front.read);
+        this.frontPending = undefined;
+      };
+    }
   }
 
   /** One request finished: who served it (null: nobody), its status, how long it took, retries. */
@@ -247,6 +260,7 @@ export class BalancerMetrics {
   }
 
   render(): Promise<string> {
+    this.frontPending?.();
     return this.registry.metrics();
   }
 

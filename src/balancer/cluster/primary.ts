@@ -185,6 +185,7 @@ export class ClusterPrimary {
   ): Promise<{ port: number; adminPort: number }> {
     this.port = (await Promise.all(started.map((e) => e.ready)))[0] ?? 0;
     this.control.logListening(this.now(), ` (${this.config.workers} workers)`);
+    await this.control.startFront(this.port);
     const adminPort = await this.control.listenAdmin(sockets.admin ?? undefined);
     await this.control.checkHealth();
     this.control.logReady();

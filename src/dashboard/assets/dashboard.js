@@ -16,6 +16,7 @@
 /** @typedef {import('../view.js').TotalsView} TotalsView */
 /** @typedef {import('../view.js').HealthView} HealthView */
 /** @typedef {import('../view.js').WorkerView} WorkerView */
+/** @typedef {import('../view.js').FrontView} FrontView */
 /** @typedef {DashboardView['workerChanges'][number]} WorkerChangeView */
 /** @typedef {DashboardView['poolChanges'][number]} PoolChangeView */
 /** @typedef {DashboardView['adminChanges'][number]} AdminChangeView */
@@ -663,6 +664,35 @@ function describeSource(source) {
   return ` · etcd unreachable for ${formatDuration(Date.now() - source.since)}${revision}: ${source.lastError ?? 'no answer'} (serving the last known pool)`;
 }
 
+/**
+ * `front f1: MASTER · holds 10.213.7.100 · peer f2 BACKUP, last contact 0.4 s ago`; amber in split
+ * brain; hidden when the balancer is no front.
+ * @param {FrontView | null | undefined} front
+ */
+function renderFront(front) {
+  const line = $('front-info');
+  line.hidden = !front;
+  if (!front) return;
+  const parts = [`front ${front.name}: ${front.vrrp}`];
+  if (front.vrrp === 'MASTER') parts.push(front.vip ? `holds ${front.vip}` : 'holds the virtual IP');
+  else if (front.priority !== null) parts[0] += ` (priority ${front.priority})`;
+  if (front.vrrp === 'unknown' && front.stateProblem) parts.push(front.stateProblem);
+  if (front.splitBrain) {
+    const others = front.peers.filter((p) => p.present && p.vrrp === 'MASTER').map((p) => p.name);
+    parts.push(`SPLIT BRAIN: ${others.join(', ') || 'another front'} also MASTER`);
+  }
+  for (const p of front.peers) {
+    const ago = `last contact ${(p.lastContactMs / 1000).toFixed(1)} s ago`;
+    parts.push(
+      p.present ? `peer ${p.name} ${p.vrrp}, ${ago}` : `peer ${p.name} gone (was ${p.vrrp}), ${ago}`,
+    );
+  }
+  if (front.peersFromEtcd && front.peers.length === 0) parts.push('no other front in etcd');
+  setText(line, parts.join(' · '));
+  line.dataset.state = front.vrrp;
+  line.dataset.splitBrain = String(front.splitBrain);
+}
+
 /** @param {DashboardView} view */
 function render(view) {
   lastFrameAt = Date.now();
@@ -673,6 +703,7 @@ function render(view) {
   );
   setText($('discovery'), `${view.upstreams.length} in pool${describeSource(b.source)}`);
   $('discovery').dataset.connected = String(!b.source || b.source.connected);
+  renderFront(b.front);
   renderUpstreams(view.upstreams, view.at);
   renderWorkers(view);
   renderTotals(view.totals);
