@@ -339,11 +339,16 @@ export class EtcdDecisions {
     this.downSince = Date.now();
     this.connected = false;
     const inForce = Object.keys(this.options.pool.decisions()).length;
-    const keeping = this.readWhole
-      ? `operators' decisions stay as they are (${inForce} in force); changes made meanwhile follow when it answers`
-      : `keeping the state file's ${inForce} operator decision(s) until etcd's can be read`;
+    let keeping: string;
+    if (this.readWhole) {
+      keeping = `operators' decisions stay as they are (${inForce} in force); changes made meanwhile follow when it answers`;
+    } else if (inForce === 0) {
+      keeping = "no operator decision in force until etcd's can be read";
+    } else {
+      keeping = `keeping the state file's ${inForce} operator decision${inForce === 1 ? '' : 's'} until etcd's can be read`;
+    }
     this.options.logger.warn(
-      `etcd unreachable (${reason}): ${keeping}; a drain, maint or weight asked now is refused`,
+      `etcd unreachable (${reason}): ${keeping}; a drain, maint or weight asked while it is away is refused`,
       {
         event: 'etcd-decisions-unreachable',
         reason,

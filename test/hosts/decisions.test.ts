@@ -278,7 +278,10 @@ void test('a drain, ready or weight asked of one balancer is put into etcd and a
     );
     const unreachable = () => c.proc.lines.filter((l) => l.event === 'etcd-decisions-unreachable');
     assert.equal(unreachable().length, 1);
-    assert.match(String(unreachable()[0]?.message), /keeping the state file's 1 operator decision/);
+    assert.match(
+      String(unreachable()[0]?.message),
+      /keeping the state file's 1 operator decision until etcd's can be read/,
+    );
 
     lab.etcd.startMember(member);
     await lab.etcd.waitHealthy(1, 20_000);
