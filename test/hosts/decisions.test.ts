@@ -17,7 +17,7 @@ import { postAdmin } from '../helpers/admin-client.js';
 import { runLoad, startBalancer, type Balancer } from '../helpers/balancer-fleet.js';
 import { seenPids, startCluster } from '../helpers/cluster.js';
 import { createTestLab, TEST_HEALTH } from '../helpers/lab.js';
-import type { LogLine } from '../helpers/processes.js';
+import { runNode, type LogLine } from '../helpers/processes.js';
 import { waitFor } from '../helpers/wait.js';
 
 /** The bound the issue sets: a decision on one balancer applies on the others within a second. */
@@ -40,6 +40,13 @@ async function followedWithin(
   });
   return Date.now() - from;
 }
+
+/** `npm run lb` as an operator runs it, against `lb`'s admin listener. */
+const cli = (lb: Balancer, words: string[]) =>
+  runNode('fleet/cli-lb', [...words, '--admin-port', String(lb.adminPort)], {
+    LOG_FORMAT: 'text',
+    PORT_OFFSET: '',
+  });
 
 const adminLines = (lb: Balancer, name: string): LogLine[] =>
   lb.proc.lines.filter((l) => l.event === 'admin-change' && l.upstream === name);
@@ -163,22 +170,34 @@ void test('a drain, ready or weight asked of one balancer is put into etcd and a
     assert.equal((await lab.etcd.ctl(['get', key(one)])).trim(), '');
     // A's line names who asked B: the value was put before the key was deleted.
     await waitFor(() => adminLines(a, one).length === 2, "A's line");
-    assert.match(String(adminLines(a, one)[1]?.by), /^etcd: .* via front-b on /);
+    assert.match(String(adminLines(a, one)[1]?.by), /^etcd: admin API from .* via front-b on /);
   });
 
-  await t.test('a weight through A applies on B; A’s state file keeps what is in force', async () => {
-    const answer = await control(a, one, 'weight/0');
-    const answeredAt = Date.now();
-    assert.equal(answer.status, 200, answer.body);
-    const ms = await followedWithin(b, one, 'at weight 0', (u) => u.weight === 0, answeredAt);
-    t.diagnostic(`B showed the weight ${ms} ms after A answered`);
-    const kept = JSON.parse(fs.readFileSync(stateOfA, 'utf8')) as { upstreams: Record<string, unknown> };
-    assert.deepEqual(kept.upstreams, {
-      [one]: { admin: 'ready', weight: 0 },
-      [two]: { admin: 'ready', weight: 3 },
-    });
-    assert.equal((await control(b, one, 'weight/1')).status, 200);
-  });
+  await t.test(
+    'a weight through A applies on B, one through npm run lb on B applies on A; A’s state file keeps what is in force',
+    async () => {
+      const answer = await control(a, one, 'weight/0');
+      const answeredAt = Date.now();
+      assert.equal(answer.status, 200, answer.body);
+      const ms = await followedWithin(b, one, 'at weight 0', (u) => u.weight === 0, answeredAt);
+      t.diagnostic(`B showed the weight ${ms} ms after A answered`);
+      const kept = JSON.parse(fs.readFileSync(stateOfA, 'utf8')) as { upstreams: Record<string, unknown> };
+      assert.deepEqual(kept.upstreams, {
+        [one]: { admin: 'ready', weight: 0 },
+        [two]: { admin: 'ready', weight: 3 },
+      });
+      // npm run lb through B: its words are on A's line too.
+      const run = await cli(b, ['weight', one, '1']);
+      assert.equal(run.code, 0, run.stderr);
+      await waitFor(async () => (await a.upstream(one)).weight === 1, `${one} at weight 1 on A`, {
+        timeoutMs: 5000,
+      });
+      assert.match(
+        String(adminLines(a, one).at(-1)?.by),
+        /^etcd: supervised-balancer lb \(.*\) from .* via front-b on /,
+      );
+    },
+  );
 
   await t.test(
     'a bad value written with etcdctl is refused on both with a warning naming the key',
@@ -260,6 +279,10 @@ void test('a drain, ready or weight asked of one balancer is put into etcd and a
     assert.equal(answer.json.code, 'ERR_DECISION_NOT_SHARED');
     assert.equal((await a.upstream(one)).admin, 'ready');
     assert.equal((await b.upstream(one)).admin, 'ready');
+    const run = await cli(a, ['maint', one]);
+    assert.equal(run.code, 1);
+    assert.match(run.stderr, /refused \(503\): etcd unreachable: the decision was not made/);
+    assert.equal((await a.upstream(one)).admin, 'ready');
     assert.ok(a.proc.lines.some((l) => l.event === 'admin-refused' && l.status === 503));
     await waitFor(
       async () => (await a.status()).balancer.decisions?.connected === false,
