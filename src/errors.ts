@@ -87,6 +87,13 @@ export type AdminApiErrorCode =
 /** A request to a balancer's admin listener (`npm run lb`) did not do what was asked. */
 export class AdminApiError extends AppError<AdminApiErrorCode> {}
 
+export type DecisionErrorCode =
+  /** etcd did not take an operator's decision (unreachable, no quorum, past the deadline). */
+  'ERR_DECISION_NOT_SHARED';
+
+/** An operator's decision the balancers share could not be shared, so it was not made. */
+export class DecisionError extends AppError<DecisionErrorCode> {}
+
 export type InternalErrorCode =
   | 'ERR_BENCH_CLIENT'
   | 'ERR_DASHBOARD_ASSET'

@@ -7,7 +7,7 @@
  */
 import os from 'node:os';
 import type { BalancerConfig } from './config.js';
-import { errorMessage } from '../errors.js';
+import { DecisionError, errorMessage } from '../errors.js';
 import { hostPort, httpUrl } from '../net/address.js';
 import type { Logger } from '../logger.js';
 import { AdminServer, sendJson } from './admin-server.js';
@@ -21,9 +21,16 @@ import type {
 } from './discovery/types.js';
 import type http from 'node:http';
 import type { BalancerEvents } from './events.js';
+import type { EtcdDecisions } from './etcd-decisions.js';
 import { HealthChecker } from './health-checker.js';
 import { Pool } from './pool.js';
-import { STATUS_PATH, type BalancerStatus, type ConnectionFacts, type StatusFacts } from './status.js';
+import {
+  STATUS_PATH,
+  type BalancerStatus,
+  type ConnectionFacts,
+  type DecisionsState,
+  type StatusFacts,
+} from './status.js';
 import type { Upstream } from './upstream.js';
 import type { Zone } from './zone.js';
 import { StateFile } from './state-file.js';
@@ -87,6 +94,8 @@ export class ControlPlane {
   private doorSide: DoorSide | null = null;
   /** Who holds the virtual IP, with --vrrp-state-file or --front-name (front/). */
   private readonly front: FrontTracker | null;
+  /** Operators' decisions shared through etcd (etcd discovery only); null: this balancer's own. */
+  private shared: EtcdDecisions | null = null;
   adminPort = 0;
 
   constructor(private readonly options: ControlPlaneOptions) {
@@ -141,9 +150,14 @@ export class ControlPlane {
       },
       logger,
     );
-    const members = await this.discovery.start((event) => this.onDiscovery(event));
-    // Operators' decisions from the last run first, so no member takes traffic it should not.
+    // Operators' decisions from the last run first, so no member takes traffic it should not;
+    // etcd's, read beside the first membership, replace them.
     if (this.state !== null) this.pool.decideLater(this.state.read());
+    this.shared = await this.shareDecisions();
+    const [members] = await Promise.all([
+      this.discovery.start((event) => this.onDiscovery(event)),
+      this.shared?.start(),
+    ]);
     this.pool.setMembers(members, this.discovery.kind, true);
     logger.info(
       `${this.discovery.kind} discovery${describeSource(this.discovery.kind, config)}: ` +
@@ -164,6 +178,20 @@ export class ControlPlane {
     const { config } = this.options;
     const address = advertisedAddress(config.host, port, os.networkInterfaces(), config.front?.vip ?? null);
     await this.front?.start(address);
+  }
+
+  /** With etcd discovery, operators' decisions are etcd's, shared with every balancer reading it. */
+  private async shareDecisions(): Promise<EtcdDecisions | null> {
+    const { config, logger } = this.options;
+    if (this.options.discoveryKind !== 'etcd') return null;
+    const { EtcdDecisions } = await import('./etcd-decisions.js');
+    return new EtcdDecisions({
+      etcd: config.etcd,
+      poolName: config.pool,
+      pool: this.pool,
+      logger,
+      via: () => `${config.name} on ${os.hostname()}, admin port ${this.adminPort}`,
+    });
   }
 
   async listenAdmin(fd?: number): Promise<number> {
@@ -220,7 +248,17 @@ export class ControlPlane {
         );
         return;
       }
-      const change = this.pool.decide(upstream, asked.decision, by);
+      let change: string;
+      try {
+        change =
+          this.shared === null
+            ? this.pool.decide(upstream, asked.decision, by)
+            : await this.shared.decideShared(upstream, asked.decision, by);
+      } catch (err) {
+        if (!(err instanceof DecisionError)) throw err;
+        this.refused(res, 503, err.message, by, { code: err.code });
+        return;
+      }
       if (change === '') {
         this.options.logger.info(`${upstream.name}: ${asked.words} asked, already so (${by})`, {
           event: 'admin-unchanged',
@@ -259,6 +297,7 @@ export class ControlPlane {
       discovery: this.discoveryKind,
       pool: this.discoveryKind === 'static' ? null : config.pool,
       source: this.discoveryState(),
+      decisions: this.shared?.state() ?? LOCAL_DECISIONS,
       proxyEngine: now.engine,
       policy: this.pool.policyName,
       retries: config.retry.enabled,
@@ -327,6 +366,7 @@ export class ControlPlane {
     const stops: Promise<unknown>[] = [this.admin.close()];
     if (this.front !== null) stops.push(this.front.stop());
     if (this.discovery !== undefined) stops.push(this.discovery.stop());
+    if (this.shared !== null) stops.push(this.shared.stop());
     await Promise.allSettled(stops);
   }
 
@@ -361,6 +401,8 @@ export class ControlPlane {
     }
   }
 }
+
+const LOCAL_DECISIONS: DecisionsState = { source: 'local', connected: true, revision: null, lastError: null };
 
 function describeMembers(members: readonly UpstreamSpec[]): string {
   if (members.length === 0) return '(empty)';

@@ -267,11 +267,15 @@ export class Pool {
     return change;
   }
 
-  /** Decisions for members that are not (yet) in the pool, by name (a state file read at start). */
-  decideLater(byName: Record<string, AdminDecision>): void {
+  /**
+   * Decisions by name: applied to the members there are, kept for those not (yet) in the pool (a
+   * state file read at start, etcd's decisions). Back to ready at discovery's weight, nothing is kept.
+   */
+  decideLater(byName: Record<string, AdminDecision>, by = 'state file'): void {
     for (const [name, decision] of Object.entries(byName)) {
       const member = this.members.find((u) => u.name === name);
-      if (member !== undefined) this.decide(member, decision, 'state file');
+      if (member !== undefined) this.decide(member, decision, by);
+      else if (decision.admin === 'ready' && decision.weight === null) this.pending.delete(name);
       else this.pending.set(name, decision);
     }
   }

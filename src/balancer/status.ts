@@ -61,6 +61,16 @@ export interface WorkerStatus {
   cpuPercent: number | null;
 }
 
+/** Where operators' decisions come from: this balancer's own (and its state file), or etcd's. */
+export interface DecisionsState {
+  source: 'etcd' | 'local';
+  /** etcd: whether it answers now (a decision asked while it does not is refused). */
+  connected: boolean;
+  /** etcd: the store revision the decisions reflect. */
+  revision: number | null;
+  lastError: string | null;
+}
+
 export interface StatusFacts {
   name: string;
   pid: number;
@@ -74,6 +84,8 @@ export interface StatusFacts {
   pool: string | null;
   /** How the discovery source is doing (etcd: connected, last revision, last error). */
   source?: DiscoveryState;
+  /** Where operators' decisions come from (etcd with etcd discovery), and how that is going. */
+  decisions?: DecisionsState;
   proxyEngine: string;
   policy: string;
   retries: boolean;

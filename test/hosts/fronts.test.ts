@@ -9,8 +9,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ClientRun, type TimedOutcome } from '../../src/hosts/client-run.js';
-import { failoverFigures, describeFailover } from '../../src/hosts/failover-report.js';
-import { FRONT_FAULTS, injectFault, plannedFailover, repair } from '../../src/hosts/front-failover.js';
+import { describeFailover } from '../../src/hosts/failover-report.js';
+import { FRONT_FAULTS } from '../../src/hosts/front-failover.js';
+import { failoverTrial } from '../../src/hosts/failover-trial.js';
 import type { FrontHost } from '../../src/hosts/front-host.js';
 import type { Lab } from '../../src/hosts/lab.js';
 import { cutVrrp, healVrrp } from '../../src/hosts/packet-filter.js';
@@ -32,7 +33,6 @@ void test('two fronts behind a virtual address: planned failover loses nothing, 
   });
   const client = lab.client;
   assert.ok(client !== null);
-  const where = { vip: lab.network.virtualAddress, port: lab.frontPort };
   const holder = async (): Promise<FrontHost> =>
     waitFor(() => lab.vipHolder().then((h) => h ?? undefined), 'one front holding the address', {
       timeoutMs: 15_000,
@@ -76,80 +76,37 @@ void test('two fronts behind a virtual address: planned failover loses nothing, 
 
     await t.test('a planned failover under keep-alive and close clients fails no request', async () => {
       const from = await holder();
-      const to = other(from);
-      const at = Date.now();
-      const planned = await plannedFailover(from, to, where);
-      t.diagnostic(`door: ${JSON.stringify(planned.door)}, address moved after ${planned.movedMs} ms`);
-      assert.equal(planned.door.state, 'maint');
-      await waitFor(
-        () => since(at).filter((o) => o.via === to.name).length >= 100,
-        `answers through ${to.name}`,
-        {
-          timeoutMs: 15_000,
-        },
+      const trial = await failoverTrial(lab, run, 'planned', 1500);
+      t.diagnostic(`${describeFailover(trial.figures)}; address moved after ${trial.movedMs} ms`);
+      const failed = run.outcomes.filter((o) => !o.ok && o.at >= trial.at - 1000);
+      assert.equal(
+        trial.figures.failed,
+        0,
+        JSON.stringify(failed.map((o) => ({ ...o, sinceFailover: o.at - trial.at }))),
       );
-      const figures = failoverFigures(run.outcomes, {
-        name: 'planned',
-        at,
-        from: from.name,
-        to: to.name,
-        untilMs: Date.now() - at,
-      });
-      t.diagnostic(describeFailover(figures));
-      assert.equal(figures.failed, 0, JSON.stringify(figures.reasons));
-      assert.equal((await from.status()).balancer.frontDoor.state, 'maint');
-      assert.equal((await from.vrrp())?.state, 'FAULT');
-      // Open again: a candidate, but the address stays where it serves well (nopreempt).
-      await from.ready();
-      await waitFor(async () => (await from.vrrp())?.state === 'BACKUP', `${from.name} BACKUP again`);
-      assert.equal(await to.holdsVip(), true);
+      assert.ok(trial.figures.failoverMs !== null, `answers came through ${trial.to}`);
+      // The door was opened again: a candidate, but the address stays where it serves (nopreempt).
+      assert.equal((await from.status()).balancer.frontDoor.state, 'open');
+      assert.equal((await lab.vipHolder())?.name, trial.to);
     });
 
     for (const fault of FRONT_FAULTS) {
       await t.test(`${fault}: the address moves and only requests in flight fail`, async () => {
-        const from = await holder();
-        const to = other(from);
-        const at = Date.now();
-        await injectFault(fault, from, lab.network);
-        try {
-          await waitFor(() => to.holdsVip(), `${to.name} holding the address after the ${fault} fault`, {
-            timeoutMs: 10_000,
-          });
-          // A second and a half of answers through the new front after its first one.
-          const firstNew = await waitFor(
-            () => since(at).find((o) => o.via === to.name && o.ok),
-            `an answer through ${to.name}`,
-            { timeoutMs: 15_000 },
-          );
-          const settled = firstNew.at + firstNew.ms;
-          await waitFor(
-            () => since(settled + 1000).filter((o) => o.at + o.ms < Date.now()).length >= 100,
-            `answers after the first through ${to.name}`,
-            { timeoutMs: 15_000 },
-          );
-          const figures = failoverFigures(run.outcomes, {
-            name: fault,
-            at,
-            from: from.name,
-            to: to.name,
-            untilMs: Date.now() - at,
-          });
-          t.diagnostic(describeFailover(figures));
-          assert.ok(
-            figures.failed <= IN_FLIGHT_BOUND,
-            `${figures.failed} failed, more than the ${IN_FLIGHT_BOUND} in flight: ${JSON.stringify(figures.reasons)}`,
-          );
-          // A second after the new front's first answer every loop has noticed (each sends every
-          // 40 ms, and fails at most once on a connection to the old front): all succeeds.
-          const after = since(settled + 1000).filter((o) => !o.ok);
-          assert.deepEqual(after, [], 'no failure a second after the first answer through the new front');
-        } finally {
-          await repair(fault, from, lab.network);
-        }
-        await waitFor(async () => (await from.vrrp())?.state === 'BACKUP', `${from.name} back as BACKUP`, {
-          timeoutMs: 30_000,
-        });
-        assert.equal(await to.holdsVip(), true, 'the address stays where it serves (nopreempt)');
+        const trial = await failoverTrial(lab, run, fault, 1500);
+        t.diagnostic(`${describeFailover(trial.figures)}; address moved after ${trial.movedMs} ms`);
+        assert.ok(
+          trial.figures.failed <= IN_FLIGHT_BOUND,
+          `${trial.figures.failed} failed, more than the ${IN_FLIGHT_BOUND} in flight: ${JSON.stringify(trial.figures.reasons)}`,
+        );
+        assert.ok(trial.figures.failoverMs !== null, `answers came through ${trial.to}`);
+        // A second after the new front's first answer every loop has noticed (each sends every
+        // 40 ms and fails at most once, on a connection to the old front): nothing fails.
+        assert.deepEqual(trial.lateFailures, []);
+        assert.equal(
+          (await lab.vipHolder())?.name,
+          trial.to,
+          'the address stays where it serves (nopreempt)',
+        );
       });
     }
 

@@ -11,7 +11,7 @@
  *   200 ms to 2 s.
  */
 import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry } from 'cockatiel';
-import { Etcd3, isRecoverableError } from 'etcd3';
+import { Etcd3, isRecoverableError, type Watcher } from 'etcd3';
 
 export interface EtcdClientOptions {
   endpoints: readonly string[];
@@ -48,4 +48,4 @@ export function createEtcdClient(options: EtcdClientOptions): Etcd3 {
   });
 }
 
-export type { Etcd3 };
+export type { Etcd3, Watcher };
