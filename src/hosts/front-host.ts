@@ -15,7 +15,9 @@ import { PROJECT_ROOT } from '../config/common.js';
 import { errorMessage, InternalError } from '../errors.js';
 import { fetchStatus, sendDoor, type AdminTarget } from '../fleet/lb-client.js';
 import { HostFleet } from './host-fleet.js';
-import { keepalivedConfig, notifyScript, parseVrrpState, type VrrpState } from './keepalived-config.js';
+import { readVrrpFile } from '../balancer/front/vrrp-file.js';
+import type { VrrpState } from '../balancer/front/vrrp-state.js';
+import { keepalivedConfig, notifyScript } from './keepalived-config.js';
 import { runCommand } from './command.js';
 import { namespacePids, type HostLink } from './network.js';
 
@@ -146,6 +148,8 @@ export class FrontHost {
         path.join(this.dir, 'state.json'),
         '--vrrp-track-file',
         this.trackFile,
+        '--vrrp-state-file',
+        this.vrrpStateFile,
         '--workers',
         String(s.workers),
       ],
@@ -213,10 +217,10 @@ export class FrontHost {
     return out.stdout.includes(` ${this.settings.vip}/`);
   }
 
-  /** What keepalived's notify script last wrote; null before it wrote anything. */
-  async vrrp(): Promise<{ state: VrrpState; priority: number; at: number } | null> {
-    const text = await fs.readFile(this.vrrpStateFile, 'utf8').catch(() => '');
-    return parseVrrpState(text);
+  /** What keepalived's notify script last wrote (the balancer's own reader); null before it wrote anything. */
+  async vrrp(): Promise<{ state: Exclude<VrrpState, 'unknown'>; priority: number; at: number } | null> {
+    const reading = await readVrrpFile(this.vrrpStateFile);
+    return reading.kind === 'state' ? reading : null;
   }
 
   stopBalancer(): Promise<void> {

@@ -120,13 +120,3 @@ f='${stateFile}'
 printf '%s %s %s\\n' "$3" "$4" "$(date +%s%3N)" > "$f.tmp" && mv "$f.tmp" "$f"
 `;
 }
-
-/** keepalived's notify states, as the state file carries them. */
-export type VrrpState = 'MASTER' | 'BACKUP' | 'FAULT' | 'STOP';
-
-/** A state file's line; null when it is not one. */
-export function parseVrrpState(text: string): { state: VrrpState; priority: number; at: number } | null {
-  const m = /^(MASTER|BACKUP|FAULT|STOP) (\d{1,3}) (\d{10,16})\s*$/.exec(text);
-  if (m === null) return null;
-  return { state: m[1] as VrrpState, priority: Number(m[2]), at: Number(m[3]) };
-}

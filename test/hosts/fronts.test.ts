@@ -72,6 +72,17 @@ void test('two fronts behind a virtual address: planned failover loses nothing, 
       const status = await first.status();
       assert.equal(status.balancer.frontDoor.state, 'open');
       assert.equal(status.upstreams.filter((u) => u.available).length, 2);
+      // The balancer says who holds the address, and knows the other front through etcd.
+      await waitFor(
+        async () => {
+          const front = (await first.status()).balancer.front;
+          return (
+            front?.vrrp === 'MASTER' &&
+            front.peers.some((p) => p.name === other(first).name && p.vrrp === 'BACKUP')
+          );
+        },
+        `${first.name}'s status showing it MASTER and ${other(first).name} BACKUP`,
+      );
     });
 
     await t.test('a planned failover under keep-alive and close clients fails no request', async () => {
@@ -135,6 +146,11 @@ void test('two fronts behind a virtual address: planned failover loses nothing, 
           { timeoutMs: 10_000 },
         );
         assert.equal(await winner.holdsVip(), true);
+        // Each balancer saw it through etcd: one error line when it began, one line when it ended.
+        await waitFor(async () => {
+          const log = (await winner.logs()).balancer;
+          return /split brain: /.test(log) && /split brain over after/.test(log);
+        }, `${winner.name}'s log naming the split brain and its end`);
         const settleAt = Date.now();
         await waitFor(
           () => since(settleAt).filter((o) => o.via === winner.name && o.ok).length >= 50,
