@@ -11,9 +11,9 @@ import { processInput, userName } from '../config/process-input.js';
 import { PROJECT_VERSION } from '../config/version.js';
 import { AdminApiError, ConfigError, errorMessage } from '../errors.js';
 import { createProcessLogger } from '../logger.js';
-import { fetchStatus, sendControl, type AdminTarget } from './lb-client.js';
+import { fetchStatus, sendControl, sendDoor, type AdminTarget } from './lb-client.js';
 import { lbHelp, lbUserAgent, LB_USAGE, parseLbInput } from './lb-command.js';
-import { formatUpstreamLine, formatUpstreamTable } from './lb-table.js';
+import { formatDoorReport, formatUpstreamLine, formatUpstreamTable } from './lb-table.js';
 
 function readInput(): { input: ReturnType<typeof parseLbInput>; token: string | null } {
   try {
@@ -49,6 +49,8 @@ const target: AdminTarget = {
 
 try {
   if (command.kind === 'status') process.stdout.write(formatUpstreamTable(await fetchStatus(target)));
+  else if (command.kind === 'front')
+    process.stdout.write(`${formatDoorReport(await sendDoor(target, command.action))}\n`);
   else process.stdout.write(`${formatUpstreamLine(await sendControl(target, command.path))}\n`);
 } catch (err) {
   // An AdminApiError's message is a sentence for the operator; anything else is a bug, code and all.

@@ -29,6 +29,10 @@ Commands:
   maint <upstream>        out at once, health checks stop; kept across PM2 restarts of its process
   ready <upstream>        back, in rotation as soon as its health allows
   weight <upstream> <n>   its share of new requests, 0 to 256 (0: none)
+  front-maint             a front behind a virtual address: Connection: close on every answer,
+                          and once no connection is left, keepalived gives the address away
+                          (drop new SYNs to it on this host first: docs/multi-host.md)
+  front-ready             the front serves as before, a candidate for the address again
 
 <upstream> is a name as status lists it, e.g. backend-9003.`;
 
@@ -67,7 +71,9 @@ export type LbConfig = OptionValues<typeof lbSpecs>;
 export type LbCommand =
   | { kind: 'status' }
   /** `path` is the admin route to POST; `words` say what it asks ("drain", "weight 3"). */
-  | { kind: 'control'; name: string; path: string; words: string };
+  | { kind: 'control'; name: string; path: string; words: string }
+  /** The front door (front-door.ts). */
+  | { kind: 'front'; action: 'maint' | 'ready' };
 
 export type LbInput =
   { help: true } | { help: false; version: true } | { help: false; command: LbCommand; config: LbConfig };
@@ -115,6 +121,10 @@ function parseWords(words: readonly string[]): LbCommand | string {
   const [verb, name = '', value, ...rest] = words;
   if (verb === undefined) return 'no command given';
   if (verb === 'status') return words.length > 1 ? 'status takes no argument' : { kind: 'status' };
+  if (verb === 'front-maint' || verb === 'front-ready') {
+    if (words.length > 1) return `${verb} takes no argument`;
+    return { kind: 'front', action: verb === 'front-maint' ? 'maint' : 'ready' };
+  }
   if (CONTROLS.includes(verb)) {
     if (name === '') return `${verb} needs the upstream's name: ${verb} <upstream>`;
     return words.length > 2 ? `${verb} takes one argument, the upstream's name` : controlCommand(verb, name);
@@ -123,7 +133,7 @@ function parseWords(words: readonly string[]): LbCommand | string {
     if (name === '' || value === undefined) return 'weight needs a name and a weight: weight <upstream> <n>';
     return rest.length > 0 ? 'weight takes two arguments' : controlCommand(verb, name, value);
   }
-  return `"${verb}" is not a command: use status, drain, maint, ready or weight`;
+  return `"${verb}" is not a command: use status, drain, maint, ready, weight, front-maint or front-ready`;
 }
 
 /** Pure: the command and the config from argv and env; throws a ConfigError listing every problem. */

@@ -3,6 +3,7 @@
  * balancer and its policy, and a control command as one line for the upstream it changed. A
  * Markdown table (report/markdown-table.ts), so it also pastes into an issue or a runbook. Pure.
  */
+import type { DoorReport } from '../balancer/front-door.js';
 import type { BalancerStatus, UpstreamStatus } from '../balancer/status.js';
 import { formatInt } from '../report/format.js';
 import { markdownTable, type Column } from '../report/markdown-table.js';
@@ -54,4 +55,11 @@ export function formatUpstreamLine(u: UpstreamStatus): string {
     `${u.name} (${u.address}): ${u.admin} (${MEANING[u.admin]}), weight ${u.weight}, ` +
     `${u.state}, ${u.available ? 'in rotation' : 'out of rotation'}, ${formatInt(u.inFlight)} in flight`
   );
+}
+
+/** `front door maint after 85 ms: no connection left` (what front-maint and front-ready print). */
+export function formatDoorReport(r: DoorReport): string {
+  if (r.state !== 'maint') return `front door ${r.state}: serving, a candidate for the address again`;
+  const left = r.connectionsLeft === 0 ? 'no connection left' : `${r.connectionsLeft} connections still open`;
+  return `front door maint after ${r.waitedMs} ms: ${left}; keepalived gives the address away`;
 }

@@ -13,7 +13,9 @@ import type { BalancerStatus } from '../balancer/status.js';
 import type { DoorReport } from '../balancer/front-door.js';
 import { PROJECT_ROOT } from '../config/common.js';
 import { errorMessage, InternalError } from '../errors.js';
-import { fetchStatus, sendDoor, type AdminTarget } from '../fleet/lb-client.js';
+import { fetchStatus, sendControl, sendDoor, type AdminTarget } from '../fleet/lb-client.js';
+import { UPSTREAMS_PATH } from '../balancer/upstream-control.js';
+import type { UpstreamStatus } from '../balancer/status.js';
 import { HostFleet } from './host-fleet.js';
 import { readVrrpFile } from '../balancer/front/vrrp-file.js';
 import type { VrrpState } from '../balancer/front/vrrp-state.js';
@@ -205,6 +207,11 @@ export class FrontHost {
     return sendDoor(this.admin(), 'ready');
   }
 
+  /** An operator's decision on an upstream through this front (drain, maint, ready, weight/<n>). */
+  control(upstream: string, action: string): Promise<UpstreamStatus> {
+    return sendControl(this.admin(), `${UPSTREAMS_PATH}${encodeURIComponent(upstream)}/${action}`);
+  }
+
   /** Whether the virtual address is on this host's interface now. */
   async holdsVip(): Promise<boolean> {
     const out = await runCommand(
@@ -246,11 +253,15 @@ export class FrontHost {
    */
   async crash(): Promise<number> {
     const pids = await namespacePids(this.link.netns);
-    for (const pid of pids) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone already
+    // Frozen first, then killed: a process that sees another die (keepalived's VRRP child its
+    // parent) must not get the chance to say goodbye, as nothing on a crashed host does.
+    for (const signal of ['SIGSTOP', 'SIGKILL'] as const) {
+      for (const pid of pids) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // gone already
+        }
       }
     }
     await runCommand('ip', [

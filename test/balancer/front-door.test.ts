@@ -14,6 +14,7 @@ import { runLoops, type ClientOutcome } from '../../src/hosts/client-loops.js';
 import { postAdmin } from '../helpers/admin-client.js';
 import { startBackends } from '../helpers/balancer-fleet.js';
 import { startCluster } from '../helpers/cluster.js';
+import { runNode } from '../helpers/processes.js';
 
 void test('the front door closes without failing a request, writes the track file, and opens again', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'front-door-'));
@@ -56,8 +57,11 @@ void test('the front door closes without failing a request, writes the track fil
   await res.arrayBuffer();
 
   await new Promise((r) => setTimeout(r, 500));
-  const ready = await postAdmin(lb.adminPort, '/__lb/front/ready');
-  assert.equal(ready.json.state, 'open');
+  // Opened again the way an operator does it: npm run lb -- front-ready.
+  const ready = await runNode('fleet/cli-lb', ['front-ready', '--admin-port', String(lb.adminPort)]);
+  assert.equal(ready.code, 0, ready.stderr);
+  assert.match(ready.stdout, /^front door open: serving, a candidate for the address again$/m);
+  assert.equal((await lb.status()).balancer.frontDoor.state, 'open');
   assert.equal(fs.readFileSync(track, 'utf8'), '0\n');
   const again = await fetch(`http://127.0.0.1:${lb.port}/page.html`);
   assert.notEqual(again.headers.get('connection'), 'close');

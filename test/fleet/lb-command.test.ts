@@ -74,7 +74,7 @@ void test("the default admin port is the fleet's, 44445 + PORT_OFFSET; --admin-p
 void test('a bad command, name or weight is a usage error that says what is wrong', () => {
   assert.deepEqual(problems([]), ['no command given']);
   assert.deepEqual(problems(['frob']), [
-    '"frob" is not a command: use status, drain, maint, ready or weight',
+    '"frob" is not a command: use status, drain, maint, ready, weight, front-maint or front-ready',
   ]);
   assert.deepEqual(problems(['drain']), ["drain needs the upstream's name: drain <upstream>"]);
   assert.deepEqual(problems(['drain', 'b1', 'b2']), ["drain takes one argument, the upstream's name"]);
@@ -92,7 +92,7 @@ void test('a bad command, name or weight is a usage error that says what is wron
   assert.deepEqual(problems(['frob', '--admin-port', 'x', '--nope=1']), [
     'unknown option --nope (see --help)',
     '--admin-port: "x" is not a port (a whole number from 0 to 65535)',
-    '"frob" is not a command: use status, drain, maint, ready or weight',
+    '"frob" is not a command: use status, drain, maint, ready, weight, front-maint or front-ready',
   ]);
   assert.deepEqual(problems(['status', '--admin-port', '0']), [
     '--admin-port: 0 is not a port a balancer listens on',
