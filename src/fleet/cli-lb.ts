@@ -11,6 +11,7 @@ import { processInput, userName } from '../config/process-input.js';
 import { PROJECT_VERSION } from '../config/version.js';
 import { AdminApiError, ConfigError, errorMessage } from '../errors.js';
 import { createProcessLogger } from '../logger.js';
+import { frontMaint } from './front-maint.js';
 import { fetchStatus, sendControl, sendDoor, type AdminTarget } from './lb-client.js';
 import { lbHelp, lbUserAgent, LB_USAGE, parseLbInput } from './lb-command.js';
 import { formatDoorReport, formatUpstreamLine, formatUpstreamTable } from './lb-table.js';
@@ -49,7 +50,10 @@ const target: AdminTarget = {
 
 try {
   if (command.kind === 'status') process.stdout.write(formatUpstreamTable(await fetchStatus(target)));
-  else if (command.kind === 'front')
+  else if (command.kind === 'front' && command.action === 'maint') {
+    const say = (line: string) => process.stderr.write(`npm run lb: ${line}\n`);
+    process.stdout.write(`${await frontMaint(target, say)}\n`);
+  } else if (command.kind === 'front')
     process.stdout.write(`${formatDoorReport(await sendDoor(target, command.action))}\n`);
   else process.stdout.write(`${formatUpstreamLine(await sendControl(target, command.path))}\n`);
 } catch (err) {

@@ -16,7 +16,8 @@
 import type { DoorReport } from '../balancer/front-door.js';
 import type { FrontHost } from './front-host.js';
 import type { HostNetwork } from './network.js';
-import { guardSyns, liftSynGuard } from './packet-filter.js';
+import { liftSynGuard, raiseSynGuard } from '../fleet/syn-guard.js';
+import { nftIn } from './packet-filter.js';
 
 export type FrontFault = 'link' | 'crash' | 'balancer' | 'keepalived';
 export const FRONT_FAULTS: readonly FrontFault[] = ['link', 'crash', 'balancer', 'keepalived'];
@@ -47,14 +48,15 @@ export async function plannedFailover(
   where: { vip: string; port: number },
 ): Promise<PlannedFailover> {
   const started = Date.now();
-  await guardSyns(from.link.netns, where.vip, where.port);
+  const nft = nftIn(from.link.netns);
+  await raiseSynGuard(nft, where.vip, where.port);
   try {
     const door = await from.maint();
     const moved = await until(async () => (await to.holdsVip()) && !(await from.holdsVip()), 5000);
     if (!moved) throw new Error(`the address did not move from ${from.name} to ${to.name} within 5 s`);
     return { from: from.name, to: to.name, door, movedMs: Date.now() - started };
   } finally {
-    await liftSynGuard(from.link.netns);
+    await liftSynGuard(nft);
   }
 }
 

@@ -20,7 +20,7 @@ import { HostFleet } from './host-fleet.js';
 import { readVrrpFile } from '../balancer/front/vrrp-file.js';
 import type { VrrpState } from '../balancer/front/vrrp-state.js';
 import { keepalivedConfig, notifyScript } from './keepalived-config.js';
-import { runCommand } from './command.js';
+import { runCommand, type CommandResult } from './command.js';
 import { namespacePids, type HostLink } from './network.js';
 
 export interface FrontSettings {
@@ -205,6 +205,31 @@ export class FrontHost {
 
   ready(): Promise<DoorReport> {
     return sendDoor(this.admin(), 'ready');
+  }
+
+  /**
+   * `npm run lb -- <words>` as an operator runs it on this front host (inside its namespace, as
+   * root), against this front's balancer: `front-maint` there is the whole planned failover.
+   */
+  lb(words: readonly string[]): Promise<CommandResult> {
+    return runCommand(
+      'ip',
+      [
+        'netns',
+        'exec',
+        this.link.netns,
+        process.execPath,
+        path.join(PROJECT_ROOT, 'dist', 'src', 'fleet', 'cli-lb.js'),
+        ...words,
+        '--admin-host',
+        this.link.address,
+        '--admin-port',
+        String(this.settings.adminPort),
+        '--admin-token-file',
+        this.tokenFile,
+      ],
+      { timeoutMs: 30_000, cwd: PROJECT_ROOT },
+    );
   }
 
   /** An operator's decision on an upstream through this front (drain, maint, ready, weight/<n>). */

@@ -1,33 +1,15 @@
 /**
- * Packet filters inside a host's namespace (nftables), for two jobs no process can do itself:
- *
- * - The SYN guard of a planned failover: while the front door closes, new connections to the
- *   virtual address are dropped at the host, not refused. The client's TCP sends its SYN again
- *   after a second, by which time the address is on the other front, and the connection opens
- *   there; a refused one (RST) would fail the request. (Yelp's zero-downtime HAProxy reloads and
- *   many keepalived set-ups drop SYNs the same way.)
- * - A VRRP-only partition: the host neither hears nor sends advertisements while everything else
- *   (clients, etcd) still flows, which is how a split brain starts.
- *
- * Each is one nftables table of its own, added and deleted whole, so removing one never touches
- * another; the namespace's removal takes whatever is left.
+ * Packet filters inside a lab host's namespace (nftables): `nft` run there (for the SYN guard of a
+ * planned failover, src/fleet/syn-guard.ts), and a VRRP-only partition: the host neither hears nor
+ * sends advertisements while everything else (clients, etcd) still flows, which is how a split
+ * brain starts. Each is one table of its own, added and deleted whole; the namespace's removal
+ * takes whatever is left.
  */
 import { InternalError } from '../errors.js';
+import type { NftRunner } from '../fleet/syn-guard.js';
 import { runCommand } from './command.js';
 
-const SYN_GUARD = 'sbl_syn_guard';
 const VRRP_CUT = 'sbl_vrrp_cut';
-
-/** nftables text for the SYN guard: new connections to `address:port` dropped, everything else kept. */
-export function synGuardRules(address: string, port: number): string {
-  return `table ip ${SYN_GUARD} {
-  chain input {
-    type filter hook input priority 0; policy accept;
-    ip daddr ${address} tcp dport ${port} tcp flags & (syn | ack) == syn drop
-  }
-}
-`;
-}
 
 /** nftables text for cutting VRRP (IP protocol 112) both ways. */
 export function vrrpCutRules(): string {
@@ -64,10 +46,14 @@ async function deleteTable(netns: string, table: string): Promise<void> {
   });
 }
 
-export const guardSyns = (netns: string, address: string, port: number): Promise<void> =>
-  nft(netns, ['-f', '-'], synGuardRules(address, port));
-
-export const liftSynGuard = (netns: string): Promise<void> => deleteTable(netns, SYN_GUARD);
+/** `nft` in a lab host's namespace, for the SYN guard (src/fleet/syn-guard.ts). */
+export const nftIn =
+  (netns: string): NftRunner =>
+  (args, input) =>
+    runCommand('ip', ['netns', 'exec', netns, 'nft', ...args], {
+      timeoutMs: 10_000,
+      ...(input === undefined ? {} : { input }),
+    });
 
 export const cutVrrp = (netns: string): Promise<void> => nft(netns, ['-f', '-'], vrrpCutRules());
 

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ClientRun, type TimedOutcome } from '../../src/hosts/client-run.js';
-import { describeFailover } from '../../src/hosts/failover-report.js';
+import { describeFailover, failoverFigures } from '../../src/hosts/failover-report.js';
 import { FRONT_FAULTS } from '../../src/hosts/front-failover.js';
 import { failoverTrial } from '../../src/hosts/failover-trial.js';
 import type { FrontHost } from '../../src/hosts/front-host.js';
@@ -100,6 +100,41 @@ void test('two fronts behind a virtual address: planned failover loses nothing, 
       assert.equal((await from.status()).balancer.frontDoor.state, 'open');
       assert.equal((await lab.vipHolder())?.name, trial.to);
     });
+
+    await t.test(
+      'npm run lb -- front-maint on the active front is the whole planned failover in one command',
+      async () => {
+        const from = await holder();
+        const to = other(from);
+        const at = Date.now();
+        const done = await from.lb(['front-maint']);
+        try {
+          assert.equal(done.code, 0, done.stderr);
+          assert.match(done.stdout, /^front door maint after \d+ ms: .*left this host after \d+ ms/m);
+          await waitFor(() => to.holdsVip(), `${to.name} holding the address`);
+          const firstNew = await waitFor(
+            () => since(at).find((o) => o.via === to.name && o.ok),
+            `an answer through ${to.name}`,
+            { timeoutMs: 15_000 },
+          );
+          const settled = firstNew.at + firstNew.ms + 1000;
+          await waitFor(() => since(settled).length > 0, 'a second of answers');
+          const figures = failoverFigures(run.outcomes, {
+            name: 'front-maint',
+            at,
+            from: from.name,
+            to: to.name,
+            untilMs: Date.now() - at,
+          });
+          t.diagnostic(`${describeFailover(figures)}; ${done.stdout.trim()}`);
+          assert.equal(figures.failed, 0, JSON.stringify(figures.reasons));
+        } finally {
+          const ready = await from.lb(['front-ready']);
+          assert.equal(ready.code, 0, ready.stderr);
+        }
+        await waitFor(async () => (await from.vrrp())?.state === 'BACKUP', `${from.name} BACKUP again`);
+      },
+    );
 
     for (const fault of FRONT_FAULTS) {
       await t.test(`${fault}: the address moves and only requests in flight fail`, async () => {
