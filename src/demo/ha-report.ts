@@ -57,9 +57,25 @@ export function haTimeline(
   return seconds;
 }
 
-/** What each step may lose: nothing for planned work, the loops' requests in flight for a fault. */
-export function stepProblems(steps: readonly HaStep[], inFlightBound: number): string[] {
+/**
+ * What each step may lose: nothing for planned work, the loops' requests in flight for a fault;
+ * and nothing may fail outside the steps (from a second before each to its end).
+ */
+export function stepProblems(
+  steps: readonly HaStep[],
+  inFlightBound: number,
+  outcomes: readonly TimedOutcome[] = [],
+): string[] {
   const problems: string[] = [];
+  const outside = outcomes.filter(
+    (o) => !o.ok && !steps.some((st) => o.at >= st.at - 1000 && o.at <= st.endedAt),
+  );
+  if (outside.length > 0) {
+    const first = outside[0] as TimedOutcome;
+    problems.push(
+      `${outside.length} failed outside any step (the first: ${first.err ?? '?'} at ${new Date(first.at).toISOString()})`,
+    );
+  }
   for (const st of steps) {
     const allowed = st.kind === 'fault' ? inFlightBound : 0;
     if (st.failed > allowed)

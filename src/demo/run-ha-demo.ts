@@ -130,7 +130,7 @@ export async function runHaDemo(
     }
     const outcomes = await run.stop();
     run = null;
-    const problems = stepProblems(steps, 2 * config.loops);
+    const problems = stepProblems(steps, 2 * config.loops, outcomes);
     const seconds = haTimeline(outcomes, steps, start);
     const totals = { sent: outcomes.length, failed: outcomes.filter((o) => !o.ok).length };
     const report = renderHaMarkdown(

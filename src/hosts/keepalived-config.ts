@@ -9,9 +9,12 @@
  *   connection open there. Priorities still decide a split brain when it heals.
  * - The front door's track file (weight 0: a non-zero value is a FAULT) moves the address at once
  *   on a planned failover; the balancer writes it (src/balancer/front-door.ts).
- * - A check of the balancer's /healthz (keepalived runs scripts once a second at most) gives the
- *   address away when the balancer stops answering; two failures in a row, so a reload (the
- *   admin listener waits in the handover's holder for a second or so) does not move it.
+ * - A check of the balancer's /healthz once a second (keepalived runs scripts no more often)
+ *   gives the address away when the balancer hangs: three failures in a row, each after 2 s
+ *   without an answer, so neither a reload (the admin listener waits in the handover's holder
+ *   for a second or so) nor a busy moment moves it. A stopped balancer does not wait for it: the
+ *   handover's holder writes the track file (front-door.ts), and a crashed one is restarted by
+ *   PM2 while its workers serve on.
  * - Gratuitous ARPs repeated when a lower priority is heard: after a split brain the winner
  *   announces itself again, so clients that followed the loser come back.
  */
@@ -69,10 +72,10 @@ export function keepalivedConfig(s: KeepalivedSettings): string {
     s.healthUrl === null
       ? ''
       : `vrrp_script balancer_healthz {
-  script "${s.curl} -sf -m 0.5 -o /dev/null ${s.healthUrl}"
+  script "${s.curl} -sf -m 2 -o /dev/null ${s.healthUrl}"
   interval 1
-  timeout 1
-  fall 2
+  timeout 3
+  fall 3
   rise 2
 }
 `;
