@@ -57,7 +57,7 @@ void test("keepalived accepts the front's configuration, and refuses nothing it 
   const bad = keepalivedProblems({
     ...settings('/tmp'),
     priority: 255,
-    advertIntervalS: 0.005,
+    advertIntervalS: 50,
     virtualRouterId: 0,
   });
   assert.equal(bad.length, 3, bad.join('; '));
