@@ -12,12 +12,14 @@
  */
 import http from 'node:http';
 import http2, { type Http2ServerRequest, type Http2Session } from 'node:http2';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { handleClientError } from '../http/client-error.js';
 import type { PlainHeaders } from '../http/plain-answer.js';
 import type { DrainableServer } from '../http/graceful-shutdown.js';
 import type { Logger } from '../logger.js';
+import { hostPort } from '../net/address.js';
 import { Http1Exchange, type ClientMessage, type Exchange } from './exchange.js';
 import { Http2Exchange, showAsHttp1 } from './h2-exchange.js';
 import type { TlsCredentials } from './tls-credentials.js';
@@ -47,6 +49,11 @@ interface Http1Settings {
   requireHostHeader: boolean;
 }
 
+/** node's TLS socket over an accepted connection keeps that TCP socket here (not in its types). */
+interface WrappingSocket {
+  _parent?: Socket | null;
+}
+
 export class TlsListener implements DrainableServer {
   readonly server: http2.Http2SecureServer<
     typeof http.IncomingMessage,
@@ -57,6 +64,11 @@ export class TlsListener implements DrainableServer {
   private readonly sessions = new Set<Http2Session>();
   private readonly sockets = new Set<TLSSocket>();
   private draining = false;
+  /**
+   * Each client's address and port, read as its TCP connection is accepted: by the time a
+   * handshake fails (a timeout, or node destroying the socket first) its address may be gone.
+   */
+  private readonly peers = new WeakMap<Socket, string>();
 
   constructor(private readonly options: TlsListenerOptions) {
     const { credentials, logger } = options;
@@ -97,6 +109,9 @@ export class TlsListener implements DrainableServer {
       session.on('error', ignore);
       if (this.draining) session.close();
     });
+    this.server.on('connection', (socket: Socket) => {
+      this.peers.set(socket, hostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0));
+    });
     this.server.on('secureConnection', (socket: TLSSocket) => {
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
@@ -105,16 +120,23 @@ export class TlsListener implements DrainableServer {
       handleClientError(err, socket, options.name, logger, options.clientErrorHeaders),
     );
     this.server.on('tlsClientError', (err: Error & { code?: string }, socket: TLSSocket) => {
-      logger.warn(
-        `TLS handshake from ${socket.remoteAddress ?? '?'} failed: ${tlsProblem(err)}; connection cut`,
-        {
-          event: 'tls-error',
-          code: err.code ?? null,
-          reason: err.message,
-        },
-      );
+      const client = this.peerOf(socket);
+      logger.warn(`TLS handshake from ${client} failed: ${tlsProblem(err)}; connection cut`, {
+        event: 'tls-error',
+        client,
+        code: err.code ?? null,
+        reason: err.message,
+      });
       socket.destroy();
     });
+  }
+
+  /** `address:port` of the client on `socket`, as it was when the connection was accepted. */
+  private peerOf(socket: TLSSocket): string {
+    const accepted = (socket as WrappingSocket)._parent;
+    const known = accepted === null || accepted === undefined ? undefined : this.peers.get(accepted);
+    if (known !== undefined) return known;
+    return socket.remoteAddress === undefined ? '?' : hostPort(socket.remoteAddress, socket.remotePort ?? 0);
   }
 
   /** Take a new certificate and key (a reload): new handshakes use them, open connections stay. */

@@ -207,6 +207,47 @@ void test('TLS clients that send nothing, garbage or plain HTTP are cut off with
   assert.deepEqual(page.body, PAGE);
 });
 
+void test("a failed TLS handshake's line names the client's address and port, even once its socket is gone", async (t) => {
+  const cert = makeDevCert(t);
+  const backends = await startBackends(t, 1);
+  const lb = await startBalancer(
+    t,
+    backends.map((b) => b.port),
+    tlsArgs(cert, ['--tls-handshake-timeout', '300ms']),
+  );
+  /** Connects, sends `send` (or nothing), and resolves with its own port once the balancer cut it. */
+  const cutOff = (send: string | null): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const socket = net.connect(lb.port, '127.0.0.1', () => {
+        if (send !== null) socket.write(send);
+      });
+      t.after(() => socket.destroy());
+      const timer = setTimeout(() => reject(new Error('the connection was left open')), 5000);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(own);
+      });
+      let own = 0;
+      socket.once('connect', () => (own = socket.localPort ?? 0));
+      socket.resume();
+    });
+  // Plain HTTP to the HTTPS port, and a client that never starts a handshake (its socket is
+  // destroyed by the handshake timeout before the error is reported).
+  const plainPort = await cutOff('GET /page.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  const silentPort = await cutOff(null);
+  for (const [port, what] of [
+    [plainPort, /plain HTTP/],
+    [silentPort, /handshake timeout/],
+  ] as const) {
+    const line = await lb.proc.waitForLine(
+      (l) => l.event === 'tls-error' && what.test(l.message) && l.client === `127.0.0.1:${port}`,
+      `a tls-error line naming 127.0.0.1:${port}`,
+    );
+    assert.match(line.message, new RegExp(`^TLS handshake from 127\\.0\\.0\\.1:${port} failed: `));
+  }
+});
+
 void test('--http-redirect-port answers 308 to the same path on HTTPS', async (t) => {
   const cert = makeDevCert(t);
   const backends = await startBackends(t, 1);
