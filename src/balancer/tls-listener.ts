@@ -16,6 +16,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { handleClientError } from '../http/client-error.js';
+import { connectionsCheckingIntervalMs } from '../http/connection-checks.js';
 import type { PlainHeaders } from '../http/plain-answer.js';
 import type { DrainableServer } from '../http/graceful-shutdown.js';
 import type { Logger } from '../logger.js';
@@ -47,6 +48,8 @@ interface Http1Settings {
   requestTimeout: number;
   keepAliveTimeout: number;
   requireHostHeader: boolean;
+  /** Read when the server starts listening; node's default for a secure server is 30 s. */
+  connectionsCheckingInterval: number;
 }
 
 /** node's TLS socket over an accepted connection keeps that TCP socket here (not in its types). */
@@ -89,6 +92,11 @@ export class TlsListener implements DrainableServer {
       keepAliveTimeout: options.keepAliveTimeoutMs,
       // Checked by the request path, which says why in its 400.
       requireHostHeader: false,
+      // As the plain listener's: without it an HTTP/1.1 client over TLS was cut up to 30 s late.
+      connectionsCheckingInterval: connectionsCheckingIntervalMs(
+        options.headersTimeoutMs,
+        options.requestTimeoutMs,
+      ),
     } satisfies Http1Settings);
 
     this.server.on('request', (req: Http2ServerRequest | http.IncomingMessage, res: unknown) => {

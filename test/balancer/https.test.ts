@@ -2,11 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
+import tls from 'node:tls';
 import { startBackends, startBalancer, startHttpServer, waitForState } from '../helpers/balancer-fleet.js';
 import { ROOT, runNode } from '../helpers/processes.js';
 import { h2Request, h2Session, https1, makeDevCert, type DevCert } from '../helpers/tls-client.js';
+import { assertWithinASecond, closedAfter } from '../helpers/timing.js';
 import { openEcho } from '../helpers/ws-client.js';
 
 const PAGE = readFileSync(path.join(ROOT, 'public', 'page.html'));
@@ -246,6 +249,35 @@ void test("a failed TLS handshake's line names the client's address and port, ev
     );
     assert.match(line.message, new RegExp(`^TLS handshake from 127\\.0\\.0\\.1:${port} failed: `));
   }
+});
+
+void test('an HTTPS/1.1 client that sends half a request is cut within a second of --headers-timeout, as on the plain listener', async (t) => {
+  const cert = makeDevCert(t);
+  const backends = await startBackends(t, 1);
+  const lb = await startBalancer(
+    t,
+    backends.map((b) => b.port),
+    tlsArgs(cert, ['--headers-timeout', '2s']),
+  );
+  const socket = tls.connect({
+    host: '127.0.0.1',
+    port: lb.port,
+    ca: cert.cert,
+    ALPNProtocols: ['http/1.1'],
+  });
+  t.after(() => socket.destroy());
+  socket.on('error', () => undefined);
+  await once(socket, 'secureConnect');
+  const started = Date.now();
+  socket.write('GET /page.html HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+  // node's own check of a secure server runs every 30 s: the cut came up to 30 s late.
+  let timer: NodeJS.Timeout | undefined;
+  const cut = await Promise.race([
+    closedAfter(socket, started),
+    new Promise<number>((resolve) => (timer = setTimeout(() => resolve(Infinity), 8000))),
+  ]);
+  clearTimeout(timer);
+  assertWithinASecond('the cut', cut, 2000);
 });
 
 void test('--http-redirect-port answers 308 to the same path on HTTPS', async (t) => {

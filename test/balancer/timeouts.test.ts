@@ -6,8 +6,10 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { LISTEN_BACKLOG } from '../../src/net/listen.js';
 import { rawRequest, request } from '../helpers/raw-http.js';
 import { startBackends, startBalancer, startHttpServer } from '../helpers/balancer-fleet.js';
 import {
@@ -15,6 +17,8 @@ import {
   assertKeepAliveTimeout,
   assertRequestTimeout,
   assertWithinASecond,
+  silentConnections,
+  type SilentConnection,
 } from '../helpers/timing.js';
 import { refusedStatus } from '../helpers/ws-client.js';
 import { waitFor } from '../helpers/wait.js';
@@ -23,6 +27,43 @@ void test("slowloris and silent sockets are cut within a second of the balancer'
   const [backend] = await startBackends(t, 1);
   const lb = await startBalancer(t, [backend!.port], ['--headers-timeout', '3s']);
   await assertHeadersTimeout(t, lb.port, 3000);
+});
+
+void test('500 connections that never send a byte, opened at once, are each closed between their --headers-timeout deadline and 1.5 s after it, without a 408', async (t) => {
+  const [backend] = await startBackends(t, 1);
+  const headersMs = 2000;
+  const lb = await startBalancer(t, [backend!.port], ['--headers-timeout', '2s']);
+  // Before: node's 511-connection accept queue overflowed (handshakes dropped, accepted seconds
+  // late or never), node checked for expired connections once a second, and each expiry wrote a
+  // 408, armed a timer and logged a warning, all in one go.
+  const connections = await silentConnections(t, lb.port, 500, 20_000);
+  const early = connections.filter((c) => c.closed - c.asked < headersMs);
+  const late = connections.filter((c) => c.closed - c.connected > headersMs + 1500);
+  const span = (cs: SilentConnection[]): string =>
+    cs.length === 0
+      ? ''
+      : `${Math.round(Math.min(...cs.map((c) => c.closed - c.asked)))}..${Math.round(Math.max(...cs.map((c) => c.closed - c.asked)))}ms`;
+  assert.equal(early.length, 0, `${early.length} closed before their deadline (${span(early)})`);
+  assert.equal(late.length, 0, `${late.length} closed over 1.5 s after their deadline (${span(late)})`);
+  assert.deepEqual(
+    connections.filter((c) => c.bytes > 0).map((c) => c.bytes),
+    [],
+    'nothing is written to a connection that asked nothing',
+  );
+  assert.equal(lb.proc.child.exitCode, null);
+});
+
+void test("the public listener's accept queue is as long as the kernel allows up to 4096, not node's 511", async (t) => {
+  const [backend] = await startBackends(t, 1);
+  const lb = await startBalancer(t, [backend!.port]);
+  // For a listening socket, ss shows the backlog as Send-Q.
+  const [state, , sendQ] = execFileSync('ss', ['-Hltn', `sport = :${lb.port}`])
+    .toString()
+    .trim()
+    .split(/\s+/);
+  assert.equal(state, 'LISTEN');
+  const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+  assert.equal(Number(sendQ), Math.min(LISTEN_BACKLOG, somaxconn));
 });
 
 void test("a body that does not arrive within the balancer's --request-timeout gets a 408 within a second of it", async (t) => {
