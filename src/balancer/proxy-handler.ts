@@ -18,10 +18,11 @@ import { AttemptFailures } from './attempt-failure.js';
 import { deniedBy } from './deny-paths.js';
 import type { BalancerEvents } from './events.js';
 import { DeadlineWatch } from './deadline-watch.js';
-import type { ClientMessage, Exchange, UpstreamRequest } from './exchange.js';
+import { Http1Exchange, type ClientMessage, type Exchange, type UpstreamRequest } from './exchange.js';
 import { hasRequestBody, requestFramingProblem, forwardResponseHeaders } from './headers.js';
 import { LogGate } from './log-gate.js';
 import { sendOwnAnswer, type OwnAnswer } from './own-answers.js';
+import { waitsForTurn, whenItsTurn } from './pipelined-requests.js';
 import type { Pool } from './pool.js';
 import type { EngineHandlers, ProxyEngine } from './engines/proxy-engine.js';
 import { ReplayableBody } from './request-body.js';
@@ -118,6 +119,20 @@ export class ProxyHandler implements EngineHandlers {
     res.owner = this;
     this.counts.inFlight++;
     res.on('close', onExchangeClose);
+    if (res instanceof Http1Exchange && waitsForTurn(res)) {
+      // Pipelined behind a request not yet answered: it goes once that one has (pipelined-requests.ts).
+      whenItsTurn(
+        res,
+        () => this.begin(req, res),
+        () => onExchangeClose.call(res),
+      );
+      return;
+    }
+    this.begin(req, res);
+  };
+
+  /** The request's turn on its connection: check it, then route it. */
+  private begin(req: ClientMessage, res: Exchange): void {
     if (this.draining || this.leaving) res.shouldKeepAlive = false;
     const fromClient = clientRequestId(req.rawHeaders);
     res.requestId = this.requestIds.idFor(fromClient);
@@ -147,7 +162,7 @@ export class ProxyHandler implements EngineHandlers {
       return;
     }
     this.route(req, res);
-  };
+  }
 
   /**
    * The client's request did not arrive whole within the request timeout (node:http's
@@ -425,6 +440,10 @@ export class ProxyHandler implements EngineHandlers {
   }
 }
 
+/** Accounted once: a pipelined request whose client left before its turn is closed from here too. */
 function onExchangeClose(this: Exchange): void {
-  this.owner?.closed(this);
+  const owner = this.owner;
+  if (owner === null) return;
+  this.owner = null;
+  owner.closed(this);
 }
