@@ -10,8 +10,15 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { LISTEN_BACKLOG } from '../../src/net/listen.js';
-import { rawRequest, request } from '../helpers/raw-http.js';
-import { startBackends, startBalancer, startHttpServer } from '../helpers/balancer-fleet.js';
+import { rawExchange, rawRequest, request } from '../helpers/raw-http.js';
+import {
+  balancerOn,
+  ENGINES,
+  startBackends,
+  startBalancer,
+  startHttpServer,
+  startTcpServer,
+} from '../helpers/balancer-fleet.js';
 import {
   assertHeadersTimeout,
   assertKeepAliveTimeout,
@@ -97,6 +104,59 @@ void test('an upstream silent for --proxy-timeout gets the request a 504 within 
   const started = Date.now();
   const res = await request(lb.port, '/page.html');
   assert.equal(res.status, 504);
+  assertWithinASecond('the 504', Date.now() - started, 2000);
+});
+
+/**
+ * An upstream that passes its health checks and answers anything else with a response head one
+ * byte every 300 ms, never finished: never silent, never done.
+ */
+async function tricklingUpstream(t: TestContext): Promise<{ port: number }> {
+  return startTcpServer(t, (socket) => {
+    let buffered = '';
+    let drip: NodeJS.Timeout | undefined;
+    socket.on('close', () => clearInterval(drip));
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('latin1');
+      if (!buffered.includes('\r\n\r\n') || drip !== undefined) return;
+      if (buffered.startsWith('GET /healthz')) {
+        socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+        return;
+      }
+      const head = `HTTP/1.1 200 OK\r\nX-Slow: ${'a'.repeat(10_000)}`;
+      let at = 0;
+      drip = setInterval(() => {
+        if (at < head.length && socket.writable) socket.write(head.charAt(at++));
+      }, 300);
+    });
+  });
+}
+
+for (const engine of ENGINES) {
+  void test(`${engine}: an upstream trickling its response head gets the request a 504 within a second of --upstream-header-timeout, counted against it`, async (t) => {
+    const slow = await tricklingUpstream(t);
+    const lb = await balancerOn(engine)(
+      t,
+      [slow.port],
+      ['--proxy-timeout', '6s', '--upstream-header-timeout', '2s'],
+    );
+    const started = Date.now();
+    const res = await rawExchange(lb.port, rawRequest('GET', '/page.html'), { timeoutMs: 8000 });
+    assert.equal(res.status, 504, res.body.toString('utf8'));
+    assertWithinASecond('the 504', Date.now() - started, 2000);
+    assert.match(res.body.toString('utf8'), /no response in time/);
+    const u = await lb.upstream(`backend-${slow.port}`);
+    assert.ok(u.failures >= 1, 'the late head counts against the upstream');
+    assert.equal(u.available, true, 'slow is not gone: it stays in rotation');
+  });
+}
+
+void test('with only --proxy-timeout, a response head trickling in gets a 504 within a second of it, not after the trickle ends', async (t) => {
+  const slow = await tricklingUpstream(t);
+  const lb = await startBalancer(t, [slow.port], ['--proxy-timeout', '2s']);
+  const started = Date.now();
+  const res = await rawExchange(lb.port, rawRequest('GET', '/page.html'), { timeoutMs: 8000 });
+  assert.equal(res.status, 504, res.body.toString('utf8'));
   assertWithinASecond('the 504', Date.now() - started, 2000);
 });
 
