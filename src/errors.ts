@@ -37,6 +37,8 @@ export type UpstreamErrorCode =
   | 'ERR_UPSTREAM_CONNECT_TIMEOUT'
   /** Nothing from the upstream within --proxy-timeout. */
   | 'ERR_UPSTREAM_TIMEOUT'
+  /** The upstream's response head not complete within --upstream-header-timeout. */
+  | 'ERR_UPSTREAM_HEADER_TIMEOUT'
   /** The upstream's answer could not be read as HTTP. */
   | 'ERR_UPSTREAM_BAD_RESPONSE'
   /** The upstream closed the connection before its answer was complete. */

@@ -81,6 +81,8 @@ export interface BalancerConfig {
   };
   connectTimeoutMs: number;
   proxyTimeoutMs: number;
+  /** An upstream's response head must be complete within this (at most proxyTimeoutMs). */
+  upstreamHeaderTimeoutMs: number;
   upstreamMaxSockets: number;
   upstreamIdleTimeoutMs: number;
   keepAliveTimeoutMs: number;
@@ -319,6 +321,15 @@ export const balancerSpecs = {
     default: 30_000,
     parse: durationParser(10, 3_600_000),
   } satisfies OptionSpec<number>,
+  upstreamHeaderTimeout: {
+    flag: 'upstream-header-timeout',
+    env: 'UPSTREAM_HEADER_TIMEOUT',
+    description:
+      "An upstream's response head must be complete this long after the attempt starts, however it trickles in (504 otherwise); at most --proxy-timeout",
+    default: (p: Record<string, unknown>) => Number(p.proxyTimeout ?? 30_000),
+    defaultText: '--proxy-timeout',
+    parse: durationParser(10, 3_600_000),
+  } satisfies OptionSpec<number>,
   upstreamMaxSockets: {
     flag: 'upstream-max-sockets',
     env: 'UPSTREAM_MAX_SOCKETS',
@@ -502,6 +513,11 @@ export const validateBalancer: Validator<BalancerValues> = (v) => {
     problems.push(`--port and --admin-port are both ${v.port}; the admin listener needs its own port`);
   }
   problems.push(...clientTimeoutProblems(v.headersTimeout, v.requestTimeout));
+  if (v.upstreamHeaderTimeout > v.proxyTimeout) {
+    problems.push(
+      `--upstream-header-timeout (${v.upstreamHeaderTimeout}ms) must not be longer than --proxy-timeout (${v.proxyTimeout}ms), which would end the wait first; shorten it, or raise --proxy-timeout`,
+    );
+  }
   problems.push(...controlProblems(v));
   problems.push(...frontProblems(v, os.hostname()));
   const cpus = os.availableParallelism();
@@ -575,6 +591,7 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
     },
     connectTimeoutMs: v.connectTimeout,
     proxyTimeoutMs: v.proxyTimeout,
+    upstreamHeaderTimeoutMs: v.upstreamHeaderTimeout,
     upstreamMaxSockets: v.upstreamMaxSockets,
     upstreamIdleTimeoutMs: v.upstreamIdleTimeout,
     keepAliveTimeoutMs: v.keepAliveTimeout,

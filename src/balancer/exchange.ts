@@ -87,6 +87,7 @@ export interface Exchange extends ExchangeState {
 export class Http1Exchange extends ServerResponse<IncomingMessage> implements Exchange {
   owner: ExchangeOwner | null = null;
   lastActivity = 0;
+  headSince = 0;
   watchPrev: Watched | null = null;
   watchNext: Watched | null = null;
   started = 0;

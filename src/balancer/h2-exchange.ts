@@ -32,6 +32,7 @@ export function showAsHttp1(req: Http2ServerRequest): void {
 export class Http2Exchange extends Http2ServerResponse implements Exchange {
   owner: ExchangeOwner | null = null;
   lastActivity = 0;
+  headSince = 0;
   watchPrev: Watched | null = null;
   watchNext: Watched | null = null;
   started = 0;

@@ -17,11 +17,12 @@ import { accessMessage, clientFields, clientTail, hostAndAgent } from './access-
 import { AttemptFailures } from './attempt-failure.js';
 import { deniedBy } from './deny-paths.js';
 import type { BalancerEvents } from './events.js';
-import { DeadlineWatch } from './deadline-watch.js';
-import type { ClientMessage, Exchange, UpstreamRequest } from './exchange.js';
+import { DeadlineWatch, type Expiry } from './deadline-watch.js';
+import { Http1Exchange, type ClientMessage, type Exchange, type UpstreamRequest } from './exchange.js';
 import { hasRequestBody, requestFramingProblem, forwardResponseHeaders } from './headers.js';
 import { LogGate } from './log-gate.js';
 import { sendOwnAnswer, type OwnAnswer } from './own-answers.js';
+import { waitsForTurn, whenItsTurn } from './pipelined-requests.js';
 import type { Pool } from './pool.js';
 import type { EngineHandlers, ProxyEngine } from './engines/proxy-engine.js';
 import { ReplayableBody } from './request-body.js';
@@ -81,7 +82,10 @@ export class ProxyHandler implements EngineHandlers {
   ) {
     // Checked once: at LOG_LEVEL=warn the request path never builds an access line.
     this.accessLog = logger.enabled('info');
-    this.deadlines = new DeadlineWatch(settings.proxyTimeoutMs, (res) => this.timedOut(res));
+    this.deadlines = new DeadlineWatch(
+      { silenceMs: settings.proxyTimeoutMs, headMs: settings.upstreamHeaderTimeoutMs },
+      (res, why) => this.timedOut(res, why),
+    );
     this.afterFailure = new AttemptFailures(pool, settings.retry, logger);
     this.via = settings.via?.relayed;
   }
@@ -118,6 +122,20 @@ export class ProxyHandler implements EngineHandlers {
     res.owner = this;
     this.counts.inFlight++;
     res.on('close', onExchangeClose);
+    if (res instanceof Http1Exchange && waitsForTurn(res)) {
+      // Pipelined behind a request not yet answered: it goes once that one has (pipelined-requests.ts).
+      whenItsTurn(
+        res,
+        () => this.begin(req, res),
+        () => onExchangeClose.call(res),
+      );
+      return;
+    }
+    this.begin(req, res);
+  };
+
+  /** The request's turn on its connection: check it, then route it. */
+  private begin(req: ClientMessage, res: Exchange): void {
     if (this.draining || this.leaving) res.shouldKeepAlive = false;
     const fromClient = clientRequestId(req.rawHeaders);
     res.requestId = this.requestIds.idFor(fromClient);
@@ -147,7 +165,7 @@ export class ProxyHandler implements EngineHandlers {
       return;
     }
     this.route(req, res);
-  };
+  }
 
   /**
    * The client's request did not arrive whole within the request timeout (node:http's
@@ -275,15 +293,26 @@ export class ProxyHandler implements EngineHandlers {
     this.deadlines.unwatch(res);
   }
 
-  /** The upstream of `res`'s attempt has been silent for the proxy timeout. */
-  private timedOut(res: Exchange): void {
+  /**
+   * The upstream of `res`'s attempt has been silent for the proxy timeout, or has not finished its
+   * response head within the head timeout (a 504 either way, counted against it).
+   */
+  private timedOut(res: Exchange, why: Expiry): void {
     const upstream = res.current;
     if (upstream === null) return;
-    const err = new UpstreamError(
-      'ERR_UPSTREAM_TIMEOUT',
-      upstream.id,
-      `nothing from ${upstream.name} for ${this.settings.proxyTimeoutMs}ms`,
-    );
+    const { proxyTimeoutMs, upstreamHeaderTimeoutMs } = this.settings;
+    const err =
+      why === 'silence'
+        ? new UpstreamError(
+            'ERR_UPSTREAM_TIMEOUT',
+            upstream.id,
+            `nothing from ${upstream.name} for ${proxyTimeoutMs}ms`,
+          )
+        : new UpstreamError(
+            'ERR_UPSTREAM_HEADER_TIMEOUT',
+            upstream.id,
+            `no complete response head from ${upstream.name} within ${upstreamHeaderTimeoutMs}ms`,
+          );
     // Once on a connection, stopping the upstream request reports this error through the usual path...
     const attempt = res.attempts;
     if (res.upstreamRequest !== null) res.upstreamRequest.destroy(err);
@@ -425,6 +454,10 @@ export class ProxyHandler implements EngineHandlers {
   }
 }
 
+/** Accounted once: a pipelined request whose client left before its turn is closed from here too. */
 function onExchangeClose(this: Exchange): void {
-  this.owner?.closed(this);
+  const owner = this.owner;
+  if (owner === null) return;
+  this.owner = null;
+  owner.closed(this);
 }

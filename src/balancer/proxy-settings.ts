@@ -1,6 +1,6 @@
 /**
  * What the request and upgrade handlers are told at start (from the balancer's config): their own
- * answers' name, the retry rules, the proxy timeout, the queue for when no upstream is available.
+ * answers' name, the retry rules, the proxy and head timeouts, the queue for when no upstream is available.
  * Its own file, so the upgrade handler depends on the settings and not on the request handler.
  */
 import type { BalancerConfig } from './config.js';
@@ -11,6 +11,8 @@ export interface ProxySettings {
   name: string;
   retry: BalancerConfig['retry'];
   proxyTimeoutMs: number;
+  /** The upstream's response head must be complete within this of the attempt's start. */
+  upstreamHeaderTimeoutMs: number;
   /** Retry-After of the 503 sent when no upstream is available. */
   retryAfterS: number;
   /** Request bodies are read this far (or whole) before an upstream request is opened. */

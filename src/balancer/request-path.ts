@@ -77,6 +77,7 @@ export class RequestPath {
       name: config.name,
       retry: config.retry,
       proxyTimeoutMs: config.proxyTimeoutMs,
+      upstreamHeaderTimeoutMs: config.upstreamHeaderTimeoutMs,
       retryAfterS: Math.max(1, Math.ceil((config.health.intervalMs * config.health.rise) / 1000)),
       requestBufferBytes: config.requestBufferBytes,
       queueTimeoutMs: config.queueTimeoutMs,
@@ -235,6 +236,7 @@ export class RequestPath {
         maxSockets: this.config.upstreamMaxSockets,
         idleTimeoutMs: this.config.upstreamIdleTimeoutMs,
         connectTimeoutMs: this.config.connectTimeoutMs,
+        headersTimeoutMs: this.config.upstreamHeaderTimeoutMs,
       },
       this.handler,
     );

@@ -13,7 +13,7 @@ export type FailureKind =
   | 'connect-timeout'
   /** The connection broke after the request went out and before any response byte came back. */
   | 'reset-before-response'
-  /** No response byte within --proxy-timeout. */
+  /** No response byte within --proxy-timeout, or no complete head within --upstream-header-timeout. */
   | 'response-timeout'
   /** The upstream answered something that is not HTTP. */
   | 'bad-response'
@@ -170,6 +170,9 @@ export function classifyError(
   switch (code) {
     case 'UND_ERR_CONNECT_TIMEOUT':
       return 'connect-timeout';
+    // undici's headersTimeout (--upstream-header-timeout): the upstream was slow, not gone.
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return 'response-timeout';
     case 'ECONNREFUSED':
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
@@ -192,6 +195,7 @@ function ownFailure(code: UpstreamErrorCode): FailureKind {
     case 'ERR_UPSTREAM_CONNECT_TIMEOUT':
       return 'connect-timeout';
     case 'ERR_UPSTREAM_TIMEOUT':
+    case 'ERR_UPSTREAM_HEADER_TIMEOUT':
       return 'response-timeout';
     case 'ERR_UPSTREAM_BAD_RESPONSE':
       return 'bad-response';

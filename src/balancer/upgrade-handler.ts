@@ -6,7 +6,7 @@
  * relayed as an ordinary response and the connection closes.
  *
  * Before the answer, an upgrade is held to the request path's rules: the same connect timeout as
- * the engines' connections (connectWithin), the same proxy timeout (a DeadlineWatch), and the same
+ * the engines' connections (connectWithin), the same proxy and head timeouts (a DeadlineWatch), and the same
  * step after a failed attempt (attempt-failure.ts). A refused or reset connection, or a connect
  * timeout, is retried on another upstream (an upgrade is a GET without a body, so nothing was
  * acted on); after the answer nothing is retried.
@@ -22,7 +22,7 @@ import { accessMessage } from './access-log.js';
 import { deniedBy } from './deny-paths.js';
 import { RequestIdMaker, clientRequestId } from './request-id.js';
 import { AttemptFailures, type AttemptHistory } from './attempt-failure.js';
-import { DeadlineWatch, type Watched } from './deadline-watch.js';
+import { DeadlineWatch, type Expiry, type Watched } from './deadline-watch.js';
 import { connectWithin } from './engines/upstream-agent.js';
 import type { BalancerEvents } from './events.js';
 import { clientProto } from './headers.js';
@@ -61,6 +61,9 @@ class PendingUpgrade implements AttemptHistory, Watched {
   upstream: Upstream | null = null;
   request: ClientRequest | null = null;
   lastActivity = 0;
+  headSince = 0;
+  /** Never while watched: the watch ends when the upstream's answer arrives. */
+  readonly responded = false;
   /** Never: an upgrade request has no body, and its head is in. */
   readonly clientBusy = false;
   watchPrev: Watched | null = null;
@@ -91,7 +94,10 @@ export class UpgradeHandler {
     private readonly logger: Logger,
     private readonly events: BalancerEvents,
   ) {
-    this.deadlines = new DeadlineWatch(settings.proxyTimeoutMs, (pending) => this.timedOut(pending));
+    this.deadlines = new DeadlineWatch(
+      { silenceMs: settings.proxyTimeoutMs, headMs: settings.upstreamHeaderTimeoutMs },
+      (pending, why) => this.timedOut(pending, why),
+    );
     this.afterFailure = new AttemptFailures(pool, settings.retry, logger);
   }
 
@@ -265,17 +271,23 @@ export class UpgradeHandler {
     if (this.deadlines.size === 0) this.deadlines.stop();
   }
 
-  /** The upstream of `pending`'s attempt has been silent for the proxy timeout. */
-  private timedOut(pending: PendingUpgrade): void {
+  /** The upstream of `pending`'s attempt has not answered in time (head or proxy timeout). */
+  private timedOut(pending: PendingUpgrade, why: Expiry): void {
     const { upstream, request } = pending;
     if (upstream === null || request === null) return;
     // Reported through the request's 'error', as any other failure of the attempt.
     request.destroy(
-      new UpstreamError(
-        'ERR_UPSTREAM_TIMEOUT',
-        upstream.id,
-        `no answer from ${upstream.name} in ${this.settings.proxyTimeoutMs}ms`,
-      ),
+      why === 'silence'
+        ? new UpstreamError(
+            'ERR_UPSTREAM_TIMEOUT',
+            upstream.id,
+            `no answer from ${upstream.name} in ${this.settings.proxyTimeoutMs}ms`,
+          )
+        : new UpstreamError(
+            'ERR_UPSTREAM_HEADER_TIMEOUT',
+            upstream.id,
+            `no complete answer head from ${upstream.name} in ${this.settings.upstreamHeaderTimeoutMs}ms`,
+          ),
     );
   }
 

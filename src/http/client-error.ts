@@ -65,8 +65,12 @@ export function handleClientError(
   // The parser reports every later chunk from the same client again; one answer is enough.
   if (answered.has(socket)) return;
   answered.add(socket);
+  const { _httpMessage, remoteAddress, bytesRead } = socket as HttpSocket;
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && bytesRead === 0) {
+    closeSilent(socket, remoteAddress, logger);
+    return;
+  }
   const answer = clientErrorAnswer(err.code);
-  const { _httpMessage, remoteAddress } = socket as HttpSocket;
   const inProgress = _httpMessage?.headersSent === true;
   if (answer === undefined || !socket.writable || inProgress) {
     socket.destroy();
@@ -81,6 +85,23 @@ export function handleClientError(
       status: answer.status,
       code: err.code,
       reason: answer.reason,
+    });
+  }
+}
+
+/**
+ * A connection that sent nothing within the headers timeout (a browser's preconnect, a port
+ * scanner, a flood of idle sockets) is closed without a 408, as nginx closes it: there is no
+ * request to answer, and a 408 left unread on such a socket is what a client would take for the
+ * answer to the request it sends next. No answer to write, no linger timer and no warning line
+ * each: when thousands expire in one check of node's, the last of them closes within
+ * milliseconds of the first, not a second later (docs/hardening.md).
+ */
+function closeSilent(socket: Duplex, remoteAddress: string | undefined, logger: Logger): void {
+  socket.destroy();
+  if (logger.enabled('debug')) {
+    logger.debug(`closed a connection from ${remoteAddress ?? '?'} that sent nothing in time`, {
+      event: 'client-silent',
     });
   }
 }

@@ -2,10 +2,18 @@
 import type { Server } from 'node:net';
 import type { Logger } from '../logger.js';
 
+/**
+ * The accept queue asked of the kernel (which caps it at net.core.somaxconn, 4096 by default
+ * since Linux 5.4). node's 511 overflowed when 3,000 clients connected at once: the kernel
+ * dropped their handshakes' last step, and the connections were accepted a second or three late
+ * (their timeouts starting late with them) or never, while each client thought it was connected.
+ */
+export const LISTEN_BACKLOG = 4096;
+
 export function listenOn(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => {
+    server.listen({ port, host, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       const address = server.address();
       resolve(typeof address === 'object' && address !== null ? address.port : port);

@@ -27,7 +27,12 @@ const ANSWERS: Record<string, string> = {
   'status 099': 'HTTP/1.1 099 Odd\r\nContent-Length: 2\r\n\r\nok',
   'status 000': 'HTTP/1.1 000 Nothing\r\nContent-Length: 2\r\n\r\nok',
   'an unasked 101': 'HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: something\r\n\r\n',
+  // Another protocol's greeting, and then the connection held open waiting for the client's.
+  'an SSH banner': 'SSH-2.0-OpenSSH_9.2\r\n',
 };
+
+/** Nothing of these reached the client, so the balancer has every chance to answer 502 itself. */
+const ALWAYS_502 = new Set(['an SSH banner']);
 
 for (const engine of ENGINES) {
   const startBalancer = balancerOn(engine);
@@ -35,7 +40,7 @@ for (const engine of ENGINES) {
     void test(`${engine}: an upstream answering ${what} gets the client a 502 or a cut connection, and the balancer keeps serving`, async (t) => {
       const bad = await misbehavingUpstream(t, answer);
       // Retries off: the request must meet the bad upstream, not be rescued by the good one.
-      const lb = await startBalancer(t, [bad.port], ['--proxy-timeout', '2s', '--no-retries']);
+      const lb = await startBalancer(t, [bad.port], ['--proxy-timeout', '10s', '--no-retries']);
 
       const conn = await RawConnection.open(lb.port);
       t.after(() => conn.destroy());
@@ -48,8 +53,9 @@ for (const engine of ENGINES) {
         assert.ok(conn.closed, `no answer and the connection still open: ${(err as Error).message}`);
         status = 'cut';
       }
-      assert.ok(status === 502 || status === 'cut', `the client got ${status}`);
-      assert.ok(Date.now() - started < 4000, `answered after ${Date.now() - started}ms, not left hanging`);
+      assert.ok(status === 502 || (status === 'cut' && !ALWAYS_502.has(what)), `the client got ${status}`);
+      // Well inside the proxy timeout (10 s): waiting for it on a dead end would be the defect.
+      assert.ok(Date.now() - started < 5000, `answered after ${Date.now() - started}ms, not left hanging`);
 
       await lb.proc.waitForLine(
         (l) => l.event === 'own-answer' || l.event === 'upstream-broke',

@@ -117,6 +117,20 @@ void test('bad values are refused with the option named', () => {
   assert.throws(() => build(['--proxy-engine', 'express']), /--proxy-engine/);
 });
 
+void test('--upstream-header-timeout is the proxy timeout unless given, and never longer than it', () => {
+  assert.equal(build([]).upstreamHeaderTimeoutMs, 30_000);
+  assert.equal(build(['--proxy-timeout', '2s']).upstreamHeaderTimeoutMs, 2000);
+  assert.equal(build([], { PROXY_TIMEOUT: '5s' }).upstreamHeaderTimeoutMs, 5000);
+  const c = build(['--proxy-timeout', '10s', '--upstream-header-timeout', '3s']);
+  assert.equal(c.upstreamHeaderTimeoutMs, 3000);
+  assert.equal(build([], { UPSTREAM_HEADER_TIMEOUT: '500ms' }).upstreamHeaderTimeoutMs, 500);
+  assert.throws(
+    () => build(['--proxy-timeout', '2s', '--upstream-header-timeout', '5s']),
+    /--upstream-header-timeout \(5000ms\) must not be longer than --proxy-timeout \(2000ms\).*raise --proxy-timeout/,
+  );
+  assert.throws(() => build(['--upstream-header-timeout', 'soon']), /--upstream-header-timeout/);
+});
+
 void test('etcd discovery takes a list of http endpoints and a non-empty prefix, and refuses anything else', () => {
   const config = build([
     '--discovery',

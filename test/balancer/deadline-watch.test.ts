@@ -6,26 +6,34 @@ import { keepAliveHintMs, reuseForMs } from '../../src/balancer/engines/upstream
 interface Item extends Watched {
   name: string;
   clientBusy: boolean;
+  responded: boolean;
 }
 
-function setup(timeoutMs = 1000) {
+function setup(timeoutMs = 1000, headMs = timeoutMs) {
   let now = 0;
   const expired: string[] = [];
+  const why: string[] = [];
   const watch = new DeadlineWatch<Item>(
-    timeoutMs,
-    (item) => expired.push(item.name),
+    { silenceMs: timeoutMs, headMs },
+    (item, reason) => {
+      expired.push(item.name);
+      why.push(reason);
+    },
     () => now,
   );
   const at = (ms: number): void => {
     now = ms;
     watch.tick();
   };
-  return { watch, expired, at };
+  return { watch, expired, why, at };
 }
 
-const item = (name: string): Item => ({
+/** An attempt whose upstream has answered (only silence counts), unless `responded` is false. */
+const item = (name: string, responded = true): Item => ({
   name,
   lastActivity: 0,
+  headSince: 0,
+  responded,
   clientBusy: false,
   watchPrev: null,
   watchNext: null,
@@ -102,7 +110,7 @@ void test('an attempt expired and retried in the same tick is watched again, not
   let now = 0;
   const expired: string[] = [];
   const watch: DeadlineWatch<Item> = new DeadlineWatch<Item>(
-    1000,
+    { silenceMs: 1000, headMs: 1000 },
     (it) => {
       expired.push(it.name);
       watch.watch(it); // the retry's attempt
@@ -118,6 +126,61 @@ void test('an attempt expired and retried in the same tick is watched again, not
   now = 1500;
   watch.tick();
   assert.deepEqual(expired, ['a']);
+});
+
+void test('a response head trickling in expires at the head timeout from the start, however lively; a complete head stops that clock', () => {
+  const { watch, expired, why, at } = setup(2000, 1000);
+  const trickling = item('trickling', false);
+  const answered = item('answered', false);
+  watch.watch(trickling);
+  watch.watch(answered);
+  for (let ms = 100; ms < 1000; ms += 100) {
+    trickling.lastActivity = ACTIVE_NOW; // a header byte every 100 ms
+    at(ms);
+  }
+  answered.responded = true;
+  assert.deepEqual(expired, []);
+  trickling.lastActivity = ACTIVE_NOW;
+  at(1000);
+  assert.deepEqual(expired, ['trickling']);
+  assert.deepEqual(why, ['head']);
+  at(1999);
+  assert.deepEqual(expired, ['trickling'], 'an answered attempt is held to the proxy timeout only');
+  at(2000);
+  assert.deepEqual(why, ['head', 'silence']);
+});
+
+void test('a silent upstream whose head is also late is reported as silent; a client still sending holds the head clock', () => {
+  const { watch, expired, why, at } = setup(1000, 1000);
+  const silent = item('silent', false);
+  const uploading = item('uploading', false);
+  uploading.clientBusy = true;
+  watch.watch(silent);
+  watch.watch(uploading);
+  at(3000);
+  assert.deepEqual(expired, ['silent']);
+  assert.deepEqual(why, ['silence']);
+  uploading.clientBusy = false;
+  at(3999);
+  assert.deepEqual(expired, ['silent']);
+  uploading.lastActivity = ACTIVE_NOW;
+  at(4000);
+  assert.deepEqual(expired, ['silent', 'uploading']);
+  assert.deepEqual(why, ['silence', 'head']);
+});
+
+void test('a head timeout longer than the proxy timeout is cut to it (the config refuses one anyway)', () => {
+  const { watch, why, at } = setup(1000, 5000);
+  const a = item('a', false);
+  watch.watch(a);
+  a.lastActivity = ACTIVE_NOW;
+  at(500);
+  a.lastActivity = ACTIVE_NOW;
+  at(999);
+  assert.deepEqual(why, []);
+  a.lastActivity = ACTIVE_NOW;
+  at(1000);
+  assert.deepEqual(why, ['head']);
 });
 
 void test("the upstream's keep-alive hint is read from the raw headers", () => {

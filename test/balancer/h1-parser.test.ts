@@ -10,6 +10,7 @@ import {
   SEEDS,
   splitDifference,
 } from '../../bench/lib/h1-fuzz.js';
+import { ResponseParseError, ResponseParser } from '../../src/balancer/engines/h1/response-parser.js';
 
 /**
  * The h1 engine's response parser against llhttp (node:http's parser, strict mode, asked over a
@@ -182,4 +183,37 @@ void test(`h1 parser: ${FUZZ_CASES} mutated responses parse the same whole and i
     accepted > FUZZ_CASES / 20 && accepted < FUZZ_CASES * 0.95,
     `${accepted} of ${FUZZ_CASES} accepted`,
   );
+});
+
+void test('h1 parser: a first line that cannot be a status line is refused as soon as it arrives, before any blank line', () => {
+  const refusedAlone = (text: string): string => {
+    const parser = new ResponseParser(64 * 1024);
+    parser.expect('GET');
+    const sink = { onHead: () => undefined, onBody: () => undefined, onEnd: () => undefined };
+    try {
+      parser.execute(Buffer.from(text, 'latin1'), sink);
+    } catch (err) {
+      assert.ok(err instanceof ResponseParseError);
+      return err.problem;
+    }
+    return 'waiting';
+  };
+  // An SSH server's banner, and the same from its first byte on.
+  assert.equal(refusedAlone('SSH-2.0-OpenSSH_9.2\r\n'), 'status-line');
+  assert.equal(refusedAlone('S'), 'status-line');
+  assert.equal(refusedAlone('HTTP/2'), 'status-line');
+  assert.equal(refusedAlone('HTTP/1.1 2x'), 'status-line');
+  assert.equal(refusedAlone('HTTP/1.1 200OK'), 'status-line');
+  assert.equal(refusedAlone('HTTP/1.1 20\r\n'), 'status-line');
+  // The start of a real status line, or all of one, waits for the rest of the head.
+  for (const start of [
+    'H',
+    'HTTP/1.',
+    'HTTP/1.0 ',
+    'HTTP/1.1 200',
+    'HTTP/1.1 200\r',
+    'HTTP/1.1 200 OK\r\nX-A: 1',
+  ]) {
+    assert.equal(refusedAlone(start), 'waiting', JSON.stringify(start));
+  }
 });

@@ -2,11 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
 import net from 'node:net';
 import path from 'node:path';
+import tls from 'node:tls';
 import { startBackends, startBalancer, startHttpServer, waitForState } from '../helpers/balancer-fleet.js';
 import { ROOT, runNode } from '../helpers/processes.js';
 import { h2Request, h2Session, https1, makeDevCert, type DevCert } from '../helpers/tls-client.js';
+import { assertWithinASecond, closedAfter } from '../helpers/timing.js';
 import { openEcho } from '../helpers/ws-client.js';
 
 const PAGE = readFileSync(path.join(ROOT, 'public', 'page.html'));
@@ -205,6 +208,76 @@ void test('TLS clients that send nothing, garbage or plain HTTP are cut off with
   assert.ok(lb.proc.lines.filter((l) => l.event === 'tls-error').length >= 3);
   const page = await https1(lb.port, cert.cert, '/page.html');
   assert.deepEqual(page.body, PAGE);
+});
+
+void test("a failed TLS handshake's line names the client's address and port, even once its socket is gone", async (t) => {
+  const cert = makeDevCert(t);
+  const backends = await startBackends(t, 1);
+  const lb = await startBalancer(
+    t,
+    backends.map((b) => b.port),
+    tlsArgs(cert, ['--tls-handshake-timeout', '300ms']),
+  );
+  /** Connects, sends `send` (or nothing), and resolves with its own port once the balancer cut it. */
+  const cutOff = (send: string | null): Promise<number> =>
+    new Promise((resolve, reject) => {
+      const socket = net.connect(lb.port, '127.0.0.1', () => {
+        if (send !== null) socket.write(send);
+      });
+      t.after(() => socket.destroy());
+      const timer = setTimeout(() => reject(new Error('the connection was left open')), 5000);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        clearTimeout(timer);
+        resolve(own);
+      });
+      let own = 0;
+      socket.once('connect', () => (own = socket.localPort ?? 0));
+      socket.resume();
+    });
+  // Plain HTTP to the HTTPS port, and a client that never starts a handshake (its socket is
+  // destroyed by the handshake timeout before the error is reported).
+  const plainPort = await cutOff('GET /page.html HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+  const silentPort = await cutOff(null);
+  for (const [port, what] of [
+    [plainPort, /plain HTTP/],
+    [silentPort, /handshake timeout/],
+  ] as const) {
+    const line = await lb.proc.waitForLine(
+      (l) => l.event === 'tls-error' && what.test(l.message) && l.client === `127.0.0.1:${port}`,
+      `a tls-error line naming 127.0.0.1:${port}`,
+    );
+    assert.match(line.message, new RegExp(`^TLS handshake from 127\\.0\\.0\\.1:${port} failed: `));
+  }
+});
+
+void test('an HTTPS/1.1 client that sends half a request is cut within a second of --headers-timeout, as on the plain listener', async (t) => {
+  const cert = makeDevCert(t);
+  const backends = await startBackends(t, 1);
+  const lb = await startBalancer(
+    t,
+    backends.map((b) => b.port),
+    tlsArgs(cert, ['--headers-timeout', '2s']),
+  );
+  const socket = tls.connect({
+    host: '127.0.0.1',
+    port: lb.port,
+    ca: cert.cert,
+    ALPNProtocols: ['http/1.1'],
+  });
+  t.after(() => socket.destroy());
+  socket.on('error', () => undefined);
+  await once(socket, 'secureConnect');
+  const started = Date.now();
+  socket.write('GET /page.html HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+  // node's own check of a secure server runs every 30 s: the cut came up to 30 s late.
+  let timer: NodeJS.Timeout | undefined;
+  const cut = await Promise.race([
+    closedAfter(socket, started),
+    new Promise<number>((resolve) => (timer = setTimeout(() => resolve(Infinity), 8000))),
+  ]);
+  clearTimeout(timer);
+  assertWithinASecond('the cut', cut, 2000);
 });
 
 void test('--http-redirect-port answers 308 to the same path on HTTPS', async (t) => {

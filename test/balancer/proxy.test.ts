@@ -171,6 +171,64 @@ for (const engine of ENGINES) {
     assert.ok(refusals.length >= cases.length, 'one log line per refusal');
   });
 
+  void test(`${engine}: pipelined requests reach the upstream in the order sent and are answered in order; queued ones of a client that left are accounted for`, async (t) => {
+    const arrivals: string[] = [];
+    const upstream = await startHttpServer(t, (req, res) => {
+      if (req.url === '/healthz') {
+        res.end('ok');
+        return;
+      }
+      arrivals.push(`${req.method} ${req.url}`);
+      if (req.url === '/hold') return; // never answered
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      // The POST is answered a moment late: time for a request behind it to overtake it.
+      req.on('end', () =>
+        setTimeout(
+          () => res.end(`${req.method} ${req.url} ${Buffer.concat(chunks).toString('latin1')}`),
+          req.method === 'POST' ? 200 : 0,
+        ),
+      );
+    });
+    const lb = await startBalancer(t, [upstream.port]);
+
+    // A chunked POST and two GETs in one write: the POST's body is still being read when node
+    // hands over the GETs.
+    const conn = await RawConnection.openFor(t, lb.port);
+    await conn.write(
+      'POST /first HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n' +
+        'GET /second HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n' +
+        'GET /third HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n',
+    );
+    const bodies: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await conn.readResponse({ timeoutMs: 8000 });
+      assert.equal(res.status, 200, res.body.toString('latin1'));
+      bodies.push(res.body.toString('latin1'));
+    }
+    assert.deepEqual(arrivals, ['POST /first', 'GET /second', 'GET /third']);
+    assert.deepEqual(bodies, ['POST /first hello', 'GET /second ', 'GET /third ']);
+
+    // A client that leaves while one request is at its upstream and another waits behind it.
+    const leaving = await RawConnection.openFor(t, lb.port);
+    await leaving.write(
+      'GET /hold HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /queued HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n',
+    );
+    await waitFor(() => arrivals.includes('GET /hold'), 'the first request at its upstream');
+    leaving.destroy();
+    const queued = await lb.proc.waitForLine(
+      (l) => l.event === 'access' && l.url === '/queued',
+      'the access line of the request that waited',
+    );
+    assert.equal(queued.status, 499);
+    assert.equal(queued.upstream, null);
+    await waitFor(
+      async () => (await lb.status()).workers.every((w) => w.inFlight === 0),
+      'nothing in flight',
+    );
+    assert.ok(!arrivals.includes('GET /queued'), 'the request of a client gone was never forwarded');
+  });
+
   void test(`${engine}: an upstream that answers garbage gets the client a 502, and the balancer carries on`, async (t) => {
     const garbage = await startTcpServer(t, (socket) => {
       socket.once('data', (chunk: Buffer) => {

@@ -106,11 +106,13 @@ void test('errors are classified by code and by how far the exchange got', () =>
   assert.equal(classifyError('ECONNREFUSED', fresh), 'connect-refused');
   assert.equal(classifyError('ERR_UPSTREAM_CONNECT_TIMEOUT', fresh), 'connect-timeout');
   assert.equal(classifyError('ERR_UPSTREAM_TIMEOUT', fresh), 'response-timeout');
+  assert.equal(classifyError('ERR_UPSTREAM_HEADER_TIMEOUT', fresh), 'response-timeout');
   assert.equal(classifyError('ECONNRESET', fresh), 'reset-before-response');
   assert.equal(classifyError('EPIPE', fresh), 'reset-before-response');
   assert.equal(classifyError('HPE_INVALID_CONSTANT', fresh), 'bad-response');
   // undici's names for the same events.
   assert.equal(classifyError('UND_ERR_CONNECT_TIMEOUT', fresh), 'connect-timeout');
+  assert.equal(classifyError('UND_ERR_HEADERS_TIMEOUT', fresh), 'response-timeout');
   assert.equal(classifyError('UND_ERR_SOCKET', fresh), 'reset-before-response');
   assert.equal(classifyError('UND_ERR_HEADERS_OVERFLOW', fresh), 'bad-response');
   assert.equal(classifyError('ERR_UPSTREAM_BAD_RESPONSE', fresh), 'bad-response');

@@ -6,15 +6,26 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
-import { rawRequest, request } from '../helpers/raw-http.js';
-import { startBackends, startBalancer, startHttpServer } from '../helpers/balancer-fleet.js';
+import { LISTEN_BACKLOG } from '../../src/net/listen.js';
+import { rawExchange, rawRequest, request } from '../helpers/raw-http.js';
+import {
+  balancerOn,
+  ENGINES,
+  startBackends,
+  startBalancer,
+  startHttpServer,
+  startTcpServer,
+} from '../helpers/balancer-fleet.js';
 import {
   assertHeadersTimeout,
   assertKeepAliveTimeout,
   assertRequestTimeout,
   assertWithinASecond,
+  silentConnections,
+  type SilentConnection,
 } from '../helpers/timing.js';
 import { refusedStatus } from '../helpers/ws-client.js';
 import { waitFor } from '../helpers/wait.js';
@@ -23,6 +34,43 @@ void test("slowloris and silent sockets are cut within a second of the balancer'
   const [backend] = await startBackends(t, 1);
   const lb = await startBalancer(t, [backend!.port], ['--headers-timeout', '3s']);
   await assertHeadersTimeout(t, lb.port, 3000);
+});
+
+void test('500 connections that never send a byte, opened at once, are each closed between their --headers-timeout deadline and 1.5 s after it, without a 408', async (t) => {
+  const [backend] = await startBackends(t, 1);
+  const headersMs = 2000;
+  const lb = await startBalancer(t, [backend!.port], ['--headers-timeout', '2s']);
+  // Before: node's 511-connection accept queue overflowed (handshakes dropped, accepted seconds
+  // late or never), node checked for expired connections once a second, and each expiry wrote a
+  // 408, armed a timer and logged a warning, all in one go.
+  const connections = await silentConnections(t, lb.port, 500, 20_000);
+  const early = connections.filter((c) => c.closed - c.asked < headersMs);
+  const late = connections.filter((c) => c.closed - c.connected > headersMs + 1500);
+  const span = (cs: SilentConnection[]): string =>
+    cs.length === 0
+      ? ''
+      : `${Math.round(Math.min(...cs.map((c) => c.closed - c.asked)))}..${Math.round(Math.max(...cs.map((c) => c.closed - c.asked)))}ms`;
+  assert.equal(early.length, 0, `${early.length} closed before their deadline (${span(early)})`);
+  assert.equal(late.length, 0, `${late.length} closed over 1.5 s after their deadline (${span(late)})`);
+  assert.deepEqual(
+    connections.filter((c) => c.bytes > 0).map((c) => c.bytes),
+    [],
+    'nothing is written to a connection that asked nothing',
+  );
+  assert.equal(lb.proc.child.exitCode, null);
+});
+
+void test("the public listener's accept queue is as long as the kernel allows up to 4096, not node's 511", async (t) => {
+  const [backend] = await startBackends(t, 1);
+  const lb = await startBalancer(t, [backend!.port]);
+  // For a listening socket, ss shows the backlog as Send-Q.
+  const [state, , sendQ] = execFileSync('ss', ['-Hltn', `sport = :${lb.port}`])
+    .toString()
+    .trim()
+    .split(/\s+/);
+  assert.equal(state, 'LISTEN');
+  const somaxconn = Number(readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
+  assert.equal(Number(sendQ), Math.min(LISTEN_BACKLOG, somaxconn));
 });
 
 void test("a body that does not arrive within the balancer's --request-timeout gets a 408 within a second of it", async (t) => {
@@ -56,6 +104,59 @@ void test('an upstream silent for --proxy-timeout gets the request a 504 within 
   const started = Date.now();
   const res = await request(lb.port, '/page.html');
   assert.equal(res.status, 504);
+  assertWithinASecond('the 504', Date.now() - started, 2000);
+});
+
+/**
+ * An upstream that passes its health checks and answers anything else with a response head one
+ * byte every 300 ms, never finished: never silent, never done.
+ */
+async function tricklingUpstream(t: TestContext): Promise<{ port: number }> {
+  return startTcpServer(t, (socket) => {
+    let buffered = '';
+    let drip: NodeJS.Timeout | undefined;
+    socket.on('close', () => clearInterval(drip));
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('latin1');
+      if (!buffered.includes('\r\n\r\n') || drip !== undefined) return;
+      if (buffered.startsWith('GET /healthz')) {
+        socket.end('HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok');
+        return;
+      }
+      const head = `HTTP/1.1 200 OK\r\nX-Slow: ${'a'.repeat(10_000)}`;
+      let at = 0;
+      drip = setInterval(() => {
+        if (at < head.length && socket.writable) socket.write(head.charAt(at++));
+      }, 300);
+    });
+  });
+}
+
+for (const engine of ENGINES) {
+  void test(`${engine}: an upstream trickling its response head gets the request a 504 within a second of --upstream-header-timeout, counted against it`, async (t) => {
+    const slow = await tricklingUpstream(t);
+    const lb = await balancerOn(engine)(
+      t,
+      [slow.port],
+      ['--proxy-timeout', '6s', '--upstream-header-timeout', '2s'],
+    );
+    const started = Date.now();
+    const res = await rawExchange(lb.port, rawRequest('GET', '/page.html'), { timeoutMs: 8000 });
+    assert.equal(res.status, 504, res.body.toString('utf8'));
+    assertWithinASecond('the 504', Date.now() - started, 2000);
+    assert.match(res.body.toString('utf8'), /no response in time/);
+    const u = await lb.upstream(`backend-${slow.port}`);
+    assert.ok(u.failures >= 1, 'the late head counts against the upstream');
+    assert.equal(u.available, true, 'slow is not gone: it stays in rotation');
+  });
+}
+
+void test('with only --proxy-timeout, a response head trickling in gets a 504 within a second of it, not after the trickle ends', async (t) => {
+  const slow = await tricklingUpstream(t);
+  const lb = await startBalancer(t, [slow.port], ['--proxy-timeout', '2s']);
+  const started = Date.now();
+  const res = await rawExchange(lb.port, rawRequest('GET', '/page.html'), { timeoutMs: 8000 });
+  assert.equal(res.status, 504, res.body.toString('utf8'));
   assertWithinASecond('the 504', Date.now() - started, 2000);
 });
 

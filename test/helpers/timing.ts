@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { TestContext } from 'node:test';
 import { RawConnection } from './raw-http.js';
 
@@ -68,6 +69,59 @@ export async function silentSockets(t: TestContext, port: number, count: number)
     for (const s of sockets) s.destroy();
   });
   return Promise.all(sockets.map((s) => closedAfter(s, started)));
+}
+
+/** One connection that never sent a byte, timed on the monotonic clock (performance.now()). */
+export interface SilentConnection {
+  /** Just before connect() was called: the server cannot have accepted it earlier. */
+  asked: number;
+  /** When the client saw the connection established (its own event loop may see it late). */
+  connected: number;
+  /** When the server's FIN or reset arrived. */
+  closed: number;
+  /** Bytes the server sent before closing. */
+  bytes: number;
+}
+
+/**
+ * `count` connections opened at once that never send a byte; resolves once the server closed
+ * every one, or rejects after `waitMs`. Sockets are destroyed after the test whatever happens.
+ */
+export async function silentConnections(
+  t: TestContext,
+  port: number,
+  count: number,
+  waitMs: number,
+): Promise<SilentConnection[]> {
+  const sockets: net.Socket[] = [];
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+  });
+  const each = Array.from({ length: count }, () => {
+    const timing: SilentConnection = { asked: performance.now(), connected: NaN, closed: NaN, bytes: 0 };
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    sockets.push(socket);
+    socket.once('connect', () => (timing.connected = performance.now()));
+    socket.on('data', (chunk: Buffer) => (timing.bytes += chunk.length));
+    socket.on('error', () => undefined);
+    return new Promise<SilentConnection>((resolve) => {
+      const done = (): void => {
+        if (Number.isNaN(timing.closed)) timing.closed = performance.now();
+        resolve(timing);
+      };
+      socket.once('end', done);
+      socket.once('close', done);
+    });
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not every connection was closed within ${waitMs}ms`)), waitMs);
+  });
+  try {
+    return await Promise.race([Promise.all(each), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

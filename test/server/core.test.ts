@@ -11,6 +11,7 @@ import { buildServerConfig } from '../../src/http/server-config.js';
 import { ConfigError } from '../../src/errors.js';
 import { printablePath } from '../../src/http/access-log.js';
 import { clientErrorAnswer, rawErrorResponse } from '../../src/http/client-error.js';
+import { connectionsCheckingIntervalMs } from '../../src/http/connection-checks.js';
 import { etagMatches, isNotModified } from '../../src/http/conditional.js';
 import { answerRoute, createCoreContext, type CoreRequest, type CoreResponse } from '../../src/http/core.js';
 import {
@@ -173,6 +174,13 @@ void test('unparseable requests get 400, oversize headers 431, slow ones 408; a 
   assert.match(raw, /\r\nX-Served-By: backend-1\r\n/);
   const body = raw.slice(raw.indexOf('\r\n\r\n') + 4);
   assert.equal(Number(/Content-Length: (\d+)/.exec(raw)?.[1]), Buffer.byteLength(body));
+});
+
+void test('node:http looks for expired connections at a quarter of the shorter client timeout, every 50-250 ms', () => {
+  assert.equal(connectionsCheckingIntervalMs(10_000, 30_000), 250);
+  assert.equal(connectionsCheckingIntervalMs(800, 30_000), 200);
+  assert.equal(connectionsCheckingIntervalMs(100, 100), 50);
+  assert.equal(connectionsCheckingIntervalMs(0, 0), 250, 'both off: the default still applies');
 });
 
 void test('log lines cannot be forged or flooded through the URL', () => {

@@ -40,6 +40,11 @@ export interface UpstreamConnections {
 
 export interface EngineSettings extends UpstreamConnections {
   name: ProxyEngineName;
+  /**
+   * --upstream-header-timeout, for an engine with a head deadline of its own (undici's
+   * headersTimeout). The request path's watch holds every engine to it as well.
+   */
+  headersTimeoutMs: number;
 }
 
 export interface ProxyEngine {

@@ -7,8 +7,9 @@
  * 5-10 us slower per request here (docs/decisions.md, "The default engine is undici").
  *
  * Pool settings mirror UpstreamAgent's: keep-alive shorter than the backends' (and than any
- * `Keep-Alive: timeout=N` they announce, less 1 s), a connect timeout, no pipelining. undici's own
- * header and body timeouts are off: the balancer's proxy timeout (deadline-watch.ts) covers both.
+ * `Keep-Alive: timeout=N` they announce, less 1 s), a connect timeout, no pipelining. undici's
+ * headersTimeout is --upstream-header-timeout (the request path's watch, deadline-watch.ts, holds
+ * it too, whichever notices first); its body timeout is off: the proxy timeout covers silence.
  */
 import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
@@ -115,7 +116,7 @@ export class UndiciEngine implements ProxyEngine {
   }
 
   private attach(upstream: Upstream): Pool {
-    const { maxSockets, idleTimeoutMs, connectTimeoutMs } = this.settings;
+    const { maxSockets, idleTimeoutMs, connectTimeoutMs, headersTimeoutMs } = this.settings;
     const pool = new Pool(`http://${upstream.host}:${upstream.port}`, {
       connections: maxSockets,
       pipelining: 1,
@@ -123,7 +124,7 @@ export class UndiciEngine implements ProxyEngine {
       keepAliveMaxTimeout: idleTimeoutMs,
       keepAliveTimeoutThreshold: 1000,
       connect: { timeout: connectTimeoutMs },
-      headersTimeout: 0,
+      headersTimeout: headersTimeoutMs,
       bodyTimeout: 0,
     });
     // A pool emits 'connectionError' and 'disconnect' for its sockets; the failed request reports

@@ -13,7 +13,9 @@
  *   `chunked`, and never with Content-Length;
  * - chunk sizes are 1-16 hex digits followed by an optional extension and CRLF, each chunk's data
  *   by CRLF; trailers are read, checked like headers and dropped;
- * - HTTP/1.0 and HTTP/1.1 only; an unasked 101 is an error (an upgrade never goes through here).
+ * - HTTP/1.0 and HTTP/1.1 only; an unasked 101 is an error (an upgrade never goes through here);
+ *   the status line is checked as its bytes arrive, so a first byte that cannot start one fails
+ *   the response at once, without waiting for a blank line that may never come.
  * 1xx interim heads are read and skipped. A message without Content-Length or chunked framing is
  * read until the upstream closes, and its connection is not reused.
  */
@@ -219,7 +221,11 @@ export class ResponseParser {
       if (buf.length - from > this.maxHeadBytes) {
         throw new ResponseParseError('head-too-large', `response head over ${this.maxHeadBytes} bytes`);
       }
-      checkHead(buf.toString('latin1', from), true);
+      const partial = buf.toString('latin1', from);
+      checkHead(partial, true);
+      // What is there of the status line must be able to start one: an upstream that speaks
+      // another protocol (an SSH banner, a TLS alert) and then waits is a 502 now, not a 504 later.
+      checkStatusLineSoFar(partial);
       this.pending = buf === data ? Buffer.from(data.subarray(at)) : buf;
       return data.length;
     }
@@ -456,6 +462,38 @@ function validChunkExtensions(line: string, from: number, to: number): boolean {
     }
   }
   return true;
+}
+
+/** The longest prefix every status line shares in form: `HTTP/1.x SSS`, then a space or its end. */
+const STATUS_LINE_FORM = 'HTTP/1.';
+
+/**
+ * A head still arriving: its first line, complete or not, must be (the start of) a status line
+ * that parseStatusLine would take; whole lines get parseStatusLine itself, so both agree.
+ */
+function checkStatusLineSoFar(partial: string): void {
+  const eol = partial.indexOf('\r\n');
+  if (eol >= 0) {
+    parseStatusLine(partial.slice(0, eol));
+    return;
+  }
+  // A CR at the very end is the start of the line's CRLF.
+  const line = partial.endsWith('\r') ? partial.slice(0, -1) : partial;
+  const n = Math.min(line.length, 13);
+  for (let i = 0; i < n; i++) {
+    const c = line.charCodeAt(i);
+    const fits =
+      i < 7
+        ? c === STATUS_LINE_FORM.charCodeAt(i)
+        : i === 7
+          ? c === 0x30 || c === 0x31
+          : i === 8 || i === 12
+            ? c === 0x20
+            : c >= 0x30 && c <= 0x39;
+    if (!fits) {
+      throw new ResponseParseError('status-line', `not an HTTP status line: ${quote(line)}`);
+    }
+  }
 }
 
 function parseStatusLine(line: string): { status: number; minor: number } {
