@@ -1,0 +1,174 @@
+/**
+ * Lines collected and written in batches, as nginx's `access_log ... buffer=` does: the lines of one
+ * event-loop turn go out together at its end (setImmediate), in writes of at most `chunkBytes`, so a
+ * busy process makes one write for many requests instead of one each, and an idle one still writes
+ * a line within the turn it was made in (what `pm2 logs` and a crash need; nginx's `flush=` timer
+ * exists for disk files, and a pipe to PM2 gains nothing from holding lines longer).
+ *
+ * A write never goes over PIPE_BUF (4096 bytes on Linux) and always ends at a line's end: POSIX
+ * keeps such a write to a pipe whole, and a cluster's workers share one pipe to PM2, so one
+ * worker's batch is never cut in two by another's. One write is in flight at a time; the rest wait
+ * here, and at most `backlogBytes` of them: a reader that falls behind (PM2 busy) does not make this
+ * process buffer without limit, as node's stdout would. Lines beyond that are dropped and counted,
+ * and the owner is told when dropping starts and how many were dropped once the reader caught up
+ * (HAProxy's ring does the same and counts them in DroppedLogs; nginx, whose access_log writes to a
+ * file, blocks its worker on the write instead, which a proxy's event loop must not do).
+ *
+ * Whatever is waiting is written at once by `flushNow` (before another line of the same stream, so
+ * the order holds), by `close`, and at the process's exit, a crash's included.
+ */
+import { Buffer } from 'node:buffer';
+
+/** Where the lines go: process.stdout, or any node Writable. */
+export interface LineSink {
+  write(chunk: string, callback: (err?: Error | null) => void): boolean;
+}
+
+export interface DropReport {
+  /** The first line dropped since the reader last caught up. */
+  dropping(backlogBytes: number): void;
+  /** Lines dropped in that spell, once the backlog is written (or at close, if it never was). */
+  dropped(count: number, caughtUp: boolean): void;
+}
+
+export interface LineBatchOptions {
+  sink: LineSink;
+  /** Most bytes that may wait to be written; a line that would go over it is dropped. */
+  backlogBytes: number;
+  /** Largest single write (and so the most one batch holds before it is written). */
+  chunkBytes?: number;
+  report: DropReport;
+}
+
+/** Linux's PIPE_BUF: a write to a pipe of at most this many bytes is never interleaved with another's. */
+export const PIPE_BUF = 4096;
+
+/** Batches still holding lines when the process exits; one exit listener writes them all. */
+const open = new Set<LineBatch>();
+let exitHooked = false;
+
+function noop(): void {}
+
+function hookExit(): void {
+  if (exitHooked) return;
+  exitHooked = true;
+  // Synchronous only: a pipe with room takes the write at once (libuv tries before it queues).
+  process.on('exit', () => {
+    for (const batch of open) batch.flushNow();
+  });
+}
+
+export class LineBatch {
+  private readonly chunkBytes: number;
+  /** Lines of the batch being filled, and their size in bytes. */
+  private pending = '';
+  private pendingBytes = 0;
+  /** Sealed batches waiting for the write in flight, oldest first. */
+  private readonly waiting: { text: string; bytes: number }[] = [];
+  private waitingBytes = 0;
+  private inFlight = 0;
+  private scheduled: NodeJS.Immediate | null = null;
+  private droppedLines = 0;
+  private closed = false;
+  private readonly idle: (() => void)[] = [];
+
+  constructor(private readonly options: LineBatchOptions) {
+    this.chunkBytes = Math.min(options.chunkBytes ?? PIPE_BUF, options.backlogBytes);
+    hookExit();
+    open.add(this);
+  }
+
+  /** Bytes taken and not yet handed to the sink (the backlog the bound applies to). */
+  get backlog(): number {
+    return this.pendingBytes + this.waitingBytes;
+  }
+
+  /** One line, with its newline. */
+  add(line: string): void {
+    if (this.closed) {
+      // A request that ends while the process exits: written alone rather than lost.
+      this.options.sink.write(line, noop);
+      return;
+    }
+    const bytes = Buffer.byteLength(line);
+    if (this.pendingBytes + this.waitingBytes + bytes > this.options.backlogBytes) {
+      if (this.droppedLines++ === 0) this.options.report.dropping(this.options.backlogBytes);
+      return;
+    }
+    if (this.pendingBytes + bytes > this.chunkBytes) {
+      this.seal();
+      this.pump();
+    }
+    this.pending += line;
+    this.pendingBytes += bytes;
+    this.scheduled ??= setImmediate(this.endOfTurn);
+  }
+
+  /** Everything taken so far to the sink now, whatever is in flight (ordering, exit). */
+  flushNow(): void {
+    this.seal();
+    while (this.waiting.length > 0) this.writeNext();
+  }
+
+  /** Write what is left, stop taking lines; resolves once the sink has it all (or after `timeoutMs`). */
+  close(timeoutMs = 2000): Promise<void> {
+    this.closed = true;
+    this.flushNow();
+    open.delete(this);
+    if (this.scheduled !== null) clearImmediate(this.scheduled);
+    this.scheduled = null;
+    if (this.droppedLines > 0) this.reportDropped(false);
+    if (this.inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.idle.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private readonly endOfTurn = (): void => {
+    this.scheduled = null;
+    this.seal();
+    this.pump();
+  };
+
+  private seal(): void {
+    if (this.pendingBytes === 0) return;
+    this.waiting.push({ text: this.pending, bytes: this.pendingBytes });
+    this.waitingBytes += this.pendingBytes;
+    this.pending = '';
+    this.pendingBytes = 0;
+  }
+
+  private pump(): void {
+    if (this.inFlight === 0 && this.waiting.length > 0) this.writeNext();
+  }
+
+  private writeNext(): void {
+    const chunk = this.waiting.shift();
+    if (chunk === undefined) return;
+    this.inFlight++;
+    // A failed write (EPIPE: PM2's daemon is gone) counts as written: those lines have nowhere to
+    // go, and the stream's own error handler (src/logger.ts) keeps the process up.
+    this.options.sink.write(chunk.text, () => this.written(chunk.bytes));
+  }
+
+  private written(bytes: number): void {
+    this.inFlight--;
+    this.waitingBytes -= bytes;
+    if (this.inFlight > 0) return;
+    this.pump();
+    if (this.inFlight > 0) return;
+    if (this.droppedLines > 0 && !this.closed) this.reportDropped(true);
+    for (const resolve of this.idle.splice(0)) resolve();
+  }
+
+  private reportDropped(caughtUp: boolean): void {
+    const count = this.droppedLines;
+    this.droppedLines = 0;
+    this.options.report.dropped(count, caughtUp);
+  }
+}
