@@ -38,8 +38,9 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   debug(message: string, fields?: LogFields): void;
   /**
-   * An access line: at info, the same text as `info` gives, written in a batch with the rest of
-   * this turn's; dropped (and counted in a warning) when stdout is more than its backlog behind.
+   * An access line: at info, the same text as `info` gives, written with others in one batch
+   * (logging/line-batch.ts); dropped, and counted in a warning, when stdout is more than its
+   * backlog behind.
    */
   access(message: string, fields: LogFields): void;
   /** Cheap check for hot paths: skip building a line nobody will see. */

@@ -1,18 +1,20 @@
 /**
- * Lines collected and written in batches, as nginx's `access_log ... buffer=` does: the lines of one
- * event-loop turn go out together at its end (setImmediate), in writes of at most `chunkBytes`, so a
- * busy process makes one write for many requests instead of one each, and an idle one still writes
- * a line within the turn it was made in (what `pm2 logs` and a crash need; nginx's `flush=` timer
- * exists for disk files, and a pipe to PM2 gains nothing from holding lines longer).
+ * Lines collected and written in batches, as nginx's `access_log ... buffer= flush=` does: a batch
+ * is written when it is full (`chunkBytes`) or `flushMs` after its first line (100 ms), so a busy
+ * process makes one write for a few dozen requests and an idle one still shows its line within a
+ * blink. Flushing at the end of each event-loop turn instead was tried first: a busy worker
+ * finishes only one to four requests a turn, so that was still a pipe write, and a wake-up of the
+ * reader (PM2's daemon, a JavaScript callback per chunk), for every request or two.
  *
  * A write never goes over PIPE_BUF (4096 bytes on Linux) and always ends at a line's end: POSIX
  * keeps such a write to a pipe whole, and a cluster's workers share one pipe to PM2, so one
- * worker's batch is never cut in two by another's. One write is in flight at a time; the rest wait
- * here, and at most `backlogBytes` of them: a reader that falls behind (PM2 busy) does not make this
- * process buffer without limit, as node's stdout would. Lines beyond that are dropped and counted,
- * and the owner is told when dropping starts and how many were dropped once the reader caught up
- * (HAProxy's ring does the same and counts them in DroppedLogs; nginx, whose access_log writes to a
- * file, blocks its worker on the write instead, which a proxy's event loop must not do).
+ * worker's batch is never cut in two by another's (nginx's buffer, likewise, must not exceed an
+ * atomic write). One write is in flight at a time; the rest wait here, and at most `backlogBytes` of
+ * them: a reader that falls behind (PM2 busy) does not make this process buffer without limit, as
+ * node's stdout would. Lines beyond that are dropped and counted, and the owner is told when
+ * dropping starts and how many were dropped once the reader caught up (HAProxy's log ring does the
+ * same and counts them in DroppedLogs; nginx, whose access_log writes to a file, blocks its worker on
+ * the write instead, which a proxy's event loop must not do).
  *
  * Whatever is waiting is written at once by `flushNow` (before another line of the same stream, so
  * the order holds), by `close`, and at the process's exit, a crash's included.
@@ -37,11 +39,16 @@ export interface LineBatchOptions {
   backlogBytes: number;
   /** Largest single write (and so the most one batch holds before it is written). */
   chunkBytes?: number;
+  /** A batch that is not full is written this long after its first line. */
+  flushMs?: number;
   report: DropReport;
 }
 
 /** Linux's PIPE_BUF: a write to a pipe of at most this many bytes is never interleaved with another's. */
 export const PIPE_BUF = 4096;
+
+/** How late a line may be on an idle process (nginx's `flush=`, which has no default). */
+export const FLUSH_MS = 100;
 
 /** Batches still holding lines when the process exits; one exit listener writes them all. */
 const open = new Set<LineBatch>();
@@ -60,6 +67,7 @@ function hookExit(): void {
 
 export class LineBatch {
   private readonly chunkBytes: number;
+  private readonly flushMs: number;
   /** Lines of the batch being filled, and their size in bytes. */
   private pending = '';
   private pendingBytes = 0;
@@ -67,13 +75,14 @@ export class LineBatch {
   private readonly waiting: { text: string; bytes: number }[] = [];
   private waitingBytes = 0;
   private inFlight = 0;
-  private scheduled: NodeJS.Immediate | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
   private droppedLines = 0;
   private closed = false;
   private readonly idle: (() => void)[] = [];
 
   constructor(private readonly options: LineBatchOptions) {
     this.chunkBytes = Math.min(options.chunkBytes ?? PIPE_BUF, options.backlogBytes);
+    this.flushMs = options.flushMs ?? FLUSH_MS;
     hookExit();
     open.add(this);
   }
@@ -91,17 +100,19 @@ export class LineBatch {
       return;
     }
     const bytes = Buffer.byteLength(line);
-    if (this.pendingBytes + this.waitingBytes + bytes > this.options.backlogBytes) {
-      if (this.droppedLines++ === 0) this.options.report.dropping(this.options.backlogBytes);
-      return;
-    }
+    // A full batch goes first: the sink may take it at once, and only what it has not is backlog.
     if (this.pendingBytes + bytes > this.chunkBytes) {
       this.seal();
       this.pump();
     }
+    if (this.pendingBytes + this.waitingBytes + bytes > this.options.backlogBytes) {
+      if (this.droppedLines++ === 0) this.options.report.dropping(this.options.backlogBytes);
+      return;
+    }
     this.pending += line;
     this.pendingBytes += bytes;
-    this.scheduled ??= setImmediate(this.endOfTurn);
+    // Unref'd: a batch never keeps a process alive; the exit hook writes it.
+    this.flushTimer ??= setTimeout(this.flushDue, this.flushMs).unref();
   }
 
   /** Everything taken so far to the sink now, whatever is in flight (ordering, exit). */
@@ -115,8 +126,8 @@ export class LineBatch {
     this.closed = true;
     this.flushNow();
     open.delete(this);
-    if (this.scheduled !== null) clearImmediate(this.scheduled);
-    this.scheduled = null;
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
     if (this.droppedLines > 0) this.reportDropped(false);
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => {
@@ -129,8 +140,8 @@ export class LineBatch {
     });
   }
 
-  private readonly endOfTurn = (): void => {
-    this.scheduled = null;
+  private readonly flushDue = (): void => {
+    this.flushTimer = null;
     this.seal();
     this.pump();
   };

@@ -1,13 +1,14 @@
 /**
- * The access lines' batch writer over a real node Writable whose reader the test holds back: the
- * lines of one turn in one write, no write over the chunk size or cut mid-line, one write in
- * flight, the backlog bounded (lines beyond it dropped, counted, reported when the reader catches
- * up), `flushNow` and `close` writing what waits.
+ * The access lines' batch writer over a real node Writable whose reader the test holds back: lines
+ * held until the batch is full or its flush time has come, then one write; no write over the chunk
+ * size or cut mid-line; one write in flight; the backlog bounded (lines beyond it dropped, counted,
+ * reported when the reader catches up); `flushNow` and `close` writing what waits.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { LineBatch, PIPE_BUF, type DropReport } from '../../src/logging/line-batch.js';
+import { waitFor } from '../helpers/wait.js';
 
 /** A Writable that records each write and, while held, completes none. */
 class HeldSink extends Writable {
@@ -47,14 +48,14 @@ function recorder(): DropReport & { events: string[] } {
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 const line = (i: number, width = 40): string => `${`line ${i} `.padEnd(width - 1, '.')}\n`;
 
-void test('the lines of one turn go out in one write at its end, in order', async (t) => {
+void test('lines wait for the batch to fill or for its flush time, then go out in one write, in order', async (t) => {
   const sink = new HeldSink();
-  const batch = new LineBatch({ sink, backlogBytes: 1 << 20, report: recorder() });
+  const batch = new LineBatch({ sink, backlogBytes: 1 << 20, flushMs: 300, report: recorder() });
   t.after(() => batch.close());
   for (let i = 0; i < 10; i++) batch.add(line(i));
-  assert.equal(sink.writes.length, 0, 'nothing is written before the turn ends');
   await turn();
-  await turn();
+  assert.equal(sink.writes.length, 0, 'a batch that is not full waits for its flush time');
+  await waitFor(() => sink.writes.length > 0, 'the flush');
   assert.equal(sink.writes.length, 1);
   assert.equal(sink.text, Array.from({ length: 10 }, (_, i) => line(i)).join(''));
 });
@@ -65,7 +66,7 @@ void test('a burst bigger than a chunk is written in chunks that end at a line e
   t.after(() => batch.close());
   const lines = Array.from({ length: 1000 }, (_, i) => line(i, 30 + (i % 50)));
   for (const l of lines) batch.add(l);
-  for (let i = 0; i < 50 && sink.text.length < lines.join('').length; i++) await turn();
+  await waitFor(() => sink.text.length >= lines.join('').length, 'every line written');
   assert.equal(sink.text, lines.join(''), 'every line once, in order');
   assert.ok(sink.writes.length > 10, `${sink.writes.length} writes`);
   for (const chunk of sink.writes) {
@@ -78,27 +79,25 @@ void test('one write in flight: the next waits for it, and the waiting ones are 
   const sink = new HeldSink();
   sink.holding = true;
   const report = recorder();
-  const batch = new LineBatch({ sink, backlogBytes: 8 * 1024, chunkBytes: 1024, report });
+  const batch = new LineBatch({ sink, backlogBytes: 8 * 1024, chunkBytes: 1024, flushMs: 10, report });
   t.after(() => batch.close());
   // 400 lines of 40 bytes: 16,000 bytes against a backlog of 8 KiB.
   for (let i = 0; i < 400; i++) batch.add(line(i));
   await turn();
-  assert.equal(sink.writes.length, 1, 'the reader holds the first write; the rest wait');
+  assert.equal(sink.writes.length, 1, 'the reader holds the first (full) batch; the rest wait');
   assert.ok(batch.backlog <= 8 * 1024, `backlog ${batch.backlog}`);
   const kept = Math.floor((8 * 1024) / 40);
   assert.deepEqual(report.events, [`dropping ${8 * 1024}`]);
 
   sink.release();
-  for (let i = 0; i < 50 && report.events.length < 2; i++) await turn();
+  await waitFor(() => report.events.length >= 2, 'the count of dropped lines');
   assert.deepEqual(report.events, [`dropping ${8 * 1024}`, `dropped ${400 - kept}`]);
   assert.equal(sink.text, Array.from({ length: kept }, (_, i) => line(i)).join(''), 'the first lines, whole');
   assert.equal(batch.backlog, 0);
 
   // Caught up: lines are taken again.
   batch.add(line(1000));
-  await turn();
-  await turn();
-  assert.ok(sink.text.endsWith(line(1000)));
+  await waitFor(() => sink.text.endsWith(line(1000)), 'a line after the reader caught up');
 });
 
 void test('flushNow hands every waiting line to the sink at once, ahead of what is written after it', (t) => {
