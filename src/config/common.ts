@@ -53,12 +53,13 @@ export const logOptions = {
  * buffer without limit for, a slow reader.
  */
 export const accessLogBacklogOption = {
-  flag: 'access-log-backlog-bytes',
-  env: 'ACCESS_LOG_BACKLOG_BYTES',
+  flag: 'access-log-backlog',
+  env: 'ACCESS_LOG_BACKLOG',
   description:
     'Access lines waiting for a slow stdout reader (PM2) are kept up to this many bytes; more are dropped and counted in a warning',
   default: DEFAULT_ACCESS_BACKLOG_BYTES,
-  parse: intParser(PIPE_BUF, 256 * 1024 * 1024),
+  // A few batches at least: one may be in flight while the next fills.
+  parse: intParser(4 * PIPE_BUF, 256 * 1024 * 1024),
 } satisfies OptionSpec<number>;
 
 export const portOffsetOption = {
