@@ -150,8 +150,8 @@ function accessBatch(settings: LoggerSettings, inner: winston.Logger): LineBatch
         ),
       dropped: (count, caughtUp) =>
         inner.warn(
-          `${count} access ${count === 1 ? 'line was' : 'lines were'} dropped while stdout was behind${caughtUp ? '' : ' (it never caught up)'}`,
-          { event: 'access-lines-dropped', dropped: count },
+          `${count} access ${count === 1 ? 'line was' : 'lines were'} dropped while stdout was behind${caughtUp ? '' : ' (still behind)'}`,
+          { event: 'access-lines-dropped', dropped: count, caughtUp },
         ),
     },
   });

@@ -11,10 +11,10 @@
  * worker's batch is never cut in two by another's (nginx's buffer, likewise, must not exceed an
  * atomic write). One write is in flight at a time; the rest wait here, and at most `backlogBytes` of
  * them: a reader that falls behind (PM2 busy) does not make this process buffer without limit, as
- * node's stdout would. Lines beyond that are dropped and counted, and the owner is told when
- * dropping starts and how many were dropped once the reader caught up (HAProxy's log ring does the
- * same and counts them in DroppedLogs; nginx, whose access_log writes to a file, blocks its worker on
- * the write instead, which a proxy's event loop must not do).
+ * node's stdout would. Lines beyond that are dropped and counted; the owner is told when dropping
+ * starts and, a second later, how many (then once a second while it goes on). HAProxy's log ring
+ * drops and counts them too (DroppedLogs); nginx, whose access_log writes to a file, blocks its
+ * worker on the write instead, which a proxy's event loop must not do.
  *
  * Whatever is waiting is written at once by `flushNow` (before another line of the same stream, so
  * the order holds), by `close`, and at the process's exit, a crash's included.
@@ -26,10 +26,14 @@ export interface LineSink {
   write(chunk: string, callback: (err?: Error | null) => void): boolean;
 }
 
+/**
+ * What the owner is told about dropped lines: at most one report a second (`reportEveryMs`), so a
+ * reader that keeps falling behind costs a line a second, not one per spell.
+ */
 export interface DropReport {
-  /** The first line dropped since the reader last caught up. */
+  /** A line was dropped, and nothing was reported in the last second. */
   dropping(backlogBytes: number): void;
-  /** Lines dropped in that spell, once the backlog is written (or at close, if it never was). */
+  /** Lines dropped since the last count, a second after it (or at close); whether all is written now. */
   dropped(count: number, caughtUp: boolean): void;
 }
 
@@ -41,6 +45,8 @@ export interface LineBatchOptions {
   chunkBytes?: number;
   /** A batch that is not full is written this long after its first line. */
   flushMs?: number;
+  /** Least time between two reports of dropped lines (1 s). */
+  reportEveryMs?: number;
   report: DropReport;
 }
 
@@ -77,6 +83,8 @@ export class LineBatch {
   private inFlight = 0;
   private flushTimer: NodeJS.Timeout | null = null;
   private droppedLines = 0;
+  private lastReportAt = Number.NEGATIVE_INFINITY;
+  private reportTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly idle: (() => void)[] = [];
 
@@ -106,7 +114,11 @@ export class LineBatch {
       this.pump();
     }
     if (this.pendingBytes + this.waitingBytes + bytes > this.options.backlogBytes) {
-      if (this.droppedLines++ === 0) this.options.report.dropping(this.options.backlogBytes);
+      if (this.droppedLines++ === 0 && this.reportDue() === 0) {
+        this.lastReportAt = Date.now();
+        this.options.report.dropping(this.options.backlogBytes);
+      }
+      this.reportTimer ??= setTimeout(this.reportDrops, this.reportDue()).unref();
       return;
     }
     this.pending += line;
@@ -128,7 +140,9 @@ export class LineBatch {
     open.delete(this);
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    if (this.droppedLines > 0) this.reportDropped(false);
+    if (this.reportTimer !== null) clearTimeout(this.reportTimer);
+    this.reportTimer = null;
+    if (this.droppedLines > 0) this.reportDropped(this.backlog === 0);
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
@@ -173,13 +187,23 @@ export class LineBatch {
     if (this.inFlight > 0) return;
     this.pump();
     if (this.inFlight > 0) return;
-    if (this.droppedLines > 0 && !this.closed) this.reportDropped(true);
     for (const resolve of this.idle.splice(0)) resolve();
   }
+
+  /** Milliseconds until the next report may be made (0: now). */
+  private reportDue(): number {
+    return Math.max(0, this.lastReportAt + (this.options.reportEveryMs ?? 1000) - Date.now());
+  }
+
+  private readonly reportDrops = (): void => {
+    this.reportTimer = null;
+    if (this.droppedLines > 0) this.reportDropped(this.backlog === 0);
+  };
 
   private reportDropped(caughtUp: boolean): void {
     const count = this.droppedLines;
     this.droppedLines = 0;
+    this.lastReportAt = Date.now();
     this.options.report.dropped(count, caughtUp);
   }
 }

@@ -41,7 +41,7 @@ function recorder(): DropReport & { events: string[] } {
   return {
     events,
     dropping: (bytes) => events.push(`dropping ${bytes}`),
-    dropped: (count, caughtUp) => events.push(`dropped ${count}${caughtUp ? '' : ' at close'}`),
+    dropped: (count, caughtUp) => events.push(`dropped ${count}${caughtUp ? '' : ', still behind'}`),
   };
 }
 
@@ -79,7 +79,14 @@ void test('one write in flight: the next waits for it, and the waiting ones are 
   const sink = new HeldSink();
   sink.holding = true;
   const report = recorder();
-  const batch = new LineBatch({ sink, backlogBytes: 8 * 1024, chunkBytes: 1024, flushMs: 10, report });
+  const batch = new LineBatch({
+    sink,
+    backlogBytes: 8 * 1024,
+    chunkBytes: 1024,
+    flushMs: 10,
+    reportEveryMs: 300,
+    report,
+  });
   t.after(() => batch.close());
   // 400 lines of 40 bytes: 16,000 bytes against a backlog of 8 KiB.
   for (let i = 0; i < 400; i++) batch.add(line(i));
@@ -120,7 +127,7 @@ void test('close writes what waits, reports a spell of drops that never ended, a
   let closed = false;
   const closing = batch.close().then(() => (closed = true));
   assert.equal(batch.backlog, 4080, 'every kept line is handed to the sink');
-  assert.deepEqual(report.events, ['dropping 4096', `dropped ${200 - 102} at close`]);
+  assert.deepEqual(report.events, ['dropping 4096', `dropped ${200 - 102}, still behind`]);
   await turn();
   assert.equal(closed, false, 'the sink has not taken them yet');
   sink.release();
@@ -130,4 +137,23 @@ void test('close writes what waits, reports a spell of drops that never ended, a
   // A line after close is written alone, not lost.
   batch.add(line(500));
   assert.ok(sink.text.endsWith(line(500)));
+});
+
+void test('a reader that keeps falling behind: one notice, then one count a second for every spell in it', async (t) => {
+  const sink = new HeldSink();
+  const report = recorder();
+  const batch = new LineBatch({ sink, backlogBytes: 4096, chunkBytes: 1024, flushMs: 10, report });
+  t.after(() => batch.close());
+  let sent = 0;
+  for (let spell = 0; spell < 5; spell++) {
+    sink.holding = true;
+    for (let i = 0; i < 150; i++) batch.add(line(sent++));
+    sink.release();
+    await waitFor(() => batch.backlog === 0, 'the reader to catch up');
+  }
+  assert.deepEqual(report.events, ['dropping 4096'], 'five spells, one notice');
+  await waitFor(() => report.events.length === 2, 'the count');
+  const written = sink.text.split('\n').length - 1;
+  assert.deepEqual(report.events, ['dropping 4096', `dropped ${sent - written}`]);
+  assert.ok(sent - written > 0);
 });
