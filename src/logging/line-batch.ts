@@ -95,7 +95,7 @@ export class LineBatch {
     open.add(this);
   }
 
-  /** Bytes taken and not yet handed to the sink (the backlog the bound applies to). */
+  /** Bytes taken and not yet written: filling, waiting or in flight (what `backlogBytes` bounds). */
   get backlog(): number {
     return this.pendingBytes + this.waitingBytes;
   }
