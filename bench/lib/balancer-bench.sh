@@ -44,8 +44,9 @@ start_balancer() { # port [extra args...]; sets BALANCER_PID (the primary with -
   BALANCER_ADMIN_PORT=$(free_port)
   # NODE_ARGS: extra flags for node itself (e.g. --cpu-prof); BALANCER_ARGS: for the balancer.
   # shellcheck disable=SC2086
-  # BALANCER_JS: another checkout's built balancer (balancer-vs-nginx.sh's BASELINE).
-  LOG_LEVEL=warn node ${NODE_ARGS:-} "${BALANCER_JS:-dist/src/balancer.js}" --port "$port" --admin-port "$BALANCER_ADMIN_PORT" \
+  # BALANCER_JS: another checkout's built balancer (balancer-vs-nginx.sh's BASELINE); BALANCER_LOG_LEVEL:
+  # info for access lines (access-log-vs-warn.sh), warn otherwise.
+  LOG_LEVEL=${BALANCER_LOG_LEVEL:-warn} node ${NODE_ARGS:-} "${BALANCER_JS:-dist/src/balancer.js}" --port "$port" --admin-port "$BALANCER_ADMIN_PORT" \
     --discovery static --upstreams "$(upstream_list)" ${BALANCER_ARGS:-} "$@" &
   BALANCER_PID=$!
   PIDS+=("$BALANCER_PID")

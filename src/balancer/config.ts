@@ -7,7 +7,7 @@ import os from 'node:os';
 import type { DiscoveryKind, UpstreamSpec } from './discovery/types.js';
 import type { LogFormat, LogLevel } from '../logger.js';
 import { hostPort } from '../net/address.js';
-import { DEFAULT_PORTS, logOptions, portOffsetOption } from '../config/common.js';
+import { DEFAULT_PORTS, accessLogBacklogOption, logOptions, portOffsetOption } from '../config/common.js';
 import { buildConfig, type Validator } from '../config/load.js';
 import { clientTimeoutProblems, maxHeaderSizeOption } from '../config/client-limits.js';
 import { etcdOptions, toEtcdSettings, type EtcdSettings } from '../config/etcd-options.js';
@@ -125,6 +125,8 @@ export interface BalancerConfig {
   front: FrontConfig | null;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** Access lines kept for a slow stdout reader before more are dropped (src/logging/line-batch.ts). */
+  accessLogBacklogBytes: number;
 }
 
 /**
@@ -494,6 +496,7 @@ export const balancerSpecs = {
   ...frontSpecs,
   logLevel: logOptions.logLevel,
   logFormat: logOptions.logFormat,
+  accessLogBacklog: accessLogBacklogOption,
 };
 
 /** One request-path worker per CPU, and never fewer than two, so one can reload while another serves. */
@@ -618,6 +621,7 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
     front: toFrontConfig(v, os.hostname()),
     logLevel: v.logLevel,
     logFormat: v.logFormat,
+    accessLogBacklogBytes: v.accessLogBacklog,
   };
 }
 

@@ -439,7 +439,7 @@ export class ProxyHandler implements EngineHandlers {
         requestIdSource: res.requestIdSource,
       };
       const message = accessMessage(method, url, servedBy ?? this.settings.name, status, ms, retries);
-      this.logger.info(message + clientTail(side), {
+      this.logger.access(message + clientTail(side), {
         event: 'access',
         method,
         url,

@@ -365,7 +365,7 @@ export class UpgradeHandler {
     const url = pending.req.url ?? '';
     const retries = pending.attempts > 1 ? pending.attempts - 1 : 0;
     if (this.logger.enabled('info')) {
-      this.logger.info(accessMessage(method, url, upstream ?? this.settings.name, status, ms, retries), {
+      this.logger.access(accessMessage(method, url, upstream ?? this.settings.name, status, ms, retries), {
         event: 'access',
         method,
         url,

@@ -1,7 +1,8 @@
 /** Options every process shares (logging, port offset), and the project's folders. */
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { LOG_LEVELS, type LogFormat, type LogLevel } from '../logger.js';
+import { DEFAULT_ACCESS_BACKLOG_BYTES, LOG_LEVELS, type LogFormat, type LogLevel } from '../logger.js';
+import { PIPE_BUF } from '../logging/line-batch.js';
 import { enumParser, intParser, type OptionSpec } from './options.js';
 
 /** The project's root folder, found from this file (src/config or dist/src/config). */
@@ -45,6 +46,21 @@ export const logOptions = {
     parse: enumParser<LogFormat>(['text', 'json']),
   } satisfies OptionSpec<LogFormat>,
 };
+
+/**
+ * How far behind stdout's reader (PM2) access lines may fall before more are dropped
+ * (src/logging/line-batch.ts). A process that logs a line per request must not block on, or
+ * buffer without limit for, a slow reader.
+ */
+export const accessLogBacklogOption = {
+  flag: 'access-log-backlog',
+  env: 'ACCESS_LOG_BACKLOG',
+  description:
+    'Access lines waiting for a slow stdout reader (PM2) are kept up to this many bytes; more are dropped and counted in a warning',
+  default: DEFAULT_ACCESS_BACKLOG_BYTES,
+  // A few batches at least: one may be in flight while the next fills.
+  parse: intParser(4 * PIPE_BUF, 256 * 1024 * 1024),
+} satisfies OptionSpec<number>;
 
 export const portOffsetOption = {
   flag: 'port-offset',

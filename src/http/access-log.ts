@@ -63,7 +63,7 @@ export function createAccessLog(logger: Logger, now: () => number): AccessLog {
       const id = requestId === undefined ? '' : ` id=${requestId}`;
       const line = `${method} ${path} ${status} ${bytes}B ${formatMs(ms)}${id}${reason === undefined ? '' : ` (${reason})`}`;
       if (refused) logger.warn(line, fields);
-      else logger.info(line, fields);
+      else logger.access(line, fields);
     },
   };
 }

@@ -8,17 +8,22 @@ export function formatInt(value: number): string {
   if (!Number.isFinite(value)) return '-';
   const rounded = Math.round(value);
   const sign = rounded < 0 ? '-' : '';
-  return sign + String(Math.abs(rounded)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return sign + grouped(String(Math.abs(rounded)));
+}
+
+/** Digits with a comma every three from the right; most numbers an access line shows have three or fewer. */
+function grouped(digits: string): string {
+  return digits.length <= 3 ? digits : digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
 /** Fixed decimals with separated thousands: `formatFixed(1234.567, 2)` → `1,234.57`. */
 export function formatFixed(value: number, decimals: number): string {
   if (!Number.isFinite(value)) return '-';
   const fixed = Math.abs(value).toFixed(decimals);
-  const [whole = '0', fraction] = fixed.split('.');
+  const dot = fixed.indexOf('.');
+  const whole = grouped(dot === -1 ? fixed : fixed.slice(0, dot));
   const sign = value < 0 && Number(fixed) !== 0 ? '-' : '';
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return fraction === undefined ? sign + grouped : `${sign}${grouped}.${fraction}`;
+  return dot === -1 ? sign + whole : `${sign}${whole}${fixed.slice(dot)}`;
 }
 
 /**

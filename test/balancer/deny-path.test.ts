@@ -49,6 +49,12 @@ for (const engine of ENGINES) {
     assert.equal((await request(backend.port, '/work?ms=1')).status, 200);
     // No WARN per refusal (a scanner would write one per probe); the access lines say 404 -> balancer.
     assert.equal(lb.proc.lines.filter((l) => l.event === 'own-answer').length, 0);
+    // The backend's lines come in batches: once its line of the direct request is out, so is every
+    // line before it.
+    await backend.proc.waitForLine(
+      (l) => l.event === 'access' && l.path === '/work?ms=1',
+      'the direct request',
+    );
     const seen = backend.proc.lines.filter((l) => l.event === 'access').map((l) => l.path);
     assert.ok(!seen.includes('/private/x'), 'a denied path reached the backend');
   });

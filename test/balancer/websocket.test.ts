@@ -53,7 +53,10 @@ void test('WebSockets through the balancer echo and spread over four backends, a
   );
   const after = await lb.status();
   for (const u of after.upstreams) assert.equal(u.inFlight, 0, `${u.name} has nothing in flight`);
-  assert.ok(lb.proc.lines.some((l) => l.event === 'access' && l.status === 101 && l.upgrade === true));
+  await lb.proc.waitForLine(
+    (l) => l.event === 'access' && l.status === 101 && l.upgrade === true,
+    'the access line of the tunnel',
+  );
 });
 
 void test('a backend killed mid-tunnel ends that tunnel, and a reconnect lands on a live backend', async (t) => {

@@ -21,6 +21,8 @@ export function memoryLogger(): Logger & { lines: MemoryLine[] } {
     warn: at('warn'),
     info: at('info'),
     debug: at('debug'),
+    // An access line is an info line written another way (src/logger.ts).
+    access: at('info'),
     enabled: () => true,
     close: () => Promise.resolve(),
   };
@@ -32,6 +34,7 @@ export const quietLogger: Logger = {
   warn: () => undefined,
   info: () => undefined,
   debug: () => undefined,
+  access: () => undefined,
   enabled: () => false,
   close: () => Promise.resolve(),
 };
