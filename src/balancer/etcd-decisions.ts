@@ -18,7 +18,7 @@
 import { DecisionError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { EtcdSettings } from '../config/etcd-options.js';
-import { createEtcdClient, type Etcd3, type Watcher } from './discovery/etcd-client.js';
+import { createEtcdClient, watchPrefix, type Etcd3, type Watcher } from './discovery/etcd-client.js';
 import {
   decisionAfter,
   decisionKey,
@@ -54,12 +54,6 @@ interface OwnWrite {
   /** The watch saw it: etcd took it, whatever the put's answer says. */
   echoed: boolean;
   deleting: boolean;
-}
-
-interface KeyValueLike {
-  key: Buffer;
-  value: Buffer;
-  mod_revision: string;
 }
 
 export class EtcdDecisions {
@@ -236,37 +230,29 @@ export class EtcdDecisions {
     const previous = this.watcher;
     this.watcher = null;
     await previous?.cancel().catch(() => undefined);
-    const watcher = await this.client.watch().prefix(this.base).startRevision(String(revision)).create();
+    const watcher = await watchPrefix(
+      this.client,
+      this.base,
+      revision,
+      {
+        put: (key, value, rev) => this.onPut(key, value, rev),
+        delete: (key, rev) => this.onDelete(key, rev),
+        progress: (rev) => (this.revision = Math.max(this.revision, rev)),
+        down: (why) => this.markDown(why),
+        up: () => this.markUp(),
+        cancelled: (why) => {
+          this.markDown(`the watch was cancelled: ${why}`);
+          this.watcher = null;
+          this.retryLater();
+        },
+      },
+      (w) => this.watcher === w && !this.stopped,
+    );
     if (this.stopped) {
       await watcher.cancel().catch(() => undefined);
       return;
     }
     this.watcher = watcher;
-    const live = () => this.watcher === watcher && !this.stopped;
-    watcher.on('put', (kv: KeyValueLike) => {
-      if (live()) this.onPut(kv.key.toString(), kv.value.toString(), Number(kv.mod_revision));
-    });
-    watcher.on('delete', (kv: KeyValueLike) => {
-      if (live()) this.onDelete(kv.key.toString(), Number(kv.mod_revision));
-    });
-    watcher.on('data', (res) => {
-      if (live() && res.header !== undefined)
-        this.revision = Math.max(this.revision, Number(res.header.revision));
-    });
-    watcher.on('disconnected', (err) => {
-      if (live()) this.markDown(errorMessage(err));
-    });
-    watcher.on('connected', () => {
-      if (live()) this.markUp();
-    });
-    // A watch etcd cancelled (its revision compacted away, for one): read everything again.
-    watcher.on('error', (err) => {
-      if (!live()) return;
-      this.markDown(`the watch was cancelled: ${errorMessage(err)}`);
-      this.watcher = null;
-      void watcher.cancel().catch(() => undefined);
-      this.retryLater();
-    });
   }
 
   private onPut(key: string, value: string, revision: number): void {

@@ -9,10 +9,9 @@
  *   one and every key again;
  * - on stop the lease is revoked, so the host's members leave at once instead of after the TTL.
  */
-import type { Lease } from 'etcd3';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Etcd3 } from '../balancer/discovery/etcd-client.js';
+import type { Etcd3, Lease } from '../balancer/discovery/etcd-client.js';
 import type { DiscoveryEvent, DiscoverySource, UpstreamSpec } from '../balancer/discovery/types.js';
 import { desiredKeys, type DesiredKey, type KeyScope } from './desired-keys.js';
 

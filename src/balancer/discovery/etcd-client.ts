@@ -11,7 +11,8 @@
  *   200 ms to 2 s.
  */
 import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry } from 'cockatiel';
-import { Etcd3, isRecoverableError, type Watcher } from 'etcd3';
+import { Etcd3, isRecoverableError, type Lease, type Watcher } from 'etcd3';
+import { errorMessage } from '../../errors.js';
 
 export interface EtcdClientOptions {
   endpoints: readonly string[];
@@ -48,4 +49,60 @@ export function createEtcdClient(options: EtcdClientOptions): Etcd3 {
   });
 }
 
-export type { Etcd3, Watcher };
+/** What a prefix watch tells its owner; every call is made only while the watch is current. */
+export interface PrefixEvents {
+  put(key: string, value: string, revision: number): void;
+  delete(key: string, revision: number): void;
+  /** The stream's revision moved (a response with no change of ours). */
+  progress?(revision: number): void;
+  /** The stream broke (etcd3 reconnects it and resumes after the last revision seen). */
+  down?(why: string): void;
+  up?(): void;
+  /** etcd cancelled the watch (its revision compacted away, for one): read everything again. */
+  cancelled(why: string): void;
+}
+
+interface KeyValueLike {
+  key: Buffer;
+  value: Buffer;
+  mod_revision: string;
+}
+
+/**
+ * Watch every key under `prefix` from `revision` on (the one after a whole read, so nothing in
+ * between is lost). `current` says whether this watcher is still its owner's: a replaced or
+ * stopped one's late events are dropped. A cancelled watch is closed here before its owner hears.
+ */
+export async function watchPrefix(
+  client: Etcd3,
+  prefix: string,
+  revision: number,
+  on: PrefixEvents,
+  current: (watcher: Watcher) => boolean,
+): Promise<Watcher> {
+  const watcher = await client.watch().prefix(prefix).startRevision(String(revision)).create();
+  const live = () => current(watcher);
+  watcher.on('put', (kv: KeyValueLike) => {
+    if (live()) on.put(kv.key.toString(), kv.value.toString(), Number(kv.mod_revision));
+  });
+  watcher.on('delete', (kv: KeyValueLike) => {
+    if (live()) on.delete(kv.key.toString(), Number(kv.mod_revision));
+  });
+  watcher.on('data', (res) => {
+    if (live() && res.header !== undefined) on.progress?.(Number(res.header.revision));
+  });
+  watcher.on('disconnected', (err) => {
+    if (live()) on.down?.(errorMessage(err));
+  });
+  watcher.on('connected', () => {
+    if (live()) on.up?.();
+  });
+  watcher.on('error', (err) => {
+    if (!live()) return;
+    void watcher.cancel().catch(() => undefined);
+    on.cancelled(errorMessage(err));
+  });
+  return watcher;
+}
+
+export type { Etcd3, Lease, Watcher };

@@ -8,10 +8,9 @@
  * one line when it is back, and the watch resumes after the last revision it saw (the client
  * replays what happened meanwhile). The state is on the status page.
  */
-import type { Watcher } from 'etcd3';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { createEtcdClient, type Etcd3 } from './etcd-client.js';
+import { createEtcdClient, watchPrefix, type Etcd3, type Watcher } from './etcd-client.js';
 import { poolPrefix } from './etcd-keys.js';
 import { EtcdPoolView, type ViewUpdate } from './etcd-pool-view.js';
 import type { DiscoveryEvent, DiscoverySource, DiscoveryState, UpstreamSpec } from './types.js';
@@ -27,12 +26,6 @@ export interface EtcdDiscoveryOptions {
 }
 
 const RETRY_MS = 1000;
-
-interface KeyValueLike {
-  key: Buffer;
-  value: Buffer;
-  mod_revision: string;
-}
 
 class EtcdDiscovery implements DiscoverySource {
   readonly kind = 'etcd' as const;
@@ -107,37 +100,29 @@ class EtcdDiscovery implements DiscoverySource {
     const previous = this.watcher;
     this.watcher = null;
     await previous?.cancel().catch(() => undefined);
-    const watcher = await this.client.watch().prefix(this.base).startRevision(String(revision)).create();
+    const watcher = await watchPrefix(
+      this.client,
+      this.base,
+      revision,
+      {
+        put: (key, value, rev) => this.apply(this.view.put(key, value, rev)),
+        delete: (key, rev) => this.apply(this.view.delete(key, rev)),
+        progress: (rev) => (this.view.revision = Math.max(this.view.revision, rev)),
+        down: (why) => this.markDown(why),
+        up: () => this.markUp(),
+        cancelled: (why) => {
+          this.markDown(`the watch was cancelled: ${why}`);
+          this.watcher = null;
+          this.retryLater();
+        },
+      },
+      (w) => this.watcher === w && !this.stopped,
+    );
     if (this.stopped) {
       await watcher.cancel().catch(() => undefined);
       return;
     }
     this.watcher = watcher;
-    const live = () => this.watcher === watcher && !this.stopped;
-    watcher.on('put', (kv: KeyValueLike) => {
-      if (live()) this.apply(this.view.put(kv.key.toString(), kv.value.toString(), Number(kv.mod_revision)));
-    });
-    watcher.on('delete', (kv: KeyValueLike) => {
-      if (live()) this.apply(this.view.delete(kv.key.toString(), Number(kv.mod_revision)));
-    });
-    watcher.on('data', (res) => {
-      if (live() && res.header !== undefined)
-        this.view.revision = Math.max(this.view.revision, Number(res.header.revision));
-    });
-    watcher.on('disconnected', (err) => {
-      if (live()) this.markDown(errorMessage(err));
-    });
-    watcher.on('connected', () => {
-      if (live()) this.markUp();
-    });
-    // A watch etcd cancelled (its revision compacted away, for one): read everything again.
-    watcher.on('error', (err) => {
-      if (!live()) return;
-      this.markDown(`the watch was cancelled: ${errorMessage(err)}`);
-      this.watcher = null;
-      void watcher.cancel().catch(() => undefined);
-      this.retryLater();
-    });
   }
 
   private retryLater(): void {

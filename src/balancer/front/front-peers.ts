@@ -9,11 +9,16 @@
  * etcd away is not fatal: one warning, writes go on being tried every second, the watch resumes,
  * and the peers stay as last known.
  */
-import type { Lease, Watcher } from 'etcd3';
 import type { EtcdSettings } from '../../config/etcd-options.js';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { createEtcdClient, type Etcd3 } from '../discovery/etcd-client.js';
+import {
+  createEtcdClient,
+  watchPrefix,
+  type Etcd3,
+  type Lease,
+  type Watcher,
+} from '../discovery/etcd-client.js';
 import { decodeFront, encodeFront, frontKey, frontsPrefix, type FrontRecord } from './front-record.js';
 import type { PeerFront } from './split-brain.js';
 
@@ -29,11 +34,6 @@ export interface FrontPeersOptions {
   record(): FrontRecord;
   /** A peer appeared, changed or left. */
   onPeers(): void;
-}
-
-interface KeyValueLike {
-  key: Buffer;
-  value: Buffer;
 }
 
 export class FrontPeers {
@@ -139,32 +139,32 @@ export class FrontPeers {
   }
 
   private async watchFrom(revision: number): Promise<void> {
-    const watcher = await this.client.watch().prefix(this.base).startRevision(String(revision)).create();
+    const watcher = await watchPrefix(
+      this.client,
+      this.base,
+      revision,
+      {
+        put: (key, value) => {
+          this.put(key, value);
+          this.options.onPeers();
+        },
+        delete: (key) => {
+          this.gone(key.slice(this.base.length));
+          this.options.onPeers();
+        },
+        cancelled: (why) => {
+          this.markDown(`the watch of ${this.base} was cancelled: ${why}`);
+          this.watcher = null;
+          this.retryLater();
+        },
+      },
+      (w) => this.watcher === w && !this.stopped,
+    );
     if (this.stopped) {
       await watcher.cancel().catch(() => undefined);
       return;
     }
     this.watcher = watcher;
-    const live = () => this.watcher === watcher && !this.stopped;
-    watcher.on('put', (kv: KeyValueLike) => {
-      if (!live()) return;
-      this.put(kv.key.toString(), kv.value.toString());
-      this.options.onPeers();
-    });
-    watcher.on('delete', (kv: KeyValueLike) => {
-      if (!live()) return;
-      const name = kv.key.toString().slice(this.base.length);
-      this.gone(name);
-      this.options.onPeers();
-    });
-    // A watch etcd cancelled (its revision compacted away, for one): read everything again.
-    watcher.on('error', (err) => {
-      if (!live()) return;
-      this.markDown(`the watch of ${this.base} was cancelled: ${errorMessage(err)}`);
-      this.watcher = null;
-      void watcher.cancel().catch(() => undefined);
-      this.retryLater();
-    });
   }
 
   private retryLater(): void {
