@@ -9,7 +9,7 @@
  */
 import winston from 'winston';
 import { LineBatch } from './logging/line-batch.js';
-import { IsoClock, JsonLines, plainLevelLabel, readableLine } from './logging/line-format.js';
+import { IsoClock, JsonLines, plainLevelLabel, readableLine, type LogFields } from './logging/line-format.js';
 
 export type LogFormat = 'text' | 'json';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -29,8 +29,8 @@ export interface LoggerSettings {
 /** Docker's default for its non-blocking log mode: seconds of lines at full load, bounded. */
 export const DEFAULT_ACCESS_BACKLOG_BYTES = 1024 * 1024;
 
-/** Extra fields for a line; printed in JSON mode, left out of the readable line. */
-export type LogFields = Record<string, unknown>;
+/** Extra fields for a line (defined with the line's text, src/logging/line-format.ts). */
+export type { LogFields };
 
 export interface Logger {
   error(message: string, fields?: LogFields): void;

@@ -19,20 +19,10 @@ export interface LocalEtcd {
   ctl(args: readonly string[]): Promise<string>;
 }
 
-/** Ports the project's fleet and benches use by default: never taken by a test. */
-const RESERVED = new Set([9002, 9003, 9004, 9005, 44444, 45000, 46000]);
-
-async function testPort(): Promise<number> {
-  for (;;) {
-    const port = await freePort();
-    if (!RESERVED.has(port)) return port;
-  }
-}
-
 export async function startLocalEtcd(t: TestContext): Promise<LocalEtcd> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sb-etcd-'));
-  const clientPort = await testPort();
-  const peerPort = await testPort();
+  const clientPort = await freePort();
+  const peerPort = await freePort();
   const endpoint = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   const log = fs.openSync(path.join(dir, 'etcd.log'), 'a');
