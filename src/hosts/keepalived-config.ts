@@ -42,8 +42,6 @@ export interface KeepalivedSettings {
   curl: string;
 }
 
-export const DEFAULT_ADVERT_INTERVAL_S = 1;
-
 export function keepalivedProblems(s: KeepalivedSettings): string[] {
   const problems: string[] = [];
   if (!Number.isInteger(s.virtualRouterId) || s.virtualRouterId < 1 || s.virtualRouterId > 255)
