@@ -35,6 +35,9 @@ import {
 export type DiscoveryChoice = 'static' | 'pm2' | 'etcd' | 'auto';
 export type ProxyEngineName = 'h1' | 'undici' | 'http-proxy-3' | 'http-proxy';
 export const PROXY_ENGINES: readonly ProxyEngineName[] = ['h1', 'undici', 'http-proxy-3', 'http-proxy'];
+/** The HTTP/1.1 server of the public listener: the balancer's own (h1-server/), or node:http's. */
+export type FrontName = 'h1' | 'node';
+export const FRONTS: readonly FrontName[] = ['h1', 'node'];
 
 /** Everything the balancer needs, after parsing and validation. */
 export interface BalancerConfig {
@@ -95,6 +98,8 @@ export interface BalancerConfig {
   maxConnections: number;
   graceMs: number;
   proxyEngine: ProxyEngineName;
+  /** --front: which HTTP/1.1 server the public listener runs. */
+  clientServer: FrontName;
   /** Request-path processes under one primary; 1 means one process doing everything. */
   workers: number;
   /** How long a request waits for an upstream to come back when none is available (0: 503 at once). */
@@ -455,6 +460,14 @@ export const balancerSpecs = {
     default: 'h1',
     parse: enumParser(PROXY_ENGINES),
   } satisfies OptionSpec<ProxyEngineName>,
+  clientServer: {
+    flag: 'front',
+    env: 'BALANCER_FRONT',
+    description:
+      "The public listener's HTTP/1.1 server: h1 (the balancer's own, strict and lean) or node (node:http's); docs/decisions.md says why h1",
+    default: 'h1',
+    parse: enumParser(FRONTS),
+  } satisfies OptionSpec<FrontName>,
   workers: {
     flag: 'workers',
     env: 'BALANCER_WORKERS',
@@ -605,6 +618,7 @@ export function toBalancerConfig(v: BalancerValues): BalancerConfig {
     maxConnections: v.maxConnections,
     graceMs: v.graceMs,
     proxyEngine: v.proxyEngine,
+    clientServer: v.clientServer,
     workers: v.workers,
     queueTimeoutMs: v.queueTimeout,
     maxQueued: v.maxQueued,

@@ -9,7 +9,7 @@ import type { Exchange } from './exchange.js';
 import type { ViaEntry } from './via.js';
 
 export interface OwnAnswer {
-  status: 400 | 404 | 408 | 502 | 503 | 504;
+  status: 400 | 404 | 408 | 413 | 502 | 503 | 504;
   /** One sentence for the body and the log line. */
   reason: string;
   /** Seconds, for 503. */

@@ -173,17 +173,23 @@ export class ProxyHandler implements EngineHandlers {
    * An attempt in progress (a body bigger than the buffer) is stopped without blaming its upstream.
    */
   requestTimedOut(res: Exchange, timeoutMs: number): void {
+    this.clientFault(res, 408, `the request was not received within ${timeoutMs}ms`);
+  }
+
+  /**
+   * The client's request cannot be had whole: its body did not arrive in time (408), or cannot be
+   * read (a malformed chunk, 400; chunk extensions over the limit, 413). The client gets the
+   * answer and its connection closes; an attempt in progress (a body bigger than the buffer) is
+   * stopped without blaming its upstream.
+   */
+  clientFault(res: Exchange, status: 400 | 408 | 413, reason: string): void {
     const upstream = res.current;
     if (upstream !== null) {
       this.endAttempt(res, upstream);
       res.upstreamRequest?.destroy();
     }
     const socket = res.req.socket;
-    this.answer(res, {
-      status: 408,
-      reason: `the request was not received within ${timeoutMs}ms`,
-      close: true,
-    });
+    this.answer(res, { status, reason, close: true });
     setTimeout(() => socket.destroy(), LINGER_MS).unref();
   }
 

@@ -29,6 +29,7 @@ import { ProxyHandler } from './proxy-handler.js';
 import type { TlsCredentials } from './tls-credentials.js';
 import { TlsListener } from './tls-listener.js';
 import { TunnelSet } from './tunnel.js';
+import { H1Server } from './h1-server/h1-server.js';
 import type { Upstream } from './upstream.js';
 import { UpgradeHandler } from './upgrade-handler.js';
 import { viaEntry } from './via.js';
@@ -120,6 +121,10 @@ export class RequestPath {
       this.listener = this.tls.server;
       if (config.httpRedirectPort !== null)
         this.redirect = createRedirectServer(() => this.port, config.name, via);
+    } else if (config.clientServer === 'h1') {
+      const own = this.ownServer();
+      this.server = own;
+      this.listener = own.listener;
     } else {
       const plain = this.plainServer();
       this.server = plain;
@@ -185,7 +190,27 @@ export class RequestPath {
     return this.engine?.name ?? this.config.proxyEngine;
   }
 
-  /** The plain HTTP/1.1 public listener. */
+  /** The plain HTTP/1.1 public listener on the balancer's own server (--front h1). */
+  private ownServer(): H1Server {
+    const { config, logger } = this;
+    return new H1Server({
+      maxHeaderSize: config.maxHeaderSize,
+      headersTimeoutMs: config.headersTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      highWaterMark: RELAY_HIGH_WATER_MARK,
+      name: config.name,
+      extraHeaders: this.clientErrorHeaders,
+      logger,
+      onRequest: this.handler.handle,
+      onUpgrade: this.upgrades.handle,
+      requestTimedOut: (res, ms) => this.handler.requestTimedOut(res, ms),
+      badBody: (res, refusal) =>
+        this.handler.clientFault(res, refusal.status === 413 ? 413 : 400, refusal.reason),
+    });
+  }
+
+  /** The plain HTTP/1.1 public listener on node:http's server (--front node). */
   private plainServer(): http.Server {
     const { config, logger } = this;
     // node:http builds every response as an Exchange, so the request path's state lives on it.

@@ -27,6 +27,7 @@ import { connectWithin } from './engines/upstream-agent.js';
 import type { BalancerEvents } from './events.js';
 import { clientProto } from './headers.js';
 import type { OwnAnswer } from './own-answers.js';
+import type { ClientMessage } from './client-message.js';
 import { rawPlainAnswer, type PlainHeaders } from '../http/plain-answer.js';
 import type { Pool } from './pool.js';
 import type { ProxySettings } from './proxy-settings.js';
@@ -70,7 +71,7 @@ class PendingUpgrade implements AttemptHistory, Watched {
   watchNext: Watched | null = null;
 
   constructor(
-    readonly req: IncomingMessage,
+    readonly req: ClientMessage,
     readonly socket: Duplex,
     readonly head: Buffer,
   ) {}
@@ -102,7 +103,7 @@ export class UpgradeHandler {
   }
 
   /** The public listener's 'upgrade' listener. */
-  readonly handle = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+  readonly handle = (req: ClientMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', ignore);
     const pending = new PendingUpgrade(req, socket, head);
     const refusal = upgradeRefusal({
