@@ -37,12 +37,12 @@ export interface H1ServerOptions {
   /** More headers of those answers (the front's Via). */
   extraHeaders: PlainHeaders;
   logger: Logger;
-  onRequest(req: ClientMessage, res: Exchange): void;
-  onUpgrade(req: ClientMessage, socket: Socket, head: Buffer): void;
+  onRequest: (req: ClientMessage, res: Exchange) => void;
+  onUpgrade: (req: ClientMessage, socket: Socket, head: Buffer) => void;
   /** The request path's 408 for a body that did not arrive in time. */
   requestTimedOut(res: Exchange, timeoutMs: number): void;
   /** The request path's answer to a body that cannot be read. */
-  badBody(res: Exchange, refusal: HeadRefusal): void;
+  badBody: (res: Exchange, refusal: HeadRefusal) => void;
 }
 
 export class H1Server implements DrainableServer {
