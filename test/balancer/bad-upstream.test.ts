@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawConnection, rawRequest, request } from '../helpers/raw-http.js';
-import { balancerOn, ENGINES, startTcpServer } from '../helpers/balancer-fleet.js';
+import { balancerOn, REQUEST_PATHS, startTcpServer } from '../helpers/balancer-fleet.js';
 
 /**
  * An upstream that passes its health checks and answers every other request with `answer`, as raw
@@ -34,7 +34,7 @@ const ANSWERS: Record<string, string> = {
 /** Nothing of these reached the client, so the balancer has every chance to answer 502 itself. */
 const ALWAYS_502 = new Set(['an SSH banner']);
 
-for (const engine of ENGINES) {
+for (const engine of REQUEST_PATHS) {
   const startBalancer = balancerOn(engine);
   for (const [what, answer] of Object.entries(ANSWERS)) {
     void test(`${engine}: an upstream answering ${what} gets the client a 502 or a cut connection, and the balancer keeps serving`, async (t) => {

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from '../helpers/raw-http.js';
-import { ENGINES, balancerOn, startBackend } from '../helpers/balancer-fleet.js';
+import { REQUEST_PATHS, balancerOn, startBackend } from '../helpers/balancer-fleet.js';
 import { runNode } from '../helpers/processes.js';
 import { deniedBy, deniedPaths, parseDenyPath } from '../../src/balancer/deny-paths.js';
 
@@ -30,7 +30,7 @@ void test('a malformed --deny-path exits 2 naming the option', async () => {
   assert.match(run.stderr + run.stdout, /--deny-path/);
 });
 
-for (const engine of ENGINES) {
+for (const engine of REQUEST_PATHS) {
   const startBalancer = balancerOn(engine);
 
   void test(`${engine}: /metrics and --deny-path prefixes get the balancer's 404, the rest is forwarded`, async (t) => {

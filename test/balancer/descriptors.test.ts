@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { ENGINES, balancerOn, startBackends } from '../helpers/balancer-fleet.js';
+import { REQUEST_PATHS, balancerOn, startBackends } from '../helpers/balancer-fleet.js';
 import { delay } from '../helpers/wait.js';
 
 interface Outcome {
@@ -39,7 +39,7 @@ async function manyClients(
   return { outcomes, release: () => agent.destroy() };
 }
 
-for (const engine of ENGINES) {
+for (const engine of REQUEST_PATHS) {
   const startBalancer = balancerOn(engine);
 
   void test(`${engine}: more clients than descriptors get 200, 503 with Retry-After or a closed connection; no upstream is marked down`, async (t) => {

@@ -6,7 +6,7 @@ import {
   startBackend,
   startBackends,
   balancerOn,
-  ENGINES,
+  REQUEST_PATHS,
   waitForState,
   type Balancer,
 } from '../helpers/balancer-fleet.js';
@@ -24,7 +24,7 @@ async function attemptsWhenDown(lb: Balancer, name: string): Promise<number> {
   return down.attempts;
 }
 
-for (const [engine, signal] of ENGINES.flatMap((e) =>
+for (const [engine, signal] of REQUEST_PATHS.flatMap((e) =>
   (['SIGKILL', 'SIGINT'] as const).map((s) => [e, s] as const),
 )) {
   const startBalancer = balancerOn(engine);
@@ -73,7 +73,7 @@ for (const [engine, signal] of ENGINES.flatMap((e) =>
   });
 }
 
-for (const engine of ENGINES) {
+for (const engine of REQUEST_PATHS) {
   const startBalancer = balancerOn(engine);
 
   void test(`${engine}: all backends down: 503 with Retry-After; back up: traffic resumes without a restart`, async (t) => {

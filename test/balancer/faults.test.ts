@@ -5,7 +5,7 @@ import { request } from '../helpers/raw-http.js';
 import {
   startBackends,
   balancerOn,
-  ENGINES,
+  REQUEST_PATHS,
   startHttpServer,
   startTcpServer,
   waitForState,
@@ -68,7 +68,7 @@ async function dyingUpstream(t: TestContext) {
   return { ...server, state };
 }
 
-for (const engine of ENGINES) {
+for (const engine of REQUEST_PATHS) {
   const startBalancer = balancerOn(engine);
 
   void test(`${engine}: a hanging upstream is marked down; a request caught on it gets a 504 in bounded time`, async (t) => {

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { runNode } from '../helpers/processes.js';
 import { request } from '../helpers/raw-http.js';
-import { balancerOn, ENGINES, startHttpServer } from '../helpers/balancer-fleet.js';
+import { balancerOn, REQUEST_PATHS, startHttpServer } from '../helpers/balancer-fleet.js';
 import { waitFor } from '../helpers/wait.js';
 
-for (const engine of ENGINES) {
+for (const engine of REQUEST_PATHS) {
   const startBalancer = balancerOn(engine);
 
   void test(`${engine}: bad configuration: exit 2 and every problem listed`, async () => {

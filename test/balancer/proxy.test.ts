@@ -6,13 +6,13 @@ import {
   getJson,
   startBackends,
   balancerOn,
-  ENGINES,
+  REQUEST_PATHS,
   startHttpServer,
   startTcpServer,
 } from '../helpers/balancer-fleet.js';
 import { waitFor } from '../helpers/wait.js';
 
-for (const engine of ENGINES) {
+for (const engine of REQUEST_PATHS) {
   const startBalancer = balancerOn(engine);
 
   void test(`${engine}: eight sequential requests visit four real backends in round-robin order`, async (t) => {
@@ -29,7 +29,7 @@ for (const engine of ENGINES) {
       servedBy.push(String(res.headers['x-served-by']));
     }
     assert.deepEqual(servedBy, ['b1', 'b2', 'b3', 'b4', 'b1', 'b2', 'b3', 'b4']);
-    assert.equal((await lb.status()).balancer.proxyEngine, engine);
+    assert.equal((await lb.status()).balancer.proxyEngine, engine.split('@')[0]);
 
     // The access log shows the turns too, one line per request, naming the upstream.
     const access = await waitFor(() => {
@@ -216,17 +216,30 @@ for (const engine of ENGINES) {
     );
     await waitFor(() => arrivals.includes('GET /hold'), 'the first request at its upstream');
     leaving.destroy();
-    const queued = await lb.proc.waitForLine(
-      (l) => l.event === 'access' && l.url === '/queued',
-      'the access line of the request that waited',
+    const held = await lb.proc.waitForLine(
+      (l) => l.event === 'access' && l.url === '/hold',
+      'the access line of the request at its upstream',
     );
-    assert.equal(queued.status, 499);
-    assert.equal(queued.upstream, null);
+    assert.equal(held.status, 499);
+    if (engine.endsWith('@node')) {
+      // node:http hands over a pipelined request at once, so it is accounted for as a 499.
+      const queued = await lb.proc.waitForLine(
+        (l) => l.event === 'access' && l.url === '/queued',
+        'the access line of the request that waited',
+      );
+      assert.equal(queued.status, 499);
+      assert.equal(queued.upstream, null);
+    }
     await waitFor(
       async () => (await lb.status()).workers.every((w) => w.inFlight === 0),
       'nothing in flight',
     );
     assert.ok(!arrivals.includes('GET /queued'), 'the request of a client gone was never forwarded');
+    if (!engine.endsWith('@node')) {
+      // The balancer's own server reads a connection's next request only after the answer to the
+      // one before (as nginx does): a request never read is not a request served.
+      assert.ok(!lb.proc.lines.some((l) => l.event === 'access' && l.url === '/queued'));
+    }
   });
 
   void test(`${engine}: an upstream that answers garbage gets the client a 502, and the balancer carries on`, async (t) => {

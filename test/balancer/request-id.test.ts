@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from '../helpers/raw-http.js';
-import { ENGINES, balancerOn, startBackend } from '../helpers/balancer-fleet.js';
+import { REQUEST_PATHS, balancerOn, startBackend } from '../helpers/balancer-fleet.js';
 import { freePort } from '../../src/net/free-port.js';
 import { waitFor } from '../helpers/wait.js';
 import { clientRequestId, RequestIdMaker, saneRequestId } from '../../src/balancer/request-id.js';
@@ -56,7 +56,7 @@ void test('backends write no access line for health checks unless --log-health-c
   assert.equal(healthLines(loud), 1);
 });
 
-for (const engine of ENGINES) {
+for (const engine of REQUEST_PATHS) {
   const startBalancer = balancerOn(engine);
 
   void test(`${engine}: X-Request-ID is kept, made or replaced, forwarded, returned and logged on both tiers`, async (t) => {

@@ -1,7 +1,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawConnection } from '../helpers/raw-http.js';
-import { balancerOn, ENGINES, runLoad, startBackends, type Balancer } from '../helpers/balancer-fleet.js';
+import { balancerOn, REQUEST_PATHS, runLoad, startBackends, type Balancer } from '../helpers/balancer-fleet.js';
 import { delay } from '../helpers/wait.js';
 
 /**
@@ -37,7 +37,7 @@ async function assertPoolWhole(lb: Balancer): Promise<void> {
   );
 }
 
-for (const engine of ENGINES) {
+for (const engine of REQUEST_PATHS) {
   const startBalancer = balancerOn(engine);
 
   void test(`${engine}: a body that starts after the backends' keep-alive timeout is proxied whole, and no upstream is blamed`, async (t) => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import { balancerOn, ENGINES, startBackends, startHttpServer } from '../helpers/balancer-fleet.js';
+import { balancerOn, REQUEST_PATHS, startBackends, startHttpServer } from '../helpers/balancer-fleet.js';
 import { wholeResponse } from '../helpers/raw-http.js';
 
 /** What the echo upstream saw of a request body. */
@@ -60,7 +60,7 @@ function upload(port: number, chunks: Buffer[], length?: number): Promise<Echo> 
   });
 }
 
-for (const engine of ENGINES) {
+for (const engine of REQUEST_PATHS) {
   const startBalancer = balancerOn(engine);
 
   void test(`${engine}: request bodies larger than the retry buffer reach the upstream whole, chunked or not`, async (t) => {

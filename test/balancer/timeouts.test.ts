@@ -13,7 +13,7 @@ import { LISTEN_BACKLOG } from '../../src/net/listen.js';
 import { rawExchange, rawRequest, request } from '../helpers/raw-http.js';
 import {
   balancerOn,
-  ENGINES,
+  REQUEST_PATHS,
   startBackends,
   startBalancer,
   startHttpServer,
@@ -132,7 +132,7 @@ async function tricklingUpstream(t: TestContext): Promise<{ port: number }> {
   });
 }
 
-for (const engine of ENGINES) {
+for (const engine of REQUEST_PATHS) {
   void test(`${engine}: an upstream trickling its response head gets the request a 504 within a second of --upstream-header-timeout, counted against it`, async (t) => {
     const slow = await tricklingUpstream(t);
     const lb = await balancerOn(engine)(

@@ -5,7 +5,7 @@ import { appendVia, forwardResponseHeaders } from '../../src/balancer/headers.js
 import { relayedResponseHead, switchingProtocolsHead } from '../../src/balancer/upgrade-rules.js';
 import { parseViaPseudonym, viaEntry } from '../../src/balancer/via.js';
 import {
-  ENGINES,
+  REQUEST_PATHS,
   balancerOn,
   startBackend,
   startBalancer,
@@ -67,7 +67,7 @@ async function viaUpstream(t: Parameters<typeof startHttpServer>[0]) {
   });
 }
 
-for (const engine of ENGINES) {
+for (const engine of REQUEST_PATHS) {
   void test(`${engine}: with --via f1 relayed answers get "1.1 f1" after the upstream's Via, own answers the request's version`, async (t) => {
     const up = await viaUpstream(t);
     const lb = await balancerOn(engine)(t, [up.port], ['--via', 'f1']);

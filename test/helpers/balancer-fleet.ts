@@ -105,15 +105,25 @@ export async function startBalancer(
 }
 
 /**
- * Every engine the balancer can proxy through (--proxy-engine): the request-path tests run once
- * per engine, since each engine meets the network its own way.
+ * A request path under test: an engine (--proxy-engine) on the default front (the balancer's own
+ * HTTP/1.1 server), or `<engine>@node` on node:http's (--front node).
  */
-export const ENGINES: readonly ProxyEngineName[] = PROXY_ENGINES;
+export type RequestPathName = ProxyEngineName | `${ProxyEngineName}@node`;
 
-/** startBalancer, proxying through `engine`. */
-export function balancerOn(engine: ProxyEngineName): typeof startBalancer {
+/**
+ * Every engine the balancer can proxy through, on both fronts: the request-path tests run once per
+ * pair, since each engine meets the network its own way and each front meets the clients its own.
+ */
+export const REQUEST_PATHS: readonly RequestPathName[] = [
+  ...PROXY_ENGINES,
+  ...PROXY_ENGINES.map((e): RequestPathName => `${e}@node`),
+];
+
+/** startBalancer, proxying through the path's engine behind the path's front. */
+export function balancerOn(path: RequestPathName): typeof startBalancer {
+  const [engine, front = 'h1'] = path.split('@');
   return (t, ports, args = [], env = {}, start = {}) =>
-    startBalancer(t, ports, [...args, '--proxy-engine', engine], env, start);
+    startBalancer(t, ports, [...args, '--proxy-engine', engine ?? 'h1', '--front', front], env, start);
 }
 
 export async function getJson(port: number, path: string): Promise<unknown> {

@@ -255,14 +255,14 @@ export class InboundConnection implements ResponseLine, BodySource {
 
   private readonly onEnd = (): void => {
     this.clientEnded = true;
-    const req = this.req;
-    if (req !== null && !req.complete) {
-      // The client stopped sending in the middle of its body: it has gone, not finished.
+    const res = this.current;
+    if (res !== null && !res.writableFinished) {
+      // A client that closes its side before its answer has gone (as nginx and node:http take
+      // it): the request is abandoned (499), and its upstream request stopped.
       this.socket.destroy();
       return;
     }
-    // A client that half-closes after its request still gets the answer; then the connection ends.
-    if (this.current === null) this.close();
+    if (res === null) this.close();
   };
 
   private readonly onDrain = (): void => {

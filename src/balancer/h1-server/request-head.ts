@@ -207,9 +207,7 @@ export class HeadReader {
     let i = from;
     while (i < end && TOKEN[buf[i] as number] === 1) i++;
     if (i === from || i === end || buf[i] !== SP) return refused(400, 'malformed request line (method)');
-    const method = buf.toString('latin1', from, i);
-    if (!KNOWN_METHODS.has(method)) return refused(501, `method ${method} is not implemented`);
-    if (method === 'CONNECT') return refused(405, 'CONNECT is not served: this is not a forward proxy');
+    const methodEnd = i;
     const targetStart = ++i;
     while (i < end && TARGET[buf[i] as number] === 1) i++;
     if (i === targetStart) return refused(400, 'malformed request line (no target)');
@@ -220,9 +218,7 @@ export class HeadReader {
         c === HTAB || c === 0x0c ? 'a control character in the request target' : 'malformed request target',
       );
     }
-    const target = buf.toString('latin1', targetStart, i);
-    const form = targetProblem(method, target);
-    if (form !== undefined) return refused(400, form);
+    const targetEnd = i;
     i++;
     if (
       end - i !== 8 ||
@@ -237,8 +233,15 @@ export class HeadReader {
     const major = (buf[i + 5] as number) - 0x30;
     const minor = (buf[i + 7] as number) - 0x30;
     if (major < 0 || major > 9 || minor < 0 || minor > 9) return refused(400, 'malformed HTTP version');
+    // A well-formed line: only now is an unknown method a 501 rather than garbage (400).
+    const method = buf.toString('latin1', from, methodEnd);
+    if (!KNOWN_METHODS.has(method)) return refused(501, `method ${method} is not implemented`);
     if (major !== 1 || minor > 1)
       return refused(505, `HTTP/${major}.${minor} is not supported (HTTP/1.0 and HTTP/1.1 are)`);
+    if (method === 'CONNECT') return refused(405, 'CONNECT is not served: this is not a forward proxy');
+    const target = buf.toString('latin1', targetStart, targetEnd);
+    const form = targetProblem(method, target);
+    if (form !== undefined) return refused(400, form);
     this.method = method;
     this.target = target;
     this.minor = minor as 0 | 1;
