@@ -46,6 +46,8 @@ export class InboundRequest extends Readable {
   /** The whole request (head and body) has arrived. */
   complete: boolean;
   private headerObject: IncomingHttpHeaders | undefined;
+  /** No body, and the end not yet pushed. */
+  private bodiless: boolean;
 
   constructor(
     head: RequestHead,
@@ -60,8 +62,7 @@ export class InboundRequest extends Readable {
     this.httpVersionMinor = head.minor;
     this.httpVersion = head.minor === 1 ? '1.1' : '1.0';
     this.complete = !hasBody;
-    // A request without a body ends at once, for a reader that pipes it (the http-proxy engines).
-    if (!hasBody) this.push(null);
+    this.bodiless = !hasBody;
   }
 
   /** IncomingMessage.headers, built on first use (the h1 and undici engines read raw headers only). */
@@ -82,6 +83,11 @@ export class InboundRequest extends Readable {
   }
 
   override _read(): void {
-    this.source.wantBody();
+    // A request without a body ends when first read (the http-proxy engines pipe every request):
+    // ending it up front would cost every request a tick for a stream nobody reads.
+    if (this.bodiless) {
+      this.bodiless = false;
+      this.push(null);
+    } else this.source.wantBody();
   }
 }
