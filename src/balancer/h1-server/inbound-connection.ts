@@ -159,7 +159,13 @@ export class InboundConnection implements ResponseLine, BodySource {
         if (this.decoder === null) this.decoder = new ChunkedDecoder(this.onChunkData);
         else this.decoder.reset();
       }
-      this.arm(Deadline.Request, parts.requestTimeoutMs);
+      // The request timeout counts from the head's first byte, as node:http's does.
+      const since =
+        this.kind === Deadline.Head && this.deadline !== 0
+          ? this.deadline - parts.headersTimeoutMs
+          : performance.now();
+      this.kind = Deadline.Request;
+      this.deadline = parts.requestTimeoutMs > 0 ? since + parts.requestTimeoutMs : 0;
       if (head.expectContinue && this.pos >= buf.length) this.socket.write(CONTINUE, 'latin1');
     } else {
       this.kind = Deadline.None;
