@@ -290,9 +290,12 @@ export class InboundConnection implements ResponseLine, BodySource {
   /** Finish sending, then close; a client that keeps the connection open is cut after LINGER_MS. */
   private close(): void {
     this.closing = true;
-    if (this.socket.destroyed) return;
-    this.socket.end();
-    this.arm(Deadline.Linger, LINGER_MS);
+    const socket = this.socket;
+    if (socket.destroyed) return;
+    // Ended already (an answer with `Connection: close`, then the client's FIN): node closes the
+    // socket once both sides have ended, and a second end() would only build an error to drop.
+    if (!socket.writableEnded) socket.end();
+    if (this.kind !== Deadline.Linger) this.arm(Deadline.Linger, LINGER_MS);
     this.resume();
   }
 
