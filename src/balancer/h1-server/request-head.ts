@@ -69,6 +69,30 @@ export const EXTRA_REFUSALS = [
   'a control character (tab, form feed) in the request target',
 ] as const;
 
+export type ExtraRefusal = (typeof EXTRA_REFUSALS)[number];
+
+/**
+ * Which of `EXTRA_REFUSALS` a refusal (of a head, or of a chunked body) is, or undefined when it
+ * is none: then llhttp refuses the same bytes, and a differential test that finds llhttp
+ * accepting them has found a bug. Read from the refusal's status and reason, which say why.
+ */
+export function extraRefusal(refusal: HeadRefusal): ExtraRefusal | undefined {
+  const { status, reason } = refusal;
+  if (status === 405 && reason.startsWith('CONNECT')) return 'CONNECT (this is not a forward proxy)';
+  if (reason.startsWith('Transfer-Encoding "')) return 'a Transfer-Encoding other than exactly chunked';
+  if (reason === 'Transfer-Encoding on an HTTP/1.0 request') return 'Transfer-Encoding on HTTP/1.0';
+  if (reason === 'more than one Host header' || reason.startsWith('no Host header'))
+    return 'more than one Host, or none on HTTP/1.1';
+  if (reason.startsWith('asterisk-form') || reason.startsWith('malformed request target (origin'))
+    return 'asterisk-form for a method other than OPTIONS, authority-form for any';
+  if (status === 414 || (status === 431 && reason.endsWith('header fields')))
+    return 'a request line over maxRequestLineBytes (414), more than maxHeaderFields fields (431)';
+  if (status === 417) return 'an Expect other than 100-continue (417)';
+  if (reason === 'a control character in the request target')
+    return 'a control character (tab, form feed) in the request target';
+  return undefined;
+}
+
 /** node's methods are llhttp's: the same list on every Node line the project supports. */
 const KNOWN_METHODS = new Set(METHODS);
 

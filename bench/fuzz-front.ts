@@ -1,0 +1,67 @@
+/**
+ * The longer fuzz run of the h1 front's request parser (the tests run a bounded one):
+ * `npm run fuzz:front -- [--cases N] [--differential N] [--seed N]` (or CASES, DIFFERENTIAL,
+ * SEED): mutated requests (default 300,000) from a seed (default: the time), each read whole and
+ * in random pieces, which must agree; the first 5,000 are also put to llhttp over a loopback
+ * socket, and none may be accepted where llhttp refuses it, nor read differently where both
+ * accept it. Stops at the first failure, printing the seed and the case so it can be run again.
+ */
+import { cutsFor, disagreement, mutate, random, show, splitDifference } from './lib/front-fuzz.js';
+import { readRequests } from './lib/front-parse.js';
+import { LlhttpReference } from './lib/llhttp-reference.js';
+import { loadConfigOrExit } from '../src/config/load.js';
+import { intParser, type OptionSpec } from '../src/config/options.js';
+
+const options = loadConfigOrExit("npm run fuzz:front -- [options]: fuzz the h1 front's request parser", {
+  cases: {
+    flag: 'cases',
+    env: 'CASES',
+    description: 'Mutated requests to read',
+    default: 300_000,
+    parse: intParser(0),
+  },
+  differential: {
+    flag: 'differential',
+    env: 'DIFFERENTIAL',
+    description: 'How many of them (the first ones) are also put to llhttp over a loopback socket',
+    default: 5_000,
+    parse: intParser(0),
+  },
+  seed: {
+    flag: 'seed',
+    env: 'SEED',
+    description: 'Seed of the random mutations (a failure prints it, to run the same cases again)',
+    default: () => Date.now() % 2 ** 31,
+    defaultText: 'the time',
+    parse: intParser(0, 2 ** 31 - 1),
+  },
+} satisfies Record<string, OptionSpec<number>>);
+
+const { cases, seed } = options;
+const differential = Math.min(cases, options.differential);
+const rand = random(seed);
+const reference = new LlhttpReference();
+await reference.start();
+const started = Date.now();
+let accepted = 0;
+let requests = 0;
+for (let i = 0; i < cases; i++) {
+  const bytes = mutate(rand);
+  const whole = readRequests(bytes);
+  const split = splitDifference(whole, readRequests(bytes, cutsFor(bytes.length, rand)));
+  const problem =
+    split ?? (i < differential ? disagreement(whole, await reference.verdict(bytes)) : undefined);
+  if (problem !== undefined) {
+    console.error(`FAILED at case ${i} of seed ${seed}: ${problem}\n  ${show(bytes)}`);
+    await reference.close();
+    process.exit(1);
+  }
+  if (whole.requests.length > 0) accepted++;
+  requests += whole.requests.length;
+}
+await reference.close();
+console.log(
+  `${cases} cases from seed ${seed} (${differential} also against llhttp): ${accepted} with requests read ` +
+    `(${requests} requests), ${cases - accepted} refused or incomplete, no disagreement; ` +
+    `${((Date.now() - started) / 1000).toFixed(1)} s`,
+);
