@@ -67,6 +67,8 @@ export const EXTRA_REFUSALS = [
   'a request line over maxRequestLineBytes (414), more than maxHeaderFields fields (431)',
   'an Expect other than 100-continue (417)',
   'a control character (tab, form feed) in the request target',
+  // Node 20's llhttp refuses it too; later ones (Node 26) take the tab as whitespace.
+  'a tab after a Content-Length or Transfer-Encoding value',
 ] as const;
 
 export type ExtraRefusal = (typeof EXTRA_REFUSALS)[number];
@@ -90,6 +92,8 @@ export function extraRefusal(refusal: HeadRefusal): ExtraRefusal | undefined {
   if (status === 417) return 'an Expect other than 100-continue (417)';
   if (reason === 'a control character in the request target')
     return 'a control character (tab, form feed) in the request target';
+  if (reason.startsWith('a tab after the value of'))
+    return 'a tab after a Content-Length or Transfer-Encoding value';
   return undefined;
 }
 
@@ -109,10 +113,12 @@ VALUE[0x09] = 1;
 for (let c = 0x20; c <= 0x7e; c++) VALUE[c] = 1;
 for (let c = 0x80; c <= 0xff; c++) VALUE[c] = 1;
 
-/** request-target octets: visible ASCII and obs-text (llhttp lets tab and form feed through). */
+/**
+ * request-target octets: visible ASCII only. llhttp refuses obs-text (0x80-0xff) anywhere in a
+ * target, and so does this parser: a byte the node front refuses must not reach an upstream.
+ */
 const TARGET = new Uint8Array(256);
 for (let c = 0x21; c <= 0x7e; c++) TARGET[c] = 1;
-for (let c = 0x80; c <= 0xff; c++) TARGET[c] = 1;
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -291,16 +297,24 @@ export class HeadReader {
     for (let j = i; j < end; j++) {
       if (VALUE[buf[j] as number] !== 1) return refused(400, `a forbidden character in the value of ${name}`);
     }
-    while (valueEnd > i && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) valueEnd--;
+    let tabAfter = false;
+    while (valueEnd > i && (buf[valueEnd - 1] === SP || buf[valueEnd - 1] === HTAB)) {
+      if (buf[valueEnd - 1] === HTAB) tabAfter = true;
+      valueEnd--;
+    }
     const value = buf.toString('latin1', i, valueEnd);
     if (this.raw.length >= this.limits.maxHeaderFields * 2)
       return refused(431, `more than ${this.limits.maxHeaderFields} header fields`);
     this.raw.push(name, value);
-    return this.noteField(name, value);
+    return this.noteField(name, value, tabAfter);
   }
 
-  /** The fields that frame or route the request, checked as they come. */
-  private noteField(name: string, value: string): FeedResult | undefined {
+  /**
+   * The fields that frame or route the request, checked as they come. `tabAfter`: the value was
+   * followed by a tab (trimmed from it), which llhttp refuses after a Content-Length or a
+   * Transfer-Encoding (Node 20's; later ones take it as whitespace, as RFC 9110 does).
+   */
+  private noteField(name: string, value: string, tabAfter: boolean): FeedResult | undefined {
     switch (name.length) {
       case 4:
         if (sameName(name, 'host') && ++this.hosts > 1) return refused(400, 'more than one Host header');
@@ -318,11 +332,13 @@ export class HeadReader {
         return undefined;
       case 14:
         if (!sameName(name, 'content-length')) return undefined;
+        if (tabAfter) return refused(400, `a tab after the value of ${name}`);
         if (this.contentLength >= 0) return refused(400, 'more than one Content-Length');
         if (this.chunked) return refused(400, 'both Content-Length and Transfer-Encoding');
         return this.length(value);
       case 17:
         if (!sameName(name, 'transfer-encoding')) return undefined;
+        if (tabAfter) return refused(400, `a tab after the value of ${name}`);
         if (this.chunked || !sameName(value, 'chunked'))
           return refused(400, `Transfer-Encoding "${value}" is not supported (only chunked, once)`);
         if (this.contentLength >= 0) return refused(400, 'both Content-Length and Transfer-Encoding');
@@ -387,7 +403,13 @@ function targetProblem(method: string, target: string): string | undefined {
   if (target === '*')
     return method === 'OPTIONS' ? undefined : `asterisk-form is only for OPTIONS, not ${method}`;
   // absolute-form: a scheme, then "://" (the request path checks the scheme and keeps the path).
+  // The scheme is letters only, as llhttp reads it (RFC 3986's digits, +, - and . it refuses).
   const colon = target.indexOf('://');
-  if (colon > 0 && /^[A-Za-z][A-Za-z0-9+.-]*$/.test(target.slice(0, colon))) return undefined;
+  if (colon > 0 && /^[A-Za-z]+$/.test(target.slice(0, colon))) {
+    // The authority: llhttp refuses these in it (not in the path or query after it).
+    return /^[^/?]*["#<>\\^`{|}]/.test(target.slice(colon + 3))
+      ? 'malformed authority in an absolute-form request target'
+      : undefined;
+  }
   return 'malformed request target (origin or absolute form expected)';
 }
