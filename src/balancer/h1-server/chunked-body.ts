@@ -150,6 +150,8 @@ export class ChunkedDecoder {
         return this.fail(400, 'malformed chunk size');
       }
       case State.ExtNameStart:
+        // An empty name (`;=`, `;;`), which llhttp takes in places: a named extra (extraRefusal).
+        if (c === 0x3d || c === 0x3b) return this.fail(400, 'a chunk extension without a name');
         if (TOKEN[c] !== 1) return this.fail(400, 'malformed chunk extension');
         return this.extension(State.ExtName);
       case State.ExtName:
@@ -158,10 +160,14 @@ export class ChunkedDecoder {
         return this.extensionEnd(c);
       case State.ExtValueStart:
         if (c === 0x22 /* " */) return this.extension(State.ExtQuoted);
+        // `;a=` with nothing after, which llhttp takes: a named extra (extraRefusal).
+        if (c === CR || c === 0x3b) return this.fail(400, 'a chunk extension without a value after "="');
         if (TOKEN[c] !== 1) return this.fail(400, 'malformed chunk extension value');
         return this.extension(State.ExtToken);
       case State.ExtToken:
         if (TOKEN[c] === 1) return this.extension(State.ExtToken);
+        // `;a=b"c"`, which llhttp takes: a named extra (extraRefusal).
+        if (c === 0x22) return this.fail(400, 'a chunk extension value of a token and a quoted string');
         return this.extensionEnd(c);
       case State.ExtQuoted:
         if (c === 0x22) return this.extension(State.ExtAfterQuote);

@@ -55,20 +55,25 @@ export const DEFAULT_LIMITS: HeadLimits = {
 
 /**
  * What this parser refuses that llhttp lets through, so a differential test can tell an intended
- * refusal from a bug. Each is a known way to smuggle a request past a proxy, or a limit of the
- * balancer's own.
+ * refusal from a bug (`extraRefusal` says which a refusal is). Each is a known way to smuggle a
+ * request past a proxy, a limit of the balancer's own, or RFC 9112's grammar held where llhttp is
+ * lenient and no client of a public listener needs the leniency.
  */
 export const EXTRA_REFUSALS = [
   'CONNECT (this is not a forward proxy)',
   'a Transfer-Encoding other than exactly chunked',
   'Transfer-Encoding on HTTP/1.0',
   'more than one Host, or none on HTTP/1.1',
-  'asterisk-form for a method other than OPTIONS, authority-form for any',
+  'a target not in origin or absolute form, but * for OPTIONS (llhttp takes *x and authority-form for any method)',
   'a request line over maxRequestLineBytes (414), more than maxHeaderFields fields (431)',
   'an Expect other than 100-continue (417)',
   'a control character (tab, form feed) in the request target',
   // Node 20's llhttp refuses it too; later ones (Node 26) take the tab as whitespace.
   'a tab after a Content-Length or Transfer-Encoding value',
+  'HTTP/0.9 (a request line without a version), or a version but 1.0 and 1.1 (505; llhttp takes 2.0)',
+  'more than one space between the parts of the request line',
+  'a chunk extension with an empty name or value, or a token and a quoted string as its value (RFC 9112 section 7.1.1)',
+  'a trailer field that routes or frames a message (Host, Connection, TE, Trailer, Expect)',
 ] as const;
 
 export type ExtraRefusal = (typeof EXTRA_REFUSALS)[number];
@@ -86,7 +91,7 @@ export function extraRefusal(refusal: HeadRefusal): ExtraRefusal | undefined {
   if (reason === 'more than one Host header' || reason.startsWith('no Host header'))
     return 'more than one Host, or none on HTTP/1.1';
   if (reason.startsWith('asterisk-form') || reason.startsWith('malformed request target (origin'))
-    return 'asterisk-form for a method other than OPTIONS, authority-form for any';
+    return 'a target not in origin or absolute form, but * for OPTIONS (llhttp takes *x and authority-form for any method)';
   if (status === 414 || (status === 431 && reason.endsWith('header fields')))
     return 'a request line over maxRequestLineBytes (414), more than maxHeaderFields fields (431)';
   if (status === 417) return 'an Expect other than 100-continue (417)';
@@ -94,6 +99,13 @@ export function extraRefusal(refusal: HeadRefusal): ExtraRefusal | undefined {
     return 'a control character (tab, form feed) in the request target';
   if (reason.startsWith('a tab after the value of'))
     return 'a tab after a Content-Length or Transfer-Encoding value';
+  if (status === 505 || reason === NO_VERSION)
+    return 'HTTP/0.9 (a request line without a version), or a version but 1.0 and 1.1 (505; llhttp takes 2.0)';
+  if (reason === MORE_THAN_ONE_SPACE) return 'more than one space between the parts of the request line';
+  if (reason.startsWith('a chunk extension without a') || reason.startsWith('a chunk extension value of'))
+    return 'a chunk extension with an empty name or value, or a token and a quoted string as its value (RFC 9112 section 7.1.1)';
+  if (reason.endsWith('trailer (framing fields are not allowed there)'))
+    return 'a trailer field that routes or frames a message (Host, Connection, TE, Trailer, Expect)';
   return undefined;
 }
 
@@ -125,6 +137,10 @@ const LF = 0x0a;
 const SP = 0x20;
 const HTAB = 0x09;
 const COLON = 0x3a;
+
+/** RFC 9112 section 3: one SP between the parts (llhttp takes several). */
+const MORE_THAN_ONE_SPACE = 'more than one space between the parts of the request line';
+const NO_VERSION = 'a request line without an HTTP version (HTTP/0.9)';
 
 export type FeedResult =
   | { kind: 'more' }
@@ -214,7 +230,12 @@ export class HeadReader {
           return refused(431, `the request head is over ${limits.maxHeadBytes} bytes`);
         return MORE;
       }
-      if (lf === pos || buf[lf - 1] !== CR) return refused(400, 'a line ends in a bare LF (CRLF expected)');
+      if (lf === pos || buf[lf - 1] !== CR) {
+        // A request line of a method and a target alone is llhttp's HTTP/0.9, which takes a
+        // bare LF after it: say it is the missing version that is refused (a named extra).
+        if (this.method === '' && oneSpace(buf, pos, lf)) return refused(400, NO_VERSION);
+        return refused(400, 'a line ends in a bare LF (CRLF expected)');
+      }
       const end = lf - 1;
       if (lf + 1 - this.start > limits.maxHeadBytes)
         return refused(431, `the request head is over ${limits.maxHeadBytes} bytes`);
@@ -239,9 +260,12 @@ export class HeadReader {
     if (i === from || i === end || buf[i] !== SP) return refused(400, 'malformed request line (method)');
     const methodEnd = i;
     const targetStart = ++i;
+    if (buf[i] === SP) return refused(400, MORE_THAN_ONE_SPACE);
     while (i < end && TARGET[buf[i] as number] === 1) i++;
     if (i === targetStart) return refused(400, 'malformed request line (no target)');
-    if (i === end || buf[i] !== SP) {
+    // llhttp reads a line that ends after its target as an HTTP/0.9 request (headers and all).
+    if (i === end) return refused(400, NO_VERSION);
+    if (buf[i] !== SP) {
       const c = buf[i] as number;
       return refused(
         400,
@@ -250,6 +274,7 @@ export class HeadReader {
     }
     const targetEnd = i;
     i++;
+    if (buf[i] === SP) return refused(400, MORE_THAN_ONE_SPACE);
     if (
       end - i !== 8 ||
       buf[i] !== 0x48 ||
@@ -394,6 +419,14 @@ export class HeadReader {
     };
     return { kind: 'head', head, end };
   }
+}
+
+/** Whether buf[from, to) holds exactly one space (a method and a target, no version). */
+function oneSpace(buf: Buffer, from: number, to: number): boolean {
+  const sp = buf.indexOf(SP, from);
+  if (sp < 0 || sp >= to) return false;
+  const next = buf.indexOf(SP, sp + 1);
+  return next < 0 || next >= to;
 }
 
 /** Whether the target's form suits the method (RFC 9112 section 3.2), or why not. */
