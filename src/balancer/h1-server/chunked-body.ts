@@ -34,8 +34,11 @@ const enum State {
 export const MAX_EXTENSION_BYTES = 16 * 1024;
 /** The trailer section at most, as a head. */
 const MAX_TRAILER_BYTES = 16 * 1024;
-/** Chunk sizes past this are refused (2^53: exact in a double, and far past any buffer). */
-const MAX_SIZE_DIGITS = 13;
+/**
+ * A chunk size of 13 hex digits at most, past leading zeros (which llhttp takes): under 2^52,
+ * exact in a double and far past any buffer. A size this big before another digit is refused.
+ */
+const MAX_SIZE_BEFORE_DIGIT = 16 ** 12;
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -137,7 +140,8 @@ export class ChunkedDecoder {
       case State.Size: {
         const d = hexValue(c);
         if (d >= 0) {
-          if (++this.digits > MAX_SIZE_DIGITS) return this.fail(400, 'a chunk size is too large');
+          if (this.size >= MAX_SIZE_BEFORE_DIGIT) return this.fail(400, 'a chunk size is too large');
+          this.digits++;
           this.size = this.size * 16 + d;
           return true;
         }

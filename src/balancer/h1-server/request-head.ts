@@ -72,6 +72,7 @@ export const EXTRA_REFUSALS = [
   'a tab after a Content-Length or Transfer-Encoding value',
   'HTTP/0.9 (a request line without a version), or a version but 1.0 and 1.1 (505; llhttp takes 2.0)',
   'more than one space between the parts of the request line',
+  'a Content-Length over 15 digits or a chunk size over 13 hex digits (leading zeros aside)',
   'a chunk extension with an empty name or value, or a token and a quoted string as its value (RFC 9112 section 7.1.1)',
   'a trailer field that routes or frames a message (Host, Connection, TE, Trailer, Expect)',
 ] as const;
@@ -102,6 +103,8 @@ export function extraRefusal(refusal: HeadRefusal): ExtraRefusal | undefined {
   if (status === 505 || reason === NO_VERSION)
     return 'HTTP/0.9 (a request line without a version), or a version but 1.0 and 1.1 (505; llhttp takes 2.0)';
   if (reason === MORE_THAN_ONE_SPACE) return 'more than one space between the parts of the request line';
+  if (reason.endsWith(' is too large'))
+    return 'a Content-Length over 15 digits or a chunk size over 13 hex digits (leading zeros aside)';
   if (reason.startsWith('a chunk extension without a') || reason.startsWith('a chunk extension value of'))
     return 'a chunk extension with an empty name or value, or a token and a quoted string as its value (RFC 9112 section 7.1.1)';
   if (reason.endsWith('trailer (framing fields are not allowed there)'))
@@ -376,11 +379,13 @@ export class HeadReader {
   }
 
   private length(value: string): FeedResult | undefined {
-    if (value.length === 0 || value.length > 15) return refused(400, `malformed Content-Length "${value}"`);
+    if (value.length === 0) return refused(400, 'malformed Content-Length ""');
     let n = 0;
     for (let i = 0; i < value.length; i++) {
       const d = value.charCodeAt(i) - 0x30;
       if (d < 0 || d > 9) return refused(400, `malformed Content-Length "${value}"`);
+      // 15 digits at most past leading zeros (which llhttp takes): exact in a double.
+      if (n >= 1e14) return refused(400, `Content-Length ${value} is too large`);
       n = n * 10 + d;
     }
     this.contentLength = n;
