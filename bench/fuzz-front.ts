@@ -1,8 +1,8 @@
 /**
  * The longer fuzz run of the h1 front's request parser (the tests run a bounded one):
  * `npm run fuzz:front -- [--cases N] [--differential N] [--seed N]` (or CASES, DIFFERENTIAL,
- * SEED): mutated requests (default 300,000) from a seed (default: the time), each read whole and
- * in random pieces, which must agree; the first 5,000 are also put to llhttp over a loopback
+ * SEED): mutated requests (default 500,000) from a seed (default: the time), each read whole and
+ * in random pieces, which must agree; the first 50,000 are also put to llhttp over a loopback
  * socket, and none may be accepted where llhttp refuses it, nor read differently where both
  * accept it. Stops at the first failure, printing the seed and the case so it can be run again.
  */
@@ -17,14 +17,14 @@ const options = loadConfigOrExit("npm run fuzz:front -- [options]: fuzz the h1 f
     flag: 'cases',
     env: 'CASES',
     description: 'Mutated requests to read',
-    default: 300_000,
+    default: 500_000,
     parse: intParser(0),
   },
   differential: {
     flag: 'differential',
     env: 'DIFFERENTIAL',
     description: 'How many of them (the first ones) are also put to llhttp over a loopback socket',
-    default: 5_000,
+    default: 50_000,
     parse: intParser(0),
   },
   seed: {
