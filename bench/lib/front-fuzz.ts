@@ -33,6 +33,60 @@ export const SEEDS: readonly string[] = [
   'DELETE /x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\nConnection: keep-alive, Foo\r\n\r\n',
 ];
 
+const CHUNKED = 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n';
+
+/**
+ * Every place in a request where a parser decides something, `@` marking it: the sweep puts each
+ * of the 256 byte values there (`sweep()`), so no byte at any of them is left to chance.
+ */
+const SWEEP_TEMPLATES: readonly string[] = [
+  '@GET / HTTP/1.1\r\nHost: a\r\n\r\n',
+  'G@T / HTTP/1.1\r\nHost: a\r\n\r\n',
+  'GET@ / HTTP/1.1\r\nHost: a\r\n\r\n',
+  'GET @/ HTTP/1.1\r\nHost: a\r\n\r\n',
+  'GET /a@b?c@d HTTP/1.1\r\nHost: a\r\n\r\n',
+  'GET http://a@b/ HTTP/1.1\r\nHost: a\r\n\r\n',
+  'GET /@HTTP/1.1\r\nHost: a\r\n\r\n',
+  'GET / HTTP@1.1\r\nHost: a\r\n\r\n',
+  'GET / HTTP/1.1@\r\nHost: a\r\n\r\n',
+  'GET / HTTP/1.1\r@Host: a\r\n\r\n',
+  'GET / HTTP/1.1\r\n@X: a\r\nHost: a\r\n\r\n',
+  'GET / HTTP/1.1\r\nHo@st: a\r\n\r\n',
+  'GET / HTTP/1.1\r\nX@: a\r\nHost: a\r\n\r\n',
+  'GET / HTTP/1.1\r\nX:@b\r\nHost: a\r\n\r\n',
+  'GET / HTTP/1.1\r\nX: a@b\r\nHost: a\r\n\r\n',
+  'GET / HTTP/1.1\r\nX: b@\r\nHost: a\r\n\r\n',
+  'GET / HTTP/1.1\r\nHost: a\r\n@\r\n',
+  'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: @1\r\n\r\nx',
+  'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1@\r\n\r\nx',
+  'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked@\r\n\r\n0\r\n\r\n',
+  'GET / HTTP/1.1\r\nHost: a\r\nConnection: close@\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n',
+  `${CHUNKED}@1\r\nx\r\n0\r\n\r\n`,
+  `${CHUNKED}1@\r\nx\r\n0\r\n\r\n`,
+  `${CHUNKED}1;@b\r\nx\r\n0\r\n\r\n`,
+  `${CHUNKED}1;a@b\r\nx\r\n0\r\n\r\n`,
+  `${CHUNKED}1;a=@c\r\nx\r\n0\r\n\r\n`,
+  `${CHUNKED}1;a=b@c\r\nx\r\n0\r\n\r\n`,
+  `${CHUNKED}1;a="b@c"\r\nx\r\n0\r\n\r\n`,
+  `${CHUNKED}1;a="b\\@c"\r\nx\r\n0\r\n\r\n`,
+  `${CHUNKED}1;a="b"@\r\nx\r\n0\r\n\r\n`,
+  `${CHUNKED}1\r\nx@\r\n0\r\n\r\n`,
+  `${CHUNKED}0@\r\n\r\n`,
+  `${CHUNKED}0\r\n@X: z\r\n\r\n`,
+  `${CHUNKED}0\r\nX@Y: z\r\n\r\n`,
+  `${CHUNKED}0\r\nX: y@z\r\n\r\n`,
+  `${CHUNKED}0\r\nX: z\r\n@\r\n`,
+  'GET / HTTP/1.1\r\nHost: a\r\n\r\n@',
+];
+
+/** Every template with every byte value at its marks: 256 cases a template. */
+export function* sweep(): Generator<Buffer> {
+  for (const template of SWEEP_TEMPLATES) {
+    for (let c = 0; c < 256; c++)
+      yield Buffer.from(template.replaceAll('@', String.fromCharCode(c)), 'latin1');
+  }
+}
+
 /** Bytes and pieces that matter to HTTP framing, favoured by the mutations. */
 const SPECIAL = [
   '\r',

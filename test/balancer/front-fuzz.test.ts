@@ -8,6 +8,7 @@ import {
   SEEDS,
   show,
   splitDifference,
+  sweep,
 } from '../../bench/lib/front-fuzz.js';
 import { readRequests } from '../../bench/lib/front-parse.js';
 import { LlhttpReference } from '../../bench/lib/llhttp-reference.js';
@@ -15,7 +16,8 @@ import { LlhttpReference } from '../../bench/lib/llhttp-reference.js';
 /**
  * The h1 front's request parser (request-head.ts, chunked-body.ts) against llhttp, in process: a
  * bare node:http server on a loopback port is the reference. The seeds are read as llhttp reads
- * them however they are split; then a bounded fuzz run of mutated requests, each read whole and
+ * them however they are split, and so is every byte value at every place where a parser decides
+ * something (the sweep); then a bounded fuzz run of mutated requests, each read whole and
  * in random pieces (which must agree), the first ones also put to llhttp (none accepted where
  * llhttp refuses, the same requests where both read them, and every other refusal a named extra
  * one). `npm run fuzz:front` runs the same for longer.
@@ -45,6 +47,24 @@ void test('front parser: every seed is read as llhttp reads it, whole and cut at
       );
     }
   }
+});
+
+void test('front parser: every byte value, at every place where the parser decides something, is read as llhttp reads it', async (t) => {
+  const reference = new LlhttpReference();
+  await reference.start();
+  t.after(() => reference.close());
+  let cases = 0;
+  for (const bytes of sweep()) {
+    cases++;
+    const whole = readRequests(bytes);
+    assert.equal(disagreement(whole, await reference.verdict(bytes)), undefined, show(bytes));
+    const bytewise = readRequests(
+      bytes,
+      Array.from({ length: bytes.length }, (_, i) => i),
+    );
+    assert.equal(splitDifference(whole, bytewise), undefined, `${show(bytes)} fed byte by byte`);
+  }
+  assert.ok(cases > 5000, `${cases} cases`);
 });
 
 void test(`front parser: ${FUZZ_CASES} mutated requests read the same whole and in pieces, and the first ${FUZZ_DIFFERENTIAL} as llhttp reads them`, async (t) => {
