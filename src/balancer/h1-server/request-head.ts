@@ -80,11 +80,11 @@ export const EXTRA_REFUSALS = [
 export type ExtraRefusal = (typeof EXTRA_REFUSALS)[number];
 
 /**
- * Which of `EXTRA_REFUSALS` a refusal (of a head, or of a chunked body) is, or undefined when it
+ * Which of `EXTRA_REFUSALS` a refusal (of a head or a chunked body, or read off an answer) is, or undefined when it
  * is none: then llhttp refuses the same bytes, and a differential test that finds llhttp
  * accepting them has found a bug. Read from the refusal's status and reason, which say why.
  */
-export function extraRefusal(refusal: HeadRefusal): ExtraRefusal | undefined {
+export function extraRefusal(refusal: { status: number; reason: string }): ExtraRefusal | undefined {
   const { status, reason } = refusal;
   if (status === 405 && reason.startsWith('CONNECT')) return 'CONNECT (this is not a forward proxy)';
   if (reason.startsWith('Transfer-Encoding "')) return 'a Transfer-Encoding other than exactly chunked';
