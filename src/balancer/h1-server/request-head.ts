@@ -67,6 +67,7 @@ export const EXTRA_REFUSALS = [
   'a target not in origin or absolute form, but * for OPTIONS (llhttp takes *x and authority-form for any method)',
   'a request line over maxRequestLineBytes (414), more than maxHeaderFields fields (431)',
   'an Expect other than 100-continue (417)',
+  // Node 20's llhttp refuses these as well; parsers that take them exist (http_parser's lenient mode).
   'a control character (tab, form feed) in the request target',
   // Node 20's llhttp refuses it too; later ones (Node 26) take the tab as whitespace.
   'a tab after a Content-Length or Transfer-Encoding value',
