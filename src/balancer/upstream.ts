@@ -9,6 +9,7 @@ import type { Pm2ProcessState, UpstreamOrigin, UpstreamSpec } from './discovery/
 import { HealthState, type HealthThresholds } from './health-state.js';
 import type { Candidate } from './selection.js';
 import type { AdminState, Zone } from './zone.js';
+import { hostPort } from '../net/address.js';
 
 export interface CheckResult {
   ok: boolean;
@@ -45,6 +46,8 @@ export class Upstream implements Candidate {
   readonly name: string;
   readonly host: string;
   readonly port: number;
+  /** host:port (IPv6 in brackets), the Host of a request that came without one. */
+  readonly authority: string;
   /** The weight discovery gave it; an operator's weight, when set, wins. */
   specWeight: number;
   adminWeight: number | null = null;
@@ -90,6 +93,7 @@ export class Upstream implements Candidate {
     this.name = spec.name;
     this.host = spec.host;
     this.port = spec.port;
+    this.authority = hostPort(spec.host, spec.port);
     this.specWeight = spec.weight ?? 1;
     this.pm2 = spec.pm2 ?? null;
     this.origin = spec.origin ?? { source: 'static', host: null };

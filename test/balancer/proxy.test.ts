@@ -171,6 +171,19 @@ for (const engine of REQUEST_PATHS) {
     assert.ok(refusals.length >= cases.length, 'one log line per refusal');
   });
 
+  void test(`${engine}: an HTTP/1.0 request without Host reaches an upstream that requires one, with the upstream's address as Host`, async (t) => {
+    let host: string | undefined;
+    // node:http's server with its defaults refuses an HTTP/1.1 request without Host (400).
+    const upstream = await startHttpServer(t, (req, res) => {
+      if (req.url !== '/healthz') host = req.headers.host;
+      res.end('ok');
+    });
+    const lb = await startBalancer(t, [upstream.port]);
+    const res = await rawExchange(lb.port, 'GET /old HTTP/1.0\r\n\r\n');
+    assert.equal(res.status, 200, res.body.toString('latin1'));
+    assert.ok(host !== undefined && host.endsWith(`:${upstream.port}`), `Host at the upstream: ${host}`);
+  });
+
   void test(`${engine}: pipelined requests reach the upstream in the order sent and are answered in order; queued ones of a client that left are accounted for`, async (t) => {
     const arrivals: string[] = [];
     const upstream = await startHttpServer(t, (req, res) => {

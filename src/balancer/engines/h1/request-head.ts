@@ -41,6 +41,11 @@ export function requestHead(
   path: string,
   headers: readonly string[],
   hasBody: boolean,
+  /**
+   * The upstream's host:port, the Host of a request that came without one (HTTP/1.0 may omit it;
+   * the head goes out as HTTP/1.1, which requires it), as nginx sends its upstream's name.
+   */
+  authority = '',
 ): RequestHead {
   if (!METHOD.test(method)) throw new UnsendableRequest(`invalid method ${JSON.stringify(method)}`);
   if (path.length === 0 || path.includes(' ') || hasForbiddenByte(path)) {
@@ -48,6 +53,7 @@ export function requestHead(
   }
   let head = `${method} ${path} HTTP/1.1\r\n`;
   let hasLength = false;
+  let hasHost = false;
   for (let i = 0; i < headers.length; i += 2) {
     const name = headers[i] as string;
     const value = headers[i + 1] as string;
@@ -56,8 +62,10 @@ export function requestHead(
       throw new UnsendableRequest(`header ${JSON.stringify(name)} has a byte that cannot be sent`);
     }
     if (!hasLength && name.length === 14 && sameName(name, 'content-length')) hasLength = true;
+    else if (!hasHost && name.length === 4 && sameName(name, 'host')) hasHost = true;
     head += `${name}: ${value}\r\n`;
   }
+  if (!hasHost && authority !== '') head += `Host: ${authority}\r\n`;
   let framing: BodyFraming = 'none';
   if (hasBody) {
     framing = hasLength ? 'length' : 'chunked';

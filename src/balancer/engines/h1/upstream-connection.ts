@@ -162,6 +162,7 @@ export class UpstreamConnection implements ResponseSink {
         attempt.path,
         res.upstreamHeaders ?? [],
         attempt.body !== null,
+        this.owner.upstream.authority,
       ));
     } catch (err) {
       if (!(err instanceof UnsendableRequest)) throw err;
