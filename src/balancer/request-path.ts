@@ -27,7 +27,7 @@ import type { ConnectionFacts } from './status.js';
 import { ProxyHandler } from './proxy-handler.js';
 import type { TlsCredentials } from './tls-credentials.js';
 import { TlsListener } from './tls-listener.js';
-import { http1ClientError, type Http1Settings } from './node-http1-front.js';
+import { NodeHttp1Front, http1ClientError, type Http1Settings } from './node-http1-front.js';
 import { TunnelSet } from './tunnel.js';
 import { H1Server } from './h1-server/h1-server.js';
 import type { Upstream } from './upstream.js';
@@ -108,14 +108,17 @@ export class RequestPath {
         credentials: tls,
         handshakeTimeoutMs: config.tls.handshakeTimeoutMs,
         maxHeaderSize: config.maxHeaderSize,
-        headersTimeoutMs: config.headersTimeoutMs,
-        requestTimeoutMs: config.requestTimeoutMs,
-        keepAliveTimeoutMs: config.keepAliveTimeoutMs,
-        name: config.name,
-        clientErrorHeaders: this.clientErrorHeaders,
         logger,
         onRequest: this.handler.handle,
-        onUpgrade: this.upgrades.handle,
+        http1: new NodeHttp1Front(
+          this.http1Settings(),
+          {
+            onRequest: this.handler.handle,
+            onUpgrade: this.upgrades.handle,
+            requestTimedOut: (res, timeoutMs) => this.handler.requestTimedOut(res, timeoutMs),
+          },
+          logger,
+        ),
       });
       this.server = this.tls;
       this.listener = this.tls.server;
