@@ -90,8 +90,9 @@ export class Http2Exchange extends EventEmitter implements Exchange {
     req.httpVersionMinor = 0;
     req.exchange = this;
     this.req = req;
-    stream.once('close', onStreamClose);
-    if (hasBody) stream.once('end', onBodyEnd);
+    // 'on', not 'once': each is emitted once, and once() wraps its listener in a new closure.
+    stream.on('close', onStreamClose);
+    if (hasBody) stream.on('end', onBodyEnd);
   }
 
   get headersSent(): boolean {
