@@ -3,14 +3,19 @@
  * (HTTP/2 through node's core stream API, HTTP/1.1 through node:http), and an HTTP/2 stream is an
  * exchange like any other: its body and its response go with backpressure both ways, a client
  * that resets it is a 499 the upstream is not blamed for, and an answer given before its body
- * arrived ends it.
+ * arrived ends it. The listener itself: new credentials take effect for new handshakes, and the
+ * connection cap counts every TLS connection, whichever protocol it goes on to speak.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import http2 from 'node:http2';
 import tls from 'node:tls';
+import type { AddressInfo, Socket } from 'node:net';
+import { loadTlsCredentials } from '../../src/balancer/tls-credentials.js';
+import { TlsListener } from '../../src/balancer/tls-listener.js';
 import { startBackends, startBalancer, startHttpServer } from '../helpers/balancer-fleet.js';
+import { memoryLogger } from '../helpers/memory-logger.js';
 import { h2Request, h2Session, makeDevCert, type DevCert } from '../helpers/tls-client.js';
 import { delay, waitFor } from '../helpers/wait.js';
 
@@ -259,4 +264,72 @@ void test("an HTTPS/1.1 body that does not arrive within --request-timeout gets 
   );
   assert.equal(line.status, 408);
   assert.equal(line.upstream, null);
+});
+
+void test('new credentials (a reload) serve new handshakes at once; a connection already open keeps its own', async (t) => {
+  const [first, second] = [makeDevCert(t), makeDevCert(t)];
+  const listener = new TlsListener({
+    credentials: loadTlsCredentials(first),
+    handshakeTimeoutMs: 2000,
+    maxHeaderSize: 16384,
+    logger: memoryLogger(),
+    onRequest: (_req, res) => res.end(),
+    http1: {
+      accept: (socket: Socket) => socket.end('HTTP/1.1 204 No Content\r\n\r\n'),
+      closeIdleConnections: () => undefined,
+      closeAllConnections: () => undefined,
+      close: () => undefined,
+    },
+  });
+  listener.server.listen(0, '127.0.0.1');
+  await once(listener.server, 'listening');
+  t.after(() => {
+    listener.closeAllConnections();
+    listener.server.close();
+  });
+  const port = (listener.server.address() as AddressInfo).port;
+  const before = await tlsConnect(t, port, first.cert, ['h2']);
+  listener.useCredentials(loadTlsCredentials(second));
+  const after = await tlsConnect(t, port, second.cert, ['h2']);
+  assert.notEqual(
+    after.getPeerX509Certificate()?.fingerprint256,
+    before.getPeerX509Certificate()?.fingerprint256,
+  );
+  assert.ok(!before.destroyed, 'the connection made before the reload is still open');
+  const refused = tls.connect({ host: '127.0.0.1', port, ca: first.cert });
+  t.after(() => refused.destroy());
+  const [err] = (await once(refused, 'error')) as [Error & { code?: string }];
+  assert.match(String(err.code), /CERT|SIGNATURE|ISSUER/, 'the old certificate is no longer served');
+});
+
+void test('the connection cap counts TLS connections whatever they speak, and closes the one over it', async (t) => {
+  const cert = makeDevCert(t);
+  const backends = await startBackends(t, 1);
+  const lb = await startBalancer(
+    t,
+    backends.map((b) => b.port),
+    tlsArgs(cert, ['--max-connections', '2']),
+  );
+  const two = await tlsConnect(t, lb.port, cert.cert, ['h2']);
+  const one = await tlsConnect(t, lb.port, cert.cert, ['http/1.1']);
+  assert.equal(two.alpnProtocol, 'h2');
+  assert.equal(one.alpnProtocol, 'http/1.1');
+  await waitFor(
+    async () => ((await lb.status()).balancer.connections.open === 2 ? true : undefined),
+    'both connections counted',
+  );
+  const over = tls.connect({ host: '127.0.0.1', port: lb.port, ca: cert.cert });
+  t.after(() => over.destroy());
+  // once() would reject on the error the client reports for the cut; only the close matters.
+  await new Promise<void>((resolve) => {
+    over.on('error', () => undefined);
+    over.on('close', () => resolve());
+  });
+  assert.equal(over.alpnProtocol ?? false, false, 'closed before any handshake');
+  two.destroy();
+  one.destroy();
+  await waitFor(
+    async () => ((await lb.status()).balancer.connections.open === 0 ? true : undefined),
+    'both connections gone from the count',
+  );
 });
