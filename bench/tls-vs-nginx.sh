@@ -9,6 +9,7 @@
 #   - WebSocket: bench/ws-echo-load.ts, $TUNNELS open wss:// tunnels, echo round trips per second.
 # Every figure comes with the proxy's CPU time per request (or per round trip). Needs wrk, h2load
 # (Debian: nghttp2-client), nginx, openssl, curl.
+# BALANCER_ARGS: more flags for the balancer (e.g. --workers 1: one process, as nginx's one worker).
 # BARE=1 (the default) also measures node itself answering /page.html from memory
 # (bench/bare-tls-server.ts), in the same rounds: over TLS as the balancer's listener takes it
 # (node-tls), and in the clear (node-plain: HTTP/1.1, and HTTP/2 by prior knowledge), so what TLS
@@ -25,7 +26,7 @@ TUNNELS=${TUNNELS:-100}
 ROUNDS=${ROUNDS:-2}
 BARE=${BARE:-1}
 echo "settings: DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS H2_CLIENTS=$H2_CLIENTS" \
-  "H2_STREAMS=$H2_STREAMS TUNNELS=$TUNNELS ROUNDS=$ROUNDS BARE=$BARE"
+  "H2_STREAMS=$H2_STREAMS TUNNELS=$TUNNELS ROUNDS=$ROUNDS BARE=$BARE BALANCER_ARGS='${BALANCER_ARGS:-}'"
 command -v nginx >/dev/null || { echo "needs nginx on PATH (Debian: apt-get install nginx)" >&2; exit 2; }
 command -v h2load >/dev/null || { echo "needs h2load on PATH (Debian: apt-get install nghttp2-client)" >&2; exit 2; }
 
@@ -49,8 +50,9 @@ NGINX_PID=$!
 PIDS+=("$NGINX_PID")
 
 LB_PORT=$(free_port)
+# shellcheck disable=SC2086
 LOG_LEVEL=warn node dist/src/balancer.js --port "$LB_PORT" --admin-port "$(free_port)" --discovery static \
-  --upstreams "$(upstream_list)" --tls-cert "$CERT" --tls-key "$KEY" --max-tunnels 1000 &
+  --upstreams "$(upstream_list)" --tls-cert "$CERT" --tls-key "$KEY" --max-tunnels 1000 ${BALANCER_ARGS:-} &
 LB_PID=$!
 PIDS+=("$LB_PID")
 
