@@ -9,6 +9,11 @@
 #   - WebSocket: bench/ws-echo-load.ts, $TUNNELS open wss:// tunnels, echo round trips per second.
 # Every figure comes with the proxy's CPU time per request (or per round trip). Needs wrk, h2load
 # (Debian: nghttp2-client), nginx, openssl, curl.
+# BALANCER_ARGS: more flags for the balancer (e.g. --workers 1: one process, as nginx's one worker).
+# BARE=1 (the default) also measures node itself answering /page.html from memory
+# (bench/bare-tls-server.ts), in the same rounds: over TLS as the balancer's listener takes it
+# (node-tls), and in the clear (node-plain: HTTP/1.1, and HTTP/2 by prior knowledge), so what TLS
+# costs node, and what the balancer adds to that, can be told apart. BARE=0 leaves them out.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,14 +24,15 @@ H2_CLIENTS=${H2_CLIENTS:-10}
 H2_STREAMS=${H2_STREAMS:-10}
 TUNNELS=${TUNNELS:-100}
 ROUNDS=${ROUNDS:-2}
+BARE=${BARE:-1}
 echo "settings: DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS H2_CLIENTS=$H2_CLIENTS" \
-  "H2_STREAMS=$H2_STREAMS TUNNELS=$TUNNELS ROUNDS=$ROUNDS"
+  "H2_STREAMS=$H2_STREAMS TUNNELS=$TUNNELS ROUNDS=$ROUNDS BARE=$BARE BALANCER_ARGS='${BALANCER_ARGS:-}'"
 command -v nginx >/dev/null || { echo "needs nginx on PATH (Debian: apt-get install nginx)" >&2; exit 2; }
 command -v h2load >/dev/null || { echo "needs h2load on PATH (Debian: apt-get install nghttp2-client)" >&2; exit 2; }
 
 # shellcheck source=lib/balancer-bench.sh
 source bench/lib/balancer-bench.sh
-[ -f dist/bench/ws-echo-load.js ] || npm run build
+[ -f dist/bench/ws-echo-load.js ] && [ -f dist/bench/bare-tls-server.js ] || npm run build
 
 node scripts/cert-dev.js "$TMP/cert" >/dev/null
 CERT=$TMP/cert/cert.pem
@@ -44,12 +50,25 @@ NGINX_PID=$!
 PIDS+=("$NGINX_PID")
 
 LB_PORT=$(free_port)
+# shellcheck disable=SC2086
 LOG_LEVEL=warn node dist/src/balancer.js --port "$LB_PORT" --admin-port "$(free_port)" --discovery static \
-  --upstreams "$(upstream_list)" --tls-cert "$CERT" --tls-key "$KEY" --max-tunnels 1000 &
+  --upstreams "$(upstream_list)" --tls-cert "$CERT" --tls-key "$KEY" --max-tunnels 1000 ${BALANCER_ARGS:-} &
 LB_PID=$!
 PIDS+=("$LB_PID")
 
-for port in "$NGINX_PORT" "$LB_PORT"; do
+if [ "$BARE" = 1 ]; then
+  BARE_TLS_PORT=$(free_port) BARE_H1_PORT=$(free_port) BARE_H2C_PORT=$(free_port)
+  node dist/bench/bare-tls-server.js --mode tls --port "$BARE_TLS_PORT" --cert "$CERT" --key "$KEY" &
+  BARE_TLS_PID=$!
+  node dist/bench/bare-tls-server.js --mode h1 --port "$BARE_H1_PORT" &
+  BARE_H1_PID=$!
+  node dist/bench/bare-tls-server.js --mode h2c --port "$BARE_H2C_PORT" &
+  BARE_H2C_PID=$!
+  PIDS+=("$BARE_TLS_PID" "$BARE_H1_PID" "$BARE_H2C_PID")
+  wait_up "http://127.0.0.1:$BARE_H1_PORT/page.html"
+fi
+
+for port in "$NGINX_PORT" "$LB_PORT" ${BARE_TLS_PORT:+"$BARE_TLS_PORT"}; do
   for _ in $(seq 150); do curl -skf -o /dev/null "https://127.0.0.1:$port/page.html" && break; sleep 0.1; done
   for proto in --http1.1 --http2; do
     read -r code size version < <(curl -sk "$proto" -o /dev/null -w '%{http_code} %{size_download} %{http_version}\n' \
@@ -68,11 +87,11 @@ cpu_us_per() { # ticks_before ticks_after count
 ROWS=()
 row() { ROWS+=("$(printf '%-8s %-10s %12s %10s %8s' "$@")"); }
 
-h2_measure() { # port pid; sets H_RPS H_CPU H_FAILED
-  local out before after done
-  h2load -t1 -c"$H2_CLIENTS" -m"$H2_STREAMS" -D "${WARMUP%s}" "https://127.0.0.1:$1/page.html" >/dev/null
+h2_measure() { # port pid [scheme]; sets H_RPS H_CPU H_FAILED
+  local out before after done url="${3:-https}://127.0.0.1:$1/page.html"
+  h2load -t1 -c"$H2_CLIENTS" -m"$H2_STREAMS" -D "${WARMUP%s}" "$url" >/dev/null
   before=$(cpu_ticks "$2")
-  out=$(h2load -t1 -c"$H2_CLIENTS" -m"$H2_STREAMS" -D "$SECONDS_N" "https://127.0.0.1:$1/page.html")
+  out=$(h2load -t1 -c"$H2_CLIENTS" -m"$H2_STREAMS" -D "$SECONDS_N" "$url")
   after=$(cpu_ticks "$2")
   H_RPS=$(awk '/^finished in/ { gsub(",", ""); print $4 }' <<<"$out")
   done=$(awk '/^requests:/ { print $8 }' <<<"$out")
@@ -108,6 +127,22 @@ for round in $(seq "$ROUNDS"); do
     row "$proxy" "wss echo" "$S_RPS" "$S_CPU" "$S_FAILED"
     add "$proxy ws" "$S_RPS"; add "$proxy ws cpu" "$S_CPU"
   done
+  [ "$BARE" = 1 ] || continue
+  for bare in node-tls node-plain; do
+    if [ "$bare" = node-tls ]; then
+      h1_url="https://127.0.0.1:$BARE_TLS_PORT/page.html" h1_pid=$BARE_TLS_PID
+      h2_port=$BARE_TLS_PORT h2_pid=$BARE_TLS_PID h2_scheme=https
+    else
+      h1_url="http://127.0.0.1:$BARE_H1_PORT/page.html" h1_pid=$BARE_H1_PID
+      h2_port=$BARE_H2C_PORT h2_pid=$BARE_H2C_PID h2_scheme=http
+    fi
+    wrk_measure "$CONNECTIONS" "$h1_url" "$h1_pid"
+    row "$bare" "http/1.1" "$W_RPS" "$W_CPU_US" "$((W_NON2XX + W_ERRORS))"
+    add "$bare h1" "$W_RPS"; add "$bare h1 cpu" "$W_CPU_US"
+    h2_measure "$h2_port" "$h2_pid" "$h2_scheme"
+    row "$bare" "h2" "$H_RPS" "$H_CPU" "$H_FAILED"
+    add "$bare h2" "$H_RPS"; add "$bare h2 cpu" "$H_CPU"
+  done
 done
 
 echo
@@ -120,6 +155,13 @@ for kind in h1 h2 ws; do
   printf '%-3s nginx %s (%s us)  balancer %s (%s us)  balancer/nginx %sx\n' "$kind" "$n" \
     "$(median "${ALL[nginx $kind cpu]}")" "$b" "$(median "${ALL[balancer $kind cpu]}")" "$(ratio "$b" "$n")"
 done
+if [ "$BARE" = 1 ]; then
+  echo "node itself answering from memory (bench/bare-tls-server.ts; node-tls over TLS as the balancer takes it, node-plain in the clear):"
+  for kind in h1 h2; do
+    printf '%-3s node-tls %s (%s us)  node-plain %s (%s us)\n' "$kind" "$(median "${ALL[node-tls $kind]}")" \
+      "$(median "${ALL[node-tls $kind cpu]}")" "$(median "${ALL[node-plain $kind]}")" "$(median "${ALL[node-plain $kind cpu]}")"
+  done
+fi
 echo "page.html is $PAGE_BYTES bytes; wrk -c$CONNECTIONS; h2load -c$H2_CLIENTS -m$H2_STREAMS; $TUNNELS wss tunnels," \
   "64-byte messages; $(nproc) CPUs shared by the clients, the proxy and four backends;" \
   "load average $(cut -d' ' -f1-3 /proc/loadavg); $(nginx -v 2>&1); node $(node -v)"

@@ -56,6 +56,14 @@ export class UpstreamError extends AppError<UpstreamErrorCode> {
   }
 }
 
+/** Why the balancer itself broke off a client's exchange. */
+export type ExchangeErrorCode =
+  /** A response that cannot be finished (its upstream failed after the head): the client must see it cut. */
+  'ERR_RESPONSE_CUT';
+
+/** The balancer ended a client's request before its response was complete. */
+export class ExchangeError extends AppError<ExchangeErrorCode> {}
+
 export type SupervisorErrorCode =
   | 'ERR_PM2_API'
   | 'ERR_PM2_APP_NOT_FOUND'

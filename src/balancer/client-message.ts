@@ -2,8 +2,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Readable } from 'node:stream';
 
 /**
- * The client's request as the request path reads it: node:http's IncomingMessage, or node:http2's
- * request with its pseudo-headers already turned into HTTP/1.1 ones (h2-exchange.ts).
+ * The client's request as the request path reads it: node:http's IncomingMessage, or an HTTP/2
+ * stream given the same fields, its pseudo-headers already turned into HTTP/1.1 headers
+ * (h2-exchange.ts).
  */
 export type ClientMessage = Readable &
   Pick<

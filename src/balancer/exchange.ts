@@ -1,7 +1,7 @@
 /**
  * One client request on its way through the balancer: the server's response object, extended with
  * the request's proxy state. node:http builds it for us through the server's `ServerResponse`
- * option (`Http1Exchange`), node:http2 through `Http2ServerResponse` (`Http2Exchange`,
+ * option (`Http1Exchange`); on HTTP/2 the TLS listener builds one per stream (`Http2Exchange`,
  * h2-exchange.ts): fixed fields on one class per protocol, so the request path reads and writes
  * them without maps or per-request closures, and never asks which protocol the client speaks.
  */

@@ -9,7 +9,6 @@ import type { Server as NetServer, Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { BalancerConfig } from './config.js';
 import { errorMessage } from '../errors.js';
-import { handleClientError } from '../http/client-error.js';
 import type { PlainHeaders } from '../http/plain-answer.js';
 import { connectionsCheckingIntervalMs } from '../http/connection-checks.js';
 import type { DrainableServer } from '../http/graceful-shutdown.js';
@@ -28,6 +27,7 @@ import type { ConnectionFacts } from './status.js';
 import { ProxyHandler } from './proxy-handler.js';
 import type { TlsCredentials } from './tls-credentials.js';
 import { TlsListener } from './tls-listener.js';
+import { NodeHttp1Front, http1ClientError, type Http1Settings } from './node-http1-front.js';
 import { TunnelSet } from './tunnel.js';
 import { H1Server } from './h1-server/h1-server.js';
 import type { Upstream } from './upstream.js';
@@ -108,14 +108,17 @@ export class RequestPath {
         credentials: tls,
         handshakeTimeoutMs: config.tls.handshakeTimeoutMs,
         maxHeaderSize: config.maxHeaderSize,
-        headersTimeoutMs: config.headersTimeoutMs,
-        requestTimeoutMs: config.requestTimeoutMs,
-        keepAliveTimeoutMs: config.keepAliveTimeoutMs,
-        name: config.name,
-        clientErrorHeaders: this.clientErrorHeaders,
         logger,
         onRequest: this.handler.handle,
-        onUpgrade: this.upgrades.handle,
+        http1: new NodeHttp1Front(
+          this.http1Settings(),
+          {
+            onRequest: this.handler.handle,
+            onUpgrade: this.upgrades.handle,
+            requestTimedOut: (res, timeoutMs) => this.handler.requestTimedOut(res, timeoutMs),
+          },
+          logger,
+        ),
       });
       this.server = this.tls;
       this.listener = this.tls.server;
@@ -236,21 +239,21 @@ export class RequestPath {
     ) as unknown as http.Server;
     server.keepAliveTimeout = config.keepAliveTimeoutMs;
     server.on('upgrade', this.upgrades.handle);
-    server.on('clientError', (err: Error & { code?: string }, socket) => {
-      // A request already handed to the proxy whose body did not arrive in time: the proxy
-      // answers the 408 itself, so the request is accounted for and no upstream is blamed.
-      const pending = (socket as { _httpMessage?: unknown })._httpMessage;
-      if (
-        err.code === 'ERR_HTTP_REQUEST_TIMEOUT' &&
-        pending instanceof Http1Exchange &&
-        !pending.headersSent
-      ) {
-        this.handler.requestTimedOut(pending, config.requestTimeoutMs);
-        return;
-      }
-      handleClientError(err, socket, config.name, logger, this.clientErrorHeaders);
-    });
+    server.on('clientError', http1ClientError(this.http1Settings(), this.handler, logger));
     return server;
+  }
+
+  /** What both HTTP/1.1 fronts (plain, and over TLS) are set up with. */
+  private http1Settings(): Http1Settings {
+    const { config } = this;
+    return {
+      maxHeaderSize: config.maxHeaderSize,
+      headersTimeoutMs: config.headersTimeoutMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      keepAliveTimeoutMs: config.keepAliveTimeoutMs,
+      name: config.name,
+      clientErrorHeaders: this.clientErrorHeaders,
+    };
   }
 
   /** Load the chosen engine; only then can requests be proxied. */

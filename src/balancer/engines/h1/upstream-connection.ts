@@ -25,6 +25,9 @@ import {
   type ResponseSink,
 } from './response-parser.js';
 
+/** A last slice shorter than this is copied before it is handed over: node's pool serves it. */
+const SMALL_COPY_BYTES = Buffer.poolSize >>> 1;
+
 /** What a connection asks of the pool it belongs to. */
 export interface ConnectionOwner {
   readonly upstream: Upstream;
@@ -302,10 +305,18 @@ export class UpstreamConnection implements ResponseSink {
       if (last === null) attempt.res.end();
       else {
         attempt.res.bytesSent += last.length;
-        attempt.res.end(last);
-        // end(chunk) writes at once; what the kernel did not take waits in the queue, and the
-        // buffer is left to it (never reused).
-        if (attempt.res.writableLength > 0) this.readBuffer.forfeit();
+        if (last.length < SMALL_COPY_BYTES) {
+          // A small last slice goes out as a copy (from node's shared pool, no allocation of its
+          // own), so the read buffer stays with the connection. Over TLS and HTTP/2 a client write
+          // never completes at once, and left to it the buffer was lost: a fresh 64 KiB for every
+          // response, and the garbage collector's work that comes with it.
+          attempt.res.end(Buffer.from(last));
+        } else {
+          attempt.res.end(last);
+          // end(chunk) writes at once; what the kernel did not take waits in the queue, and the
+          // buffer is left to it (never reused).
+          if (attempt.res.writableLength > 0) this.readBuffer.forfeit();
+        }
       }
     }
     if (this.gone) return;
