@@ -110,15 +110,19 @@ export class RequestPath {
         maxHeaderSize: config.maxHeaderSize,
         logger,
         onRequest: this.handler.handle,
-        http1: new NodeHttp1Front(
-          this.http1Settings(),
-          {
-            onRequest: this.handler.handle,
-            onUpgrade: this.upgrades.handle,
-            requestTimedOut: (res, timeoutMs) => this.handler.requestTimedOut(res, timeoutMs),
-          },
-          logger,
-        ),
+        // ALPN's http/1.1 goes to the same HTTP/1.1 server as the plain listener would run.
+        http1:
+          config.clientServer === 'h1'
+            ? this.ownServer()
+            : new NodeHttp1Front(
+                this.http1Settings(),
+                {
+                  onRequest: this.handler.handle,
+                  onUpgrade: this.upgrades.handle,
+                  requestTimedOut: (res, timeoutMs) => this.handler.requestTimedOut(res, timeoutMs),
+                },
+                logger,
+              ),
       });
       this.server = this.tls;
       this.listener = this.tls.server;

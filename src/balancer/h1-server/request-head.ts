@@ -294,6 +294,9 @@ export class HeadReader {
     if (major < 0 || major > 9 || minor < 0 || minor > 9) return refused(400, 'malformed HTTP version');
     // A well-formed line: only now is an unknown method a 501 rather than garbage (400).
     const method = buf.toString('latin1', from, methodEnd);
+    // HTTP/2's connection preface: a client that speaks h2 where ALPN settled on HTTP/1.1.
+    if (method === 'PRI' && major === 2)
+      return refused(400, 'an HTTP/2 connection preface on an HTTP/1.1 connection');
     if (!KNOWN_METHODS.has(method)) return refused(501, `method ${method} is not implemented`);
     if (major !== 1 || minor > 1)
       return refused(505, `HTTP/${major}.${minor} is not supported (HTTP/1.0 and HTTP/1.1 are)`);
