@@ -238,11 +238,12 @@ export class InboundConnection implements ResponseLine, BodySource {
   next(res: InboundExchange): void {
     res.finish();
     if (this.current !== res) return;
+    const whole = this.req === null || this.req.complete;
     this.current = null;
     this.req = null;
     this.served++;
     if (this.closing || this.clientEnded) {
-      this.close();
+      this.close(whole);
       return;
     }
     this.arm(Deadline.Idle, this.parts.keepAliveTimeoutMs);
@@ -287,13 +288,25 @@ export class InboundConnection implements ResponseLine, BodySource {
     res.finish();
   };
 
-  /** Finish sending, then close; a client that keeps the connection open is cut after LINGER_MS. */
-  private close(): void {
+  /**
+   * Finish sending, then close: at once when the client has nothing unread, else after reading
+   * and dropping what it sends for LINGER_MS at most.
+   */
+  private close(requestWhole = true): void {
     this.closing = true;
     const socket = this.socket;
     if (socket.destroyed) return;
-    // Ended already (an answer with `Connection: close`, then the client's FIN): node closes the
-    // socket once both sides have ended, and a second end() would only build an error to drop.
+    if (this.clientEnded || (requestWhole && (this.buffer === null || this.pos >= this.buffer.length))) {
+      // Nothing of the client's is left unread: close once the answer is written, as node:http's
+      // destroySoon does. Waiting for the client's FIN cost a read and an epoll_ctl per
+      // connection, and the kernel sends our FIN after the answer all the same.
+      this.buffer = null;
+      socket.destroySoon();
+      return;
+    }
+    // The client sent more than was answered: read and drop it for a moment before closing, so
+    // the kernel does not answer those bytes with a reset that could destroy the answer in
+    // flight (nginx's lingering close).
     if (!socket.writableEnded) socket.end();
     if (this.kind !== Deadline.Linger) this.arm(Deadline.Linger, LINGER_MS);
     this.resume();
