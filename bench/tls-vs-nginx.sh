@@ -7,7 +7,9 @@
 #   - HTTPS/1.1: wrk -t1 -c$CONNECTIONS on /page.html (keep-alive, so TLS handshakes are few);
 #   - HTTP/2:    h2load -t1 -c$H2_CLIENTS -m$H2_STREAMS (streams per connection) on /page.html;
 #   - WebSocket: bench/ws-echo-load.ts, $TUNNELS open wss:// tunnels, echo round trips per second.
-# Every figure comes with the proxy's CPU time per request (or per round trip). Needs wrk, h2load
+# Every figure comes with the proxy's CPU time per request (or per round trip), then issue 26's
+# targets, each "met" or "NOT met" in this run: HTTPS/1.1 CPU per request at most 2x nginx's, HTTP/2
+# at most 2.5x, wss:// echo round trips per second at least 0.9x nginx's. Needs wrk, h2load
 # (Debian: nghttp2-client), nginx, openssl, curl.
 # BALANCER_ARGS: more flags for the balancer (e.g. --workers 1: one process, as nginx's one worker).
 # BARE=1 (the default) also measures node itself answering /page.html from memory
@@ -162,6 +164,15 @@ if [ "$BARE" = 1 ]; then
       "$(median "${ALL[node-tls $kind cpu]}")" "$(median "${ALL[node-plain $kind]}")" "$(median "${ALL[node-plain $kind cpu]}")"
   done
 fi
+echo
+echo "targets (issue 26; medians of this run):"
+target_line "HTTPS/1.1, CPU per request / nginx's" \
+  "$(median "${ALL[balancer h1 cpu]}")" "$(median "${ALL[nginx h1 cpu]}")" us '<=' 2
+target_line "HTTP/2, CPU per request / nginx's" \
+  "$(median "${ALL[balancer h2 cpu]}")" "$(median "${ALL[nginx h2 cpu]}")" us '<=' 2.5
+target_line "wss:// echo, round trips/s / nginx's" \
+  "$(median "${ALL[balancer ws]}")" "$(median "${ALL[nginx ws]}")" rt/s '>=' 0.9
+targets_summary
 echo "page.html is $PAGE_BYTES bytes; wrk -c$CONNECTIONS; h2load -c$H2_CLIENTS -m$H2_STREAMS; $TUNNELS wss tunnels," \
   "64-byte messages; $(nproc) CPUs shared by the clients, the proxy and four backends;" \
   "load average $(cut -d' ' -f1-3 /proc/loadavg); $(nginx -v 2>&1); node $(node -v)"

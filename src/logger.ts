@@ -43,11 +43,19 @@ export interface Logger {
    * backlog behind.
    */
   access(message: string, fields: LogFields): void;
+  /**
+   * Whether access lines carry their fields (LOG_FORMAT=json): a readable line is its message
+   * alone, so a hot path can skip building the fields and pass NO_FIELDS.
+   */
+  readonly accessFields: boolean;
   /** Cheap check for hot paths: skip building a line nobody will see. */
   enabled(level: LogLevel): boolean;
   /** Flush and close; call before exiting. */
   close(): Promise<void>;
 }
+
+/** The fields of an access line whose fields nobody reads (see Logger.accessFields). */
+export const NO_FIELDS: LogFields = Object.freeze({});
 
 const colorizer = winston.format.colorize();
 
@@ -122,6 +130,7 @@ export function createLogger(settings: LoggerSettings): Logger {
     info: ordered('info'),
     debug: ordered('debug'),
     access,
+    accessFields: settings.format === 'json',
     enabled,
     close: async () => {
       await batch?.close();

@@ -12,7 +12,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { UpstreamError, errorMessage } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { NO_FIELDS, type Logger } from '../logger.js';
 import { accessMessage, clientFields, clientTail, hostAndAgent } from './access-log.js';
 import { AttemptFailures } from './attempt-failure.js';
 import { deniedBy } from './deny-paths.js';
@@ -445,16 +445,21 @@ export class ProxyHandler implements EngineHandlers {
         requestIdSource: res.requestIdSource,
       };
       const message = accessMessage(method, url, servedBy ?? this.settings.name, status, ms, retries);
-      this.logger.access(message + clientTail(side), {
-        event: 'access',
-        method,
-        url,
-        upstream: servedBy,
-        status,
-        ms: Math.round(ms * 1000) / 1000,
-        retries,
-        ...clientFields(side),
-      });
+      this.logger.access(
+        message + clientTail(side),
+        !this.logger.accessFields
+          ? NO_FIELDS
+          : {
+              event: 'access',
+              method,
+              url,
+              upstream: servedBy,
+              status,
+              ms: Math.round(ms * 1000) / 1000,
+              retries,
+              ...clientFields(side),
+            },
+      );
     }
     if (wantEvent) this.events.requestFinished({ method, url, upstream: servedBy, status, ms, retries });
   }

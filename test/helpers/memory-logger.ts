@@ -23,6 +23,7 @@ export function memoryLogger(): Logger & { lines: MemoryLine[] } {
     debug: at('debug'),
     // An access line is an info line written another way (src/logger.ts).
     access: at('info'),
+    accessFields: true,
     enabled: () => true,
     close: () => Promise.resolve(),
   };
@@ -35,6 +36,7 @@ export const quietLogger: Logger = {
   info: () => undefined,
   debug: () => undefined,
   access: () => undefined,
+  accessFields: false,
   enabled: () => false,
   close: () => Promise.resolve(),
 };
