@@ -1,7 +1,13 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawConnection } from '../helpers/raw-http.js';
-import { balancerOn, REQUEST_PATHS, runLoad, startBackends, type Balancer } from '../helpers/balancer-fleet.js';
+import {
+  balancerOn,
+  REQUEST_PATHS,
+  runLoad,
+  startBackends,
+  type Balancer,
+} from '../helpers/balancer-fleet.js';
 import { delay } from '../helpers/wait.js';
 
 /**
