@@ -19,10 +19,9 @@ import type { PlainHeaders } from '../../http/plain-answer.js';
 import type { Logger } from '../../logger.js';
 import type { ClientMessage } from '../client-message.js';
 import type { Exchange } from '../exchange.js';
-import { InboundConnection } from './inbound-connection.js';
+import { InboundConnection, type ServerParts } from './inbound-connection.js';
 import { DEFAULT_LIMITS, type HeadRefusal } from './request-head.js';
 import { ResponseHeadBuilder } from './response-head.js';
-import type { ServerParts } from './server-parts.js';
 
 export interface H1ServerOptions {
   /** The whole request head at most (431 past it). */
