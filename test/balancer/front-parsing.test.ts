@@ -29,8 +29,12 @@ import { answersTo, type Answers } from '../helpers/raw-answers.js';
 interface Row {
   name: string;
   send: string;
-  /** Requests llhttp reads whole (0: it refuses the first). */
-  llhttp: number;
+  /**
+   * Requests llhttp reads whole (0: it refuses the first); `varies`: 0 or 1 by the Node line's
+   * llhttp (node 20's refuses a tab after a Content-Length value, node 26's reads it as whitespace),
+   * and the node front then does what llhttp did.
+   */
+  llhttp: number | 'varies';
   /** Requests the upstream answers through --front h1 (default: llhttp's). */
   h1?: number;
   /** Requests the upstream answers through --front node (default: h1's). */
@@ -116,7 +120,7 @@ const ROWS: readonly Row[] = [
   { name: 'CL list', send: `${POST}Content-Length: 3, 3\r\n\r\nabc`, llhttp: 0 },
   { name: 'CL hex', send: `${POST}Content-Length: 0x3\r\n\r\nabc`, llhttp: 0 },
   { name: 'CL empty', send: `${POST}Content-Length: \r\n\r\n`, llhttp: 0 },
-  { name: 'CL then a tab', send: `${POST}Content-Length: 3\t\r\n\r\nabc`, llhttp: 0 },
+  { name: 'CL then a tab', send: `${POST}Content-Length: 3\t\r\n\r\nabc`, llhttp: 'varies', h1: 0 },
   { name: 'CL then a space', send: `${POST}Content-Length: 3 \r\n\r\nabc`, llhttp: 1 },
   { name: 'CL leading zeros', send: `${POST}Content-Length: 00000000000000000003\r\n\r\nabc`, llhttp: 1 },
   // ---- header syntax ----
@@ -358,12 +362,22 @@ function describe(view: FrontView): string {
   }`;
 }
 
+/** The requests llhttp, the h1 front and the node front should each read of a row. */
+function expected(row: Row, reference: ReferenceVerdict): { read: number; h1: number; node: number } {
+  const varies = row.llhttp === 'varies';
+  const read = row.llhttp === 'varies' ? reference.requests.length : row.llhttp;
+  const h1 = row.h1 ?? read;
+  return { read, h1, node: row.node ?? (varies ? read : h1) };
+}
+
 /** Every rule the table's heading states, for one row. */
 function check(row: Row, reference: ReferenceVerdict, h1: FrontView, node: FrontView): void {
   const where = `${row.name}: llhttp ${JSON.stringify(reference)}; h1 ${describe(h1)}; node ${describe(node)}`;
-  assert.equal(reference.requests.length, row.llhttp, `llhttp read another count. ${where}`);
-  assert.equal(h1.echoed.length, row.h1 ?? row.llhttp, `h1 front. ${where}`);
-  assert.equal(node.echoed.length, row.node ?? row.h1 ?? row.llhttp, `node front. ${where}`);
+  const want = expected(row, reference);
+  if (row.llhttp === 'varies') assert.ok(want.read <= 1, `llhttp read more than one request. ${where}`);
+  assert.equal(reference.requests.length, want.read, `llhttp read another count. ${where}`);
+  assert.equal(h1.echoed.length, want.h1, `h1 front. ${where}`);
+  assert.equal(node.echoed.length, want.node, `node front. ${where}`);
   for (const front of [h1, node]) {
     assert.equal(front.raw.hung, false, `a socket hung. ${where}`);
     // Whatever llhttp refuses, no front passes on.
@@ -406,10 +420,10 @@ void test('front parsing: malformed and ambiguous requests, llhttp against both 
   const one = async (row: Row): Promise<void> => {
     const bytes = Buffer.from(row.send, 'latin1');
     const llhttp = await reference.verdict(bytes);
-    const expectH1 = row.h1 ?? row.llhttp;
+    const want = expected(row, llhttp);
     const [viaH1, viaNode] = await Promise.all([
-      answersTo(h1.port, bytes, expectH1),
-      answersTo(node.port, bytes, row.node ?? expectH1),
+      answersTo(h1.port, bytes, want.h1),
+      answersTo(node.port, bytes, want.node),
     ]);
     check(row, llhttp, frontView(viaH1), frontView(viaNode));
   };
