@@ -7,7 +7,7 @@
  * frames or routes a message. Trailers are read and dropped: the engines frame what they send
  * upstream themselves.
  */
-import type { HeadRefusal } from './request-head.js';
+import { TOKEN, type HeadRefusal } from './request-head.js';
 
 /** Where the decoder is in the body. */
 const enum State {
@@ -42,12 +42,6 @@ const MAX_SIZE_BEFORE_DIGIT = 16 ** 12;
 
 const CR = 0x0d;
 const LF = 0x0a;
-
-const TOKEN = new Uint8Array(256);
-for (const c of "!#$%&'*+-.^_`|~") TOKEN[c.charCodeAt(0)] = 1;
-for (let c = 0x30; c <= 0x39; c++) TOKEN[c] = 1;
-for (let c = 0x41; c <= 0x5a; c++) TOKEN[c] = 1;
-for (let c = 0x61; c <= 0x7a; c++) TOKEN[c] = 1;
 
 /** qdtext (RFC 9110 section 5.6.4): HTAB, SP, VCHAR but " and \, obs-text. */
 const QDTEXT = new Uint8Array(256);

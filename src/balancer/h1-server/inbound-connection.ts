@@ -99,9 +99,6 @@ export class InboundConnection implements ResponseLine, BodySource {
   private clientEnded = false;
   /** Answered with `Connection: close`, refused, or upgraded: no more requests. */
   private closing = false;
-  private detached = false;
-  /** Requests answered on this connection. */
-  private served = 0;
 
   constructor(
     readonly socket: Socket,
@@ -275,7 +272,6 @@ export class InboundConnection implements ResponseLine, BodySource {
     const whole = this.req === null || this.req.complete;
     this.current = null;
     this.req = null;
-    this.served++;
     if (this.closing || this.clientEnded) {
       this.close(whole);
       return;
@@ -363,7 +359,7 @@ export class InboundConnection implements ResponseLine, BodySource {
     this.deadline = 0;
     switch (kind) {
       case Deadline.Silent:
-        if (this.served === 0 && this.socket.bytesRead === 0) this.parts.closedSilent(this.socket);
+        if (this.socket.bytesRead === 0) this.parts.closedSilent(this.socket);
         this.socket.destroy();
         return;
       case Deadline.Idle:
@@ -410,7 +406,6 @@ export class InboundConnection implements ResponseLine, BodySource {
 
   /** Connection: upgrade. The socket and the bytes read past the head go to the upgrade handler. */
   private upgrade(head: RequestHead, buf: Buffer): void {
-    this.detached = true;
     this.closing = true;
     const socket = this.socket;
     socket.off('data', this.onData);
@@ -427,11 +422,6 @@ export class InboundConnection implements ResponseLine, BodySource {
     this.buffer = null;
     const req = new InboundRequest(head, socket, this, false);
     this.parts.onUpgrade(req, socket, rest);
-  }
-
-  /** Handed to the upgrade handler: this connection no longer owns the socket. */
-  get upgraded(): boolean {
-    return this.detached;
   }
 }
 

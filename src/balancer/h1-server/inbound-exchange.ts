@@ -29,6 +29,7 @@ export interface ResponseLine {
 
 const CRLF = '\r\n';
 const LAST_CHUNK = '0\r\n\r\n';
+const LAST_CHUNK_AFTER_DATA = `${CRLF}${LAST_CHUNK}`;
 
 export class InboundExchange extends EventEmitter implements Exchange {
   owner: ExchangeOwner | null = null;
@@ -104,33 +105,13 @@ export class InboundExchange extends EventEmitter implements Exchange {
   write(chunk: Buffer | string, written?: (err?: Error | null) => void): boolean {
     if (this.destroyed || this.writableFinished) return false;
     if (!this.headersSent) this.writeHead(this.statusCode, {});
-    const socket = this.line.socket;
     if (this.bodiless || chunk.length === 0) {
       this.flushHead();
       if (written !== undefined) process.nextTick(written);
-      return !socket.writableNeedDrain;
-    }
-    const head = this.head;
-    if (this.chunked) {
-      const size = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-      socket.cork();
-      socket.write(
-        head === null ? `${size.toString(16)}${CRLF}` : `${head}${size.toString(16)}${CRLF}`,
-        'latin1',
-      );
-      socket.write(chunk);
-      socket.write(CRLF, 'latin1', written);
-      socket.uncork();
-    } else if (head !== null) {
-      socket.cork();
-      socket.write(head, 'latin1');
-      socket.write(chunk, written);
-      socket.uncork();
     } else {
-      socket.write(chunk, written);
+      this.send(chunk, CRLF, written);
     }
-    this.head = null;
-    return !socket.writableNeedDrain;
+    return !this.line.socket.writableNeedDrain;
   }
 
   relay(chunk: Buffer, written?: (err?: Error | null) => void): boolean {
@@ -146,32 +127,38 @@ export class InboundExchange extends EventEmitter implements Exchange {
         chunk === undefined ? 0 : typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
       this.writeHead(this.statusCode, { 'Content-Length': length });
     }
-    const socket = this.line.socket;
-    if (chunk !== undefined && chunk.length > 0 && !this.bodiless) {
-      if (this.chunked) {
-        const size = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-        socket.cork();
-        socket.write(`${this.head ?? ''}${size.toString(16)}${CRLF}`, 'latin1');
-        socket.write(chunk);
-        socket.write(`${CRLF}${LAST_CHUNK}`, 'latin1');
-        socket.uncork();
-      } else if (this.head !== null) {
-        socket.cork();
-        socket.write(this.head, 'latin1');
-        socket.write(chunk);
-        socket.uncork();
-      } else {
-        socket.write(chunk);
-      }
-    } else if (this.chunked && !this.bodiless) {
-      socket.write(this.head === null ? LAST_CHUNK : this.head + LAST_CHUNK, 'latin1');
-    } else {
-      this.flushHead();
-    }
+    if (chunk !== undefined && chunk.length > 0 && !this.bodiless) this.send(chunk, LAST_CHUNK_AFTER_DATA);
+    else if (this.chunked) this.line.socket.write(`${this.head ?? ''}${LAST_CHUNK}`, 'latin1');
+    else this.flushHead();
     this.head = null;
     this.writableFinished = true;
     this.line.responseEnded(this);
     return this;
+  }
+
+  /**
+   * Body bytes on the socket, after the head while it is held (one corked writev). Chunked, they
+   * go as one chunk followed by `tail`: CRLF, or CRLF and the last chunk when they end the body.
+   */
+  private send(chunk: Buffer | string, tail: string, written?: (err?: Error | null) => void): void {
+    const socket = this.line.socket;
+    const head = this.head ?? '';
+    this.head = null;
+    if (this.chunked) {
+      const size = typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
+      socket.cork();
+      socket.write(`${head}${size.toString(16)}${CRLF}`, 'latin1');
+      socket.write(chunk);
+      socket.write(tail, 'latin1', written);
+      socket.uncork();
+    } else if (head !== '') {
+      socket.cork();
+      socket.write(head, 'latin1');
+      socket.write(chunk, written);
+      socket.uncork();
+    } else {
+      socket.write(chunk, written);
+    }
   }
 
   destroy(): this {

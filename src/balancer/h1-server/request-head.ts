@@ -117,7 +117,7 @@ export function extraRefusal(refusal: { status: number; reason: string }): Extra
 const KNOWN_METHODS = new Set(METHODS);
 
 /** tchar (RFC 9110 section 5.6.2): ! # $ % & ' * + - . ^ _ ` | ~ DIGIT ALPHA. */
-const TOKEN = new Uint8Array(256);
+export const TOKEN = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~") TOKEN[c.charCodeAt(0)] = 1;
 for (let c = 0x30; c <= 0x39; c++) TOKEN[c] = 1;
 for (let c = 0x41; c <= 0x5a; c++) TOKEN[c] = 1;
