@@ -4,12 +4,16 @@
  * reconnects backing off to 30 s, unary calls without a deadline):
  *
  * - every unary call has a deadline, so a partitioned member (packets dropped, no reset) fails the
- *   call instead of hanging it; streams (watch, lease keep-alive) have none;
+ *   call instead of hanging it; streams (watch, lease keep-alive) have none, but their first answer
+ *   must come within the same time (`firstAnswerWithin`). Neither grpc-js nor etcd3 bounds a
+ *   connection attempt, so a stream opened towards a member whose host is gone waited for the
+ *   kernel's SYN retries (about two minutes) before the client tried another member;
  * - gRPC keep-alive pings find a dead stream (the watch's member partitioned) within
  *   `keepaliveMs` plus a second; etcd must allow pings that often (`--grpc-keepalive-min-time`);
  * - a failing member is skipped for one second, then tried again; watch reconnects back off from
  *   200 ms to 2 s.
  */
+import { InterceptingCall, status, type Interceptor } from '@grpc/grpc-js';
 import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry } from 'cockatiel';
 import { Etcd3, isRecoverableError, type Lease, type Watcher } from 'etcd3';
 import { errorMessage } from '../../errors.js';
@@ -27,7 +31,9 @@ export function createEtcdClient(options: EtcdClientOptions): Etcd3 {
     hosts: [...options.endpoints],
     dialTimeout: options.callTimeoutMs,
     defaultCallOptions: (context) =>
-      context.isStream ? {} : { deadline: Date.now() + options.callTimeoutMs },
+      context.isStream
+        ? { interceptors: [firstAnswerWithin(options.callTimeoutMs)] }
+        : { deadline: Date.now() + options.callTimeoutMs },
     grpcOptions: {
       'grpc.keepalive_time_ms': options.keepaliveMs,
       'grpc.keepalive_timeout_ms': 1000,
@@ -47,6 +53,42 @@ export function createEtcdClient(options: EtcdClientOptions): Etcd3 {
       watchBackoff: new ExponentialBackoff({ initialDelay: 200, maxDelay: 2000 }).next(),
     },
   });
+}
+
+/**
+ * A stream whose member sends nothing back (not even its headers, which etcd sends with the first
+ * answer: a watch's "created", a lease's first renewal) within `ms` is cancelled as UNAVAILABLE:
+ * etcd3 counts that against the member and opens the stream again, on another member when one
+ * answers. A stream that has answered once lives on; gRPC keep-alive pings watch it from then on.
+ */
+function firstAnswerWithin(ms: number): Interceptor {
+  return (callOptions, nextCall) => {
+    let timer: NodeJS.Timeout | null = null;
+    const answered = () => {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+    };
+    const call: InterceptingCall = new InterceptingCall(nextCall(callOptions), {
+      start(metadata, listener, next) {
+        timer = setTimeout(() => {
+          timer = null;
+          call.cancelWithStatus(status.UNAVAILABLE, `no answer from the etcd member within ${ms} ms`);
+        }, ms);
+        timer.unref();
+        next(metadata, {
+          onReceiveMetadata(received, nextMetadata) {
+            answered();
+            nextMetadata(received);
+          },
+          onReceiveStatus(received, nextStatus) {
+            answered();
+            nextStatus(received);
+          },
+        });
+      },
+    });
+    return call;
+  };
 }
 
 /** What a prefix watch tells its owner; every call is made only while the watch is current. */
