@@ -54,6 +54,8 @@ void test('a watch towards a cut-off member gives up within the call timeout, ag
           String(l.fields.reason).includes(`no answer from the etcd member within ${CALL_TIMEOUT_MS} ms`),
       ).length;
     await waitFor(() => refused() >= 3, 'three attempts, each ended for no answer', { timeoutMs: 15_000 });
+    // The status says why, not only that the stream ended (etcd3 reports each failed attempt twice).
+    assert.match(source.state?.().lastError ?? '', /no answer from the etcd member/);
     // A change made while h1 is away (h2 and h3 keep the quorum) is followed once h1 answers again.
     await lab.host('h2').fleet.stop(h2app);
   } finally {

@@ -15,7 +15,7 @@
  */
 import { InterceptingCall, status, type Interceptor } from '@grpc/grpc-js';
 import { circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, retry } from 'cockatiel';
-import { Etcd3, isRecoverableError, type Lease, type Watcher } from 'etcd3';
+import { Etcd3, EtcdWatchStreamEnded, isRecoverableError, type Lease, type Watcher } from 'etcd3';
 import { errorMessage } from '../../errors.js';
 
 export interface EtcdClientOptions {
@@ -133,10 +133,15 @@ export async function watchPrefix(
   watcher.on('data', (res) => {
     if (live() && res.header !== undefined) on.progress?.(Number(res.header.revision));
   });
+  let down = false;
   watcher.on('disconnected', (err) => {
+    // etcd3 reports a failed attempt twice, its error and then the stream's end: the first says why.
+    if (down && err instanceof EtcdWatchStreamEnded) return;
+    down = true;
     if (live()) on.down?.(errorMessage(err));
   });
   watcher.on('connected', () => {
+    down = false;
     if (live()) on.up?.();
   });
   watcher.on('error', (err) => {
