@@ -447,9 +447,8 @@ export class ProxyHandler implements EngineHandlers {
       const message = accessMessage(method, url, servedBy ?? this.settings.name, status, ms, retries);
       this.logger.access(
         message + clientTail(side),
-        !this.logger.accessFields
-          ? NO_FIELDS
-          : {
+        this.logger.accessFields
+          ? {
               event: 'access',
               method,
               url,
@@ -458,7 +457,8 @@ export class ProxyHandler implements EngineHandlers {
               ms: Math.round(ms * 1000) / 1000,
               retries,
               ...clientFields(side),
-            },
+            }
+          : NO_FIELDS,
       );
     }
     if (wantEvent) this.events.requestFinished({ method, url, upstream: servedBy, status, ms, retries });

@@ -17,7 +17,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { UpstreamError, errorMessage } from '../errors.js';
 import type { Lifecycle } from '../http/graceful-shutdown.js';
-import type { Logger } from '../logger.js';
+import { NO_FIELDS, type Logger } from '../logger.js';
 import { accessMessage } from './access-log.js';
 import { deniedBy } from './deny-paths.js';
 import { RequestIdMaker, clientRequestId } from './request-id.js';
@@ -366,17 +366,22 @@ export class UpgradeHandler {
     const url = pending.req.url ?? '';
     const retries = pending.attempts > 1 ? pending.attempts - 1 : 0;
     if (this.logger.enabled('info')) {
-      this.logger.access(accessMessage(method, url, upstream ?? this.settings.name, status, ms, retries), {
-        event: 'access',
-        method,
-        url,
-        upstream,
-        status,
-        ms: Math.round(ms * 1000) / 1000,
-        retries,
-        upgrade: true,
-        ...(pending.requestId === '' ? {} : { requestId: pending.requestId }),
-      });
+      this.logger.access(
+        accessMessage(method, url, upstream ?? this.settings.name, status, ms, retries),
+        this.logger.accessFields
+          ? {
+              event: 'access',
+              method,
+              url,
+              upstream,
+              status,
+              ms: Math.round(ms * 1000) / 1000,
+              retries,
+              upgrade: true,
+              ...(pending.requestId === '' ? {} : { requestId: pending.requestId }),
+            }
+          : NO_FIELDS,
+      );
     }
     if (this.events.wantsRequests)
       this.events.requestFinished({ method, url, upstream, status, ms, retries });

@@ -3,7 +3,7 @@
  * balancer sent, so a request can be followed across the tiers). Refusals of bad input (400, 403, 405,
  * 413) are logged at warn, so they still show when LOG_LEVEL=warn silences the ordinary lines.
  */
-import type { Logger } from '../logger.js';
+import { NO_FIELDS, type Logger } from '../logger.js';
 import { formatMs } from '../report/format.js';
 
 export interface AccessLog {
@@ -50,16 +50,19 @@ export function createAccessLog(logger: Logger, now: () => number): AccessLog {
       if (!(info || (refused && warn))) return;
       const ms = Math.round((now() - startedAt) * 10) / 10;
       const path = printablePath(url);
-      const fields = {
-        event: 'access',
-        method,
-        path,
-        status,
-        bytes,
-        ms,
-        ...(reason === undefined ? {} : { reason }),
-        ...(requestId === undefined ? {} : { requestId }),
-      };
+      // A readable line is its message alone (Logger.accessFields): no fields built for it.
+      const fields = logger.accessFields
+        ? {
+            event: 'access',
+            method,
+            path,
+            status,
+            bytes,
+            ms,
+            ...(reason === undefined ? {} : { reason }),
+            ...(requestId === undefined ? {} : { requestId }),
+          }
+        : NO_FIELDS;
       const id = requestId === undefined ? '' : ` id=${requestId}`;
       const line = `${method} ${path} ${status} ${bytes}B ${formatMs(ms)}${id}${reason === undefined ? '' : ` (${reason})`}`;
       if (refused) logger.warn(line, fields);

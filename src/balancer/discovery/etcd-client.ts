@@ -28,8 +28,8 @@ export interface EtcdClientOptions {
 
 export function createEtcdClient(options: EtcdClientOptions): Etcd3 {
   return new Etcd3({
+    // No `dialTimeout`: etcd3 declares it but never reads it; firstAnswerWithin bounds a stream.
     hosts: [...options.endpoints],
-    dialTimeout: options.callTimeoutMs,
     defaultCallOptions: (context) =>
       context.isStream
         ? { interceptors: [firstAnswerWithin(options.callTimeoutMs)] }
